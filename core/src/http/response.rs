@@ -1,0 +1,473 @@
+//! The response writer: status line, `Server`, `Date`, the handler's headers, framing and
+//! body, written straight into a caller's fixed buffer.
+//!
+//! A response is written in order into a [`ByteWriter`]. When the body's length is known
+//! ([`ResponseWriter::body`]) `Content-Length` precedes it directly. When it is not
+//! ([`ResponseWriter::into_body`]: `core::fmt` output, templates), the writer leaves a
+//! 40-byte gap for `Content-Length`, writes the body after it, and when the body is finished
+//! writes the header into the gap and moves the body down over the unused part of the gap: one
+//! short copy instead of a second buffer or a second rendering pass.
+//!
+//! The framing is zzz's job, never the handler's: `Content-Length`, `Transfer-Encoding` and
+//! `Connection` from a handler are refused ([`ResponseError::InvalidHeader`]), as are names
+//! that are not tokens and values with control characters (no response splitting).
+//! HEAD responses keep every header, `Content-Length` included, and drop the body
+//! (RFC 9110 §9.3.2); 1xx, 204 and 304 responses get neither `Content-Length` nor body
+//! (RFC 9110 §8.6, §15.3.5, §15.4.5).
+
+use super::date::HttpDate;
+use super::header::eq_ignore_case;
+use super::request::Version;
+use super::scan::{TOKEN, is_field_byte};
+use super::status::Status;
+
+/// Why a response could not be written. The server answers with its static 500 instead;
+/// a partial response is never sent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResponseError {
+    /// The response does not fit in the buffer (nor in the standby buffer, if one was given).
+    Overflow,
+    /// A header name that is not a token, a value with control characters, or a framing
+    /// header that only zzz may write.
+    InvalidHeader,
+}
+
+/// A writer into a fixed buffer. Once a write does not fit it stops writing and remembers
+/// the overflow, so a sequence of writes is checked once at the end. It can be given a larger
+/// *standby* buffer: on the first write that does not fit, everything written so far moves
+/// there and writing continues (the server lends a pool buffer this way).
+#[derive(Debug)]
+pub struct ByteWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    overflowed: bool,
+    standby: Option<&'a mut [u8]>,
+    moved: bool,
+}
+
+impl<'a> ByteWriter<'a> {
+    /// A writer over `buf`, empty.
+    pub fn new(buf: &'a mut [u8]) -> ByteWriter<'a> {
+        ByteWriter {
+            buf,
+            len: 0,
+            overflowed: false,
+            standby: None,
+            moved: false,
+        }
+    }
+
+    /// A writer over `buf` that moves to `standby` when `buf` is full.
+    pub fn with_standby(buf: &'a mut [u8], standby: Option<&'a mut [u8]>) -> ByteWriter<'a> {
+        ByteWriter {
+            buf,
+            len: 0,
+            overflowed: false,
+            standby,
+            moved: false,
+        }
+    }
+
+    /// Appends `data`, or records the overflow.
+    #[inline]
+    pub fn write(&mut self, data: &[u8]) {
+        if let Some(dst) = self.reserve(data.len()) {
+            dst.copy_from_slice(data);
+        }
+    }
+
+    /// Appends `n` bytes and returns them for the caller to fill, or records the overflow.
+    #[inline]
+    pub fn reserve(&mut self, n: usize) -> Option<&mut [u8]> {
+        if self.overflowed {
+            return None;
+        }
+        let end = self.len + n;
+        if end > self.buf.len() && !self.move_to_standby(end) {
+            self.overflowed = true;
+            return None;
+        }
+        let start = self.len;
+        self.len = end;
+        Some(&mut self.buf[start..end])
+    }
+
+    #[cold]
+    fn move_to_standby(&mut self, needed: usize) -> bool {
+        match self.standby.take() {
+            Some(standby) if standby.len() >= needed => {
+                standby[..self.len].copy_from_slice(&self.buf[..self.len]);
+                self.buf = standby;
+                self.moved = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bytes written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether a write did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Whether the content moved to the standby buffer.
+    pub fn moved(&self) -> bool {
+        self.moved
+    }
+
+    /// The bytes written.
+    pub fn written(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The bytes written, mutable.
+    pub fn written_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
+    }
+
+    /// Drops everything after the first `len` bytes.
+    pub fn truncate(&mut self, len: usize) {
+        debug_assert!(len <= self.len);
+        self.len = self.len.min(len);
+    }
+}
+
+impl core::fmt::Write for ByteWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.write(s.as_bytes());
+        if self.overflowed {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// What the writer needs to know about the request being answered and the server answering.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseOptions<'d> {
+    /// The cached `Date` value.
+    pub date: &'d HttpDate,
+    /// The `Server` value, or `None` to send no `Server` header.
+    pub server: Option<&'static str>,
+    /// The request's version: an HTTP/1.0 client gets no chunked encoding and needs an explicit
+    /// `Connection: keep-alive` to keep the connection.
+    pub version: Version,
+    /// Whether the connection stays open after this response; `false` sends
+    /// `Connection: close`.
+    pub keep_alive: bool,
+    /// Whether the request was HEAD: headers as for GET, no body.
+    pub head: bool,
+}
+
+/// How a streamed body of unknown length is delimited.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum StreamFraming {
+    /// Chunked transfer coding (HTTP/1.1 clients).
+    Chunked,
+    /// The body ends when the connection closes (HTTP/1.0 clients; RFC 9112 §6.3 item 8).
+    UntilClose,
+    /// No body at all: HEAD, 1xx, 204, 304.
+    None,
+}
+
+/// Writes one response head, then its body in one of three ways.
+#[derive(Debug)]
+pub struct ResponseWriter<'a> {
+    out: ByteWriter<'a>,
+    status: Status,
+    version: Version,
+    keep_alive: bool,
+    head: bool,
+    invalid: bool,
+}
+
+/// Room left for `Content-Length: <20 digits>\r\n\r\n` when the body length is not yet known.
+const LENGTH_GAP: usize = 40;
+
+impl<'a> ResponseWriter<'a> {
+    /// Starts a response: writes the status line, `Server` and `Date`.
+    pub fn new(mut out: ByteWriter<'a>, status: Status, options: &ResponseOptions<'_>) -> Self {
+        debug_assert!(
+            out.is_empty(),
+            "a response starts at the writer's first byte"
+        );
+        out.write(b"HTTP/1.1 ");
+        out.write(&status.digits());
+        out.write(b" ");
+        out.write(status.reason().as_bytes());
+        out.write(b"\r\n");
+        if let Some(server) = options.server {
+            out.write(b"Server: ");
+            out.write(server.as_bytes());
+            out.write(b"\r\n");
+        }
+        out.write(b"Date: ");
+        out.write(options.date.as_bytes());
+        out.write(b"\r\n");
+        ResponseWriter {
+            out,
+            status,
+            version: options.version,
+            keep_alive: options.keep_alive,
+            head: options.head,
+            invalid: false,
+        }
+    }
+
+    /// The status being sent.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// Adds a header. An invalid one makes the response fail at the end (see
+    /// [`ResponseError::InvalidHeader`]).
+    pub fn header(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        if !valid_name(name) || !value.iter().all(|&b| is_field_byte(b)) {
+            self.invalid = true;
+            return self;
+        }
+        self.out.write(name.as_bytes());
+        self.out.write(b": ");
+        self.out.write(value);
+        self.out.write(b"\r\n");
+        self
+    }
+
+    /// Adds a header whose value is formatted, without an intermediate buffer.
+    pub fn header_fmt(&mut self, name: &str, value: core::fmt::Arguments<'_>) -> &mut Self {
+        if !valid_name(name) {
+            self.invalid = true;
+            return self;
+        }
+        self.out.write(name.as_bytes());
+        self.out.write(b": ");
+        let value_start = self.out.len();
+        let _ = core::fmt::Write::write_fmt(&mut self.out, value);
+        if !self.out.overflowed()
+            && !self.out.written()[value_start..]
+                .iter()
+                .all(|&b| is_field_byte(b))
+        {
+            self.invalid = true;
+        }
+        self.out.write(b"\r\n");
+        self
+    }
+
+    fn connection_header(&mut self) {
+        if !self.keep_alive {
+            self.out.write(b"Connection: close\r\n");
+        } else if self.version == Version::Http10 {
+            self.out.write(b"Connection: keep-alive\r\n");
+        }
+    }
+
+    fn result(self) -> Result<ByteWriter<'a>, ResponseError> {
+        if self.invalid {
+            Err(ResponseError::InvalidHeader)
+        } else if self.out.overflowed() {
+            Err(ResponseError::Overflow)
+        } else {
+            Ok(self.out)
+        }
+    }
+
+    /// Ends the head with `Content-Length` and writes `body` (unless HEAD or a bodiless
+    /// status). Returns the writer holding the whole response.
+    pub fn body(mut self, body: &[u8]) -> Result<ByteWriter<'a>, ResponseError> {
+        self.connection_header();
+        if !self.status.forbids_body() {
+            self.out.write(b"Content-Length: ");
+            let mut digits = itoa::Buffer::new();
+            self.out.write(digits.format(body.len()).as_bytes());
+            self.out.write(b"\r\n");
+        }
+        self.out.write(b"\r\n");
+        if !self.head && !self.status.forbids_body() {
+            self.out.write(body);
+        }
+        self.result()
+    }
+
+    /// Ends the head with `Content-Length` of a body sent separately (a static slice the
+    /// backend sends without copying). Returns the writer holding the head.
+    pub fn head_for_length(mut self, length: u64) -> Result<ByteWriter<'a>, ResponseError> {
+        self.connection_header();
+        if !self.status.forbids_body() {
+            self.out.write(b"Content-Length: ");
+            let mut digits = itoa::Buffer::new();
+            self.out.write(digits.format(length).as_bytes());
+            self.out.write(b"\r\n");
+        }
+        self.out.write(b"\r\n");
+        self.result()
+    }
+
+    /// Ends the head for a body of unknown length streamed in pieces: chunked for HTTP/1.1,
+    /// until-close for HTTP/1.0 (which also sends `Connection: close`).
+    pub fn head_for_stream(mut self) -> Result<(ByteWriter<'a>, StreamFraming), ResponseError> {
+        let framing = if self.head || self.status.forbids_body() {
+            StreamFraming::None
+        } else if self.version == Version::Http11 {
+            StreamFraming::Chunked
+        } else {
+            self.keep_alive = false;
+            StreamFraming::UntilClose
+        };
+        self.connection_header();
+        if framing == StreamFraming::Chunked {
+            self.out.write(b"Transfer-Encoding: chunked\r\n");
+        }
+        self.out.write(b"\r\n");
+        self.result().map(|out| (out, framing))
+    }
+
+    /// Switches to writing a body whose length is known only at the end.
+    pub fn into_body(mut self) -> BodyWriter<'a> {
+        self.connection_header();
+        let gap_start = self.out.len();
+        let discard = self.head || self.status.forbids_body();
+        self.out.reserve(LENGTH_GAP);
+        BodyWriter {
+            head: self,
+            gap_start,
+            discard,
+            discarded: 0,
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.iter().all(|&b| TOKEN[b as usize])
+        && !eq_ignore_case(bytes, b"content-length")
+        && !eq_ignore_case(bytes, b"transfer-encoding")
+        && !eq_ignore_case(bytes, b"connection")
+}
+
+/// A body of not-yet-known length; implements [`core::fmt::Write`]. Finish it with
+/// [`BodyWriter::finish`].
+#[derive(Debug)]
+pub struct BodyWriter<'a> {
+    head: ResponseWriter<'a>,
+    gap_start: usize,
+    /// HEAD or a bodiless status: count the body, do not store it.
+    discard: bool,
+    discarded: u64,
+}
+
+impl<'a> BodyWriter<'a> {
+    /// Appends body bytes.
+    #[inline]
+    pub fn write(&mut self, data: &[u8]) {
+        if self.discard {
+            self.discarded += data.len() as u64;
+        } else {
+            self.head.out.write(data);
+        }
+    }
+
+    /// Whether a write did not fit (the response will fail).
+    pub fn overflowed(&self) -> bool {
+        self.head.out.overflowed()
+    }
+
+    /// Body bytes so far.
+    pub fn body_len(&self) -> u64 {
+        if self.discard {
+            self.discarded
+        } else {
+            self.head
+                .out
+                .len()
+                .saturating_sub(self.gap_start + LENGTH_GAP) as u64
+        }
+    }
+
+    /// Writes `Content-Length` into the gap, closes it, and returns the writer holding the
+    /// whole response.
+    pub fn finish(mut self) -> Result<ByteWriter<'a>, ResponseError> {
+        if self.head.out.overflowed() || self.head.invalid {
+            return self.head.result();
+        }
+        let body_len = self.body_len();
+        let mut tail = [0u8; LENGTH_GAP];
+        let mut n = 0;
+        let mut push = |bytes: &[u8]| {
+            tail[n..n + bytes.len()].copy_from_slice(bytes);
+            n += bytes.len();
+        };
+        if !self.head.status.forbids_body() {
+            push(b"Content-Length: ");
+            push(itoa::Buffer::new().format(body_len).as_bytes());
+            push(b"\r\n");
+        }
+        push(b"\r\n");
+        let body_start = self.gap_start + LENGTH_GAP;
+        let end = self.head.out.len();
+        let out = self.head.out.written_mut();
+        out[self.gap_start..self.gap_start + n].copy_from_slice(&tail[..n]);
+        out.copy_within(body_start..end, self.gap_start + n);
+        self.head.out.truncate(end - (LENGTH_GAP - n));
+        self.head.result()
+    }
+}
+
+impl core::fmt::Write for BodyWriter<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.write(s.as_bytes());
+        if self.overflowed() {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Writes one chunk of a chunked body: size line, data, CRLF. Empty data writes nothing
+/// (an empty chunk would end the body).
+pub fn write_chunk(out: &mut ByteWriter<'_>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let mut hex = [0u8; 16];
+    out.write(hex_digits(data.len() as u64, &mut hex));
+    out.write(b"\r\n");
+    out.write(data);
+    out.write(b"\r\n");
+}
+
+/// Bytes a chunk of `len` data bytes takes on the wire.
+pub fn chunk_overhead(len: usize) -> usize {
+    let mut hex = [0u8; 16];
+    hex_digits(len as u64, &mut hex).len() + 4
+}
+
+/// The last chunk and an empty trailer section.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+fn hex_digits(mut n: u64, out: &mut [u8; 16]) -> &[u8] {
+    let mut i = out.len();
+    loop {
+        i -= 1;
+        out[i] = b"0123456789abcdef"[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            return &out[i..];
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! # zzz-core
+//!
+//! The `no_std`, heap-free core of zzz. It performs no I/O and reads no clock: a backend
+//! (io_uring in `zzz-uring`, the simulator in `zzz-sim`, or your own loop) tells it what
+//! happened and asks it what to do next. Every byte of memory it uses is reserved once, at
+//! startup, from a region whose size the configuration computes up front.
+//!
+//! ## Where to look
+//!
+//! - [`http`]: the HTTP/1.1 engine. A resumable, zero-copy request-head parser
+//!   ([`http::HeadParser`]) that validates strictly (RFC 9112) and maps every error to the
+//!   status it deserves; an incremental chunked decoder ([`http::ChunkedDecoder`]); the
+//!   response writer and the pre-built responses the engine emits on its own; the helpers a
+//!   handler needs (header lookup, token lists, query strings, percent-decoding).
+//!
+//! Logging goes through one small macro module that switches between `log`, `defmt` and
+//! nothing, chosen by feature; with neither feature, logging compiles to nothing.
+#![no_std]
+#![forbid(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[cfg(all(feature = "log", feature = "defmt"))]
+compile_error!("zzz-core: the `log` and `defmt` features are mutually exclusive; enable one");
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+#[macro_use]
+mod logging;
+
+pub mod http;
