@@ -42,11 +42,8 @@ pub(crate) const fn is_field_byte(b: u8) -> bool {
 /// Index of the first byte at or after `from` that is not a token byte, or `buf.len()`.
 #[inline]
 pub(crate) fn scan_token(buf: &[u8], from: usize) -> usize {
-    let mut i = from;
-    while i < buf.len() && TOKEN[buf[i] as usize] {
-        i += 1;
-    }
-    i
+    let i = simd::skip_token(buf, from);
+    scalar_scan(buf, i, |b| TOKEN[b as usize])
 }
 
 /// Index of the first byte at or after `from` that is not a [`TARGET`] byte, or `buf.len()`.
@@ -56,12 +53,42 @@ pub(crate) fn scan_target(buf: &[u8], from: usize) -> usize {
     scalar_scan(buf, i, |b| TARGET[b as usize])
 }
 
+/// Like [`scan_target`], but also stops at `?`: finds where a path ends.
+#[inline]
+pub(crate) fn scan_path(buf: &[u8], from: usize) -> usize {
+    let i = simd::skip_path(buf, from);
+    scalar_scan(buf, i, |b| TARGET[b as usize] && b != b'?')
+}
+
 /// Index of the first byte at or after `from` that is a control character (including HTAB,
 /// which the caller handles) or DEL, or `buf.len()`.
 #[inline]
 pub(crate) fn scan_field_value(buf: &[u8], from: usize) -> usize {
-    let i = simd::skip_field_value(buf, from);
+    let mut i = simd::skip_field_value(buf, from);
+    // The last field value of a head usually lies within 16 bytes of the end of what has been
+    // received, past the reach of a 16-byte load: finish it eight bytes at a time.
+    if i + 16 > buf.len() && i + 8 <= buf.len() {
+        let word = u64::from_le_bytes(buf[i..i + 8].try_into().unwrap());
+        let stops = field_value_stops(word);
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     scalar_scan(buf, i, |b| b >= 0x20 && b != 0x7f)
+}
+
+/// High bit of each byte of `word` (little-endian) that is below 0x20 or is 0x7F. Bits above
+/// the lowest one may be spurious (borrows propagate upwards), but the lowest set bit marks
+/// exactly the first such byte, which is all a scan needs.
+#[inline]
+fn field_value_stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below_20 = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let del = word ^ (ONES * 0x7f);
+    let is_del = del.wrapping_sub(ONES) & !del & HIGHS;
+    below_20 | is_del
 }
 
 #[inline]
@@ -110,6 +137,40 @@ mod simd {
         !(_mm_movemask_epi8(good) as u32) & 0xffff
     }
 
+    /// Bit i set when byte i of the block is not a token byte (RFC 9110 §5.6.2): outside
+    /// 0x21..=0x7E, or one of the delimiters `"(),/:;<=>?@[\]{}`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn token_mask(x: __m128i) -> u32 {
+        let splat = |b: u8| _mm_set1_epi8(b as i8);
+        let ge = |lo: u8| _mm_cmpeq_epi8(_mm_max_epu8(x, splat(lo)), x);
+        let eq = |b: u8| _mm_cmpeq_epi8(x, splat(b));
+        let in_range = |lo: u8, hi: u8| _mm_andnot_si128(ge(hi + 1), ge(lo));
+        // `(` 0x28 and `)` 0x29 differ only in bit 0.
+        let parens = _mm_cmpeq_epi8(_mm_or_si128(x, splat(1)), splat(0x29));
+        let delimiters = _mm_or_si128(
+            _mm_or_si128(
+                _mm_or_si128(eq(b'"'), parens),
+                _mm_or_si128(eq(b','), eq(b'/')),
+            ),
+            _mm_or_si128(
+                _mm_or_si128(in_range(b':', b'@'), in_range(b'[', b']')),
+                _mm_or_si128(eq(b'{'), eq(b'}')),
+            ),
+        );
+        let visible = _mm_andnot_si128(ge(0x7f), ge(0x21));
+        let good = _mm_andnot_si128(delimiters, visible);
+        !(_mm_movemask_epi8(good) as u32) & 0xffff
+    }
+
+    /// Bit i set when byte i of the block is not a target byte or is `?`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn path_mask(x: __m128i) -> u32 {
+        let question = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'?' as i8))) as u32;
+        target_mask(x) | question
+    }
+
     /// Bit i set when byte i of the block is a control character or DEL.
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -142,6 +203,16 @@ mod simd {
     }
 
     #[target_feature(enable = "sse2")]
+    fn skip_token_sse2(buf: &[u8], from: usize) -> usize {
+        skip_blocks!(buf, from, token_mask)
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn skip_path_sse2(buf: &[u8], from: usize) -> usize {
+        skip_blocks!(buf, from, path_mask)
+    }
+
+    #[target_feature(enable = "sse2")]
     fn skip_field_value_sse2(buf: &[u8], from: usize) -> usize {
         skip_blocks!(buf, from, field_value_mask)
     }
@@ -150,6 +221,18 @@ mod simd {
     pub(super) fn skip_target(buf: &[u8], from: usize) -> usize {
         // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
         unsafe { skip_target_sse2(buf, from) }
+    }
+
+    #[inline]
+    pub(super) fn skip_token(buf: &[u8], from: usize) -> usize {
+        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+        unsafe { skip_token_sse2(buf, from) }
+    }
+
+    #[inline]
+    pub(super) fn skip_path(buf: &[u8], from: usize) -> usize {
+        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+        unsafe { skip_path_sse2(buf, from) }
     }
 
     #[inline]
@@ -163,6 +246,16 @@ mod simd {
 mod simd {
     #[inline]
     pub(super) fn skip_target(_buf: &[u8], from: usize) -> usize {
+        from
+    }
+
+    #[inline]
+    pub(super) fn skip_token(_buf: &[u8], from: usize) -> usize {
+        from
+    }
+
+    #[inline]
+    pub(super) fn skip_path(_buf: &[u8], from: usize) -> usize {
         from
     }
 
@@ -198,6 +291,14 @@ mod tests {
                     scalar_target,
                     "target byte {b:#x} at {pos}"
                 );
+                let scalar_token = scalar_scan(&buf, 0, |c| TOKEN[c as usize]);
+                assert_eq!(
+                    scan_token(&buf, 0),
+                    scalar_token,
+                    "token byte {b:#x} at {pos}"
+                );
+                let scalar_path = scalar_scan(&buf, 0, |c| TARGET[c as usize] && c != b'?');
+                assert_eq!(scan_path(&buf, 0), scalar_path, "path byte {b:#x} at {pos}");
                 let scalar_value = scalar_scan(&buf, 0, |c| c >= 0x20 && c != 0x7f);
                 assert_eq!(
                     scan_field_value(&buf, 0),

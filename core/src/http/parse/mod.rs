@@ -31,16 +31,16 @@ use super::header::{TokenList, eq_ignore_case, trim_ows};
 use super::limits::Limits;
 use super::method::Method;
 use super::request::{Framing, HeaderSpan, RequestHead, Span, TargetForm, Version};
-use super::scan::{HOST, TOKEN, scan_field_value, scan_target, scan_token};
+use super::scan::{HOST, TOKEN, scan_field_value, scan_path, scan_target, scan_token};
 
 use RequestError::*;
 
 /// The result of feeding bytes to a [`HeadParser`].
 #[must_use = "a partial head needs more bytes; a complete one must be acted upon"]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Parsed {
+pub enum Parsed<'p> {
     /// The head is complete and valid; its length is [`RequestHead::len`].
-    Complete(RequestHead),
+    Complete(&'p RequestHead),
     /// The head is valid so far; call again with more bytes appended to the same buffer.
     Partial,
 }
@@ -151,7 +151,7 @@ impl HeadParser {
         buf: &[u8],
         fields: &mut [HeaderSpan],
         limits: &Limits,
-    ) -> Result<Parsed, RequestError> {
+    ) -> Result<Parsed<'_>, RequestError> {
         assert!(
             self.phase != Phase::Done,
             "reset the parser before the next request"
@@ -195,7 +195,10 @@ impl HeadParser {
             match self.parse_field_line(window, pos, fields, max_fields)? {
                 Line::Partial => return self.partial(pos, window.len(), buf.len(), limits),
                 Line::Field(next) => pos = next,
-                Line::End(next) => return self.finish(next, limits).map(Parsed::Complete),
+                Line::End(next) => {
+                    self.finish(next, limits)?;
+                    return Ok(Parsed::Complete(&self.head));
+                }
             }
         }
     }
@@ -206,7 +209,7 @@ impl HeadParser {
         window_len: usize,
         buf_len: usize,
         limits: &Limits,
-    ) -> Result<Parsed, RequestError> {
+    ) -> Result<Parsed<'static>, RequestError> {
         self.line_start = line_start as u16;
         self.searched = window_len as u16;
         // The line so far may end with the CR of its CRLF, hence the `+ 1`.
@@ -247,7 +250,12 @@ impl HeadParser {
         }
 
         let target_start = method_end + 1;
-        let target_end = scan_target(buf, target_start);
+        let mut target_end = scan_path(buf, target_start);
+        let mut query_at = None;
+        if buf.get(target_end) == Some(&b'?') {
+            query_at = Some(target_end);
+            target_end = scan_target(buf, target_end + 1);
+        }
         if target_end == buf.len() {
             return Ok(None);
         }
@@ -261,11 +269,15 @@ impl HeadParser {
 
         let version_start = target_end + 1;
         let rest = &buf[version_start..];
-        check_version_prefix(rest)?;
-        if rest.len() < 10 {
-            return Ok(None);
-        }
-        let version = parse_version(&rest[..8])?;
+        let version = if rest.len() >= 10 && rest[..10] == *b"HTTP/1.1\r\n" {
+            Version::Http11
+        } else {
+            check_version_prefix(rest)?;
+            if rest.len() < 10 {
+                return Ok(None);
+            }
+            parse_version(&rest[..8])?
+        };
         let line_end = version_start + 8;
         if line_end - start > limits.max_request_line as usize {
             return Err(RequestLineTooLong);
@@ -276,7 +288,7 @@ impl HeadParser {
         head.method_span = Span::new(start, method_end);
         head.target = Span::new(target_start, target_end);
         head.version = version;
-        self.classify_target(buf, target_start, target_end)?;
+        self.classify_target(buf, target_start, target_end, query_at)?;
         Ok(Some(line_end + 2))
     }
 
@@ -286,6 +298,7 @@ impl HeadParser {
         buf: &[u8],
         start: usize,
         end: usize,
+        query_at: Option<usize>,
     ) -> Result<(), RequestError> {
         let method = self.head.method;
         let target = &buf[start..end];
@@ -293,7 +306,7 @@ impl HeadParser {
         match target[0] {
             b'/' if method != Method::Connect => {
                 head.target_form = TargetForm::Origin;
-                split_path_query(head, buf, start, end);
+                split_path_query(head, start, end, query_at);
             }
             b'*' if target.len() == 1 && method == Method::Options => {
                 head.target_form = TargetForm::Asterisk;
@@ -318,7 +331,7 @@ impl HeadParser {
                     return Err(InvalidTarget);
                 }
                 head.target_form = TargetForm::Absolute;
-                split_path_query(head, buf, authority_end, end);
+                split_path_query(head, authority_end, end, query_at);
             }
         }
         Ok(())
@@ -405,7 +418,7 @@ impl HeadParser {
         let value_bytes = value.of(buf);
         let facts = &mut self.facts;
         match name_bytes.len() {
-            4 if eq_ignore_case(name_bytes, b"host") => {
+            4 if token_eq_lower(name_bytes, b"host") => {
                 facts.host_count += 1;
                 if facts.host_count > 1 {
                     return Err(DuplicateHost);
@@ -415,14 +428,19 @@ impl HeadParser {
                 }
                 self.head.host = Some(value);
             }
-            6 if eq_ignore_case(name_bytes, b"expect") => {
+            6 if token_eq_lower(name_bytes, b"expect") => {
                 if eq_ignore_case(value_bytes, b"100-continue") {
                     facts.expect_continue = true;
                 } else {
                     facts.expect_other = true;
                 }
             }
-            10 if eq_ignore_case(name_bytes, b"connection") => {
+            10 if token_eq_lower(name_bytes, b"connection") => {
+                // The common single-option values first, then the general list.
+                if token_eq_lower(value_bytes, b"keep-alive") {
+                    facts.keep_alive = true;
+                    return Ok(());
+                }
                 for token in TokenList::new(value_bytes) {
                     if eq_ignore_case(token, b"close") {
                         facts.close = true;
@@ -431,14 +449,14 @@ impl HeadParser {
                     }
                 }
             }
-            14 if eq_ignore_case(name_bytes, b"content-length") => {
+            14 if token_eq_lower(name_bytes, b"content-length") => {
                 let length = parse_content_length(value_bytes)?;
                 match facts.content_length {
                     Some(previous) if previous != length => return Err(ConflictingContentLength),
                     _ => facts.content_length = Some(length),
                 }
             }
-            17 if eq_ignore_case(name_bytes, b"transfer-encoding") => {
+            17 if token_eq_lower(name_bytes, b"transfer-encoding") => {
                 facts.transfer_encoding = true;
                 let mut codings = 0;
                 for coding in TokenList::new(value_bytes) {
@@ -465,8 +483,8 @@ impl HeadParser {
     }
 
     /// Applies the framing and persistence rules once the head is complete.
-    fn finish(&mut self, len: usize, limits: &Limits) -> Result<RequestHead, RequestError> {
-        let facts = self.facts;
+    fn finish(&mut self, len: usize, limits: &Limits) -> Result<(), RequestError> {
+        let facts = &self.facts;
         let head = &mut self.head;
         let http11 = head.version == Version::Http11;
         if http11 && facts.host_count == 0 {
@@ -501,8 +519,45 @@ impl HeadParser {
         head.keep_alive = !facts.close && (http11 || facts.keep_alive);
         head.len = len as u16;
         self.phase = Phase::Done;
-        Ok(*head)
+        Ok(())
     }
+}
+
+/// Case-insensitive equality of a token with a lowercase literal made of letters, digits and
+/// `-`. Setting bit 5 lowercases a letter and leaves digits and `-` unchanged; the only other
+/// bytes that become a letter, digit or `-` that way are controls (0x01..=0x1A except HTAB),
+/// which neither tokens nor validated field values contain, so the comparison is exact for
+/// both. It compares eight (or four) bytes at a time: this runs for every field of every
+/// request.
+#[inline(always)]
+fn token_eq_lower(token: &[u8], lower: &'static [u8]) -> bool {
+    debug_assert!(
+        lower
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+    );
+    let n = token.len();
+    if n != lower.len() {
+        return false;
+    }
+    let word64 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap());
+    let word32 = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap());
+    const LOWER64: u64 = 0x2020_2020_2020_2020;
+    const LOWER32: u32 = 0x2020_2020;
+    if n >= 8 {
+        word64(token, 0) | LOWER64 == word64(lower, 0)
+            && word64(token, n - 8) | LOWER64 == word64(lower, n - 8)
+            && (n <= 16 || token_eq_lower_tail(&token[8..n - 8], &lower[8..n - 8]))
+    } else if n >= 4 {
+        word32(token, 0) | LOWER32 == word32(lower, 0)
+            && word32(token, n - 4) | LOWER32 == word32(lower, n - 4)
+    } else {
+        token.iter().zip(lower).all(|(t, l)| t | 0x20 == *l)
+    }
+}
+
+fn token_eq_lower_tail(token: &[u8], lower: &[u8]) -> bool {
+    token.iter().zip(lower).all(|(t, l)| t | 0x20 == *l)
 }
 
 /// Checks the bytes present of `HTTP/d.d\r\n`, so that garbage fails before it is complete.
@@ -536,13 +591,14 @@ fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
     }
 }
 
-fn split_path_query(head: &mut RequestHead, buf: &[u8], start: usize, end: usize) {
-    match memchr(b'?', &buf[start..end]) {
-        Some(q) => {
-            head.path = Span::new(start, start + q);
-            head.query = Some(Span::new(start + q + 1, end));
+/// Splits `start..end` at the target's first `?`, if it lies in that range.
+fn split_path_query(head: &mut RequestHead, start: usize, end: usize, query_at: Option<usize>) {
+    match query_at {
+        Some(q) if q >= start => {
+            head.path = Span::new(start, q);
+            head.query = Some(Span::new(q + 1, end));
         }
-        None => {
+        _ => {
             head.path = Span::new(start, end);
             head.query = None;
         }

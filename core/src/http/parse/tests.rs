@@ -31,6 +31,7 @@ fn parse_with(input: &[u8], limits: &Limits) -> Result<Parsed1, RequestError> {
     match parser.parse(input, &mut fields, limits)? {
         Parsed::Partial => panic!("partial: {:?}", String::from_utf8_lossy(input)),
         Parsed::Complete(head) => {
+            let head = *head;
             let req = Request::new(&head, input, &fields, &[]);
             Ok(Parsed1 {
                 fields: req
@@ -99,7 +100,7 @@ fn every_split_point() {
         );
         assert_eq!(
             parser.parse(BROWSER_REQUEST, &mut fields, &limits),
-            Ok(Parsed::Complete(whole))
+            Ok(Parsed::Complete(&whole))
         );
     }
 }
