@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Turns one ci/bench/run.sh result directory into a Markdown report on stdout.
+
+    python3 ci/bench/report.py ci/bench/results/<stamp>
+
+Reads meta.env, runs.tsv (one line per measured wrk run), checks.tsv and the wrk outputs
+beside them. Per cell (mode x connections) and server it reports the mean req/s of the runs
+and their spread, requests per server CPU-second (all runs' requests over all runs' server
+utime+stime), how busy the server's and wrk's CPUs were, the mean p99 latency, the highest
+peak RSS, the ratio to uring-limit, and any wrk errors. When zzz was measured, a second table
+gives zzz / best peer and zzz / limit per cell. Standard library only.
+"""
+
+import re
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+LIMIT = "uring-limit"
+ZZZ = "zzz"
+UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_wrk(text):
+    """The figures of one wrk --latency output; raises ValueError if it has none."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    done = re.search(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)\b", text, re.M)
+    if not rps or not done:
+        raise ValueError("no Requests/sec in wrk output:\n" + text)
+    percentiles = [
+        (float(p), float(v) * UNIT_SECONDS[u])
+        for p, v, u in re.findall(r"^\s*([\d.]+)%\s+([\d.]+)(us|ms|s|m|h)\b", text, re.M)
+    ]
+    p99 = next((v for p, v in percentiles if p == 99.0), None)
+    # wrk's coordinated-omission correction divides the run time by the number of responses,
+    # 16 times too many when 16 are pipelined per write, and adds samples below the minimum
+    # its percentile walk starts from, so percentiles read 0: any 0 makes them all void.
+    if any(v == 0 for _, v in percentiles):
+        p99 = None
+    errors = {}
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    if sock:
+        for name, value in zip(("connect", "read", "write", "timeout"), sock.groups()):
+            if int(value):
+                errors[name] = int(value)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non2xx and int(non2xx.group(1)):
+        errors["non-2xx"] = int(non2xx.group(1))
+    return {
+        "rps": float(rps.group(1)),
+        "requests": int(done.group(1)),
+        "duration": float(done.group(2)) * UNIT_SECONDS[done.group(3)],
+        "p99_ms": p99 * 1e3 if p99 is not None else None,
+        "errors": errors,
+    }
+
+
+def read_meta(path):
+    meta, skipped = {}, []
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == "skipped":
+            skipped.append(value)
+        else:
+            meta[key] = value
+    return meta, skipped
+
+
+def read_runs(outdir, clk_tck):
+    lines = (outdir / "runs.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    runs = []
+    for line in lines[1:]:
+        row = dict(zip(header, line.split("\t")))
+        run = parse_wrk((outdir / row["wrk_output"]).read_text())
+        run.update(
+            server=row["server"],
+            mode=row["mode"],
+            conns=int(row["conns"]),
+            cpu_seconds=int(row["cpu_ticks"]) / clk_tck,
+            peak_rss_mib=int(row["peak_rss_kb"]) / 1024,
+            client_busy=int(row["client_busy"]) / max(1, int(row["client_total"])),
+        )
+        runs.append(run)
+    return runs
+
+
+def summarize(runs):
+    """One summary per (mode, conns, server), in the order first measured."""
+    groups = OrderedDict()
+    for run in runs:
+        groups.setdefault((run["mode"], run["conns"], run["server"]), []).append(run)
+    cells = OrderedDict()
+    for (mode, conns, server), rs in groups.items():
+        rps = [r["rps"] for r in rs]
+        mean = sum(rps) / len(rps)
+        cpu = sum(r["cpu_seconds"] for r in rs)
+        duration = sum(r["duration"] for r in rs)
+        p99s = [r["p99_ms"] for r in rs if r["p99_ms"] is not None]
+        errors = {}
+        for r in rs:
+            for k, v in r["errors"].items():
+                errors[k] = errors.get(k, 0) + v
+        cells.setdefault((mode, conns), OrderedDict())[server] = {
+            "rps": mean,
+            "spread": (max(rps) - min(rps)) / mean if mean else 0.0,
+            "runs": len(rs),
+            "per_cpu_s": sum(r["requests"] for r in rs) / cpu if cpu else None,
+            "server_cpu": cpu / duration if duration else None,
+            "client_cpu": sum(r["client_busy"] for r in rs) / len(rs),
+            "p99_ms": sum(p99s) / len(p99s) if p99s else None,
+            "rss_mib": max(r["peak_rss_mib"] for r in rs),
+            "errors": errors,
+        }
+    return cells
+
+
+def num(x):
+    return "–" if x is None else f"{x:,.0f}"
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def ms(x):
+    if x is None:
+        return "–"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def ratio(a, b):
+    return "–" if a is None or not b else f"{a / b:.2f}"
+
+
+def cell_name(mode, conns, depth):
+    return f"{mode} x{depth}, c={conns}" if mode == "pipelined" else f"{mode}, c={conns}"
+
+
+def report(outdir):
+    meta, skipped = read_meta(outdir / "meta.env")
+    cells = summarize(read_runs(outdir, int(meta["clk_tck"])))
+    depth = meta.get("depth", "16")
+    out = []
+    w = out.append
+    w(f"# Plaintext benchmark, {meta.get('stamp', '?')} (zzz {meta.get('git', '?')})")
+    w("")
+    w(
+        f"{meta.get('ncpu', '?')} CPUs ({meta.get('cpu_model', '?')}), Linux {meta.get('kernel', '?')}, "
+        f"{meta.get('wrk', 'wrk')}. Each server runs {meta.get('threads', '1')} thread pinned to "
+        f"CPU {meta.get('server_cpu', '?')}; wrk runs 1 thread pinned to CPU "
+        f"{meta.get('client_cpu', '?')}. Per cell: {meta.get('warmup', '?')} s warm-up, then "
+        f"{meta.get('runs', '?')} runs of {meta.get('seconds', '?')} s. `GET /plaintext`; "
+        f"pipelined sends {depth} requests per write (ci/bench/pipeline.lua)."
+    )
+    w("")
+    w(
+        "req/s: mean of the runs (spread = (max - min) / mean). req/CPU-s: requests served per "
+        "second of server CPU time (utime + stime of its process). server CPU: that CPU time over "
+        "the wall time; wrk CPU: how busy the client's CPU was (near 100% means wrk, not the "
+        "server, may be the limit). p99: mean of the runs; – where wrk's percentiles are void "
+        "(with pipelining its latency correction breaks them). peak RSS: highest VmHWM of the "
+        "runs. "
+        f"vs limit: req/s over {LIMIT}'s."
+    )
+    w("")
+    for s in skipped:
+        w(f"**Skipped:** {s}.")
+        w("")
+    w(
+        "| cell | server | req/s | spread | req/CPU-s | server CPU | wrk CPU | p99 ms | peak RSS MiB "
+        "| vs limit | errors |"
+    )
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    for (mode, conns), servers in cells.items():
+        limit = servers.get(LIMIT)
+        for server, c in servers.items():
+            errors = ", ".join(f"{k} {v:,}" for k, v in c["errors"].items()) or "0"
+            w(
+                f"| {cell_name(mode, conns, depth)} | {server} | {num(c['rps'])} | "
+                f"{pct(c['spread'])} | {num(c['per_cpu_s'])} | {pct(c['server_cpu'])} | "
+                f"{pct(c['client_cpu'])} | {ms(c['p99_ms'])} | {c['rss_mib']:.1f} | "
+                f"{ratio(c['rps'], limit['rps'] if limit else None)} | {errors} |"
+            )
+    w("")
+
+    if any(ZZZ in servers for servers in cells.values()):
+        w("## zzz against the peers")
+        w("")
+        w(
+            "best peer: the fastest of the others, uring-limit excepted, by req/s (and, for the "
+            "req/CPU-s ratio, by req/CPU-s)."
+        )
+        w("")
+        w(
+            "| cell | zzz req/s | best peer | zzz/best peer req/s | zzz/best peer req/CPU-s "
+            "| zzz/limit req/s | zzz/limit req/CPU-s |"
+        )
+        w("|---|--:|---|--:|--:|--:|--:|")
+        for (mode, conns), servers in cells.items():
+            z = servers.get(ZZZ)
+            if not z:
+                continue
+            peers = {k: v for k, v in servers.items() if k not in (ZZZ, LIMIT)}
+            limit = servers.get(LIMIT)
+            best = max(peers, key=lambda k: peers[k]["rps"]) if peers else None
+            best_eff = max((p["per_cpu_s"] or 0 for p in peers.values()), default=None)
+            w(
+                f"| {cell_name(mode, conns, depth)} | {num(z['rps'])} | {best or '–'} | "
+                f"{ratio(z['rps'], peers[best]['rps'] if best else None)} | "
+                f"{ratio(z['per_cpu_s'], best_eff)} | "
+                f"{ratio(z['rps'], limit['rps'] if limit else None)} | "
+                f"{ratio(z['per_cpu_s'], limit['per_cpu_s'] if limit else None)} |"
+            )
+        w("")
+
+    checks = (outdir / "checks.tsv").read_text().splitlines()
+    if checks:
+        w("Contract (ci/bench/check.sh; uring-limit is checked for plaintext and pipelining only):")
+        w("")
+        for line in checks:
+            server, _, result = line.partition("\t")
+            w(f"- {server}: {result}")
+        w("")
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULT_DIR")
+    print(report(Path(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# The plaintext benchmark: zzz's bench example against the peers in ci/bench/peers/.
+#
+#   bash ci/bench/run.sh                      # full run, about 7 minutes with five servers
+#   BENCH_SECONDS=3 BENCH_WARMUP=1 bash ci/bench/run.sh   # a quick one
+#
+# For each server: build it, start it with one thread pinned to one CPU, check the bench
+# contract (ci/bench/check.sh), then for each cell (mode x connections) warm up once and run
+# wrk (one thread, pinned to another CPU) BENCH_RUNS times. Modes: keep-alive GET /plaintext,
+# and pipelined (ci/bench/pipeline.lua, BENCH_PIPELINE_DEPTH requests per write). Per run it
+# records wrk's output, the server's CPU time (utime+stime of its PID from /proc/PID/stat),
+# its peak RSS (VmHWM, reset per run through /proc/PID/clear_refs) and how busy the client's
+# CPU was (/proc/stat). ci/bench/report.py turns that into a Markdown table, printed and
+# written to ci/bench/results/latest.md; raw outputs stay in ci/bench/results/<stamp>/.
+#
+# Servers are stopped by the PID this script started, never by name. Traffic goes only to
+# BENCH_ADDR, which must be a loopback address.
+#
+# Settings (environment):
+#   BENCH_SECONDS=10         length of each measured run
+#   BENCH_WARMUP=2           length of the warm-up before each cell (0: none)
+#   BENCH_RUNS=2             measured runs per cell
+#   BENCH_CONNS="64 256"     wrk connection counts
+#   BENCH_MODES="keepalive pipelined"
+#   BENCH_PIPELINE_DEPTH=16
+#   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
+#   BENCH_ADDR=127.0.0.1:18080
+#   BENCH_SERVER_CPU=0  BENCH_CLIENT_CPU=1
+#   BENCH_START_TIMEOUT=20   seconds a server gets to answer its first request
+#   BENCH_NO_BUILD=1         use the binaries as they are
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+seconds=${BENCH_SECONDS:-10}
+warmup=${BENCH_WARMUP:-2}
+runs=${BENCH_RUNS:-2}
+conns_list=${BENCH_CONNS:-"64 256"}
+modes=${BENCH_MODES:-"keepalive pipelined"}
+depth=${BENCH_PIPELINE_DEPTH:-16}
+servers=${BENCH_SERVERS:-"zzz actix hyper may-minihttp uring-limit"}
+addr=${BENCH_ADDR:-127.0.0.1:18080}
+server_cpu=${BENCH_SERVER_CPU:-0}
+client_cpu=${BENCH_CLIENT_CPU:-1}
+start_timeout=${BENCH_START_TIMEOUT:-20}
+threads=1
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+case "$addr" in
+  127.*:* | localhost:* | '[::1]':*) ;;
+  *) die "BENCH_ADDR=$addr is not a loopback address" ;;
+esac
+for n in "$seconds" "$warmup" "$runs" "$depth" "$start_timeout" "$server_cpu" "$client_cpu"; do
+  [[ $n =~ ^[0-9]+$ ]] || die "not a whole number: '$n'"
+done
+[ "$seconds" -gt 0 ] && [ "$runs" -gt 0 ] || die "BENCH_SECONDS and BENCH_RUNS must be positive"
+ncpu=$(nproc)
+[ "$server_cpu" -lt "$ncpu" ] && [ "$client_cpu" -lt "$ncpu" ] || die "this machine has $ncpu CPUs"
+[ "$server_cpu" != "$client_cpu" ] || log "warning: server and client share CPU $server_cpu"
+
+# ---------------------------------------------------------------------------------------------
+# Tools.
+
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v taskset >/dev/null || need_apt+=(util-linux)
+command -v python3 >/dev/null || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]} with apt-get"
+  [ "$(id -u)" = 0 ] || die "need root to apt-get install ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+clk_tck=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------------------------------------
+# Builds. Each server is a name and a binary; a server that cannot be had is skipped, loudly.
+
+declare -A binary
+skipped=()
+
+peer_binary() { echo "${CARGO_TARGET_DIR:-$here/peers/$1/target}/release/peer-$1"; }
+zzz_binary() { echo "${CARGO_TARGET_DIR:-$root/target}/release/examples/bench"; }
+
+for s in $servers; do
+  case "$s" in
+    zzz)
+      if [ ! -e "$root/examples/bench.rs" ] && [ ! -e "$root/examples/bench/main.rs" ]; then
+        log "NOTE: zzz skipped: examples/bench.rs does not exist yet, so there is no zzz server to measure"
+        skipped+=("zzz: examples/bench.rs does not exist yet")
+        continue
+      fi
+      if [ -z "${BENCH_NO_BUILD:-}" ]; then
+        log "building zzz (cargo build --release --example bench)"
+        (cd "$root" && cargo build --release --example bench)
+      fi
+      binary[$s]=$(zzz_binary)
+      ;;
+    actix | hyper | may-minihttp | uring-limit)
+      if [ -z "${BENCH_NO_BUILD:-}" ]; then
+        log "building peer $s"
+        cargo build --release --locked --manifest-path "$here/peers/$s/Cargo.toml"
+      fi
+      binary[$s]=$(peer_binary "$s")
+      ;;
+    *) die "unknown server '$s' (known: zzz actix hyper may-minihttp uring-limit)" ;;
+  esac
+  [ -x "${binary[$s]}" ] || die "no binary at ${binary[$s]}"
+done
+
+# ---------------------------------------------------------------------------------------------
+# Server life cycle. server_pid is the PID this script started (taskset execs the server).
+
+server_pid=
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  local pid=$server_pid
+  server_pid=
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "server $pid ignored SIGTERM for 5 s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+answers() { curl -s -o /dev/null -m 1 "http://$addr/plaintext"; }
+
+# start_server NAME LOGFILE: starts it, waits (bounded) until it answers; fails if it does not.
+start_server() {
+  local name=$1 logfile=$2
+  if answers; then
+    die "something already answers at $addr; choose another BENCH_ADDR"
+  fi
+  taskset -c "$server_cpu" "${binary[$name]}" "$addr" --threads "$threads" >"$logfile" 2>&1 &
+  server_pid=$!
+  local tries=$((start_timeout * 10))
+  for _ in $(seq "$tries"); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      wait "$server_pid" 2>/dev/null || true
+      server_pid=
+      log "$name exited during start-up; its log:"
+      sed 's/^/    /' "$logfile" >&2
+      return 1
+    fi
+    answers && return 0
+    sleep 0.1
+  done
+  log "$name did not answer within $start_timeout s"
+  stop_server
+  return 1
+}
+
+# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
+cpu_ticks() {
+  local stat rest
+  stat=$(<"/proc/$1/stat")
+  rest=${stat##*) } # the command name may hold spaces and parentheses
+  read -r -a f <<<"$rest"
+  echo $((f[11] + f[12])) # fields 14 and 15 of stat(5); rest starts at field 3
+}
+
+# peak_rss_kb PID: VmHWM in KiB.
+peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# reset_peak_rss PID: resets VmHWM to the current RSS (Linux >= 4.0); harmless if refused.
+reset_peak_rss() { { echo 5 >"/proc/$1/clear_refs"; } 2>/dev/null || true; }
+
+# cpu_busy_idle CPU: "busy idle" jiffies of one CPU from /proc/stat.
+cpu_busy_idle() {
+  awk -v c="cpu$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; idle = $5 + $6; print busy, idle }' /proc/stat
+}
+
+# wrk_run MODE CONNS SECONDS OUTFILE
+wrk_run() {
+  local mode=$1 conns=$2 secs=$3 out=$4
+  local args=(-t1 "-c$conns" "-d${secs}s" --latency)
+  if [ "$mode" = pipelined ]; then
+    taskset -c "$client_cpu" wrk "${args[@]}" -s "$here/pipeline.lua" "http://$addr/plaintext" -- "$depth" >"$out" 2>&1
+  else
+    taskset -c "$client_cpu" wrk "${args[@]}" "http://$addr/plaintext" >"$out" 2>&1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# The runs.
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=$here/results/$stamp
+mkdir -p "$out"
+tsv=$out/runs.tsv
+printf 'server\tmode\tconns\trun\twrk_output\tcpu_ticks\tpeak_rss_kb\tclient_busy\tclient_total\n' >"$tsv"
+: >"$out/checks.tsv"
+for m in $modes; do
+  case "$m" in keepalive | pipelined) ;; *) die "unknown mode '$m' (keepalive, pipelined)" ;; esac
+done
+
+{
+  echo "stamp=$stamp"
+  echo "seconds=$seconds"
+  echo "warmup=$warmup"
+  echo "runs=$runs"
+  echo "depth=$depth"
+  echo "clk_tck=$clk_tck"
+  echo "server_cpu=$server_cpu"
+  echo "client_cpu=$client_cpu"
+  echo "threads=$threads"
+  echo "cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  echo "ncpu=$ncpu"
+  echo "kernel=$(uname -r)"
+  echo "wrk=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+  echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "servers=$servers"
+  for s in "${skipped[@]}"; do echo "skipped=$s"; done
+} >"$out/meta.env"
+
+total_cells=$(($(wc -w <<<"$modes") * $(wc -w <<<"$conns_list")))
+log "results in $out; each server: $total_cells cells x ($warmup s warm-up + $runs x $seconds s)"
+
+for s in $servers; do
+  [ -n "${binary[$s]:-}" ] || continue
+  log "== $s"
+  if ! start_server "$s" "$out/$s.log"; then
+    printf '%s\tdid not start\n' "$s" >>"$out/checks.tsv"
+    continue
+  fi
+  check_args=("$addr")
+  [ "$s" = uring-limit ] && check_args+=(--plaintext-only)
+  if bash "$here/check.sh" "${check_args[@]}" >"$out/$s.check" 2>&1; then :; fi
+  printf '%s\t%s\n' "$s" "$(tail -n 1 "$out/$s.check")" >>"$out/checks.tsv"
+  log "contract: $(tail -n 1 "$out/$s.check")"
+  grep '^FAIL' "$out/$s.check" | sed 's/^/    /' >&2 || true
+
+  for m in $modes; do
+    for c in $conns_list; do
+      if [ "$warmup" -gt 0 ]; then
+        wrk_run "$m" "$c" "$warmup" "$out/$s-$m-$c-warmup.txt"
+      fi
+      for r in $(seq "$runs"); do
+        kill -0 "$server_pid" 2>/dev/null || { log "$s died"; break 3; }
+        wrk_out=$out/$s-$m-$c-run$r.txt
+        reset_peak_rss "$server_pid"
+        read -r busy0 idle0 < <(cpu_busy_idle "$client_cpu")
+        t0=$(cpu_ticks "$server_pid")
+        wrk_run "$m" "$c" "$seconds" "$wrk_out"
+        t1=$(cpu_ticks "$server_pid")
+        read -r busy1 idle1 < <(cpu_busy_idle "$client_cpu")
+        rss=$(peak_rss_kb "$server_pid")
+        busy=$((busy1 - busy0))
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$c" "$r" "$(basename "$wrk_out")" \
+          "$((t1 - t0))" "$rss" "$busy" "$((busy + idle1 - idle0))" >>"$tsv"
+        log "$s $m c=$c run $r: $(awk '/^Requests\/sec/ { print $2 }' "$wrk_out") req/s"
+      done
+    done
+  done
+  stop_server
+done
+
+python3 "$here/report.py" "$out" >"$out/report.md"
+cp "$out/report.md" "$here/results/latest.md"
+cat "$out/report.md"
+log "written to $here/results/latest.md"
