@@ -28,4 +28,26 @@ extern crate std;
 #[macro_use]
 mod logging;
 
+pub mod app;
+pub mod config;
+pub mod handler;
 pub mod http;
+pub mod memory;
+pub mod net;
+pub mod pool;
+pub mod router;
+pub mod schema;
+pub mod server;
+pub mod time;
+pub mod timer;
+
+pub use app::{App, Completed, Hooks, Service, TcpCtx, TcpHandler, UdpHandler};
+pub use config::{Config, MemoryBudget, Timeouts};
+pub use handler::{
+    Ctx, Handler, Out, Reply, Request, Response, StreamCursor, StreamOut, StreamStep,
+};
+pub use http::{Method, Status};
+pub use net::PeerAddr;
+pub use router::{Route, RouteError, Router};
+pub use server::{AcceptError, IoError, NewError, Op, OpKind, Server, SlotId, Stats};
+pub use time::{Instant, Now};

@@ -54,6 +54,8 @@ pub struct ChunkedDecoder {
     remaining: u64,
     /// Decoded bytes so far.
     body_len: u64,
+    /// Bytes declared by the size lines so far, checked against the limit as they arrive.
+    declared: u64,
     extension_bytes: u32,
     trailer_bytes: u32,
 }
@@ -73,6 +75,7 @@ impl ChunkedDecoder {
             size: 0,
             remaining: 0,
             body_len: 0,
+            declared: 0,
             extension_bytes: 0,
             trailer_bytes: 0,
         }
@@ -117,6 +120,7 @@ impl ChunkedDecoder {
                 *read += n;
                 *written += n;
                 self.remaining -= n as u64;
+                self.body_len += n as u64;
                 if self.remaining == 0 {
                     self.state = State::DataCr;
                 }
@@ -172,7 +176,7 @@ impl ChunkedDecoder {
                     return Err(InvalidChunkSize);
                 }
                 self.size = self.size << 4 | (b as char).to_digit(16).unwrap_or(0) as u64;
-                if self.body_len.saturating_add(self.size) > limits.max_body as u64 {
+                if self.declared.saturating_add(self.size) > limits.max_body as u64 {
                     return Err(BodyTooLarge);
                 }
                 Size
@@ -238,8 +242,8 @@ impl ChunkedDecoder {
         if self.size == 0 {
             return Ok(State::TrailerLineStart);
         }
-        self.body_len += self.size;
-        debug_assert!(self.body_len <= limits.max_body as u64);
+        self.declared += self.size;
+        debug_assert!(self.declared <= limits.max_body as u64);
         self.remaining = self.size;
         Ok(State::Data)
     }

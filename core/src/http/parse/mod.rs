@@ -24,8 +24,6 @@
 //!   (RFC 9110 §4.2.4).
 //! - **HTTP versions** other than 1.0 and 1.1, well formed, get 505; malformed ones 400.
 
-use memchr::memchr;
-
 use super::error::RequestError;
 use super::header::{TokenList, eq_ignore_case, trim_ows};
 use super::limits::Limits;
@@ -76,6 +74,8 @@ pub struct HeadParser {
     line_start: u16,
     /// `buf[line_start..searched]` holds no LF: where the next call resumes the search.
     searched: u16,
+    /// Which part of the line at `line_start` the bytes up to `searched` ended in.
+    part: LinePart,
     head: RequestHead,
     facts: FieldFacts,
 }
@@ -87,7 +87,7 @@ impl Default for HeadParser {
 }
 
 enum Line {
-    Partial,
+    Partial(LinePart),
     Field(usize),
     End(usize),
 }
@@ -99,6 +99,7 @@ impl HeadParser {
             phase: Phase::RequestLine,
             line_start: 0,
             searched: 0,
+            part: LinePart::Method,
             head: RequestHead {
                 method: Method::Get,
                 method_span: Span { start: 0, len: 0 },
@@ -160,20 +161,35 @@ impl HeadParser {
         let window = &buf[..buf.len().min(limits.max_head as usize)];
         let mut pos = self.line_start as usize;
 
-        // Resume: the line at `pos` was incomplete; parse it only once its LF has arrived.
+        // Resume: the line at `pos` was incomplete. Check only the new bytes, continuing from
+        // where the last call stopped; parse the line again only once it is decided (its LF
+        // arrived, or an invalid byte did, which the full parse then reports exactly as it
+        // would have in one piece).
         if self.searched as usize > pos {
-            let from = self.searched as usize;
-            if memchr(b'\n', &window[from..]).is_none() {
-                return self.partial(pos, window.len(), buf.len(), limits);
+            match resume(self.part, window, self.searched as usize) {
+                Resume::Partial(part) => {
+                    return self.partial(part, pos, window.len(), buf.len(), limits);
+                }
+                Resume::Reparse => {}
             }
         }
 
         if self.phase == Phase::RequestLine {
             loop {
                 match window.get(pos) {
-                    None => return self.partial(pos, window.len(), buf.len(), limits),
+                    None => {
+                        return self.partial(LinePart::Method, pos, window.len(), buf.len(), limits);
+                    }
                     Some(b'\r') => match window.get(pos + 1) {
-                        None => return self.partial(pos, window.len(), buf.len(), limits),
+                        None => {
+                            return self.partial(
+                                LinePart::LeadingLf,
+                                pos,
+                                window.len(),
+                                buf.len(),
+                                limits,
+                            );
+                        }
                         Some(b'\n') => pos += 2,
                         Some(_) => return Err(BareCr),
                     },
@@ -182,8 +198,8 @@ impl HeadParser {
                 }
             }
             match self.parse_request_line(window, pos, limits)? {
-                None => return self.partial(pos, window.len(), buf.len(), limits),
-                Some(next) => {
+                Err(part) => return self.partial(part, pos, window.len(), buf.len(), limits),
+                Ok(next) => {
                     pos = next;
                     self.phase = Phase::Fields;
                 }
@@ -193,7 +209,9 @@ impl HeadParser {
         let max_fields = fields.len().min(limits.max_headers as usize);
         loop {
             match self.parse_field_line(window, pos, fields, max_fields)? {
-                Line::Partial => return self.partial(pos, window.len(), buf.len(), limits),
+                Line::Partial(part) => {
+                    return self.partial(part, pos, window.len(), buf.len(), limits);
+                }
                 Line::Field(next) => pos = next,
                 Line::End(next) => {
                     self.finish(next, limits)?;
@@ -205,6 +223,7 @@ impl HeadParser {
 
     fn partial(
         &mut self,
+        part: LinePart,
         line_start: usize,
         window_len: usize,
         buf_len: usize,
@@ -212,6 +231,7 @@ impl HeadParser {
     ) -> Result<Parsed<'static>, RequestError> {
         self.line_start = line_start as u16;
         self.searched = window_len as u16;
+        self.part = part;
         // The line so far may end with the CR of its CRLF, hence the `+ 1`.
         if self.phase == Phase::RequestLine
             && window_len - line_start > limits.max_request_line as usize + 1
@@ -235,13 +255,13 @@ impl HeadParser {
         buf: &[u8],
         start: usize,
         limits: &Limits,
-    ) -> Result<Option<usize>, RequestError> {
+    ) -> Result<Result<usize, LinePart>, RequestError> {
         let (method, method_end) = if buf.len() - start >= 4 && &buf[start..start + 4] == b"GET " {
             (Method::Get, start + 3)
         } else {
             let end = scan_token(buf, start);
             if end == buf.len() {
-                return Ok(None);
+                return Ok(Err(LinePart::Method));
             }
             (Method::from_token(&buf[start..end]), end)
         };
@@ -257,7 +277,9 @@ impl HeadParser {
             target_end = scan_target(buf, target_end + 1);
         }
         if target_end == buf.len() {
-            return Ok(None);
+            return Ok(Err(LinePart::Target {
+                empty: target_end == target_start,
+            }));
         }
         if target_end == target_start || buf[target_end] != b' ' {
             return Err(if buf[target_end] == b'\n' {
@@ -273,8 +295,11 @@ impl HeadParser {
             Version::Http11
         } else {
             check_version_prefix(rest)?;
-            if rest.len() < 10 {
-                return Ok(None);
+            if rest.len() < 9 {
+                return Ok(Err(LinePart::Version(rest.len() as u8)));
+            }
+            if rest.len() == 9 {
+                return Ok(Err(LinePart::RequestLf));
             }
             parse_version(&rest[..8])?
         };
@@ -289,7 +314,7 @@ impl HeadParser {
         head.target = Span::new(target_start, target_end);
         head.version = version;
         self.classify_target(buf, target_start, target_end, query_at)?;
-        Ok(Some(line_end + 2))
+        Ok(Ok(line_end + 2))
     }
 
     /// Decides the target's form (RFC 9112 §3.2) and where its path and query lie.
@@ -347,12 +372,12 @@ impl HeadParser {
         max_fields: usize,
     ) -> Result<Line, RequestError> {
         let Some(&first) = buf.get(start) else {
-            return Ok(Line::Partial);
+            return Ok(Line::Partial(LinePart::LineStart));
         };
         match first {
             b'\r' => {
                 return match buf.get(start + 1) {
-                    None => Ok(Line::Partial),
+                    None => Ok(Line::Partial(LinePart::EndLf)),
                     Some(b'\n') => Ok(Line::End(start + 2)),
                     Some(_) => Err(BareCr),
                 };
@@ -364,7 +389,7 @@ impl HeadParser {
 
         let name_end = scan_token(buf, start);
         let Some(&delimiter) = buf.get(name_end) else {
-            return Ok(Line::Partial);
+            return Ok(Line::Partial(LinePart::Name));
         };
         if delimiter != b':' || name_end == start {
             return Err(match delimiter {
@@ -382,7 +407,7 @@ impl HeadParser {
         loop {
             i = scan_field_value(buf, i);
             match buf.get(i) {
-                None => return Ok(Line::Partial),
+                None => return Ok(Line::Partial(LinePart::Value)),
                 Some(b'\t') => i += 1,
                 Some(b'\r') => break,
                 Some(b'\n') => return Err(BareLf),
@@ -390,7 +415,7 @@ impl HeadParser {
             }
         }
         match buf.get(i + 1) {
-            None => return Ok(Line::Partial),
+            None => return Ok(Line::Partial(LinePart::FieldLf)),
             Some(b'\n') => {}
             Some(_) => return Err(BareCr),
         }
@@ -558,6 +583,110 @@ fn token_eq_lower(token: &[u8], lower: &'static [u8]) -> bool {
 
 fn token_eq_lower_tail(token: &[u8], lower: &[u8]) -> bool {
     token.iter().zip(lower).all(|(t, l)| t | 0x20 == *l)
+}
+
+/// Where an incomplete line ended, so that the next call can go on checking it from there.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum LinePart {
+    /// After the CR of an empty line before the request line.
+    LeadingLf,
+    /// In the method.
+    Method,
+    /// In the target (`empty`: none of it yet).
+    Target { empty: bool },
+    /// In the version, this many bytes of `HTTP/d.d` seen.
+    Version(u8),
+    /// After the CR of the request line.
+    RequestLf,
+    /// At the start of a field line.
+    LineStart,
+    /// In a field name.
+    Name,
+    /// After the colon: whitespace or value.
+    Value,
+    /// After the CR of a field line.
+    FieldLf,
+    /// After the CR of the empty line that ends the head.
+    EndLf,
+}
+
+/// What checking the new bytes of an incomplete line found.
+enum Resume {
+    /// Still valid and incomplete, now in this part.
+    Partial(LinePart),
+    /// The line is decided (complete or invalid): parse it from its start.
+    Reparse,
+}
+
+/// Checks `buf[from..]`, the bytes that arrived since the line was found incomplete in
+/// `part`, with the same byte classes as the full parse. Each byte is looked at once.
+fn resume(mut part: LinePart, buf: &[u8], from: usize) -> Resume {
+    use LinePart::*;
+    const VERSION: &[u8; 9] = b"HTTP/0.0\r";
+    let mut i = from;
+    while i < buf.len() {
+        part = match part {
+            LeadingLf | RequestLf | FieldLf | EndLf => return Resume::Reparse,
+            Method => {
+                i = scan_token(buf, i);
+                match buf.get(i) {
+                    None => break,
+                    Some(b' ') => Target { empty: true },
+                    Some(_) => return Resume::Reparse,
+                }
+            }
+            Target { empty } => {
+                let end = scan_target(buf, i);
+                let empty = empty && end == i;
+                i = end;
+                match buf.get(i) {
+                    None => {
+                        part = Target { empty };
+                        break;
+                    }
+                    Some(b' ') if !empty => Version(0),
+                    Some(_) => return Resume::Reparse,
+                }
+            }
+            Version(k) => {
+                let (b, expected) = (buf[i], VERSION[k as usize]);
+                let ok = if expected == b'0' {
+                    b.is_ascii_digit()
+                } else {
+                    b == expected
+                };
+                match (ok, k) {
+                    (false, _) => return Resume::Reparse,
+                    (true, 8) => RequestLf,
+                    (true, _) => Version(k + 1),
+                }
+            }
+            LineStart => match buf[i] {
+                b'\r' => EndLf,
+                b if TOKEN[b as usize] => Name,
+                _ => return Resume::Reparse,
+            },
+            Name => {
+                i = scan_token(buf, i);
+                match buf.get(i) {
+                    None => break,
+                    Some(b':') => Value,
+                    Some(_) => return Resume::Reparse,
+                }
+            }
+            Value => {
+                i = scan_field_value(buf, i);
+                match buf.get(i) {
+                    None => break,
+                    Some(b'\t') => Value,
+                    Some(b'\r') => FieldLf,
+                    Some(_) => return Resume::Reparse,
+                }
+            }
+        };
+        i += 1;
+    }
+    Resume::Partial(part)
 }
 
 /// Checks the bytes present of `HTTP/d.d\r\n`, so that garbage fails before it is complete.

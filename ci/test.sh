@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's test command: everything CI checks, from a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup"
+ci/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "tests"
+cargo test --workspace
+
+step "no_std build of zzz-core (thumbv7em-none-eabihf)"
+cargo build -p zzz-core --no-default-features --target thumbv7em-none-eabihf
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "fuzz (30 s per target)"
+ci/fuzz.sh head_parser 30
+ci/fuzz.sh chunked_decoder 30
+
+step "all checks passed"

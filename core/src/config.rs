@@ -1,0 +1,192 @@
+//! Every capacity of a server in one value, validated at startup, and the memory it needs.
+
+use crate::http::Limits;
+
+/// Timeouts, in milliseconds, with defaults in the range of nginx and h2o.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timeouts {
+    /// The whole request head must arrive within this time of its first byte; otherwise
+    /// `408` and close. This is what ends a slowloris that drips one byte a second. Default
+    /// 10 s (h2o's `http1-request-timeout`; nginx resets its 60 s timer on every read,
+    /// which slowloris exploits).
+    pub head_ms: u64,
+    /// Longest pause between two pieces of a request body; then `408` and close. Default 30 s.
+    pub body_idle_ms: u64,
+    /// How long a connection may wait, idle, for its next request; then it is closed
+    /// silently. Default 30 s (nginx 75 s, h2o 10 s).
+    pub keep_alive_ms: u64,
+    /// Longest time a send may make no progress; then the connection is closed. Default 30 s
+    /// (nginx's `send_timeout` is 60 s).
+    pub send_stall_ms: u64,
+    /// After the last response on a connection that closes, how long to keep reading and
+    /// discarding what the client still sends, so that closing does not reset the connection
+    /// before the client has read the response (RFC 9112 §9.6). Default 2 s (nginx's
+    /// `lingering_timeout` is 5 s).
+    pub linger_ms: u64,
+}
+
+impl Timeouts {
+    /// The documented defaults.
+    pub const DEFAULT: Timeouts = Timeouts {
+        head_ms: 10_000,
+        body_idle_ms: 30_000,
+        keep_alive_ms: 30_000,
+        send_stall_ms: 30_000,
+        linger_ms: 2_000,
+    };
+}
+
+/// All capacities and limits of one server instance. Every field has a documented default;
+/// [`Config::validate`] says which field is wrong and why; [`Config::memory`] is what the
+/// instance reserves, once, at startup.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Connections served at once. When all slots are taken the backend stops accepting (the
+    /// kernel's backlog holds new connections) and the oldest idle keep-alive connection is
+    /// closed to make room. Default 1024.
+    pub max_connections: u32,
+    /// Receive buffer per connection, in bytes: holds request heads, small bodies and
+    /// pipelined requests. At least `limits.max_head`. Default 16 KiB.
+    pub recv_buffer: u32,
+    /// Send buffer per connection, in bytes: responses are written straight into it. A
+    /// response that does not fit moves to a large buffer from the pool. Default 16 KiB.
+    pub send_buffer: u32,
+    /// Large buffers shared by all connections, for request bodies and responses that do not
+    /// fit a connection's own buffers. When none is free the request gets `503` with
+    /// `Retry-After`. Default 16.
+    pub large_buffers: u32,
+    /// Size of each large buffer, in bytes; the largest body or response the server handles
+    /// without streaming. At least `limits.max_body`. Default 1 MiB.
+    pub large_buffer_size: u32,
+    /// Requests served on one connection before it is closed (its last response says
+    /// `Connection: close`). Default 1000 (nginx's `keepalive_requests`).
+    pub max_requests_per_connection: u32,
+    /// Granularity of the timer wheel, in milliseconds: timeouts fire within one tick of their
+    /// deadline. Default 100 ms.
+    pub timer_tick_ms: u32,
+    /// Request limits, each mapped to its status.
+    pub limits: Limits,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::DEFAULT
+    }
+}
+
+/// Bytes reserved per part of the server, as [`Config::memory`] computes them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MemoryBudget {
+    /// Connection state, header arrays and both buffers, per connection.
+    pub per_connection: usize,
+    /// All connections.
+    pub connections: usize,
+    /// The large-buffer pool.
+    pub large_buffers: usize,
+    /// Everything, alignment padding included: the size of the region to reserve.
+    pub total: usize,
+}
+
+impl Config {
+    /// The documented defaults.
+    pub const DEFAULT: Config = Config {
+        max_connections: 1024,
+        recv_buffer: 16 * 1024,
+        send_buffer: 16 * 1024,
+        large_buffers: 16,
+        large_buffer_size: 1024 * 1024,
+        max_requests_per_connection: 1000,
+        timer_tick_ms: 100,
+        limits: Limits::DEFAULT,
+        timeouts: Timeouts::DEFAULT,
+    };
+
+    /// Checks every field; the error names the field and the reason.
+    pub const fn validate(&self) -> Result<(), &'static str> {
+        if let Err(e) = self.limits.validate() {
+            return Err(e);
+        }
+        if self.max_connections == 0 {
+            return Err("max_connections: must be at least 1");
+        }
+        if self.max_connections > 1 << 20 {
+            return Err("max_connections: at most 1048576");
+        }
+        if self.recv_buffer < self.limits.max_head as u32 {
+            return Err("recv_buffer: must hold a whole head (at least limits.max_head)");
+        }
+        if self.send_buffer < 1024 {
+            return Err("send_buffer: must be at least 1024 bytes");
+        }
+        if self.large_buffer_size < self.limits.max_body {
+            return Err("large_buffer_size: must hold the largest body (at least limits.max_body)");
+        }
+        if self.large_buffer_size < self.recv_buffer || self.large_buffer_size < self.send_buffer {
+            return Err("large_buffer_size: must be at least recv_buffer and send_buffer");
+        }
+        if self.timer_tick_ms == 0 {
+            return Err("timer_tick_ms: must be at least 1");
+        }
+        let t = &self.timeouts;
+        if t.head_ms == 0 || t.body_idle_ms == 0 || t.keep_alive_ms == 0 || t.send_stall_ms == 0 {
+            return Err("timeouts: every timeout must be at least 1 ms");
+        }
+        if self.max_requests_per_connection == 0 {
+            return Err("max_requests_per_connection: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The memory this configuration needs, computed up front.
+    pub const fn memory(&self) -> MemoryBudget {
+        let n = self.max_connections as usize;
+        let layout = crate::server::SlotLayout::of(self);
+        let per_connection = layout.per_connection();
+        let connections = per_connection * n;
+        let large_buffers = self.large_buffers as usize * self.large_buffer_size as usize;
+        MemoryBudget {
+            per_connection,
+            connections,
+            large_buffers,
+            total: connections + large_buffers + layout.fixed() + crate::memory::ALIGN_SLACK,
+        }
+    }
+}
+
+impl core::fmt::Display for MemoryBudget {
+    /// `1024 conns x 33.6 KiB + 16 x 1.0 MiB = 49.6 MiB reserved`, as the startup line shows.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let conns = self
+            .connections
+            .checked_div(self.per_connection)
+            .unwrap_or(0);
+        write!(
+            f,
+            "{} conns x {} + {} large buffers = {} reserved",
+            conns,
+            Bytes(self.per_connection),
+            Bytes(self.large_buffers),
+            Bytes(self.total)
+        )
+    }
+}
+
+/// A byte count shown in KiB or MiB with one decimal.
+struct Bytes(usize);
+
+impl core::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (unit, div) = if self.0 >= 1 << 20 {
+            ("MiB", 1 << 20)
+        } else {
+            ("KiB", 1 << 10)
+        };
+        let tenths = self.0 * 10 / div;
+        write!(f, "{}.{} {}", tenths / 10, tenths % 10, unit)
+    }
+}

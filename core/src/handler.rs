@@ -1,0 +1,536 @@
+//! What a handler sees and how it answers: [`Ctx`], [`Request`], [`Response`].
+//!
+//! A handler is a plain function that runs to completion on the instance's thread:
+//!
+//! ```ignore
+//! fn hello(ctx: &mut Ctx<App>, _req: &Request) -> Response {
+//!     ctx.text(Status::OK, "Hello, World!")
+//! }
+//! ```
+//!
+//! It gets the instance's state (`ctx.state`), the request with its typed path parameters,
+//! and `ctx.out`, which writes the response straight into the connection's send buffer.
+//! The fields of [`Ctx`] are public so that a response can be formatted from the state
+//! without fighting the borrow checker: `ctx.out.respond(Status::OK).fmt(format_args!("{}",
+//! ctx.state.count))`.
+//!
+//! ## Bodies
+//!
+//! - **Bytes** ([`Reply::body`], [`Ctx::text`]): copied into the send buffer after a
+//!   `Content-Length`.
+//! - **Formatted** ([`Reply::fmt`], [`Reply::writer`]): `core::fmt` output (and templates)
+//!   written in place; `Content-Length` is filled in when the body ends.
+//! - **Static** ([`Reply::static_body`]): a `&'static [u8]` (an embedded asset) sent straight
+//!   from where it lies, any size, never copied.
+//! - **Streamed** ([`Reply::stream`]): a producer function called whenever the send buffer
+//!   has room, writing one chunk at a time (chunked encoding for HTTP/1.1, until-close for
+//!   HTTP/1.0), for generated bodies of any size.
+//!
+//! A bytes or formatted response that outgrows the free part of the send buffer moves to a
+//! large buffer from the pool and continues there. If it outgrows that too, the client gets
+//! the static `500` and the event is logged; if no large buffer is free, the static `503`
+//! with `Retry-After`. A truncated response is never sent.
+
+use core::marker::PhantomData;
+
+use crate::http::{
+    self, BodyWriter, ByteWriter, HttpDate, ResponseError, ResponseOptions, ResponseWriter, Status,
+    StreamFraming,
+};
+use crate::router::{ParamError, Params};
+use crate::time::Now;
+
+/// The handler signature.
+pub type Handler<S> = for<'c, 'r> fn(&mut Ctx<'c, S>, &Request<'r>) -> Response;
+
+/// A request as a handler sees it: the HTTP request (methods of [`http::Request`] through
+/// `Deref`) plus the path parameters its route captured.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    http: http::Request<'a>,
+    params: Params<'a>,
+}
+
+impl<'a> Request<'a> {
+    /// Joins a parsed request and its route's parameters.
+    pub fn new(http: http::Request<'a>, params: Params<'a>) -> Request<'a> {
+        Request { http, params }
+    }
+
+    /// The path parameters.
+    pub fn params(&self) -> &Params<'a> {
+        &self.params
+    }
+
+    /// The path parameter `name` parsed as `T`; see [`Params::parse`].
+    pub fn param<T: core::str::FromStr>(&self, name: &str) -> Result<T, ParamError> {
+        self.params.parse(name)
+    }
+
+    /// The HTTP request.
+    pub fn http(&self) -> &http::Request<'a> {
+        &self.http
+    }
+}
+
+impl<'a> core::ops::Deref for Request<'a> {
+    type Target = http::Request<'a>;
+
+    fn deref(&self) -> &http::Request<'a> {
+        &self.http
+    }
+}
+
+/// Proof that a handler answered; made only by [`Out`]'s methods.
+#[must_use = "a handler returns the Response its Ctx made"]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Response {
+    status: Status,
+}
+
+impl Response {
+    /// The status that was written.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+}
+
+/// State a stream producer keeps between calls: four words the producer interprets as it
+/// likes (a row index, an offset...).
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub struct StreamCursor(pub [u64; 4]);
+
+/// What a stream producer reports after writing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum StreamStep {
+    /// More to come: call again when the buffer has room.
+    More,
+    /// The body is complete.
+    Done,
+}
+
+/// A stream producer: writes the next part of the body into `out` (which may take up to
+/// `out.remaining()` bytes; writing more fails the response). It may write nothing and return
+/// `More` to be called again later, but it must not return `More` forever.
+pub type StreamFn<S> = fn(&mut S, &mut StreamCursor, &mut StreamOut<'_>) -> StreamStep;
+
+/// Where a stream producer writes one piece of the body.
+#[derive(Debug)]
+pub struct StreamOut<'a> {
+    pub(crate) writer: ByteWriter<'a>,
+}
+
+impl StreamOut<'_> {
+    /// Bytes it can still take in this call.
+    pub fn remaining(&self) -> usize {
+        self.writer.capacity() - self.writer.len()
+    }
+
+    /// Appends bytes.
+    pub fn write(&mut self, data: &[u8]) {
+        self.writer.write(data);
+    }
+
+    /// Bytes written in this call.
+    pub fn len(&self) -> usize {
+        self.writer.len()
+    }
+
+    /// Whether nothing was written in this call.
+    pub fn is_empty(&self) -> bool {
+        self.writer.is_empty()
+    }
+}
+
+impl core::fmt::Write for StreamOut<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        core::fmt::Write::write_str(&mut self.writer, s)
+    }
+}
+
+/// What the handler's response turned out to be, for the server to act on.
+#[derive(Debug)]
+pub(crate) enum Outcome<S: 'static> {
+    /// Nothing written yet.
+    Nothing,
+    /// A complete response of `len` bytes at the start of the buffer, or of the standby
+    /// buffer when `moved`.
+    Written {
+        len: usize,
+        moved: bool,
+        status: Status,
+        body_len: u64,
+    },
+    /// A head of `head_len` bytes in the buffer, then `body` sent from where it lies.
+    Static {
+        head_len: usize,
+        moved: bool,
+        status: Status,
+        body: &'static [u8],
+    },
+    /// A head of `head_len` bytes in the buffer, then a streamed body.
+    Stream {
+        head_len: usize,
+        moved: bool,
+        status: Status,
+        producer: StreamFn<S>,
+        cursor: StreamCursor,
+        framing: StreamFraming,
+    },
+    /// The response could not be written; the server sends a static error instead.
+    Failed {
+        error: ResponseError,
+        had_standby: bool,
+        status: Status,
+    },
+}
+
+/// A handler's way to answer: writes into the connection's send buffer.
+pub struct Out<'a, S: 'static> {
+    buf: &'a mut [u8],
+    standby: Option<&'a mut [u8]>,
+    date: &'a HttpDate,
+    server: Option<&'static str>,
+    version: http::Version,
+    keep_alive: bool,
+    head: bool,
+    headers_hook: Option<HeadersHook>,
+    outcome: Outcome<S>,
+    _state: PhantomData<fn(&mut S)>,
+}
+
+/// A hook that adds headers to every response (security headers, CORS...), given the status.
+pub type HeadersHook = fn(Status, &mut ResponseWriter<'_>);
+
+impl<S> core::fmt::Debug for Out<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Out")
+            .field("room", &self.buf.len())
+            .field("head", &self.head)
+            .finish()
+    }
+}
+
+impl<'a, S> Out<'a, S> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        buf: &'a mut [u8],
+        standby: Option<&'a mut [u8]>,
+        date: &'a HttpDate,
+        server: Option<&'static str>,
+        version: http::Version,
+        keep_alive: bool,
+        head: bool,
+        headers_hook: Option<HeadersHook>,
+    ) -> Out<'a, S> {
+        Out {
+            buf,
+            standby,
+            date,
+            server,
+            version,
+            keep_alive,
+            head,
+            headers_hook,
+            outcome: Outcome::Nothing,
+            _state: PhantomData,
+        }
+    }
+
+    pub(crate) fn into_outcome(self) -> Outcome<S> {
+        self.outcome
+    }
+
+    /// Whether the connection stays open after this response. A handler may set it to
+    /// `false` to close after answering.
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// Closes the connection after this response (`Connection: close`). Call before
+    /// [`Out::respond`].
+    pub fn close_after(&mut self) {
+        self.keep_alive = false;
+    }
+
+    /// Starts a response with `status`: writes the status line, `Server` and `Date`, and the
+    /// app's headers. Starting again discards what an earlier call wrote.
+    pub fn respond(&mut self, status: Status) -> Reply<'_, S> {
+        let options = ResponseOptions {
+            date: self.date,
+            server: self.server,
+            version: self.version,
+            keep_alive: self.keep_alive,
+            head: self.head,
+        };
+        let had_standby = self.standby.is_some();
+        let standby = self.standby.as_deref_mut();
+        let mut writer = ResponseWriter::new(
+            ByteWriter::with_standby(&mut *self.buf, standby),
+            status,
+            &options,
+        );
+        if let Some(hook) = self.headers_hook {
+            hook(status, &mut writer);
+        }
+        Reply {
+            writer,
+            outcome: &mut self.outcome,
+            had_standby,
+            status,
+        }
+    }
+
+    /// A complete response with a text body.
+    pub fn text(&mut self, status: Status, body: &str) -> Response {
+        self.respond(status)
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .body(body.as_bytes())
+    }
+
+    /// A complete response with an HTML body.
+    pub fn html(&mut self, status: Status, body: &str) -> Response {
+        self.respond(status)
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(body.as_bytes())
+    }
+
+    /// A complete response without content.
+    pub fn empty(&mut self, status: Status) -> Response {
+        self.respond(status).body(b"")
+    }
+}
+
+/// A response being written: add headers, then end it with one of the body methods.
+pub struct Reply<'o, S: 'static> {
+    writer: ResponseWriter<'o>,
+    outcome: &'o mut Outcome<S>,
+    had_standby: bool,
+    status: Status,
+}
+
+impl<S> core::fmt::Debug for Reply<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl<'o, S> Reply<'o, S> {
+    /// Adds a header (see [`ResponseWriter::header`] for what is refused).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.writer.header(name, value.as_bytes());
+        self
+    }
+
+    /// Adds a header with a byte value.
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        self.writer.header(name, value);
+        self
+    }
+
+    /// Adds a header with a formatted value.
+    pub fn header_fmt(mut self, name: &str, value: core::fmt::Arguments<'_>) -> Self {
+        self.writer.header_fmt(name, value);
+        self
+    }
+
+    /// Ends the response with `body`.
+    pub fn body(self, body: &[u8]) -> Response {
+        let Reply {
+            writer,
+            outcome,
+            had_standby,
+            status,
+        } = self;
+        *outcome = written(writer.body(body), had_standby, status, body.len() as u64);
+        Response { status }
+    }
+
+    /// Ends the response with a text body (`Content-Type` is the caller's).
+    pub fn text(self, body: &str) -> Response {
+        self.body(body.as_bytes())
+    }
+
+    /// Ends the response with a formatted body.
+    pub fn fmt(self, args: core::fmt::Arguments<'_>) -> Response {
+        let mut body = self.writer();
+        let _ = core::fmt::Write::write_fmt(&mut body, args);
+        body.finish()
+    }
+
+    /// Continues with a body written in pieces (`core::fmt::Write`, templates); end it with
+    /// [`BodyOut::finish`].
+    pub fn writer(self) -> BodyOut<'o, S> {
+        let Reply {
+            writer,
+            outcome,
+            had_standby,
+            status,
+        } = self;
+        BodyOut {
+            body: writer.into_body(),
+            outcome,
+            had_standby,
+            status,
+        }
+    }
+
+    /// Ends the response with a static body sent without copying, of any size.
+    pub fn static_body(self, body: &'static [u8]) -> Response {
+        let Reply {
+            writer,
+            outcome,
+            had_standby,
+            status,
+        } = self;
+        *outcome = match writer.head_for_length(body.len() as u64) {
+            Ok(out) => Outcome::Static {
+                head_len: out.len(),
+                moved: out.moved(),
+                status,
+                body,
+            },
+            Err(error) => Outcome::Failed {
+                error,
+                had_standby,
+                status,
+            },
+        };
+        Response { status }
+    }
+
+    /// Ends the head; the body comes from `producer`, called with `cursor` whenever the send
+    /// buffer has room, until it returns [`StreamStep::Done`].
+    pub fn stream(self, producer: StreamFn<S>, cursor: StreamCursor) -> Response {
+        let Reply {
+            writer,
+            outcome,
+            had_standby,
+            status,
+        } = self;
+        *outcome = match writer.head_for_stream() {
+            Ok((out, framing)) => Outcome::Stream {
+                head_len: out.len(),
+                moved: out.moved(),
+                status,
+                producer,
+                cursor,
+                framing,
+            },
+            Err(error) => Outcome::Failed {
+                error,
+                had_standby,
+                status,
+            },
+        };
+        Response { status }
+    }
+}
+
+/// The outcome of a response written whole.
+fn written<S>(
+    result: Result<ByteWriter<'_>, ResponseError>,
+    had_standby: bool,
+    status: Status,
+    body_len: u64,
+) -> Outcome<S> {
+    match result {
+        Ok(out) => Outcome::Written {
+            len: out.len(),
+            moved: out.moved(),
+            status,
+            body_len,
+        },
+        Err(error) => Outcome::Failed {
+            error,
+            had_standby,
+            status,
+        },
+    }
+}
+
+/// A body being written in pieces; implements [`core::fmt::Write`].
+pub struct BodyOut<'o, S: 'static> {
+    body: BodyWriter<'o>,
+    outcome: &'o mut Outcome<S>,
+    had_standby: bool,
+    status: Status,
+}
+
+impl<S> core::fmt::Debug for BodyOut<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BodyOut")
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl<S> BodyOut<'_, S> {
+    /// Appends bytes.
+    pub fn write(&mut self, data: &[u8]) {
+        self.body.write(data);
+    }
+
+    /// Ends the body and the response.
+    pub fn finish(self) -> Response {
+        let BodyOut {
+            body,
+            outcome,
+            had_standby,
+            status,
+        } = self;
+        let body_len = body.body_len();
+        *outcome = written(body.finish(), had_standby, status, body_len);
+        Response { status }
+    }
+}
+
+impl<S> core::fmt::Write for BodyOut<'_, S> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.body.write_str(s)
+    }
+}
+
+/// Everything a handler works with.
+pub struct Ctx<'a, S: 'static> {
+    /// The instance's state.
+    pub state: &'a mut S,
+    /// The response writer.
+    pub out: Out<'a, S>,
+    /// The time of the event being handled.
+    pub now: Now,
+}
+
+impl<S> core::fmt::Debug for Ctx<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("out", &self.out)
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+impl<S> Ctx<'_, S> {
+    /// Starts a response; see [`Out::respond`].
+    pub fn respond(&mut self, status: Status) -> Reply<'_, S> {
+        self.out.respond(status)
+    }
+
+    /// A complete text response.
+    pub fn text(&mut self, status: Status, body: &str) -> Response {
+        self.out.text(status, body)
+    }
+
+    /// A complete HTML response.
+    pub fn html(&mut self, status: Status, body: &str) -> Response {
+        self.out.html(status, body)
+    }
+
+    /// A complete response without content.
+    pub fn empty(&mut self, status: Status) -> Response {
+        self.out.empty(status)
+    }
+}

@@ -1,0 +1,249 @@
+//! Route patterns: `/users/{id:u64}/posts`, `/static/{*path}`.
+//!
+//! A pattern is `/` followed by segments separated by `/`. A segment is either literal text,
+//! a parameter `{name}` or `{name:type}` (a whole segment; `type` is one of [`ParamType`]'s
+//! names, default `str`), or, as the last segment only, a tail `{*name}` that matches zero or
+//! more remaining segments (a mount: `/static/{*path}` serves `/static`, `/static/` and
+//! `/static/css/a.css`, never `/staticx`). Only the last segment may be empty (a trailing
+//! slash, which is significant). Literal text is matched against the percent-decoded path
+//! segment.
+
+/// The most segments a pattern may have.
+pub const MAX_SEGMENTS: usize = 16;
+/// The most parameters (tail included) a pattern may have.
+pub const MAX_PARAMS: usize = 8;
+
+/// The type of a path parameter: parsed and checked before the handler runs (a mismatch is
+/// `400`), and documented in the OpenAPI spec.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ParamType {
+    /// Any non-empty segment (`{name}` or `{name:str}`).
+    Str,
+    /// `{name:u8}`.
+    U8,
+    /// `{name:u16}`.
+    U16,
+    /// `{name:u32}`.
+    U32,
+    /// `{name:u64}`.
+    U64,
+    /// `{name:i32}`.
+    I32,
+    /// `{name:i64}`.
+    I64,
+}
+
+impl ParamType {
+    fn from_name(name: &str) -> Option<ParamType> {
+        Some(match name {
+            "str" => ParamType::Str,
+            "u8" => ParamType::U8,
+            "u16" => ParamType::U16,
+            "u32" => ParamType::U32,
+            "u64" => ParamType::U64,
+            "i32" => ParamType::I32,
+            "i64" => ParamType::I64,
+            _ => return None,
+        })
+    }
+
+    /// The inclusive integer range of the type; `None` for strings.
+    pub const fn range(self) -> Option<(i64, i64)> {
+        Some(match self {
+            ParamType::Str => return None,
+            ParamType::U8 => (0, u8::MAX as i64),
+            ParamType::U16 => (0, u16::MAX as i64),
+            ParamType::U32 => (0, u32::MAX as i64),
+            ParamType::U64 => (0, i64::MAX),
+            ParamType::I32 => (i32::MIN as i64, i32::MAX as i64),
+            ParamType::I64 => (i64::MIN, i64::MAX),
+        })
+    }
+
+    /// Whether `raw` (a path segment, still percent-encoded) is a value of this type.
+    /// Integers are plain ASCII digits with an optional `-` for signed types; no `+`, no
+    /// spaces, no escapes.
+    pub fn accepts(self, raw: &str) -> bool {
+        let Some((min, max)) = self.range() else {
+            return !raw.is_empty();
+        };
+        if self == ParamType::U64 {
+            return !raw.is_empty()
+                && raw.bytes().all(|b| b.is_ascii_digit())
+                && raw.parse::<u64>().is_ok();
+        }
+        let digits = raw.strip_prefix('-').filter(|_| min < 0).unwrap_or(raw);
+        !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && raw.parse::<i64>().is_ok_and(|v| (min..=max).contains(&v))
+    }
+}
+
+/// What a pattern segment matches.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum SegmentKind {
+    /// Exactly this text.
+    Literal,
+    /// Any non-empty segment, captured.
+    Param,
+    /// Zero or more remaining segments, captured as one string.
+    Tail,
+}
+
+/// One parsed segment of a pattern.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct PatternSegment {
+    pub kind: SegmentKind,
+    /// The literal text, or the parameter's name.
+    pub text: &'static str,
+    pub ty: ParamType,
+}
+
+/// A pattern split into validated segments.
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    pub segments: heapless::Vec<PatternSegment, MAX_SEGMENTS>,
+}
+
+impl Pattern {
+    /// Parses and validates a pattern; the error says what is wrong.
+    pub fn parse(pattern: &'static str) -> Result<Pattern, &'static str> {
+        let Some(rest) = pattern.strip_prefix('/') else {
+            return Err("must start with `/`");
+        };
+        let mut segments = heapless::Vec::new();
+        let mut params = 0;
+        let count = rest.split('/').count();
+        for (i, text) in rest.split('/').enumerate() {
+            let last = i + 1 == count;
+            let segment = Self::segment(text, last)?;
+            if segment.kind != SegmentKind::Literal {
+                params += 1;
+                if params > MAX_PARAMS {
+                    return Err("more than 8 parameters");
+                }
+                if segments.iter().any(|s: &PatternSegment| {
+                    s.kind != SegmentKind::Literal && s.text == segment.text
+                }) {
+                    return Err("a parameter name appears twice");
+                }
+            }
+            segments
+                .push(segment)
+                .map_err(|_| "more than 16 segments")?;
+        }
+        Ok(Pattern { segments })
+    }
+
+    fn segment(text: &'static str, last: bool) -> Result<PatternSegment, &'static str> {
+        let literal = PatternSegment {
+            kind: SegmentKind::Literal,
+            text,
+            ty: ParamType::Str,
+        };
+        if text.is_empty() {
+            return if last {
+                Ok(literal)
+            } else {
+                Err("empty segment (`//`)")
+            };
+        }
+        let Some(inner) = text.strip_prefix('{') else {
+            if text.contains(['{', '}']) {
+                return Err("a parameter must be a whole segment");
+            }
+            return Ok(literal);
+        };
+        let inner = inner
+            .strip_suffix('}')
+            .ok_or("a parameter must be a whole segment")?;
+        if let Some(name) = inner.strip_prefix('*') {
+            if !last {
+                return Err("a tail `{*name}` must be the last segment");
+            }
+            check_name(name)?;
+            return Ok(PatternSegment {
+                kind: SegmentKind::Tail,
+                text: name,
+                ty: ParamType::Str,
+            });
+        }
+        let (name, ty) = match inner.split_once(':') {
+            Some((name, ty)) => (
+                name,
+                ParamType::from_name(ty).ok_or("unknown parameter type")?,
+            ),
+            None => (inner, ParamType::Str),
+        };
+        check_name(name)?;
+        Ok(PatternSegment {
+            kind: SegmentKind::Param,
+            text: name,
+            ty,
+        })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), &'static str> {
+    let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err("a parameter name must be letters, digits and `_`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_segments() {
+        let p = Pattern::parse("/users/{id:u64}/files/{*path}").unwrap();
+        let kinds: heapless::Vec<SegmentKind, 8> = p.segments.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SegmentKind::Literal,
+                SegmentKind::Param,
+                SegmentKind::Literal,
+                SegmentKind::Tail
+            ]
+        );
+        assert_eq!(p.segments[1].ty, ParamType::U64);
+        assert_eq!(p.segments[3].text, "path");
+        assert_eq!(Pattern::parse("/").unwrap().segments.len(), 1);
+        assert_eq!(Pattern::parse("/a/").unwrap().segments[1].text, "");
+    }
+
+    #[test]
+    fn rejects_bad_patterns() {
+        for bad in [
+            "users",
+            "/a//b",
+            "/{*t}/x",
+            "/a{b}",
+            "/{x:float}",
+            "/{}",
+            "/{a}/{a}",
+            "/{a-b}",
+        ] {
+            assert!(Pattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn typed_parameters() {
+        assert!(ParamType::U8.accepts("255") && !ParamType::U8.accepts("256"));
+        assert!(
+            ParamType::U64.accepts("18446744073709551615")
+                && !ParamType::U64.accepts("18446744073709551616")
+        );
+        assert!(ParamType::I32.accepts("-5") && !ParamType::U32.accepts("-5"));
+        for bad in ["", "+1", " 1", "1a", "%31", "-"] {
+            assert!(!ParamType::I64.accepts(bad), "{bad:?}");
+        }
+        assert!(ParamType::Str.accepts("x") && !ParamType::Str.accepts(""));
+    }
+}

@@ -1,0 +1,873 @@
+//! The sans-IO server: connection slots, buffers, timers and the protocol modules, driven by
+//! events and answering with operations (DESIGN §2).
+//!
+//! ## The event interface
+//!
+//! A backend owns the sockets and the clock; the [`Server`] owns everything else. The backend
+//! tells it what happened:
+//!
+//! - [`Server::accept`] when a connection arrives (it gets a slot, or `Full`);
+//! - [`Server::received`] when a receive completes (`0` bytes is the peer's EOF);
+//! - [`Server::sent`] when a send completes;
+//! - [`Server::failed`] when an operation fails (retry, or the peer is gone);
+//! - [`Server::closed`] when a socket the server asked to close is closed and nothing is in
+//!   flight on it any more — only then is the slot reused;
+//! - [`Server::tick`] with the time, at least when [`Server::next_wake`] says;
+//! - [`Server::datagram`] for each UDP datagram.
+//!
+//! and asks what to do with [`Server::poll_op`], which hands out a bounded batch of
+//! [`Op`]s: receive into [`Server::recv_buffer`], send [`Server::send_parts`], shut down the
+//! sending side, close. At most one receive and one send are posted per slot at a time, and
+//! the server never touches a buffer region while an operation on it is posted.
+//!
+//! ## Bounds
+//!
+//! Every queue is a fixed table sized by [`Config`]: slots, header arrays, buffers, the
+//! large-buffer pool, the timer wheel (one timer per slot), the ready queue and the idle list
+//! (intrusive, one link per slot). Every exhaustion has a defined outcome (DESIGN §4).
+
+mod conn;
+mod http;
+mod tcp;
+#[cfg(test)]
+mod tests;
+
+use crate::app::{App, Service, UdpHandler};
+use crate::config::Config;
+use crate::http::{HeaderSpan, HttpDate};
+use crate::memory::{Arena, RegionTooSmall, carved_size};
+use crate::net::PeerAddr;
+use crate::pool::{BlockId, BlockPool};
+use crate::time::{Instant, Now};
+use crate::timer::{TimerEntry, TimerWheel};
+use conn::{Conn, Kind, NONE, Phase, wants};
+
+/// Index of a connection slot.
+pub type SlotId = u32;
+
+/// An operation the backend must perform for the server.
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Op {
+    /// Receive into [`Server::recv_buffer`]; report with [`Server::received`] or
+    /// [`Server::failed`].
+    Recv(SlotId),
+    /// Send [`Server::send_parts`] (one vectored send); report with [`Server::sent`] or
+    /// [`Server::failed`].
+    Send(SlotId),
+    /// Shut down the sending side (`shutdown(SHUT_WR)`); nothing to report.
+    Shutdown(SlotId),
+    /// Close the socket: cancel what is posted on it, wait for those completions (reporting
+    /// them as usual is allowed), close, then call [`Server::closed`].
+    Close(SlotId),
+}
+
+/// Which posted operation failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OpKind {
+    /// A receive.
+    Recv,
+    /// A send.
+    Send,
+}
+
+/// How an operation failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum IoError {
+    /// Nothing happened and it may be posted again (`EAGAIN`, `EINTR`, `ECANCELED` of a
+    /// multishot operation that ended).
+    Retry,
+    /// The connection is unusable (`ECONNRESET`, `EPIPE`, ...): the server closes it.
+    Broken,
+}
+
+/// Why [`Server::accept`] refused a connection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AcceptError {
+    /// Every slot is in use; the backend should stop accepting until
+    /// [`Server::can_accept`] (the server is already closing its oldest idle connection).
+    Full,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
+/// Counters of what the server has done, for tests, the simulator's coverage table and
+/// monitoring.
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub struct Stats {
+    /// Connections accepted.
+    pub accepted: u64,
+    /// Connections closed and freed.
+    pub closed: u64,
+    /// Requests dispatched (routed and answered).
+    pub requests: u64,
+    /// Responses by status class: index 1 is 1xx (interim 100 included), ..., 5 is 5xx.
+    pub responses: [u64; 6],
+    /// Requests rejected by the parser.
+    pub parse_errors: u64,
+    /// Head deadlines that expired (408 or silent close).
+    pub head_timeouts: u64,
+    /// Body idle timeouts (408).
+    pub body_timeouts: u64,
+    /// Keep-alive idle timeouts.
+    pub idle_timeouts: u64,
+    /// Send stalls.
+    pub send_timeouts: u64,
+    /// Linger timeouts.
+    pub linger_timeouts: u64,
+    /// Idle connections closed to make room for a new one.
+    pub reclaimed: u64,
+    /// 503s because the large-buffer pool was empty.
+    pub pool_exhausted: u64,
+    /// 500s because a response did not fit.
+    pub response_overflows: u64,
+    /// Responses that spilled into a large buffer.
+    pub spills: u64,
+    /// Bodies received into a large buffer.
+    pub large_bodies: u64,
+    /// Interim 100 responses.
+    pub continues: u64,
+    /// Streamed responses.
+    pub streams: u64,
+    /// Operations that failed with [`IoError::Retry`] and were posted again.
+    pub retries: u64,
+    /// Connections the peer reset or broke.
+    pub broken: u64,
+    /// UDP datagrams handled.
+    pub datagrams: u64,
+}
+
+/// How one connection's share of the region is laid out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlotLayout {
+    conn: usize,
+    timer: usize,
+    fields: usize,
+    recv: usize,
+    send: usize,
+    n: usize,
+    free_list: usize,
+    block_list: usize,
+}
+
+impl SlotLayout {
+    pub(crate) const fn of(config: &Config) -> SlotLayout {
+        let n = config.max_connections as usize;
+        SlotLayout {
+            conn: carved_size::<Conn<()>>(n),
+            timer: carved_size::<TimerEntry>(n),
+            fields: carved_size::<HeaderSpan>(n * config.limits.max_headers as usize),
+            recv: n * config.recv_buffer as usize,
+            send: n * config.send_buffer as usize,
+            n,
+            free_list: carved_size::<u32>(n),
+            block_list: carved_size::<BlockId>(config.large_buffers as usize),
+        }
+    }
+
+    /// Bytes per connection: its state, timer, header array and both buffers.
+    pub(crate) const fn per_connection(&self) -> usize {
+        (self.conn + self.timer + self.fields + self.free_list + self.recv + self.send) / self.n
+    }
+
+    /// Bytes not proportional to the connections (beyond the large buffers).
+    pub(crate) const fn fixed(&self) -> usize {
+        self.block_list
+            + (self.conn + self.timer + self.fields + self.free_list + self.recv + self.send)
+                % self.n
+    }
+}
+
+/// Why a server could not be built.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum NewError {
+    /// A configuration field is wrong; the text says which and why.
+    Config(&'static str),
+    /// The region is smaller than [`Config::memory`](crate::Config::memory)`.total`.
+    RegionTooSmall,
+}
+
+impl From<RegionTooSmall> for NewError {
+    fn from(_: RegionTooSmall) -> NewError {
+        NewError::RegionTooSmall
+    }
+}
+
+impl core::fmt::Display for NewError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NewError::Config(reason) => write!(f, "invalid configuration: {reason}"),
+            NewError::RegionTooSmall => {
+                f.write_str("the memory region is smaller than Config::memory().total")
+            }
+        }
+    }
+}
+
+/// A server instance: one event loop's worth of connections over one memory region.
+pub struct Server<'m, S: 'static> {
+    app: App<S>,
+    config: Config,
+    conns: &'m mut [Conn<S>],
+    fields: &'m mut [HeaderSpan],
+    recv: &'m mut [u8],
+    send: &'m mut [u8],
+    pool: BlockPool<'m>,
+    timers: TimerWheel<'m>,
+    free: &'m mut [u32],
+    free_count: usize,
+    ready_head: u32,
+    ready_tail: u32,
+    idle_head: u32,
+    idle_tail: u32,
+    date: HttpDate,
+    now: Now,
+    draining: bool,
+    stats: Stats,
+}
+
+impl<S> core::fmt::Debug for Server<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("connections", &self.active_connections())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl<'m, S> Server<'m, S> {
+    /// Builds a server over `region` (at least [`Config::memory`](crate::Config::memory)`.total`
+    /// bytes), starting at `now`. Nothing is allocated after this.
+    pub fn new(
+        config: Config,
+        app: App<S>,
+        region: &'m mut [u8],
+        now: Now,
+    ) -> Result<Server<'m, S>, NewError> {
+        config.validate().map_err(NewError::Config)?;
+        if region.len() < config.memory().total {
+            return Err(NewError::RegionTooSmall);
+        }
+        let n = config.max_connections as usize;
+        let mut arena = Arena::new(region);
+        let conns = arena.slice(n, |_| Conn::free())?;
+        let timer_entries = arena.slice(n, |_| TimerEntry::new())?;
+        let fields = arena.slice(n * config.limits.max_headers as usize, |_| {
+            HeaderSpan::default()
+        })?;
+        let free = arena.slice(n, |i| (n - 1 - i) as u32)?;
+        let block_ids = arena.slice(config.large_buffers as usize, |_| 0)?;
+        let recv = arena.bytes(n * config.recv_buffer as usize)?;
+        let send = arena.bytes(n * config.send_buffer as usize)?;
+        let storage =
+            arena.bytes(config.large_buffers as usize * config.large_buffer_size as usize)?;
+        let pool = BlockPool::new(storage, config.large_buffer_size as usize, block_ids);
+        let timers = TimerWheel::new(timer_entries, config.timer_tick_ms as u64, now.monotonic);
+        let mut date = HttpDate::new();
+        date.update(now.unix_secs);
+        zlog_info!("zzz: {} conns, {} bytes reserved", n, config.memory().total);
+        Ok(Server {
+            app,
+            config,
+            conns,
+            fields,
+            recv,
+            send,
+            pool,
+            timers,
+            free,
+            free_count: n,
+            ready_head: NONE,
+            ready_tail: NONE,
+            idle_head: NONE,
+            idle_tail: NONE,
+            date,
+            now,
+            draining: false,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The app's state.
+    pub fn state(&self) -> &S {
+        &self.app.state
+    }
+
+    /// The app's state, mutable.
+    pub fn state_mut(&mut self) -> &mut S {
+        &mut self.app.state
+    }
+
+    /// What the server has done so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Connections in use (including those closing).
+    pub fn active_connections(&self) -> usize {
+        self.conns.len() - self.free_count
+    }
+
+    /// Large buffers not lent out.
+    pub fn large_buffers_available(&self) -> usize {
+        self.pool.available()
+    }
+
+    /// Whether a new connection would get a slot.
+    pub fn can_accept(&self) -> bool {
+        self.free_count > 0 && !self.draining
+    }
+
+    /// The time of the last tick.
+    pub fn now(&self) -> Now {
+        self.now
+    }
+
+    /// When to call [`Server::tick`] next at the latest (a timer is due); `None` when no
+    /// timer is armed.
+    pub fn next_wake(&self) -> Option<Instant> {
+        self.timers.next_wake()
+    }
+
+    /// Whether a graceful shutdown is under way.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// Starts a graceful shutdown: no new connections, idle connections close now, busy ones
+    /// close after their current response (which says `Connection: close`).
+    pub fn shutdown(&mut self) {
+        self.draining = true;
+        for slot in 0..self.conns.len() as u32 {
+            let c = &self.conns[slot as usize];
+            if c.phase == Phase::Head
+                && !c.output_pending()
+                && c.recv_start == c.recv_end
+                && !c.parser.started()
+            {
+                self.close(slot);
+            }
+        }
+    }
+
+    /// Whether every connection has closed (after [`Server::shutdown`]).
+    pub fn is_idle(&self) -> bool {
+        self.free_count == self.conns.len()
+    }
+
+    // ----- events in -------------------------------------------------------------------------
+
+    /// A connection was accepted for `service`. Returns its slot; post the operations that
+    /// [`Server::poll_op`] returns next.
+    pub fn accept(&mut self, service: Service<S>, peer: PeerAddr) -> Result<SlotId, AcceptError> {
+        if self.draining {
+            return Err(AcceptError::ShuttingDown);
+        }
+        if self.free_count == 0 {
+            self.reclaim_idle();
+            return Err(AcceptError::Full);
+        }
+        self.free_count -= 1;
+        let slot = self.free[self.free_count];
+        let now = self.now.monotonic;
+        let c = &mut self.conns[slot as usize];
+        debug_assert!(c.phase == Phase::Free);
+        *c = Conn::free();
+        c.kind = match service {
+            Service::Http => Kind::Http,
+            Service::Tcp(handler) => Kind::Tcp(handler),
+        };
+        c.phase = Phase::Head;
+        c.peer = peer;
+        c.progress_at = now;
+        if matches!(service, Service::Http) {
+            // A new connection must deliver its first head within the head timeout.
+            c.head_deadline = Some(now.after_ms(self.config.timeouts.head_ms));
+        }
+        self.stats.accepted += 1;
+        self.want(slot, wants::RECV);
+        self.rearm_timer(slot);
+        if self.free_count == 0 {
+            // Make room before the next connection arrives.
+            self.reclaim_idle();
+        }
+        Ok(slot)
+    }
+
+    /// A posted receive completed with `n` bytes in [`Server::recv_buffer`]; `0` is EOF.
+    pub fn received(&mut self, slot: SlotId, n: usize) {
+        let c = &mut self.conns[slot as usize];
+        assert!(
+            c.recv_posted,
+            "received() without a posted receive on slot {slot}"
+        );
+        c.recv_posted = false;
+        match c.phase {
+            Phase::Free => panic!("received() on free slot {slot}"),
+            Phase::Closed => return,
+            Phase::Lingering => {
+                if n == 0 {
+                    self.close(slot);
+                } else {
+                    self.want(slot, wants::RECV);
+                }
+                return;
+            }
+            _ => {}
+        }
+        if n == 0 {
+            c.peer_eof = true;
+        } else if c.phase == Phase::Body && c.body.block.is_some() {
+            debug_assert!(c.body.end as usize + n <= self.config.large_buffer_size as usize);
+            c.body.end += n as u32;
+        } else {
+            debug_assert!(c.recv_end as usize + n <= self.config.recv_buffer as usize);
+            c.recv_end += n as u32;
+            if c.phase == Phase::Body {
+                c.body.end = c.recv_end;
+            }
+        }
+        if n > 0 {
+            c.progress_at = self.now.monotonic;
+        }
+        self.process(slot);
+    }
+
+    /// A posted send completed, having sent `n` bytes of [`Server::send_parts`].
+    pub fn sent(&mut self, slot: SlotId, n: usize) {
+        let c = &mut self.conns[slot as usize];
+        assert!(c.send_posted, "sent() without a posted send on slot {slot}");
+        c.send_posted = false;
+        if c.phase == Phase::Closed {
+            return;
+        }
+        if n > 0 {
+            c.progress_at = self.now.monotonic;
+        }
+        self.consume_sent(slot, n);
+        self.process(slot);
+    }
+
+    /// A posted operation failed.
+    pub fn failed(&mut self, slot: SlotId, op: OpKind, error: IoError) {
+        let c = &mut self.conns[slot as usize];
+        match op {
+            OpKind::Recv => {
+                assert!(
+                    c.recv_posted,
+                    "failed(Recv) without a posted receive on slot {slot}"
+                );
+                c.recv_posted = false;
+            }
+            OpKind::Send => {
+                assert!(
+                    c.send_posted,
+                    "failed(Send) without a posted send on slot {slot}"
+                );
+                c.send_posted = false;
+            }
+        }
+        if c.phase == Phase::Closed {
+            return;
+        }
+        match error {
+            IoError::Retry => {
+                self.stats.retries += 1;
+                self.want(
+                    slot,
+                    if op == OpKind::Recv {
+                        wants::RECV
+                    } else {
+                        wants::SEND
+                    },
+                );
+            }
+            IoError::Broken => {
+                self.stats.broken += 1;
+                self.close(slot);
+            }
+        }
+    }
+
+    /// The backend closed the socket of `slot` and nothing is in flight on it: the slot is
+    /// free again.
+    pub fn closed(&mut self, slot: SlotId) {
+        let c = &mut self.conns[slot as usize];
+        assert!(
+            c.phase == Phase::Closed,
+            "closed() on slot {slot} that was not asked to close"
+        );
+        // Completions of operations that were posted when Close was emitted may have been
+        // reported or not; either way nothing is in flight now.
+        c.recv_posted = false;
+        c.send_posted = false;
+        if let Some(spill) = c.spill.take() {
+            self.pool.release(spill.id);
+        }
+        if let Some(block) = c.body.block.take() {
+            self.pool.release(block);
+        }
+        c.then = conn::Then::Nothing;
+        c.phase = Phase::Free;
+        self.timers.disarm(slot);
+        self.free[self.free_count] = slot;
+        self.free_count += 1;
+        self.stats.closed += 1;
+    }
+
+    /// The time is `now`: refreshes `Date` and fires due timers.
+    pub fn tick(&mut self, now: Now) {
+        let monotonic = now.monotonic.max(self.now.monotonic);
+        self.now = Now {
+            monotonic,
+            unix_secs: now.unix_secs,
+        };
+        self.date.update(now.unix_secs);
+        self.timers.expire(monotonic);
+        while let Some(slot) = self.timers.pop_fired() {
+            self.timed_out(slot);
+        }
+    }
+
+    /// A UDP datagram from `peer` for `handler`; returns the length of the reply written
+    /// into `reply`, if any.
+    pub fn datagram(
+        &mut self,
+        handler: UdpHandler<S>,
+        peer: PeerAddr,
+        data: &[u8],
+        reply: &mut [u8],
+    ) -> Option<usize> {
+        self.stats.datagrams += 1;
+        let n = handler(&mut self.app.state, peer, data, reply)?;
+        assert!(
+            n <= reply.len(),
+            "UDP handler returned a reply longer than its buffer"
+        );
+        Some(n)
+    }
+
+    // ----- operations out --------------------------------------------------------------------
+
+    /// The next operation to perform, or `None` when there is nothing to do. A slot appears at
+    /// most once per call for each kind of operation; call until `None`.
+    pub fn poll_op(&mut self) -> Option<Op> {
+        loop {
+            let slot = self.ready_head;
+            if slot == NONE {
+                return None;
+            }
+            let c = &mut self.conns[slot as usize];
+            // A want covered by an operation already posted is satisfied by it: the state
+            // machine asks again, if it still needs to, when that operation completes.
+            if c.recv_posted {
+                c.wants &= !wants::RECV;
+            }
+            if c.send_posted {
+                c.wants &= !wants::SEND;
+            }
+            let op = if c.wants & wants::CLOSE != 0 {
+                c.wants = 0;
+                Some(Op::Close(slot))
+            } else if c.wants & wants::SEND != 0 {
+                c.wants &= !wants::SEND;
+                c.send_posted = true;
+                Some(Op::Send(slot))
+            } else if c.wants & wants::SHUTDOWN != 0 && !c.send_posted {
+                c.wants &= !wants::SHUTDOWN;
+                Some(Op::Shutdown(slot))
+            } else if c.wants & wants::RECV != 0 {
+                c.wants &= !wants::RECV;
+                c.recv_posted = true;
+                Some(Op::Recv(slot))
+            } else {
+                None
+            };
+            let shutdown_waits = c.wants & wants::SHUTDOWN != 0 && c.send_posted;
+            let more = c.wants & !wants::SHUTDOWN != 0
+                || (c.wants & wants::SHUTDOWN != 0 && !shutdown_waits);
+            if op.is_none() || !more {
+                // Dequeue; a shutdown waiting for its send is requested again after it.
+                self.ready_head = c.ready_next;
+                if self.ready_head == NONE {
+                    self.ready_tail = NONE;
+                }
+                let c = &mut self.conns[slot as usize];
+                c.queued = false;
+                c.ready_next = NONE;
+            }
+            if op.is_some() {
+                return op;
+            }
+        }
+    }
+
+    /// Where the posted receive of `slot` writes. Stable until the receive completes.
+    pub fn recv_buffer(&mut self, slot: SlotId) -> &mut [u8] {
+        let cap = self.config.recv_buffer as usize;
+        let c = &self.conns[slot as usize];
+        debug_assert!(c.recv_posted);
+        if c.phase == Phase::Lingering {
+            // Discard: anything read lands in the free part and is forgotten.
+            let base = slot as usize * cap;
+            return &mut self.recv[base..base + cap];
+        }
+        if c.phase == Phase::Body
+            && let Some(block) = c.body.block
+        {
+            let end = c.body.end as usize;
+            let limit = self.body_recv_limit(slot);
+            return &mut self.pool.block(block)[end..end + limit];
+        }
+        let base = slot as usize * cap;
+        let mut end = c.recv_end as usize;
+        if c.phase == Phase::Body && c.body.framing == conn::BodyFraming::Length {
+            // Receive no further than the end of the body: what follows is the next request,
+            // and it is read once the body has been handled.
+            let limit = (c.body.remaining as usize).min(cap - end);
+            return &mut self.recv[base + end..base + end + limit];
+        }
+        end = end.min(cap);
+        &mut self.recv[base + end..base + cap]
+    }
+
+    /// What the posted send of `slot` sends, in order: up to two parts (send them as one
+    /// vectored send; a partial send is fine). Stable until the send completes.
+    pub fn send_parts(&self, slot: SlotId) -> [&[u8]; 2] {
+        let c = &self.conns[slot as usize];
+        let cap = self.config.send_buffer as usize;
+        let base = slot as usize * cap;
+        let buffered = &self.send[base + c.send_start as usize..base + c.send_end as usize];
+        let later: &[u8] = match (&c.spill, &c.then) {
+            (Some(spill), _) => {
+                &self.pool.block_ref(spill.id)[spill.start as usize..spill.end as usize]
+            }
+            (None, conn::Then::Static { body, sent }) => &body[*sent..],
+            _ => &[],
+        };
+        if buffered.is_empty() {
+            // Two parts after the buffer: the spill block, then a static body.
+            let last: &[u8] = match (&c.spill, &c.then) {
+                (Some(_), conn::Then::Static { body, sent }) => &body[*sent..],
+                _ => &[],
+            };
+            [later, last]
+        } else {
+            [buffered, later]
+        }
+    }
+
+    // ----- internals -------------------------------------------------------------------------
+
+    /// Queues the slot for [`Server::poll_op`] with the given wants.
+    fn want(&mut self, slot: SlotId, mut flags: u8) {
+        let c = &mut self.conns[slot as usize];
+        if c.recv_posted {
+            flags &= !wants::RECV;
+        }
+        if c.send_posted {
+            flags &= !wants::SEND;
+        }
+        if flags == 0 {
+            return;
+        }
+        c.wants |= flags;
+        if !c.queued {
+            c.queued = true;
+            c.ready_next = NONE;
+            if self.ready_tail == NONE {
+                self.ready_head = slot;
+            } else {
+                self.conns[self.ready_tail as usize].ready_next = slot;
+            }
+            self.ready_tail = slot;
+        }
+    }
+
+    /// Asks the backend to close `slot`; the slot is freed by [`Server::closed`].
+    fn close(&mut self, slot: SlotId) {
+        let c = &mut self.conns[slot as usize];
+        if matches!(c.phase, Phase::Closed | Phase::Free) {
+            return;
+        }
+        c.phase = Phase::Closed;
+        c.wants = 0;
+        self.idle_remove(slot);
+        self.timers.disarm(slot);
+        self.want(slot, wants::CLOSE);
+    }
+
+    /// Closes the oldest idle keep-alive connection, if there is one.
+    fn reclaim_idle(&mut self) {
+        let oldest = self.idle_head;
+        if oldest != NONE {
+            self.stats.reclaimed += 1;
+            self.close(oldest);
+        }
+    }
+
+    fn idle_push(&mut self, slot: SlotId) {
+        let c = &mut self.conns[slot as usize];
+        if c.idle {
+            return;
+        }
+        c.idle = true;
+        c.idle_prev = self.idle_tail;
+        c.idle_next = NONE;
+        if self.idle_tail == NONE {
+            self.idle_head = slot;
+        } else {
+            self.conns[self.idle_tail as usize].idle_next = slot;
+        }
+        self.idle_tail = slot;
+    }
+
+    fn idle_remove(&mut self, slot: SlotId) {
+        let c = &mut self.conns[slot as usize];
+        if !c.idle {
+            return;
+        }
+        c.idle = false;
+        let (prev, next) = (c.idle_prev, c.idle_next);
+        if prev == NONE {
+            self.idle_head = next;
+        } else {
+            self.conns[prev as usize].idle_next = next;
+        }
+        if next == NONE {
+            self.idle_tail = prev;
+        } else {
+            self.conns[next as usize].idle_prev = prev;
+        }
+    }
+
+    /// Marks `n` bytes of the posted send as gone.
+    fn consume_sent(&mut self, slot: SlotId, mut n: usize) {
+        let c = &mut self.conns[slot as usize];
+        let from_buffer = (c.send_pending() as usize).min(n);
+        c.send_start += from_buffer as u32;
+        n -= from_buffer;
+        if c.send_start == c.send_end {
+            c.send_start = 0;
+            c.send_end = 0;
+        }
+        if n > 0
+            && let Some(spill) = &mut c.spill
+        {
+            let from_spill = ((spill.end - spill.start) as usize).min(n);
+            spill.start += from_spill as u32;
+            n -= from_spill;
+            if spill.start == spill.end {
+                let id = spill.id;
+                c.spill = None;
+                self.pool.release(id);
+            }
+        }
+        let c = &mut self.conns[slot as usize];
+        if n > 0
+            && let conn::Then::Static { body, sent } = &mut c.then
+        {
+            let from_static = (body.len() - *sent).min(n);
+            *sent += from_static;
+            n -= from_static;
+            if *sent == body.len() {
+                c.then = conn::Then::Nothing;
+            }
+        }
+        assert_eq!(
+            n, 0,
+            "the backend reported more bytes sent than were posted on slot {slot}"
+        );
+    }
+
+    /// How many bytes a body receive into a large buffer may take.
+    fn body_recv_limit(&self, slot: SlotId) -> usize {
+        let c = &self.conns[slot as usize];
+        let room = self.config.large_buffer_size as usize - c.body.end as usize;
+        match c.body.framing {
+            conn::BodyFraming::Length => (c.body.remaining as usize).min(room),
+            // Chunked: what follows the body may arrive too, and goes back to the receive
+            // buffer afterwards, so never read more than that buffer holds.
+            conn::BodyFraming::Chunked => {
+                let head_end = (c.recv_start + c.head.len as u32) as usize;
+                room.min(self.config.recv_buffer as usize - head_end)
+            }
+        }
+    }
+
+    /// Runs the slot's protocol after an event.
+    fn process(&mut self, slot: SlotId) {
+        match self.conns[slot as usize].kind {
+            Kind::Http => self.process_http(slot),
+            Kind::Tcp(_) => self.process_tcp(slot),
+        }
+    }
+
+    /// Arms the one timer of `slot` for what it is waiting on.
+    fn rearm_timer(&mut self, slot: SlotId) {
+        let t = self.config.timeouts;
+        let c = &self.conns[slot as usize];
+        let deadline = match c.phase {
+            Phase::Free | Phase::Closed => None,
+            Phase::Lingering => Some(c.progress_at.after_ms(t.linger_ms)),
+            _ if c.output_pending() => Some(c.progress_at.after_ms(t.send_stall_ms)),
+            Phase::Body => Some(c.progress_at.after_ms(t.body_idle_ms)),
+            Phase::Closing => None,
+            Phase::Head => match (c.kind, c.head_deadline) {
+                (Kind::Http, Some(deadline)) => Some(deadline),
+                _ => Some(c.progress_at.after_ms(t.keep_alive_ms)),
+            },
+        };
+        match deadline {
+            Some(d) => self.timers.arm(slot, d),
+            None => self.timers.disarm(slot),
+        }
+    }
+
+    /// The slot's timer fired.
+    fn timed_out(&mut self, slot: SlotId) {
+        let c = &self.conns[slot as usize];
+        match c.phase {
+            Phase::Free | Phase::Closed => {}
+            Phase::Lingering => {
+                self.stats.linger_timeouts += 1;
+                self.close(slot);
+            }
+            _ if c.output_pending() => {
+                self.stats.send_timeouts += 1;
+                self.close(slot);
+            }
+            Phase::Body => {
+                self.stats.body_timeouts += 1;
+                self.reject_timeout(slot);
+            }
+            Phase::Closing => self.close(slot),
+            Phase::Head => {
+                let partial = c.parser.started() || c.recv_start < c.recv_end;
+                if matches!(c.kind, Kind::Http)
+                    && c.head_deadline.is_some()
+                    && (partial || c.requests == 0)
+                {
+                    self.stats.head_timeouts += 1;
+                    if partial {
+                        self.reject_timeout(slot);
+                    } else {
+                        self.close(slot);
+                    }
+                } else {
+                    self.stats.idle_timeouts += 1;
+                    self.close(slot);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! A hashed timer wheel: at most one deadline per connection slot, O(1) to arm, disarm and
+//! re-arm, and expiry work proportional to the timers that are due.
+//!
+//! Deadlines are rounded up to the wheel's tick. An entry lives in bucket
+//! `ceil(deadline / tick) % buckets`; a deadline further away than one turn of the wheel sits
+//! in its bucket through earlier visits (its deadline is checked, not assumed). Each tick the
+//! wheel visits the buckets between the previous tick and now — at most one full turn, however
+//! far the clock jumped — and moves due entries to a *fired* list that the server drains, so
+//! handling a timeout may arm or disarm others safely. A bitmap of non-empty buckets tells the
+//! backend when to wake next without scanning.
+
+use crate::time::Instant;
+
+const NONE: u32 = u32::MAX;
+
+/// Number of buckets: 512 ticks of 100 ms cover 51 s in one turn.
+pub const BUCKETS: usize = 512;
+const BITMAP_WORDS: usize = BUCKETS / 64;
+
+/// One entry's place in the wheel.
+#[derive(Clone, Copy, Debug)]
+pub struct TimerEntry {
+    deadline: Instant,
+    prev: u32,
+    next: u32,
+    /// Bucket index, or `NONE` when not armed; `FIRED` while on the fired list.
+    bucket: u32,
+}
+
+const FIRED: u32 = u32::MAX - 1;
+
+impl TimerEntry {
+    /// An unarmed entry.
+    pub const fn new() -> TimerEntry {
+        TimerEntry {
+            deadline: Instant(0),
+            prev: NONE,
+            next: NONE,
+            bucket: NONE,
+        }
+    }
+}
+
+impl Default for TimerEntry {
+    fn default() -> Self {
+        TimerEntry::new()
+    }
+}
+
+/// The wheel: buckets of intrusive lists through a caller-provided entry table.
+#[derive(Debug)]
+pub struct TimerWheel<'m> {
+    entries: &'m mut [TimerEntry],
+    heads: [u32; BUCKETS],
+    occupied: [u64; BITMAP_WORDS],
+    tick_ms: u64,
+    /// The last tick whose bucket has been visited.
+    current: u64,
+    fired_head: u32,
+    fired_tail: u32,
+    armed: u32,
+}
+
+impl<'m> TimerWheel<'m> {
+    /// A wheel over `entries` (one per timer id) with the given tick, starting at `now`.
+    pub fn new(entries: &'m mut [TimerEntry], tick_ms: u64, now: Instant) -> TimerWheel<'m> {
+        assert!(tick_ms > 0 && entries.len() < FIRED as usize);
+        TimerWheel {
+            entries,
+            heads: [NONE; BUCKETS],
+            occupied: [0; BITMAP_WORDS],
+            tick_ms,
+            current: now.0 / tick_ms,
+            fired_head: NONE,
+            fired_tail: NONE,
+            armed: 0,
+        }
+    }
+
+    /// Timers armed and not yet fired.
+    pub fn armed(&self) -> u32 {
+        self.armed
+    }
+
+    /// The deadline of `id`, if armed.
+    pub fn deadline(&self, id: u32) -> Option<Instant> {
+        let e = &self.entries[id as usize];
+        (e.bucket != NONE && e.bucket != FIRED).then_some(e.deadline)
+    }
+
+    /// Arms `id` for `deadline`, replacing any earlier deadline of `id`.
+    pub fn arm(&mut self, id: u32, deadline: Instant) {
+        self.disarm(id);
+        let tick = deadline.0.div_ceil(self.tick_ms).max(self.current + 1);
+        let bucket = (tick % BUCKETS as u64) as u32;
+        let head = self.heads[bucket as usize];
+        {
+            let e = &mut self.entries[id as usize];
+            e.deadline = deadline;
+            e.bucket = bucket;
+            e.prev = NONE;
+            e.next = head;
+        }
+        if head != NONE {
+            self.entries[head as usize].prev = id;
+        }
+        self.heads[bucket as usize] = id;
+        self.occupied[bucket as usize / 64] |= 1 << (bucket % 64);
+        self.armed += 1;
+    }
+
+    /// Disarms `id` (armed, fired-but-not-taken, or neither).
+    pub fn disarm(&mut self, id: u32) {
+        let e = self.entries[id as usize];
+        if e.bucket == NONE {
+            return;
+        }
+        if e.bucket == FIRED {
+            self.remove_fired(id);
+            return;
+        }
+        if e.prev != NONE {
+            self.entries[e.prev as usize].next = e.next;
+        } else {
+            self.heads[e.bucket as usize] = e.next;
+            if e.next == NONE {
+                self.occupied[e.bucket as usize / 64] &= !(1 << (e.bucket % 64));
+            }
+        }
+        if e.next != NONE {
+            self.entries[e.next as usize].prev = e.prev;
+        }
+        let e = &mut self.entries[id as usize];
+        e.bucket = NONE;
+        e.prev = NONE;
+        e.next = NONE;
+        self.armed -= 1;
+    }
+
+    fn remove_fired(&mut self, id: u32) {
+        // The fired list is short-lived (drained in the same tick); a linear unlink is fine.
+        let mut prev = NONE;
+        let mut cur = self.fired_head;
+        while cur != NONE {
+            let next = self.entries[cur as usize].next;
+            if cur == id {
+                if prev == NONE {
+                    self.fired_head = next;
+                } else {
+                    self.entries[prev as usize].next = next;
+                }
+                if self.fired_tail == id {
+                    self.fired_tail = prev;
+                }
+                break;
+            }
+            prev = cur;
+            cur = next;
+        }
+        let e = &mut self.entries[id as usize];
+        e.bucket = NONE;
+        e.next = NONE;
+    }
+
+    /// Moves every timer due at `now` to the fired list; take them with
+    /// [`TimerWheel::pop_fired`].
+    pub fn expire(&mut self, now: Instant) {
+        let target = now.0 / self.tick_ms;
+        if target <= self.current {
+            return;
+        }
+        let steps = (target - self.current).min(BUCKETS as u64);
+        for step in 1..=steps {
+            let bucket = ((self.current + step) % BUCKETS as u64) as usize;
+            let mut id = self.heads[bucket];
+            while id != NONE {
+                let next = self.entries[id as usize].next;
+                if self.entries[id as usize].deadline <= now {
+                    self.disarm(id);
+                    self.push_fired(id);
+                }
+                id = next;
+            }
+        }
+        self.current = target;
+    }
+
+    fn push_fired(&mut self, id: u32) {
+        let e = &mut self.entries[id as usize];
+        e.bucket = FIRED;
+        e.next = NONE;
+        if self.fired_tail == NONE {
+            self.fired_head = id;
+        } else {
+            self.entries[self.fired_tail as usize].next = id;
+        }
+        self.fired_tail = id;
+    }
+
+    /// The next fired timer, in the order they were found due.
+    pub fn pop_fired(&mut self) -> Option<u32> {
+        let id = self.fired_head;
+        if id == NONE {
+            return None;
+        }
+        let e = &mut self.entries[id as usize];
+        self.fired_head = e.next;
+        if self.fired_head == NONE {
+            self.fired_tail = NONE;
+        }
+        e.bucket = NONE;
+        e.next = NONE;
+        Some(id)
+    }
+
+    /// When the backend should call [`expire`](TimerWheel::expire) next: the start of the next
+    /// non-empty bucket's tick (possibly early, for a deadline more than a turn away), or
+    /// `None` when nothing is armed.
+    pub fn next_wake(&self) -> Option<Instant> {
+        if self.armed == 0 {
+            return None;
+        }
+        let start = (self.current + 1) % BUCKETS as u64;
+        let mut offset = 0;
+        while offset < BUCKETS as u64 {
+            let bucket = (start + offset) % BUCKETS as u64;
+            let bits = self.occupied[bucket as usize / 64] >> (bucket % 64);
+            if bits == 0 {
+                offset += 64 - bucket % 64;
+                continue;
+            }
+            let skip = bits.trailing_zeros() as u64;
+            return Some(Instant((self.current + 1 + offset + skip) * self.tick_ms));
+        }
+        Some(Instant((self.current + 1) * self.tick_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn drain(wheel: &mut TimerWheel<'_>) -> Vec<u32> {
+        core::iter::from_fn(|| wheel.pop_fired()).collect()
+    }
+
+    #[test]
+    fn fires_at_deadline_not_before() {
+        let mut entries = [TimerEntry::new(); 8];
+        let mut wheel = TimerWheel::new(&mut entries, 100, Instant(0));
+        wheel.arm(1, Instant(250));
+        wheel.arm(2, Instant(100));
+        wheel.expire(Instant(199));
+        assert_eq!(drain(&mut wheel), [2]);
+        wheel.expire(Instant(249));
+        assert!(drain(&mut wheel).is_empty());
+        wheel.expire(Instant(300));
+        assert_eq!(drain(&mut wheel), [1]);
+        assert_eq!(wheel.armed(), 0);
+    }
+
+    #[test]
+    fn rearm_and_disarm() {
+        let mut entries = [TimerEntry::new(); 8];
+        let mut wheel = TimerWheel::new(&mut entries, 10, Instant(0));
+        wheel.arm(3, Instant(50));
+        wheel.arm(3, Instant(500));
+        wheel.arm(4, Instant(50));
+        wheel.disarm(4);
+        wheel.expire(Instant(100));
+        assert!(drain(&mut wheel).is_empty());
+        assert_eq!(wheel.deadline(3), Some(Instant(500)));
+        wheel.expire(Instant(500));
+        assert_eq!(drain(&mut wheel), [3]);
+    }
+
+    /// Deadlines further than one turn away survive earlier visits of their bucket.
+    #[test]
+    fn far_deadlines_and_clock_jumps() {
+        let mut entries = [TimerEntry::new(); 8];
+        let mut wheel = TimerWheel::new(&mut entries, 1, Instant(0));
+        wheel.arm(0, Instant(BUCKETS as u64 * 3 + 5));
+        wheel.arm(1, Instant(7));
+        for t in (0..BUCKETS as u64 * 3).step_by(50) {
+            wheel.expire(Instant(t));
+        }
+        assert_eq!(drain(&mut wheel), [1]);
+        // A jump far past every deadline fires everything in one call.
+        wheel.expire(Instant(1_000_000));
+        assert_eq!(drain(&mut wheel), [0]);
+    }
+
+    #[test]
+    fn next_wake() {
+        let mut entries = [TimerEntry::new(); 8];
+        let mut wheel = TimerWheel::new(&mut entries, 100, Instant(1000));
+        assert_eq!(wheel.next_wake(), None);
+        wheel.arm(0, Instant(1750));
+        assert_eq!(wheel.next_wake(), Some(Instant(1800)));
+        wheel.arm(1, Instant(1010));
+        assert_eq!(wheel.next_wake(), Some(Instant(1100)));
+    }
+
+    #[test]
+    fn disarm_while_fired() {
+        let mut entries = [TimerEntry::new(); 8];
+        let mut wheel = TimerWheel::new(&mut entries, 10, Instant(0));
+        wheel.arm(0, Instant(10));
+        wheel.arm(1, Instant(10));
+        wheel.arm(2, Instant(10));
+        wheel.expire(Instant(20));
+        wheel.disarm(1);
+        assert_eq!(drain(&mut wheel).len(), 2);
+    }
+}
