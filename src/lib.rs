@@ -5,4 +5,6 @@
 //! simulator in `zzz-sim`. The runnable programs are in `examples/`, the integration tests in
 //! `tests/`.
 
+pub mod bench_app;
+
 pub use zzz_core as core;

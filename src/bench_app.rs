@@ -1,0 +1,59 @@
+//! The bench contract (DESIGN §7) as an app, shared by `examples/bench.rs`, the portable
+//! example, the simulator and the integration tests, so that every one of them serves the very
+//! same code.
+//!
+//! - `GET /plaintext` → 200 `text/plain` `Hello, World!`;
+//! - `GET /json` → 200 `application/json` `{"message":"Hello, World!"}`, serialized per
+//!   request;
+//! - any other method and path → 200 `application/octet-stream` whose body is the request
+//!   body (after de-chunking), with `x-echo-method` and `x-echo-target` (the target as
+//!   received).
+
+use zzz_core::http::Status;
+use zzz_core::{App, Ctx, Request, Response, Route, Router};
+
+/// The bench app keeps no state.
+#[derive(Default, Debug)]
+pub struct BenchState;
+
+fn plaintext(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
+    ctx.respond(Status::OK).header("Content-Type", "text/plain").body(b"Hello, World!")
+}
+
+fn json(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
+    let message = "Hello, World!";
+    ctx.respond(Status::OK)
+        .header("Content-Type", "application/json")
+        .fmt(format_args!("{{\"message\":\"{message}\"}}"))
+}
+
+fn echo(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    ctx.respond(Status::OK)
+        .header("Content-Type", "application/octet-stream")
+        .header("x-echo-method", req.method_str())
+        .header("x-echo-target", req.target())
+        .body(req.body())
+}
+
+/// Every method zzz routes, for the echo catch-all.
+static ROUTES: &[Route<BenchState>] = &[
+    Route::get("/plaintext", plaintext),
+    Route::get("/json", json),
+    Route::get("/{*path}", echo),
+    Route::post("/{*path}", echo),
+    Route::put("/{*path}", echo),
+    Route::delete("/{*path}", echo),
+    Route::patch("/{*path}", echo),
+    Route::options("/{*path}", echo),
+    Route::new(zzz_core::Method::Trace, "/{*path}", echo),
+];
+
+/// The route table of the bench contract.
+pub fn routes() -> &'static [Route<BenchState>] {
+    ROUTES
+}
+
+/// The bench app.
+pub fn app() -> App<BenchState> {
+    App::new(BenchState, Router::new(ROUTES).expect("the bench routes are valid"))
+}
