@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # The plaintext benchmark: zzz's bench example against the peers in ci/bench/peers/.
 #
-#   bash ci/bench/run.sh                      # full run, about 7 minutes with five servers
+#   bash ci/bench/run.sh                      # full run, about 8 minutes with five servers
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 bash ci/bench/run.sh   # a quick one
 #
-# For each server: build it, start it with one thread pinned to one CPU, check the bench
-# contract (ci/bench/check.sh), then for each cell (mode x connections) warm up once and run
-# wrk (one thread, pinned to another CPU) BENCH_RUNS times. Modes: keep-alive GET /plaintext,
-# and pipelined (ci/bench/pipeline.lua, BENCH_PIPELINE_DEPTH requests per write). Per run it
+# Builds every server, starts each with one thread pinned to one CPU (BENCH_SERVER_CPU) on a
+# port of its own, and checks the bench contract on it (ci/bench/check.sh). Then for each cell
+# (mode x connections): a warm-up for every server, then BENCH_RUNS measured wrk runs (one wrk
+# thread pinned to BENCH_CLIENT_CPU) that go round the servers, so that drift in the machine's
+# speed (a VM shares its host) hits every server alike. Modes: keep-alive GET /plaintext, and
+# pipelined (ci/bench/pipeline.lua, BENCH_PIPELINE_DEPTH requests per write). Per run it
 # records wrk's output, the server's CPU time (utime+stime of its PID from /proc/PID/stat),
 # its peak RSS (VmHWM, reset per run through /proc/PID/clear_refs) and how busy the client's
 # CPU was (/proc/stat). ci/bench/report.py turns that into a Markdown table, printed and
 # written to ci/bench/results/latest.md; raw outputs stay in ci/bench/results/<stamp>/.
 #
-# Servers are stopped by the PID this script started, never by name. Traffic goes only to
-# BENCH_ADDR, which must be a loopback address.
+# Servers are stopped by the PIDs this script started, never by name. Traffic goes only to
+# BENCH_ADDR's host, which must be a loopback address.
 #
 # Settings (environment):
 #   BENCH_SECONDS=10         length of each measured run
@@ -24,7 +26,7 @@
 #   BENCH_MODES="keepalive pipelined"
 #   BENCH_PIPELINE_DEPTH=16
 #   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
-#   BENCH_ADDR=127.0.0.1:18080
+#   BENCH_ADDR=127.0.0.1:18080    the first server's; the next ones take the following ports
 #   BENCH_SERVER_CPU=0  BENCH_CLIENT_CPU=1
 #   BENCH_START_TIMEOUT=20   seconds a server gets to answer its first request
 #   BENCH_NO_BUILD=1         use the binaries as they are
@@ -113,53 +115,66 @@ for s in $servers; do
 done
 
 # ---------------------------------------------------------------------------------------------
-# Server life cycle. server_pid is the PID this script started (taskset execs the server).
+# Server life cycle. Every server gets its own port (BENCH_ADDR's port + its index) and runs for
+# the whole benchmark, idle while another is measured, so that the runs of a cell can go round
+# the servers: on a shared machine whose speed drifts, interleaved runs compare like with like.
+# pid[NAME] is the PID this script started (taskset execs the server); only those are stopped.
 
-server_pid=
+declare -A pid server_addr
+host=${addr%:*}
+base_port=${addr##*:}
+[[ $base_port =~ ^[0-9]+$ ]] || die "BENCH_ADDR needs a port: $addr"
+
 stop_server() {
-  [ -n "$server_pid" ] || return 0
-  local pid=$server_pid
-  server_pid=
-  kill -TERM "$pid" 2>/dev/null || true
+  local name=$1 p=${pid[$1]:-}
+  [ -n "$p" ] || return 0
+  pid[$name]=
+  kill -TERM "$p" 2>/dev/null || true
   for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
+    kill -0 "$p" 2>/dev/null || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "server $pid ignored SIGTERM for 5 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
+  if kill -0 "$p" 2>/dev/null; then
+    log "$name ($p) ignored SIGTERM for 5 s; sending SIGKILL"
+    kill -KILL "$p" 2>/dev/null || true
   fi
-  wait "$pid" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
 }
-trap stop_server EXIT
-trap 'stop_server; exit 130' INT TERM
+stop_all() {
+  local name
+  for name in "${!pid[@]}"; do stop_server "$name"; done
+}
+trap stop_all EXIT
+trap 'stop_all; exit 130' INT TERM
 
-answers() { curl -s -o /dev/null -m 1 "http://$addr/plaintext"; }
+answers() { curl -s -o /dev/null -m 1 "http://$1/plaintext"; }
 
-# start_server NAME LOGFILE: starts it, waits (bounded) until it answers; fails if it does not.
+# start_server NAME ADDR LOGFILE: starts it, waits (bounded) until it answers; fails if it does not.
 start_server() {
-  local name=$1 logfile=$2
-  if answers; then
-    die "something already answers at $addr; choose another BENCH_ADDR"
+  local name=$1 at=$2 logfile=$3
+  if answers "$at"; then
+    die "something already answers at $at; choose another BENCH_ADDR"
   fi
-  taskset -c "$server_cpu" "${binary[$name]}" "$addr" --threads "$threads" >"$logfile" 2>&1 &
-  server_pid=$!
+  taskset -c "$server_cpu" "${binary[$name]}" "$at" --threads "$threads" >"$logfile" 2>&1 &
+  pid[$name]=$!
   local tries=$((start_timeout * 10))
   for _ in $(seq "$tries"); do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      wait "$server_pid" 2>/dev/null || true
-      server_pid=
+    if ! kill -0 "${pid[$name]}" 2>/dev/null; then
+      wait "${pid[$name]}" 2>/dev/null || true
+      pid[$name]=
       log "$name exited during start-up; its log:"
       sed 's/^/    /' "$logfile" >&2
       return 1
     fi
-    answers && return 0
+    answers "$at" && return 0
     sleep 0.1
   done
-  log "$name did not answer within $start_timeout s"
-  stop_server
+  log "$name did not answer at $at within $start_timeout s"
+  stop_server "$name"
   return 1
 }
+
+alive() { [ -n "${pid[$1]:-}" ] && kill -0 "${pid[$1]}" 2>/dev/null; }
 
 # cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
 cpu_ticks() {
@@ -181,29 +196,50 @@ cpu_busy_idle() {
   awk -v c="cpu$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; idle = $5 + $6; print busy, idle }' /proc/stat
 }
 
-# wrk_run MODE CONNS SECONDS OUTFILE
+# wrk_run ADDR MODE CONNS SECONDS OUTFILE
 wrk_run() {
-  local mode=$1 conns=$2 secs=$3 out=$4
+  local at=$1 mode=$2 conns=$3 secs=$4 out=$5
   local args=(-t1 "-c$conns" "-d${secs}s" --latency)
   if [ "$mode" = pipelined ]; then
-    taskset -c "$client_cpu" wrk "${args[@]}" -s "$here/pipeline.lua" "http://$addr/plaintext" -- "$depth" >"$out" 2>&1
+    taskset -c "$client_cpu" wrk "${args[@]}" -s "$here/pipeline.lua" "http://$at/plaintext" -- "$depth" >"$out" 2>&1
   else
-    taskset -c "$client_cpu" wrk "${args[@]}" "http://$addr/plaintext" >"$out" 2>&1
+    taskset -c "$client_cpu" wrk "${args[@]}" "http://$at/plaintext" >"$out" 2>&1
   fi
+}
+
+# measure NAME MODE CONNS RUN: one measured wrk run, appended to runs.tsv.
+measure() {
+  local s=$1 m=$2 c=$3 r=$4 p=${pid[$1]}
+  local wrk_out=$out/$s-$m-$c-run$r.txt busy0 idle0 busy1 idle1 t0 t1 rss
+  reset_peak_rss "$p"
+  read -r busy0 idle0 < <(cpu_busy_idle "$client_cpu")
+  t0=$(cpu_ticks "$p")
+  wrk_run "${server_addr[$s]}" "$m" "$c" "$seconds" "$wrk_out"
+  if ! alive "$s"; then
+    log "$s died during $m c=$c run $r; its log is $out/$s.log"
+    pid[$s]=
+    return 0
+  fi
+  t1=$(cpu_ticks "$p")
+  read -r busy1 idle1 < <(cpu_busy_idle "$client_cpu")
+  rss=$(peak_rss_kb "$p")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$c" "$r" "$(basename "$wrk_out")" \
+    "$((t1 - t0))" "$rss" "$((busy1 - busy0))" "$((busy1 - busy0 + idle1 - idle0))" >>"$tsv"
+  log "$s $m c=$c run $r: $(awk '/^Requests\/sec/ { print $2 }' "$wrk_out") req/s"
 }
 
 # ---------------------------------------------------------------------------------------------
 # The runs.
 
+for m in $modes; do
+  case "$m" in keepalive | pipelined) ;; *) die "unknown mode '$m' (keepalive, pipelined)" ;; esac
+done
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$here/results/$stamp
 mkdir -p "$out"
 tsv=$out/runs.tsv
 printf 'server\tmode\tconns\trun\twrk_output\tcpu_ticks\tpeak_rss_kb\tclient_busy\tclient_total\n' >"$tsv"
 : >"$out/checks.tsv"
-for m in $modes; do
-  case "$m" in keepalive | pipelined) ;; *) die "unknown mode '$m' (keepalive, pipelined)" ;; esac
-done
 
 {
   echo "stamp=$stamp"
@@ -224,47 +260,52 @@ done
   for s in "${skipped[@]}"; do echo "skipped=$s"; done
 } >"$out/meta.env"
 
-total_cells=$(($(wc -w <<<"$modes") * $(wc -w <<<"$conns_list")))
-log "results in $out; each server: $total_cells cells x ($warmup s warm-up + $runs x $seconds s)"
-
+# Start every server and check its contract; a server that fails the check is still measured
+# (the report shows the result), one that does not start is left out.
+running=()
+i=0
 for s in $servers; do
   [ -n "${binary[$s]:-}" ] || continue
-  log "== $s"
-  if ! start_server "$s" "$out/$s.log"; then
+  server_addr[$s]=$host:$((base_port + i))
+  i=$((i + 1))
+  log "starting $s at ${server_addr[$s]}"
+  if ! start_server "$s" "${server_addr[$s]}" "$out/$s.log"; then
     printf '%s\tdid not start\n' "$s" >>"$out/checks.tsv"
     continue
   fi
-  check_args=("$addr")
+  running+=("$s")
+  check_args=("${server_addr[$s]}")
   [ "$s" = uring-limit ] && check_args+=(--plaintext-only)
   if bash "$here/check.sh" "${check_args[@]}" >"$out/$s.check" 2>&1; then :; fi
   printf '%s\t%s\n' "$s" "$(tail -n 1 "$out/$s.check")" >>"$out/checks.tsv"
-  log "contract: $(tail -n 1 "$out/$s.check")"
+  log "$s contract: $(tail -n 1 "$out/$s.check")"
   grep '^FAIL' "$out/$s.check" | sed 's/^/    /' >&2 || true
+done
+[ ${#running[@]} -gt 0 ] || die "no server to measure"
 
-  for m in $modes; do
-    for c in $conns_list; do
-      if [ "$warmup" -gt 0 ]; then
-        wrk_run "$m" "$c" "$warmup" "$out/$s-$m-$c-warmup.txt"
-      fi
-      for r in $(seq "$runs"); do
-        kill -0 "$server_pid" 2>/dev/null || { log "$s died"; break 3; }
-        wrk_out=$out/$s-$m-$c-run$r.txt
-        reset_peak_rss "$server_pid"
-        read -r busy0 idle0 < <(cpu_busy_idle "$client_cpu")
-        t0=$(cpu_ticks "$server_pid")
-        wrk_run "$m" "$c" "$seconds" "$wrk_out"
-        t1=$(cpu_ticks "$server_pid")
-        read -r busy1 idle1 < <(cpu_busy_idle "$client_cpu")
-        rss=$(peak_rss_kb "$server_pid")
-        busy=$((busy1 - busy0))
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$c" "$r" "$(basename "$wrk_out")" \
-          "$((t1 - t0))" "$rss" "$busy" "$((busy + idle1 - idle0))" >>"$tsv"
-        log "$s $m c=$c run $r: $(awk '/^Requests\/sec/ { print $2 }' "$wrk_out") req/s"
+cells=$(($(wc -w <<<"$modes") * $(wc -w <<<"$conns_list")))
+minutes=$(((cells * ${#running[@]} * (warmup + runs * (seconds + 1)) + 59) / 60))
+log "measuring ${running[*]}: $cells cells, each ${warmup} s warm-up + $runs x $seconds s per server (about $minutes min)"
+log "results in $out"
+
+# Per cell: warm every server up, then the runs go round the servers.
+for m in $modes; do
+  for c in $conns_list; do
+    if [ "$warmup" -gt 0 ]; then
+      for s in "${running[@]}"; do
+        alive "$s" || continue
+        wrk_run "${server_addr[$s]}" "$m" "$c" "$warmup" "$out/$s-$m-$c-warmup.txt"
+      done
+    fi
+    for r in $(seq "$runs"); do
+      for s in "${running[@]}"; do
+        alive "$s" || continue
+        measure "$s" "$m" "$c" "$r"
       done
     done
   done
-  stop_server
 done
+stop_all
 
 python3 "$here/report.py" "$out" >"$out/report.md"
 cp "$out/report.md" "$here/results/latest.md"
