@@ -32,9 +32,8 @@ def parse_wrk(text):
         for p, v, u in re.findall(r"^\s*([\d.]+)%\s+([\d.]+)(us|ms|s|m|h)\b", text, re.M)
     ]
     p99 = next((v for p, v in percentiles if p == 99.0), None)
-    # wrk's coordinated-omission correction divides the run time by the number of responses,
-    # 16 times too many when 16 are pipelined per write, and adds samples below the minimum
-    # its percentile walk starts from, so percentiles read 0: any 0 makes them all void.
+    # A percentile of 0 is wrk's sign of a broken histogram (samples added below the minimum
+    # its percentile walk starts from): then none of them holds.
     if any(v == 0 for _, v in percentiles):
         p99 = None
     errors = {}
@@ -75,6 +74,11 @@ def read_runs(outdir, clk_tck):
     for line in lines[1:]:
         row = dict(zip(header, line.split("\t")))
         run = parse_wrk((outdir / row["wrk_output"]).read_text())
+        if row["mode"] == "pipelined":
+            # wrk times a pipelined batch as one sample but its coordinated-omission
+            # correction takes each response for one, so it fills the histogram with
+            # samples at a 16 times too short interval: no percentile of it means anything.
+            run["p99_ms"] = None
         run.update(
             server=row["server"],
             mode=row["mode"],
@@ -160,9 +164,9 @@ def report(outdir):
         "req/s: mean of the runs (spread = (max - min) / mean). req/CPU-s: requests served per "
         "second of server CPU time (utime + stime of its process). server CPU: that CPU time over "
         "the wall time; wrk CPU: how busy the client's CPU was (near 100% means wrk, not the "
-        "server, may be the limit). p99: mean of the runs; – where wrk's percentiles are void "
-        "(with pipelining its latency correction breaks them). peak RSS: highest VmHWM of the "
-        "runs. "
+        "server, may be the limit). p99: mean of the runs; none for pipelined runs, where wrk "
+        "times a batch as one sample but corrects its histogram as if each response were one, "
+        "which voids its percentiles. peak RSS: highest VmHWM of the runs. "
         f"vs limit: req/s over {LIMIT}'s."
     )
     w("")
