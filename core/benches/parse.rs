@@ -74,13 +74,11 @@ fn main() {
         );
         let mut contenders = [
             Contender {
-                name: "zzz",
                 run: Box::new(|| {
                     keep(zzz(input));
                 }),
             },
             Contender {
-                name: "httparse",
                 run: Box::new(|| {
                     keep(httparse(input));
                 }),

@@ -15,11 +15,14 @@ pub struct Completed {
     pub body_len: u64,
 }
 
+/// A hook run before the handler; a response it returns is sent instead of the handler's.
+pub type BeforeHook<S> = fn(&mut Ctx<'_, S>, &Request<'_>) -> Option<Response>;
+
 /// App-level hooks, each optional.
 pub struct Hooks<S: 'static> {
     /// Runs before routing-matched handlers; returning a response (e.g. `401`) skips the
     /// handler.
-    pub before: Option<fn(&mut Ctx<'_, S>, &Request<'_>) -> Option<Response>>,
+    pub before: Option<BeforeHook<S>>,
     /// Runs after each response is written (access logs, metrics).
     pub after: Option<fn(&mut S, &Request<'_>, &Completed)>,
     /// Adds headers to every response the app writes.

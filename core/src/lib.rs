@@ -38,6 +38,7 @@ pub mod pool;
 pub mod router;
 pub mod schema;
 pub mod server;
+pub mod shim;
 pub mod time;
 pub mod timer;
 

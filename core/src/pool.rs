@@ -4,6 +4,9 @@
 /// Index of a large buffer.
 pub type BlockId = u32;
 
+/// A block and its id.
+pub type LentBlock<'a> = (BlockId, &'a mut [u8]);
+
 /// Fixed-size blocks with a free list.
 #[derive(Debug)]
 pub struct BlockPool<'m> {
@@ -86,7 +89,7 @@ impl<'m> BlockPool<'m> {
     pub fn lent_and_next(
         &mut self,
         lent: Option<BlockId>,
-    ) -> (Option<&[u8]>, Option<(BlockId, &mut [u8])>) {
+    ) -> (Option<&[u8]>, Option<LentBlock<'_>>) {
         let size = self.block_size;
         let next = self.free[..self.free_count].last().copied();
         debug_assert!(lent.is_none() || lent != next);

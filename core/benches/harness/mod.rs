@@ -7,9 +7,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-/// One contender: a name and a closure doing one iteration of the measured work.
+/// One contender: a closure doing one iteration of the measured work.
 pub struct Contender<'a> {
-    pub name: &'a str,
     pub run: Box<dyn FnMut() + 'a>,
 }
 

@@ -32,7 +32,7 @@ impl Span {
 
     /// The bytes this span covers in `buf`.
     #[inline]
-    pub fn of<'b>(self, buf: &'b [u8]) -> &'b [u8] {
+    pub fn of(self, buf: &[u8]) -> &[u8] {
         &buf[self.start as usize..self.start as usize + self.len as usize]
     }
 

@@ -167,6 +167,7 @@ struct Literal {
 
 /// What a request's method and path resolve to.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Returned by value once per request; boxing is not an option.
 pub enum RouteMatch<'r, 'p, S: 'static> {
     /// A route serves it.
     Found {

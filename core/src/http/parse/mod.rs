@@ -178,7 +178,13 @@ impl HeadParser {
             loop {
                 match window.get(pos) {
                     None => {
-                        return self.partial(LinePart::Method, pos, window.len(), buf.len(), limits);
+                        return self.partial(
+                            LinePart::Method,
+                            pos,
+                            window.len(),
+                            buf.len(),
+                            limits,
+                        );
                     }
                     Some(b'\r') => match window.get(pos + 1) {
                         None => {

@@ -1,0 +1,17 @@
+//! Portability: serving the core from loops that are not zzz's own.
+//!
+//! - [`blocking`]: one connection over any blocking `embedded_io::{Read, Write}` stream — a
+//!   UART, a TCP socket of an embedded stack, a test pipe.
+//! - [`nonblocking`]: several connections over streams that answer
+//!   [`nb::Error::WouldBlock`], for a poll loop (a smoltcp socket, a bare-metal superloop).
+//! - `portable` (with the `std` feature, on Unix): a complete server over `std::net`
+//!   non-blocking sockets and a `poll(2)` readiness loop through rustix, for any Unix and for
+//!   kernels without io_uring, at lower speed than `zzz-uring`.
+//!
+//! All three only translate: they perform the [`Op`](crate::Op)s the server hands out and
+//! report what happened, exactly as the io_uring backend and the simulator do.
+
+pub mod blocking;
+pub mod nonblocking;
+#[cfg(all(feature = "std", unix))]
+pub mod portable;

@@ -1,0 +1,323 @@
+//! A complete server over `std::net` non-blocking sockets and a `poll(2)` readiness loop
+//! (through rustix): for any Unix, and for Linux kernels without io_uring. Slower than
+//! `zzz-uring` (a system call per operation and a poll per turn), equally correct: it drives
+//! the same [`Server`] through the same event interface.
+//!
+//! Everything it needs is allocated in [`Portable::new`]: the per-slot socket table, the poll
+//! set and the datagram buffer. The loop allocates nothing.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::vec::Vec;
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+
+use crate::server::{IoError, Op, OpKind, Server};
+use crate::{Instant, Now, PeerAddr, Service, UdpHandler};
+
+/// How long [`Portable::run`] lets connections finish after a stop request.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+struct Conn {
+    stream: TcpStream,
+    recv: bool,
+    send: bool,
+}
+
+/// What a poll entry stands for.
+#[derive(Clone, Copy)]
+enum Target {
+    Listener(usize),
+    Datagrams(usize),
+    Slot(u32),
+}
+
+/// The portable server: a [`Server`], its listeners, and the sockets of its connections.
+pub struct Portable<'m, S: 'static> {
+    server: Server<'m, S>,
+    listeners: Vec<(TcpListener, Service<S>)>,
+    datagrams: Vec<(UdpSocket, UdpHandler<S>)>,
+    conns: Vec<Option<Conn>>,
+    fds: Vec<PollFd<'static>>,
+    targets: Vec<Target>,
+    datagram_buf: Vec<u8>,
+    reply_buf: Vec<u8>,
+    started: std::time::Instant,
+    grace: Duration,
+}
+
+impl<'m, S> Portable<'m, S> {
+    /// Wraps a server; reserves everything the loop needs.
+    pub fn new(server: Server<'m, S>) -> Portable<'m, S> {
+        let n = server.config().max_connections as usize;
+        const MAX_LISTENERS: usize = 16;
+        Portable {
+            server,
+            listeners: Vec::with_capacity(MAX_LISTENERS),
+            datagrams: Vec::with_capacity(MAX_LISTENERS),
+            conns: (0..n).map(|_| None).collect(),
+            fds: Vec::with_capacity(n + 2 * MAX_LISTENERS),
+            targets: Vec::with_capacity(n + 2 * MAX_LISTENERS),
+            datagram_buf: std::vec![0; 65536],
+            reply_buf: std::vec![0; 65536],
+            started: std::time::Instant::now(),
+            grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+
+    /// Serves connections accepted on `listener` with `service`. At most 16 listeners.
+    pub fn listen(&mut self, listener: TcpListener, service: Service<S>) -> io::Result<()> {
+        assert!(
+            self.listeners.len() < self.listeners.capacity(),
+            "at most 16 listeners"
+        );
+        listener.set_nonblocking(true)?;
+        self.listeners.push((listener, service));
+        Ok(())
+    }
+
+    /// Answers datagrams received on `socket` with `handler`. At most 16 sockets.
+    pub fn listen_udp(&mut self, socket: UdpSocket, handler: UdpHandler<S>) -> io::Result<()> {
+        assert!(
+            self.datagrams.len() < self.datagrams.capacity(),
+            "at most 16 UDP sockets"
+        );
+        socket.set_nonblocking(true)?;
+        self.datagrams.push((socket, handler));
+        Ok(())
+    }
+
+    /// How long to let connections finish after a stop request before closing them anyway.
+    pub fn set_shutdown_grace(&mut self, grace: Duration) {
+        self.grace = grace;
+    }
+
+    /// The server.
+    pub fn server(&mut self) -> &mut Server<'m, S> {
+        &mut self.server
+    }
+
+    fn now(&self) -> Now {
+        let unix_secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Now {
+            monotonic: Instant(self.started.elapsed().as_millis() as u64),
+            unix_secs,
+        }
+    }
+
+    /// Runs until `stop` is set and every connection has finished (or the grace period ends).
+    pub fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
+        let mut stop_at: Option<Now> = None;
+        loop {
+            let now = self.now();
+            self.server.tick(now);
+            if stop.load(Ordering::Relaxed) && stop_at.is_none() {
+                stop_at = Some(now);
+                self.server.shutdown();
+            }
+            self.perform_ops();
+            if let Some(at) = stop_at {
+                let expired = now.monotonic.since(at.monotonic) > self.grace.as_millis() as u64;
+                if self.server.is_idle() || expired {
+                    return Ok(());
+                }
+            }
+            self.build_poll_set();
+            let wake_ms = match self.server.next_wake() {
+                Some(at) => at.since(now.monotonic).min(1000),
+                None => 1000,
+            };
+            let timeout = Timespec {
+                tv_sec: (wake_ms / 1000) as i64,
+                tv_nsec: ((wake_ms % 1000) * 1_000_000) as i64,
+            };
+            match poll(&mut self.fds, Some(&timeout)) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            for i in 0..self.fds.len() {
+                let ready = self.fds[i].revents();
+                if ready.is_empty() {
+                    continue;
+                }
+                match self.targets[i] {
+                    Target::Listener(l) => self.accept_all(l),
+                    Target::Datagrams(d) => self.answer_datagrams(d),
+                    Target::Slot(slot) => self.ready(slot, ready),
+                }
+            }
+        }
+    }
+
+    /// Performs the operations the server hands out: sends at once (they rarely block),
+    /// receives when the socket is readable.
+    fn perform_ops(&mut self) {
+        while let Some(op) = self.server.poll_op() {
+            match op {
+                Op::Recv(slot) => self.conn(slot).recv = true,
+                Op::Send(slot) => {
+                    self.conn(slot).send = true;
+                    self.try_send(slot);
+                }
+                Op::Shutdown(slot) => {
+                    let _ = self.conn(slot).stream.shutdown(Shutdown::Write);
+                }
+                Op::Close(slot) => {
+                    // Dropping the stream closes the socket; nothing is in flight in this
+                    // backend, so the slot is free at once.
+                    self.conns[slot as usize] = None;
+                    self.server.closed(slot);
+                }
+            }
+        }
+    }
+
+    fn conn(&mut self, slot: u32) -> &mut Conn {
+        self.conns[slot as usize]
+            .as_mut()
+            .expect("an operation for an open connection")
+    }
+
+    fn build_poll_set(&mut self) {
+        self.fds.clear();
+        self.targets.clear();
+        let borrow = |fd: &dyn AsRawFd| {
+            // SAFETY: the poll set is rebuilt before every poll from sockets that stay open
+            // until after that poll returns (sockets are closed only in `perform_ops`, before
+            // the set is built), so each borrowed descriptor outlives its use.
+            unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) }
+        };
+        if self.server.can_accept() {
+            for (i, (listener, _)) in self.listeners.iter().enumerate() {
+                self.fds
+                    .push(PollFd::from_borrowed_fd(borrow(listener), PollFlags::IN));
+                self.targets.push(Target::Listener(i));
+            }
+        }
+        for (i, (socket, _)) in self.datagrams.iter().enumerate() {
+            self.fds
+                .push(PollFd::from_borrowed_fd(borrow(socket), PollFlags::IN));
+            self.targets.push(Target::Datagrams(i));
+        }
+        for (slot, conn) in self.conns.iter().enumerate() {
+            let Some(conn) = conn else { continue };
+            let mut flags = PollFlags::empty();
+            if conn.recv {
+                flags |= PollFlags::IN;
+            }
+            if conn.send {
+                flags |= PollFlags::OUT;
+            }
+            if !flags.is_empty() {
+                self.fds
+                    .push(PollFd::from_borrowed_fd(borrow(&conn.stream), flags));
+                self.targets.push(Target::Slot(slot as u32));
+            }
+        }
+    }
+
+    fn accept_all(&mut self, l: usize) {
+        while self.server.can_accept() {
+            let (stream, addr) = match self.listeners[l].0.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                // EMFILE, ECONNABORTED...: skip this one; the loop comes back.
+                Err(_) => return,
+            };
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let service = self.listeners[l].1;
+            match self.server.accept(service, PeerAddr::from(addr)) {
+                Ok(slot) => {
+                    self.conns[slot as usize] = Some(Conn {
+                        stream,
+                        recv: false,
+                        send: false,
+                    })
+                }
+                Err(_) => drop(stream),
+            }
+            self.perform_ops();
+        }
+    }
+
+    fn answer_datagrams(&mut self, d: usize) {
+        // Bounded: at most 64 datagrams per readiness, so one socket cannot starve the rest.
+        for _ in 0..64 {
+            let (n, from) = match self.datagrams[d].0.recv_from(&mut self.datagram_buf) {
+                Ok(received) => received,
+                Err(_) => return,
+            };
+            let handler = self.datagrams[d].1;
+            let reply = self.server.datagram(
+                handler,
+                PeerAddr::from(from),
+                &self.datagram_buf[..n],
+                &mut self.reply_buf,
+            );
+            if let Some(len) = reply {
+                let _ = self.datagrams[d].0.send_to(&self.reply_buf[..len], from);
+            }
+        }
+    }
+
+    fn ready(&mut self, slot: u32, ready: PollFlags) {
+        let Some(conn) = self.conns[slot as usize].as_mut() else {
+            return;
+        };
+        if conn.send && ready.intersects(PollFlags::OUT | PollFlags::ERR | PollFlags::HUP) {
+            self.try_send(slot);
+        }
+        let Some(conn) = self.conns[slot as usize].as_mut() else {
+            return;
+        };
+        if conn.recv && ready.intersects(PollFlags::IN | PollFlags::ERR | PollFlags::HUP) {
+            let result = conn.stream.read(self.server.recv_buffer(slot));
+            match result {
+                Ok(n) => {
+                    conn.recv = false;
+                    self.server.received(slot, n);
+                }
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    conn.recv = false;
+                    self.server.failed(slot, OpKind::Recv, IoError::Broken);
+                }
+            }
+        }
+        self.perform_ops();
+    }
+
+    fn try_send(&mut self, slot: u32) {
+        let Some(conn) = self.conns[slot as usize].as_mut() else {
+            return;
+        };
+        let [first, second] = self.server.send_parts(slot);
+        let result = conn
+            .stream
+            .write_vectored(&[IoSlice::new(first), IoSlice::new(second)]);
+        match result {
+            Ok(n) => {
+                conn.send = false;
+                self.server.sent(slot, n);
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                conn.send = false;
+                self.server.failed(slot, OpKind::Send, IoError::Broken);
+            }
+        }
+    }
+}
