@@ -688,27 +688,16 @@ fn mutate(bytes: &mut Vec<u8>, m: &Mutation) {
 
 /// Runs everything the engine does with `input` and checks that the verdict does not depend on
 /// how the input was split: the same head, or the same error, or still partial, in one piece
-/// and in pieces (RFC 9112 §2: where the reads fall is not part of the message). One known
-/// exception is tolerated until it is fixed: a too-long request line whose first invalid byte
-/// lies past the limit (see `request_line_limit_does_not_depend_on_segmentation`).
+/// and in pieces (RFC 9112 §2: where the reads fall is not part of the message).
 fn exercise(input: &[u8], steps: &[usize], limits: &Limits) {
     let whole = parse_whole(input, limits);
     let pieces = parse_in_pieces(input, steps, limits);
-    let known_divergence = matches!(
-        (&whole, &pieces),
-        (
-            Outcome::Error(_),
-            Outcome::Error(RequestError::RequestLineTooLong)
-        )
+    assert_eq!(
+        pieces,
+        whole,
+        "split parse differs from one-shot for {:?}",
+        String::from_utf8_lossy(input)
     );
-    if !known_divergence {
-        assert_eq!(
-            pieces,
-            whole,
-            "split parse differs from one-shot for {:?}",
-            String::from_utf8_lossy(input)
-        );
-    }
     if let Outcome::Complete(head, fields) = &whole {
         let r = Request::new(head, input, fields, &[]);
         let _ = (
@@ -856,12 +845,10 @@ fn verdict_does_not_depend_on_segmentation() {
 }
 
 /// RFC 9112 §3 / DESIGN §4: a request line longer than `max_request_line` is 414, however it
-/// arrives. When the line also holds an invalid byte *past* the limit, the verdict depends on the
-/// segmentation: in one read the parser scans the whole line and reports the invalid byte (400),
-/// in pieces it stops at the limit (414). Found by `mutated_requests_never_panic` with
-/// `PROPTEST_CASES=50000`. Either answer rejects the request; they should be the same answer.
+/// arrives, even when the line also holds an invalid byte *past* the limit: bytes are judged in
+/// order, and nothing past the limit is examined. (Once a bug: one read gave 400, pieces 414.
+/// Found by `mutated_requests_never_panic` with `PROPTEST_CASES=50000`.)
 #[test]
-#[ignore = "parser bug: one-shot parse reports a syntax error past max_request_line (400) where a split parse reports 414"]
 fn request_line_limit_does_not_depend_on_segmentation() {
     let small = Limits {
         max_request_line: 64,

@@ -113,18 +113,6 @@ fuzz_target!(|data: &[u8]| {
     let (limits, schedule, payload) = split(data);
     let pieces = parse(payload, schedule, &limits);
     let whole = parse(payload, &[], &limits);
-    // The verdict must not depend on the segmentation. One known exception (a zzz bug, see
-    // `request_line_limit_does_not_depend_on_segmentation` in core/tests/properties.rs): a
-    // request line past `max_request_line` whose first invalid byte lies past the limit is a
-    // syntax error in one read and 414 in pieces.
-    let known = matches!(
-        (&whole, &pieces),
-        (
-            Outcome::Error(_),
-            Outcome::Error(RequestError::RequestLineTooLong)
-        )
-    );
-    if !known {
-        assert_eq!(whole, pieces);
-    }
+    // The verdict must not depend on the segmentation.
+    assert_eq!(whole, pieces);
 });

@@ -112,6 +112,9 @@ impl ChunkedDecoder {
         limits: &Limits,
     ) -> Result<bool, RequestError> {
         assert!(*written <= *read && *read <= buf.len());
+        if self.state == State::Done {
+            return Ok(true);
+        }
         while *read < buf.len() {
             if self.state == State::Data {
                 let available = (buf.len() - *read) as u64;

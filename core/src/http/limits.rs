@@ -46,6 +46,11 @@ impl Limits {
         if self.max_head < self.max_request_line {
             return Err("max_head: must be at least max_request_line");
         }
+        if self.max_trailers < 2 {
+            return Err(
+                "max_trailers: must be at least 2 (the empty line that ends every chunked body)",
+            );
+        }
         if self.max_headers == 0 {
             return Err("max_headers: must be at least 1 (HTTP/1.1 requires Host)");
         }

@@ -165,8 +165,20 @@ impl HeadParser {
         // where the last call stopped; parse the line again only once it is decided (its LF
         // arrived, or an invalid byte did, which the full parse then reports exactly as it
         // would have in one piece).
+        //
+        // The request line is checked against its limit in byte order: nothing past
+        // `max_request_line` (and its CRLF) is examined, so a line that is too long is 414
+        // whatever it holds beyond the limit, however it arrives.
+        let line_window =
+            |pos: usize| &window[..window.len().min(pos + limits.max_request_line as usize + 2)];
         if self.searched as usize > pos {
-            match resume(self.part, window, self.searched as usize) {
+            let scope = if self.phase == Phase::RequestLine {
+                line_window(pos)
+            } else {
+                window
+            };
+            match resume(self.part, scope, self.searched as usize) {
+                Resume::Partial(_) if scope.len() < window.len() => return Err(RequestLineTooLong),
                 Resume::Partial(part) => {
                     return self.partial(part, pos, window.len(), buf.len(), limits);
                 }
@@ -203,7 +215,9 @@ impl HeadParser {
                     Some(_) => break,
                 }
             }
-            match self.parse_request_line(window, pos, limits)? {
+            let scope = line_window(pos);
+            match self.parse_request_line(scope, pos, limits)? {
+                Err(_) if scope.len() < window.len() => return Err(RequestLineTooLong),
                 Err(part) => return self.partial(part, pos, window.len(), buf.len(), limits),
                 Ok(next) => {
                     pos = next;
