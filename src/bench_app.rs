@@ -17,7 +17,9 @@ use zzz_core::{App, Ctx, Request, Response, Route, Router};
 pub struct BenchState;
 
 fn plaintext(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
-    ctx.respond(Status::OK).header("Content-Type", "text/plain").body(b"Hello, World!")
+    ctx.respond(Status::OK)
+        .header("Content-Type", "text/plain")
+        .body(b"Hello, World!")
 }
 
 fn json(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
@@ -55,5 +57,8 @@ pub fn routes() -> &'static [Route<BenchState>] {
 
 /// The bench app.
 pub fn app() -> App<BenchState> {
-    App::new(BenchState, Router::new(ROUTES).expect("the bench routes are valid"))
+    App::new(
+        BenchState,
+        Router::new(ROUTES).expect("the bench routes are valid"),
+    )
 }

@@ -8,3 +8,5 @@
 pub mod bench_app;
 
 pub use zzz_core as core;
+#[cfg(target_os = "linux")]
+pub use zzz_uring as uring;

@@ -1,5 +1,482 @@
 //! # zzz-uring
 //!
 //! The Linux backend of zzz. Each instance is one thread, one io_uring and one `zzz-core`
-//! server: completions from the kernel become the core's events, and the core's operations
-//! become submissions. Several instances run shared-nothing on several threads.
+//! [`Server`](zzz_core::Server): completions from the kernel become the core's events, and the
+//! core's operations become submissions, one `io_uring_enter` per loop turn. Several instances
+//! run shared-nothing on several threads, each with its own app state, its own memory region
+//! and its own `SO_REUSEPORT` listener.
+//!
+//! ```no_run
+//! # use zzz_core::{Config, Service};
+//! # fn app() -> zzz_core::App<()> { unimplemented!() }
+//! zzz_uring::Builder::new(Config::DEFAULT)
+//!     .threads(2)
+//!     .listen_tcp("127.0.0.1:8080".parse().unwrap(), Service::Http)
+//!     .run(|_instance| app())
+//!     .unwrap();
+//! ```
+//!
+//! - [`Builder::run`] serves until SIGINT or SIGTERM, then stops accepting, lets in-flight
+//!   requests finish and idle connections close, and exits within the grace period; a second
+//!   signal exits at once.
+//! - [`Builder::start`] returns a [`Running`] server with a [`Handle`] for stopping it
+//!   programmatically (tests do this).
+//! - When io_uring is unavailable (old kernel, seccomp, `kernel.io_uring_disabled`), the error
+//!   says which and how to use the portable server instead; with
+//!   [`Builder::fallback_to_portable`] the switch is automatic.
+//!
+//! ## Listeners: `SO_REUSEPORT` or one shared socket
+//!
+//! By default each instance binds its own socket with `SO_REUSEPORT`, and the kernel spreads
+//! connections over them by a hash of the addresses. The alternative, one listening socket
+//! with a multishot accept armed by every instance ([`ListenerMode::Shared`]), lets whichever
+//! instance wakes first take the connection. See the README's figures for how each balances.
+
+mod availability;
+mod instance;
+mod listen;
+mod token;
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use zzz_core::shim::portable::Portable;
+use zzz_core::{App, Config, Now, Server, Service, UdpHandler};
+
+pub use availability::{Unavailable, probe};
+pub use listen::{BoundAddr, Listen};
+
+/// How instances share a TCP address.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ListenerMode {
+    /// One socket per instance with `SO_REUSEPORT`; the kernel balances by address hash.
+    #[default]
+    ReusePort,
+    /// One socket for all instances; each arms its own accept on it.
+    Shared,
+}
+
+/// Configures and starts the servers.
+pub struct Builder<S: 'static> {
+    config: Config,
+    threads: usize,
+    pin_cpus: bool,
+    listen: Vec<Listen<S>>,
+    mode: ListenerMode,
+    grace: Duration,
+    fallback: bool,
+    ring_entries: u32,
+    on_ready: Option<fn(usize)>,
+    quiet: bool,
+}
+
+impl<S: Send + 'static> Builder<S> {
+    /// A builder for instances with this configuration (validated when starting).
+    pub fn new(config: Config) -> Builder<S> {
+        Builder {
+            config,
+            threads: 1,
+            pin_cpus: false,
+            listen: Vec::new(),
+            mode: ListenerMode::ReusePort,
+            grace: Duration::from_secs(10),
+            fallback: false,
+            ring_entries: 4096,
+            on_ready: None,
+            quiet: false,
+        }
+    }
+
+    /// Runs `n` instances, one per thread (default 1).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
+        self
+    }
+
+    /// Pins instance `i` to CPU `i` (modulo the CPUs available).
+    pub fn pin_cpus(mut self, pin: bool) -> Self {
+        self.pin_cpus = pin;
+        self
+    }
+
+    /// Serves `service` on a TCP address (IPv4 or IPv6; port 0 picks a free port, see
+    /// [`Running::addrs`]).
+    pub fn listen_tcp(mut self, addr: SocketAddr, service: Service<S>) -> Self {
+        self.listen.push(Listen::Tcp(addr, service));
+        self
+    }
+
+    /// Serves `service` on a Unix domain socket.
+    pub fn listen_unix(mut self, path: impl Into<PathBuf>, service: Service<S>) -> Self {
+        self.listen.push(Listen::Unix(path.into(), service));
+        self
+    }
+
+    /// Answers datagrams on a UDP address with `handler`.
+    pub fn listen_udp(mut self, addr: SocketAddr, handler: UdpHandler<S>) -> Self {
+        self.listen.push(Listen::Udp(addr, handler));
+        self
+    }
+
+    /// How instances share TCP addresses (default [`ListenerMode::ReusePort`]).
+    pub fn listener_mode(mut self, mode: ListenerMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How long a graceful shutdown waits for connections to finish (default 10 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Runs the portable poll server instead when io_uring is unavailable (default: fail with
+    /// an [`Unavailable`] error that explains why).
+    pub fn fallback_to_portable(mut self, fallback: bool) -> Self {
+        self.fallback = fallback;
+        self
+    }
+
+    /// Submission queue entries per ring (default 4096).
+    pub fn ring_entries(mut self, entries: u32) -> Self {
+        self.ring_entries = entries;
+        self
+    }
+
+    /// Calls `hook(instance)` on each instance's thread once it is set up, just before its
+    /// loop starts: after this point the instance allocates nothing.
+    pub fn on_ready(mut self, hook: fn(usize)) -> Self {
+        self.on_ready = Some(hook);
+        self
+    }
+
+    /// Does not print the startup line.
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
+    }
+
+    /// Binds, starts the instances and returns at once.
+    pub fn start(
+        self,
+        make_app: impl Fn(usize) -> App<S> + Send + Sync + 'static,
+    ) -> io::Result<Running> {
+        self.config
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let uring = match probe() {
+            Ok(()) => true,
+            Err(unavailable) if self.fallback => {
+                log::warn!("zzz: {unavailable}; serving with the portable poll server");
+                false
+            }
+            Err(unavailable) => {
+                return Err(io::Error::new(io::ErrorKind::Unsupported, unavailable));
+            }
+        };
+        let (per_instance, addrs) = bind_all(&self.listen, self.threads, self.mode)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let make_app = Arc::new(make_app);
+        let mut wakers = Vec::new();
+        let mut threads = Vec::new();
+        let flags = if uring {
+            instance::build_ring(2).map(|(_, f)| f).unwrap_or("plain")
+        } else {
+            ""
+        };
+        if !self.quiet {
+            let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            println!(
+                "zzz: {} on {}, {} instance(s), per instance {}",
+                if uring {
+                    "io_uring"
+                } else {
+                    "portable poll server"
+                },
+                listening.join(", "),
+                self.threads,
+                self.config.memory()
+            );
+            if uring {
+                log::info!("zzz: ring setup: {flags}");
+            }
+        }
+        for (index, sockets) in per_instance.into_iter().enumerate() {
+            let waker = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)?;
+            wakers.push(waker.try_clone()?);
+            let stop = stop.clone();
+            let make_app = make_app.clone();
+            let (config, grace, entries, on_ready, pin) = (
+                self.config,
+                self.grace,
+                self.ring_entries,
+                self.on_ready,
+                self.pin_cpus,
+            );
+            let thread = std::thread::Builder::new()
+                .name(format!("zzz-{index}"))
+                .spawn(move || {
+                    if pin {
+                        pin_to_cpu(index);
+                    }
+                    let app = make_app(index);
+                    if uring {
+                        let setup = instance::Setup {
+                            index,
+                            config,
+                            app,
+                            listeners: sockets.listeners,
+                            datagrams: sockets.datagrams,
+                            stop,
+                            waker,
+                            grace,
+                            ring_entries: entries,
+                            on_ready,
+                        };
+                        instance::run(setup)
+                    } else {
+                        run_portable(
+                            config,
+                            app,
+                            sockets,
+                            &stop,
+                            grace,
+                            on_ready.map(|h| (h, index)),
+                        )
+                    }
+                })?;
+            threads.push(thread);
+        }
+        Ok(Running {
+            handle: Handle {
+                stop,
+                wakers: Arc::new(wakers),
+            },
+            threads,
+            addrs,
+        })
+    }
+
+    /// Starts the instances and serves until SIGINT or SIGTERM (graceful; a second signal
+    /// exits at once) or until every instance has stopped.
+    pub fn run(self, make_app: impl Fn(usize) -> App<S> + Send + Sync + 'static) -> io::Result<()> {
+        let signals = block_stop_signals()?;
+        let running = self.start(make_app)?;
+        let handle = running.handle();
+        std::thread::Builder::new()
+            .name("zzz-signals".into())
+            .spawn(move || wait_for_signals(signals, handle))?;
+        running.wait()
+    }
+}
+
+/// The sockets of one instance.
+struct InstanceSockets<S: 'static> {
+    listeners: Vec<instance::Listener<S>>,
+    datagrams: Vec<instance::Datagrams<S>>,
+}
+
+/// Binds every listener for every instance; returns the sockets per instance and the bound
+/// addresses.
+fn bind_all<S>(
+    listen: &[Listen<S>],
+    threads: usize,
+    mode: ListenerMode,
+) -> io::Result<(Vec<InstanceSockets<S>>, Vec<BoundAddr>)> {
+    let mut per: Vec<InstanceSockets<S>> = (0..threads)
+        .map(|_| InstanceSockets {
+            listeners: Vec::new(),
+            datagrams: Vec::new(),
+        })
+        .collect();
+    let mut addrs = Vec::new();
+    for spec in listen {
+        match spec {
+            Listen::Tcp(addr, service) => {
+                let reuse = mode == ListenerMode::ReusePort;
+                let (first, bound) = listen::tcp(*addr, reuse)?;
+                let first = Arc::new(first);
+                addrs.push(BoundAddr::Tcp(bound));
+                for (i, sockets) in per.iter_mut().enumerate() {
+                    let fd = if i == 0 || !reuse {
+                        first.clone()
+                    } else {
+                        Arc::new(listen::tcp(bound, true)?.0)
+                    };
+                    sockets.listeners.push(instance::Listener {
+                        fd,
+                        service: *service,
+                    });
+                }
+            }
+            Listen::Unix(path, service) => {
+                let fd = Arc::new(listen::unix(path)?);
+                addrs.push(BoundAddr::Unix(path.clone()));
+                for sockets in per.iter_mut() {
+                    sockets.listeners.push(instance::Listener {
+                        fd: fd.clone(),
+                        service: *service,
+                    });
+                }
+            }
+            Listen::Udp(addr, handler) => {
+                let (first, bound) = listen::udp(*addr, true)?;
+                addrs.push(BoundAddr::Udp(bound));
+                let mut first = Some(first);
+                for sockets in per.iter_mut() {
+                    let fd = match first.take() {
+                        Some(fd) => fd,
+                        None => listen::udp(bound, true)?.0,
+                    };
+                    sockets.datagrams.push(instance::Datagrams {
+                        fd,
+                        handler: *handler,
+                    });
+                }
+            }
+        }
+    }
+    Ok((per, addrs))
+}
+
+/// The same app on the portable poll server, when io_uring is unavailable.
+fn run_portable<S>(
+    config: Config,
+    app: App<S>,
+    sockets: InstanceSockets<S>,
+    stop: &AtomicBool,
+    grace: Duration,
+    on_ready: Option<(fn(usize), usize)>,
+) -> io::Result<()> {
+    let mut region = zzz_core::memory::Region::for_config(&config);
+    let server = Server::new(config, app, region.bytes(), Now::default())
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut portable = Portable::new(server);
+    portable.set_shutdown_grace(grace);
+    for l in sockets.listeners {
+        let fd = Arc::try_unwrap(l.fd).or_else(|shared| shared.try_clone())?;
+        portable.listen(std::net::TcpListener::from(fd), l.service)?;
+    }
+    for d in sockets.datagrams {
+        portable.listen_udp(std::net::UdpSocket::from(d.fd), d.handler)?;
+    }
+    if let Some((hook, index)) = on_ready {
+        hook(index);
+    }
+    portable.run(stop)
+}
+
+fn pin_to_cpu(index: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(index % cpus);
+    if let Err(e) = rustix::thread::sched_setaffinity(None, &set) {
+        log::warn!("zzz: could not pin instance {index} to a CPU: {e}");
+    }
+}
+
+/// Stops the instances of a [`Running`] server.
+#[derive(Clone)]
+pub struct Handle {
+    stop: Arc<AtomicBool>,
+    wakers: Arc<Vec<OwnedFd>>,
+}
+
+impl Handle {
+    /// Starts a graceful shutdown of every instance.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for waker in self.wakers.iter() {
+            let _ = rustix::io::write(waker, &1u64.to_ne_bytes());
+        }
+    }
+}
+
+/// A started server.
+pub struct Running {
+    handle: Handle,
+    threads: Vec<JoinHandle<io::Result<()>>>,
+    addrs: Vec<BoundAddr>,
+}
+
+impl Running {
+    /// Where the listeners are bound, in the order they were added.
+    pub fn addrs(&self) -> &[BoundAddr] {
+        &self.addrs
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Waits for every instance to stop; returns the first error.
+    pub fn wait(self) -> io::Result<()> {
+        let mut result = Ok(());
+        for thread in self.threads {
+            let outcome = thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("an instance panicked")));
+            if result.is_ok() {
+                result = outcome;
+            }
+        }
+        result
+    }
+
+    /// Stops gracefully and waits.
+    pub fn stop(self) -> io::Result<()> {
+        self.handle.shutdown();
+        self.wait()
+    }
+}
+
+/// Blocks SIGINT and SIGTERM in this thread (and the threads it spawns) and returns a
+/// signalfd that receives them.
+fn block_stop_signals() -> io::Result<OwnedFd> {
+    // SAFETY: plain libc calls on a local sigset; the returned descriptor is owned.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(std::os::fd::FromRawFd::from_raw_fd(fd))
+    }
+}
+
+/// First signal: graceful shutdown. Second: exit at once.
+fn wait_for_signals(signals: OwnedFd, handle: Handle) {
+    let mut info = [0u8; 128]; // sizeof(struct signalfd_siginfo)
+    let mut count = 0;
+    loop {
+        // SAFETY: reads into a local buffer of the size signalfd requires.
+        let n = unsafe { libc::read(signals.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) };
+        if n <= 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        count += 1;
+        if count == 1 {
+            eprintln!("zzz: stopping (signal again to exit at once)");
+            handle.shutdown();
+        } else {
+            eprintln!("zzz: exiting at once");
+            std::process::exit(130);
+        }
+    }
+}

@@ -1,0 +1,615 @@
+//! One instance: one thread, one ring, one [`Server`]. Completions become the server's events;
+//! the server's operations become submissions; one `io_uring_enter` per loop turn submits
+//! everything and waits, with the timer wheel's next deadline as its timeout.
+//!
+//! ## Memory
+//!
+//! Everything is reserved before the loop starts: the server's region, one [`SlotIo`] and one
+//! iovec pair and `msghdr` per slot, the datagram buffers. The kernel reads and writes the
+//! server's buffers directly (a receive lands where the parser reads; a send goes out from
+//! where the response was written), and those buffers never move, which is what makes passing
+//! their addresses to the kernel sound: see the `SAFETY` notes at each push.
+//!
+//! ## Connections
+//!
+//! Connections are accepted with a multishot accept into the ring's registered file table
+//! ("direct descriptors"): no file-descriptor table lookups per operation, and no `close(2)`
+//! system call. When the server has no free slot, the accept is cancelled and re-armed once
+//! one frees up, so the kernel's backlog holds new connections meanwhile.
+//!
+//! ## Buffers
+//!
+//! Receives go into each connection's own buffer in the server's region, not into a
+//! provided-buffer ring: the core parses requests in place in that buffer, across reads, so a
+//! provided buffer would have to be copied into it — a copy per read for the memory saved by
+//! sharing buffers between idle connections, which the region's lazily mapped pages already
+//! give (an idle connection's buffer is never touched, so never resident).
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use io_uring::{IoUring, SubmissionQueue, Submitter, cqueue, opcode, squeue, types};
+use zzz_core::memory::Region;
+use zzz_core::{
+    App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId, UdpHandler,
+};
+
+use crate::token::{Kind, token, untoken};
+
+/// A listening socket of this instance.
+pub(crate) struct Listener<S: 'static> {
+    pub fd: Arc<OwnedFd>,
+    pub service: Service<S>,
+}
+
+/// A UDP socket of this instance.
+pub(crate) struct Datagrams<S: 'static> {
+    pub fd: OwnedFd,
+    pub handler: UdpHandler<S>,
+}
+
+/// What the instance needs to run.
+pub(crate) struct Setup<S: 'static> {
+    pub index: usize,
+    pub config: Config,
+    pub app: App<S>,
+    pub listeners: Vec<Listener<S>>,
+    pub datagrams: Vec<Datagrams<S>>,
+    pub stop: Arc<AtomicBool>,
+    pub waker: OwnedFd,
+    pub grace: Duration,
+    pub ring_entries: u32,
+    pub on_ready: Option<fn(usize)>,
+}
+
+/// What the backend knows about the operations of one slot.
+#[derive(Clone, Copy, Default)]
+struct SlotIo {
+    /// Index in the registered file table.
+    file: u32,
+    recv: bool,
+    send: bool,
+    closing: bool,
+    close_done: bool,
+}
+
+struct ListenerState<S: 'static> {
+    fd: Arc<OwnedFd>,
+    service: Service<S>,
+    armed: bool,
+    cancelling: bool,
+}
+
+/// Replies to datagrams wait here until their send completes.
+const UDP_REPLY_SLOTS: usize = 32;
+const UDP_BUFFER: usize = 65536;
+
+struct UdpState<S: 'static> {
+    fd: OwnedFd,
+    handler: UdpHandler<S>,
+    buf: Box<[u8]>,
+    iov: libc::iovec,
+    name: libc::sockaddr_storage,
+    msg: libc::msghdr,
+    replies: Box<[UdpReply]>,
+}
+
+struct UdpReply {
+    busy: bool,
+    buf: Box<[u8]>,
+    iov: libc::iovec,
+    name: libc::sockaddr_storage,
+    msg: libc::msghdr,
+}
+
+/// Which setup flags the ring got, for the startup line.
+pub(crate) fn build_ring(entries: u32) -> io::Result<(IoUring, &'static str)> {
+    // Newest first: a single thread submits (SINGLE_ISSUER), completions are processed when
+    // this thread asks for them rather than by interrupting it (DEFER_TASKRUN, 6.1+), and
+    // work is never signalled across threads (COOP_TASKRUN, 5.19+).
+    if let Ok(ring) = IoUring::builder()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .build(entries)
+    {
+        return Ok((ring, "single-issuer, defer-taskrun"));
+    }
+    if let Ok(ring) = IoUring::builder().setup_coop_taskrun().build(entries) {
+        return Ok((ring, "coop-taskrun"));
+    }
+    Ok((IoUring::new(entries)?, "plain"))
+}
+
+/// Runs one instance until it is stopped and its connections have finished.
+pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
+    let Setup {
+        index,
+        config,
+        app,
+        listeners,
+        datagrams,
+        stop,
+        waker,
+        grace,
+        ring_entries,
+        on_ready,
+    } = setup;
+    let clock = Clock::new();
+    let mut region = Region::for_config(&config);
+    let server = Server::new(config, app, region.bytes(), clock.now())
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let (mut ring, _) = build_ring(ring_entries)?;
+    let n = config.max_connections as usize;
+    ring.submitter().register_files_sparse(n as u32 + 256)?;
+    let mut io = Io {
+        server,
+        slots: vec![SlotIo::default(); n],
+        iov: vec![
+            [libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0
+            }; 2];
+            n
+        ],
+        // SAFETY: msghdr is plain data for which all-zeroes is a valid (empty) value.
+        msg: vec![unsafe { std::mem::zeroed::<libc::msghdr>() }; n],
+        listeners: listeners
+            .into_iter()
+            .map(|l| ListenerState {
+                fd: l.fd,
+                service: l.service,
+                armed: false,
+                cancelling: false,
+            })
+            .collect(),
+        udp: datagrams.into_iter().map(UdpState::new).collect(),
+        waker,
+        wake_buf: Box::new(0u64),
+        stop,
+        stopping: None,
+        grace,
+        clock,
+    };
+    let (submitter, sq, mut cq) = ring.split();
+    let mut sub = Submit { submitter, sq };
+    io.arm_wake(&mut sub);
+    for u in 0..io.udp.len() {
+        io.arm_udp_recv(&mut sub, u);
+    }
+    if let Some(hook) = on_ready {
+        hook(index);
+    }
+    loop {
+        cq.sync();
+        for cqe in &mut cq {
+            io.complete(&mut sub, cqe.user_data(), cqe.result(), cqe.flags());
+        }
+        let now = io.clock.now();
+        io.server.tick(now);
+        if io.stop.load(Ordering::Relaxed) && io.stopping.is_none() {
+            io.begin_stop(&mut sub, now);
+        }
+        io.perform_ops(&mut sub);
+        io.arm_accepts(&mut sub);
+        if let Some(since) = io.stopping {
+            let expired = now.monotonic.since(since) > io.grace.as_millis() as u64;
+            if io.server.is_idle() || expired {
+                return Ok(());
+            }
+        }
+        let wait_ms = match io.server.next_wake() {
+            Some(at) => at.since(now.monotonic).clamp(1, 1000),
+            None => 1000,
+        };
+        let timeout = types::Timespec::new()
+            .sec(wait_ms / 1000)
+            .nsec((wait_ms % 1000) as u32 * 1_000_000);
+        let args = types::SubmitArgs::new().timespec(&timeout);
+        sub.sq.sync();
+        match sub.submitter.submit_with_args(1, &args) {
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The clock: monotonic milliseconds from the instance's start, and the Unix second.
+struct Clock {
+    started: std::time::Instant,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Now {
+        let unix_secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Now {
+            monotonic: Instant(self.started.elapsed().as_millis() as u64),
+            unix_secs,
+        }
+    }
+}
+
+/// The submission side of the ring.
+struct Submit<'r> {
+    submitter: Submitter<'r>,
+    sq: SubmissionQueue<'r>,
+}
+
+impl Submit<'_> {
+    /// Queues an entry, submitting first if the queue is full.
+    ///
+    /// # Safety
+    ///
+    /// Every buffer the entry points to must stay valid and unmoved until its completion.
+    unsafe fn push(&mut self, entry: &squeue::Entry) {
+        loop {
+            // SAFETY: forwarded to the caller.
+            if unsafe { self.sq.push(entry) }.is_ok() {
+                return;
+            }
+            self.sq.sync();
+            let _ = self.submitter.submit();
+            self.sq.sync();
+        }
+    }
+}
+
+/// Everything of an instance except the ring.
+struct Io<'m, S: 'static> {
+    server: Server<'m, S>,
+    slots: Vec<SlotIo>,
+    iov: Vec<[libc::iovec; 2]>,
+    msg: Vec<libc::msghdr>,
+    listeners: Vec<ListenerState<S>>,
+    udp: Vec<UdpState<S>>,
+    waker: OwnedFd,
+    wake_buf: Box<u64>,
+    stop: Arc<AtomicBool>,
+    stopping: Option<Instant>,
+    grace: Duration,
+    clock: Clock,
+}
+
+/// A failed operation's errno, as the server sees it.
+fn classify(errno: i32) -> IoError {
+    match errno {
+        libc::EAGAIN | libc::EINTR | libc::ECANCELED | libc::ENOBUFS => IoError::Retry,
+        _ => IoError::Broken,
+    }
+}
+
+impl<S> Io<'_, S> {
+    fn arm_wake(&mut self, sub: &mut Submit<'_>) {
+        let entry = opcode::Read::new(
+            types::Fd(self.waker.as_raw_fd()),
+            (&mut *self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build()
+        .user_data(token(Kind::Wake, 0));
+        // SAFETY: `wake_buf` is boxed and lives as long as the instance.
+        unsafe { sub.push(&entry) };
+    }
+
+    fn begin_stop(&mut self, sub: &mut Submit<'_>, now: Now) {
+        self.stopping = Some(now.monotonic);
+        self.server.shutdown();
+        for (l, listener) in self.listeners.iter_mut().enumerate() {
+            if listener.armed && !listener.cancelling {
+                listener.cancelling = true;
+                let entry = opcode::AsyncCancel::new(token(Kind::Accept, l as u32))
+                    .build()
+                    .user_data(token(Kind::Cancel, 0));
+                // SAFETY: a cancel refers to no buffer.
+                unsafe { sub.push(&entry) };
+            }
+        }
+    }
+
+    /// Arms accepts while the server has room, and cancels them when it has none.
+    fn arm_accepts(&mut self, sub: &mut Submit<'_>) {
+        let can_accept = self.server.can_accept() && self.stopping.is_none();
+        for (l, listener) in self.listeners.iter_mut().enumerate() {
+            if can_accept && !listener.armed {
+                listener.armed = true;
+                listener.cancelling = false;
+                let entry = opcode::AcceptMulti::new(types::Fd(listener.fd.as_raw_fd()))
+                    .allocate_file_index(true)
+                    .build()
+                    .user_data(token(Kind::Accept, l as u32));
+                // SAFETY: a multishot accept into the file table refers to no buffer.
+                unsafe { sub.push(&entry) };
+            } else if !can_accept && listener.armed && !listener.cancelling {
+                listener.cancelling = true;
+                let entry = opcode::AsyncCancel::new(token(Kind::Accept, l as u32))
+                    .build()
+                    .user_data(token(Kind::Cancel, 0));
+                // SAFETY: a cancel refers to no buffer.
+                unsafe { sub.push(&entry) };
+            }
+        }
+    }
+
+    /// Submits what the server asks for.
+    fn perform_ops(&mut self, sub: &mut Submit<'_>) {
+        while let Some(op) = self.server.poll_op() {
+            match op {
+                Op::Recv(slot) => {
+                    let s = &mut self.slots[slot as usize];
+                    s.recv = true;
+                    let buf = self.server.recv_buffer(slot);
+                    debug_assert!(!buf.is_empty());
+                    let entry =
+                        opcode::Recv::new(types::Fixed(s.file), buf.as_mut_ptr(), buf.len() as u32)
+                            .build()
+                            .user_data(token(Kind::Recv, slot));
+                    // SAFETY: the buffer lies in the server's region, which outlives the loop
+                    // and never moves; the server does not touch it until `received`.
+                    unsafe { sub.push(&entry) };
+                }
+                Op::Send(slot) => {
+                    let s = &mut self.slots[slot as usize];
+                    s.send = true;
+                    let [first, second] = self.server.send_parts(slot);
+                    let entry = if second.is_empty() {
+                        opcode::Send::new(types::Fixed(s.file), first.as_ptr(), first.len() as u32)
+                            .flags(libc::MSG_NOSIGNAL)
+                            .build()
+                    } else {
+                        let iov = &mut self.iov[slot as usize];
+                        iov[0] = libc::iovec {
+                            iov_base: first.as_ptr() as *mut _,
+                            iov_len: first.len(),
+                        };
+                        iov[1] = libc::iovec {
+                            iov_base: second.as_ptr() as *mut _,
+                            iov_len: second.len(),
+                        };
+                        let msg = &mut self.msg[slot as usize];
+                        msg.msg_iov = iov.as_mut_ptr();
+                        msg.msg_iovlen = 2;
+                        opcode::SendMsg::new(types::Fixed(s.file), msg)
+                            .flags(libc::MSG_NOSIGNAL as u32)
+                            .build()
+                    };
+                    // SAFETY: the parts lie in the server's region or in `'static` data, the
+                    // iovecs and msghdr in per-slot tables allocated before the loop; none of
+                    // them changes until `sent`.
+                    unsafe { sub.push(&entry.user_data(token(Kind::Send, slot))) };
+                }
+                Op::Shutdown(slot) => {
+                    let file = self.slots[slot as usize].file;
+                    let entry = opcode::Shutdown::new(types::Fixed(file), libc::SHUT_WR)
+                        .build()
+                        .user_data(token(Kind::Shutdown, slot));
+                    // SAFETY: refers to no buffer.
+                    unsafe { sub.push(&entry) };
+                }
+                Op::Close(slot) => {
+                    let s = &mut self.slots[slot as usize];
+                    s.closing = true;
+                    // A posted receive waits for bytes that may never come: cancel what is in
+                    // flight, then close; the slot is reported closed after all three complete.
+                    for (posted, kind) in [(s.recv, Kind::Recv), (s.send, Kind::Send)] {
+                        if posted {
+                            let entry = opcode::AsyncCancel::new(token(kind, slot))
+                                .build()
+                                .user_data(token(Kind::Cancel, slot));
+                            // SAFETY: refers to no buffer.
+                            unsafe { sub.push(&entry) };
+                        }
+                    }
+                    let entry = opcode::Close::new(types::Fixed(s.file))
+                        .build()
+                        .user_data(token(Kind::Close, slot));
+                    // SAFETY: refers to no buffer.
+                    unsafe { sub.push(&entry) };
+                }
+            }
+        }
+    }
+
+    /// Reports one completion to the server.
+    fn complete(&mut self, sub: &mut Submit<'_>, user_data: u64, result: i32, flags: u32) {
+        let (kind, index) = untoken(user_data);
+        match kind {
+            Kind::Accept => self.accepted(sub, index as usize, result, flags),
+            Kind::Recv => {
+                let s = &mut self.slots[index as usize];
+                s.recv = false;
+                if s.closing {
+                    self.maybe_closed(index);
+                } else if result >= 0 {
+                    self.server.received(index, result as usize);
+                } else {
+                    self.server.failed(index, OpKind::Recv, classify(-result));
+                }
+            }
+            Kind::Send => {
+                let s = &mut self.slots[index as usize];
+                s.send = false;
+                if s.closing {
+                    self.maybe_closed(index);
+                } else if result > 0 {
+                    self.server.sent(index, result as usize);
+                } else if result == 0 {
+                    // The kernel took nothing: try again.
+                    self.server.failed(index, OpKind::Send, IoError::Retry);
+                } else {
+                    self.server.failed(index, OpKind::Send, classify(-result));
+                }
+            }
+            Kind::Close => {
+                self.slots[index as usize].close_done = true;
+                self.maybe_closed(index);
+            }
+            Kind::Wake => {
+                if !self.stop.load(Ordering::Relaxed) {
+                    self.arm_wake(sub);
+                }
+            }
+            Kind::UdpRecv => self.datagram(sub, index as usize, result),
+            Kind::UdpSend => {
+                let (u, r) = ((index >> 16) as usize, (index & 0xffff) as usize);
+                self.udp[u].replies[r].busy = false;
+            }
+            Kind::Shutdown | Kind::Cancel | Kind::CloseRejected => {}
+        }
+    }
+
+    fn accepted(&mut self, sub: &mut Submit<'_>, l: usize, result: i32, flags: u32) {
+        if !cqueue::more(flags) {
+            self.listeners[l].armed = false;
+        }
+        if result < 0 {
+            // EMFILE, ENFILE, ECONNABORTED, ECANCELED (our own cancel): nothing to serve;
+            // the accept is re-armed when it ended and the server has room.
+            log::debug!(
+                "zzz: accept failed: {}",
+                io::Error::from_raw_os_error(-result)
+            );
+            return;
+        }
+        let file = result as u32;
+        match self
+            .server
+            .accept(self.listeners[l].service, PeerAddr::Local)
+        {
+            Ok(slot) => {
+                self.slots[slot as usize] = SlotIo {
+                    file,
+                    ..SlotIo::default()
+                }
+            }
+            Err(_) => {
+                let entry = opcode::Close::new(types::Fixed(file))
+                    .build()
+                    .user_data(token(Kind::CloseRejected, file));
+                // SAFETY: refers to no buffer.
+                unsafe { sub.push(&entry) };
+            }
+        }
+    }
+
+    fn maybe_closed(&mut self, slot: SlotId) {
+        let s = self.slots[slot as usize];
+        if s.closing && s.close_done && !s.recv && !s.send {
+            self.slots[slot as usize] = SlotIo::default();
+            self.server.closed(slot);
+        }
+    }
+
+    fn arm_udp_recv(&mut self, sub: &mut Submit<'_>, u: usize) {
+        let state = &mut self.udp[u];
+        state.iov = libc::iovec {
+            iov_base: state.buf.as_mut_ptr().cast(),
+            iov_len: state.buf.len(),
+        };
+        state.msg.msg_name = (&mut state.name as *mut libc::sockaddr_storage).cast();
+        state.msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+        state.msg.msg_iov = &mut state.iov;
+        state.msg.msg_iovlen = 1;
+        let entry = opcode::RecvMsg::new(types::Fd(state.fd.as_raw_fd()), &mut state.msg)
+            .build()
+            .user_data(token(Kind::UdpRecv, u as u32));
+        // SAFETY: the buffer is boxed and the iovec, name and msghdr live in `self.udp`,
+        // which is not resized while the loop runs.
+        unsafe { sub.push(&entry) };
+    }
+
+    fn datagram(&mut self, sub: &mut Submit<'_>, u: usize, result: i32) {
+        if result >= 0 {
+            let state = &mut self.udp[u];
+            let peer = peer_of(&state.name);
+            let free = state.replies.iter().position(|r| !r.busy);
+            if let Some(r) = free {
+                let handler = state.handler;
+                let reply = &mut state.replies[r];
+                let data = &state.buf[..result as usize];
+                if let Some(len) = self.server.datagram(handler, peer, data, &mut reply.buf) {
+                    reply.busy = true;
+                    reply.name = state.name;
+                    reply.iov = libc::iovec {
+                        iov_base: reply.buf.as_mut_ptr().cast(),
+                        iov_len: len,
+                    };
+                    reply.msg.msg_name = (&mut reply.name as *mut libc::sockaddr_storage).cast();
+                    reply.msg.msg_namelen = state.msg.msg_namelen;
+                    reply.msg.msg_iov = &mut reply.iov;
+                    reply.msg.msg_iovlen = 1;
+                    let entry = opcode::SendMsg::new(types::Fd(state.fd.as_raw_fd()), &reply.msg)
+                        .build()
+                        .user_data(token(Kind::UdpSend, (u as u32) << 16 | r as u32));
+                    // SAFETY: the reply slot is boxed and marked busy until its completion.
+                    unsafe { sub.push(&entry) };
+                }
+            }
+            // With every reply slot busy the datagram is dropped, as UDP allows.
+        }
+        self.arm_udp_recv(sub, u);
+    }
+}
+
+impl<S> UdpState<S> {
+    fn new(d: Datagrams<S>) -> UdpState<S> {
+        // SAFETY: all-zeroes is a valid value of these plain C structures.
+        let zeroed_msg = || unsafe { std::mem::zeroed::<libc::msghdr>() };
+        // SAFETY: as above.
+        let zeroed_name = || unsafe { std::mem::zeroed::<libc::sockaddr_storage>() };
+        let empty_iov = libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 0,
+        };
+        UdpState {
+            fd: d.fd,
+            handler: d.handler,
+            buf: vec![0; UDP_BUFFER].into_boxed_slice(),
+            iov: empty_iov,
+            name: zeroed_name(),
+            msg: zeroed_msg(),
+            replies: (0..UDP_REPLY_SLOTS)
+                .map(|_| UdpReply {
+                    busy: false,
+                    buf: vec![0; UDP_BUFFER].into_boxed_slice(),
+                    iov: empty_iov,
+                    name: zeroed_name(),
+                    msg: zeroed_msg(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The address in a `sockaddr_storage` filled by the kernel.
+fn peer_of(name: &libc::sockaddr_storage) -> PeerAddr {
+    match name.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: the kernel wrote a sockaddr_in, which fits in sockaddr_storage.
+            let a =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            PeerAddr::V4(a.sin_addr.s_addr.to_ne_bytes(), u16::from_be(a.sin_port))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the kernel wrote a sockaddr_in6, which fits in sockaddr_storage.
+            let a =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            PeerAddr::V6(a.sin6_addr.s6_addr, u16::from_be(a.sin6_port))
+        }
+        _ => PeerAddr::Local,
+    }
+}

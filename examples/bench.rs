@@ -1,0 +1,49 @@
+//! The bench contract (DESIGN §7) on the io_uring backend: what `ci/bench/run.sh` measures
+//! against its peers.
+//!
+//! ```text
+//! cargo run --release --example bench -- [ADDR] [--threads N] [--pin] [--shared-listener]
+//! ```
+//!
+//! ADDR defaults to 127.0.0.1:8080, N to 1. `--pin` pins instance i to CPU i.
+
+use std::net::SocketAddr;
+
+use zzz::bench_app;
+use zzz::core::{Config, Service};
+use zzz::uring::{Builder, ListenerMode};
+
+fn main() -> std::io::Result<()> {
+    let mut addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+    let mut threads = 1;
+    let mut pin = false;
+    let mut mode = ListenerMode::ReusePort;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--threads N")
+            }
+            "--pin" => pin = true,
+            "--shared-listener" => mode = ListenerMode::Shared,
+            other => addr = other.parse().expect("an address such as 127.0.0.1:8080"),
+        }
+    }
+    // Sized for the benchmark: 4 KiB of receive and send buffer per connection hold any
+    // request of the contract and 16 pipelined responses.
+    let mut config = Config::DEFAULT;
+    config.max_connections = 4096;
+    config.recv_buffer = 16 * 1024;
+    config.send_buffer = 16 * 1024;
+    config.large_buffers = 8;
+    config.max_requests_per_connection = u32::MAX;
+    Builder::new(config)
+        .threads(threads)
+        .pin_cpus(pin)
+        .listener_mode(mode)
+        .listen_tcp(addr, Service::Http)
+        .run(|_| bench_app::app())
+}
