@@ -85,7 +85,9 @@ def read_runs(outdir, clk_tck):
             conns=int(row["conns"]),
             cpu_seconds=int(row["cpu_ticks"]) / clk_tck,
             peak_rss_mib=int(row["peak_rss_kb"]) / 1024,
-            client_busy=int(row["client_busy"]) / max(1, int(row["client_total"])),
+            wrk_cpu_seconds=float(row["wrk_cpu_s"]),
+            cpus_task_seconds=int(row["cpus_task_busy"]) / clk_tck,
+            cpus_seconds=int(row["cpus_total"]) / clk_tck,
         )
         runs.append(run)
     return runs
@@ -101,6 +103,9 @@ def summarize(runs):
         rps = [r["rps"] for r in rs]
         mean = sum(rps) / len(rps)
         cpu = sum(r["cpu_seconds"] for r in rs)
+        wrk_cpu = sum(r["wrk_cpu_seconds"] for r in rs)
+        cpus = sum(r["cpus_seconds"] for r in rs)
+        other = sum(r["cpus_task_seconds"] for r in rs) - cpu - wrk_cpu
         duration = sum(r["duration"] for r in rs)
         p99s = [r["p99_ms"] for r in rs if r["p99_ms"] is not None]
         errors = {}
@@ -113,7 +118,8 @@ def summarize(runs):
             "runs": len(rs),
             "per_cpu_s": sum(r["requests"] for r in rs) / cpu if cpu else None,
             "server_cpu": cpu / duration if duration else None,
-            "client_cpu": sum(r["client_busy"] for r in rs) / len(rs),
+            "client_cpu": wrk_cpu / duration if duration else None,
+            "other_load": max(0.0, other) / cpus if cpus else None,
             "p99_ms": sum(p99s) / len(p99s) if p99s else None,
             "rss_mib": max(r["peak_rss_mib"] for r in rs),
             "errors": errors,
@@ -163,8 +169,10 @@ def report(outdir):
     w(
         "req/s: mean of the runs (spread = (max - min) / mean). req/CPU-s: requests served per "
         "second of server CPU time (utime + stime of its process). server CPU: that CPU time over "
-        "the wall time; wrk CPU: how busy the client's CPU was (near 100% means wrk, not the "
-        "server, may be the limit). p99: mean of the runs; none for pipelined runs, where wrk "
+        "the wall time; wrk CPU: the same for wrk (near 100% means wrk, not the server, may be "
+        "the limit). other load: the share of the two CPUs' time that went to other processes "
+        "(user + system time not the server's nor wrk's; interrupt time excluded): above a few "
+        "per cent, something else ran on this machine and the req/s are suspect. p99: mean of the runs; none for pipelined runs, where wrk "
         "times a batch as one sample but corrects its histogram as if each response were one, "
         "which voids its percentiles. peak RSS: highest VmHWM of the runs. "
         f"vs limit: req/s over {LIMIT}'s."
@@ -174,10 +182,10 @@ def report(outdir):
         w(f"**Skipped:** {s}.")
         w("")
     w(
-        "| cell | server | req/s | spread | req/CPU-s | server CPU | wrk CPU | p99 ms | peak RSS MiB "
-        "| vs limit | errors |"
+        "| cell | server | req/s | spread | req/CPU-s | server CPU | wrk CPU | other load "
+        "| p99 ms | peak RSS MiB | vs limit | errors |"
     )
-    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     for (mode, conns), servers in cells.items():
         limit = servers.get(LIMIT)
         for server, c in servers.items():
@@ -185,7 +193,7 @@ def report(outdir):
             w(
                 f"| {cell_name(mode, conns, depth)} | {server} | {num(c['rps'])} | "
                 f"{pct(c['spread'])} | {num(c['per_cpu_s'])} | {pct(c['server_cpu'])} | "
-                f"{pct(c['client_cpu'])} | {ms(c['p99_ms'])} | {c['rss_mib']:.1f} | "
+                f"{pct(c['client_cpu'])} | {pct(c['other_load'])} | {ms(c['p99_ms'])} | {c['rss_mib']:.1f} | "
                 f"{ratio(c['rps'], limit['rps'] if limit else None)} | {errors} |"
             )
     w("")
