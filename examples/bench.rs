@@ -35,7 +35,7 @@ fn main() -> std::io::Result<()> {
     // Sized for the benchmark: 4 KiB of receive and send buffer per connection hold any
     // request of the contract and 16 pipelined responses.
     let mut config = Config::DEFAULT;
-    config.max_connections = 4096;
+    config.max_connections = 1024;
     config.recv_buffer = 16 * 1024;
     config.send_buffer = 16 * 1024;
     config.large_buffers = 8;

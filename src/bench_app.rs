@@ -10,7 +10,7 @@
 //!   received).
 
 use zzz_core::http::Status;
-use zzz_core::{App, Ctx, Request, Response, Route, Router};
+use zzz_core::{App, Ctx, Method, Request, Response, Route, Router};
 
 /// The bench app keeps no state.
 #[derive(Default, Debug)]
@@ -37,7 +37,8 @@ fn echo(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
         .body(req.body())
 }
 
-/// Every method zzz routes, for the echo catch-all.
+/// `/plaintext` and `/json` answer GET; every other method on them, and every method on every
+/// other path, echoes.
 static ROUTES: &[Route<BenchState>] = &[
     Route::get("/plaintext", plaintext),
     Route::get("/json", json),
@@ -47,7 +48,19 @@ static ROUTES: &[Route<BenchState>] = &[
     Route::delete("/{*path}", echo),
     Route::patch("/{*path}", echo),
     Route::options("/{*path}", echo),
-    Route::new(zzz_core::Method::Trace, "/{*path}", echo),
+    Route::new(Method::Trace, "/{*path}", echo),
+    Route::post("/plaintext", echo),
+    Route::put("/plaintext", echo),
+    Route::delete("/plaintext", echo),
+    Route::patch("/plaintext", echo),
+    Route::options("/plaintext", echo),
+    Route::new(Method::Trace, "/plaintext", echo),
+    Route::post("/json", echo),
+    Route::put("/json", echo),
+    Route::delete("/json", echo),
+    Route::patch("/json", echo),
+    Route::options("/json", echo),
+    Route::new(Method::Trace, "/json", echo),
 ];
 
 /// The route table of the bench contract.

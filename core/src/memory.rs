@@ -64,11 +64,25 @@ impl<'m> Arena<'m> {
         Ok(piece)
     }
 
-    /// `n` bytes, zeroed.
+    /// `n` bytes, as they are in the region. Not cleared: buffers are always written before
+    /// they are read, and leaving them alone keeps untouched pages of a lazily mapped region
+    /// out of resident memory.
     pub fn bytes(&mut self, n: usize) -> Result<&'m mut [u8], RegionTooSmall> {
-        let piece = self.take(n, 1)?;
-        piece.fill(0);
-        Ok(piece)
+        self.take(n, 1)
+    }
+
+    /// `n` values of a plain-data type, as the region's bytes make them, without writing
+    /// them: any bytes are a valid value of a `Pod` type, and not touching them keeps untouched
+    /// pages of a lazily mapped region out of resident memory. Users of the slice must write an
+    /// element before they rely on its value (the parser writes each header entry before the
+    /// header count covers it).
+    pub fn plain_slice<T: bytemuck::Pod>(
+        &mut self,
+        n: usize,
+    ) -> Result<&'m mut [T], RegionTooSmall> {
+        let size = n.checked_mul(size_of::<T>()).ok_or(RegionTooSmall)?;
+        let piece = self.take(size, align_of::<T>())?;
+        Ok(bytemuck::cast_slice_mut(piece))
     }
 
     /// `n` values of `T`, each made by `init(index)`. The values are never dropped, so `T`

@@ -12,6 +12,7 @@ use super::query::QueryPairs;
 /// Offsets fit in `u16` because [`Limits::max_head`](super::Limits) is at most 65535.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Span {
     /// Offset of the first byte.
     pub start: u16,
@@ -47,12 +48,24 @@ impl Span {
 /// whitespace removed (RFC 9112 §5.1).
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct HeaderSpan {
     /// The field name.
     pub name: Span,
     /// The field value, without leading or trailing whitespace.
     pub value: Span,
 }
+
+// SAFETY: `Span` and `HeaderSpan` are `repr(C)` structs of `u16`s: no padding, and every bit
+// pattern is a valid value. This lets a server's header arrays be carved out of its region
+// without writing them (see `Arena::plain_slice`).
+unsafe impl bytemuck::Zeroable for Span {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for Span {}
+// SAFETY: as above.
+unsafe impl bytemuck::Zeroable for HeaderSpan {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for HeaderSpan {}
 
 /// The protocol versions zzz speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
