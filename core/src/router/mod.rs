@@ -426,10 +426,9 @@ impl<S> Router<S> {
                 };
             }
         };
-        RouteMatch::Found {
-            route,
-            params: capture(entry.pattern, path),
-        }
+        // Most routes have no parameters: skip the capture walk for them.
+        let params = if entry.pattern.contains('{') { capture(entry.pattern, path) } else { Params::empty(path) };
+        RouteMatch::Found { route, params }
     }
 
     /// The rank of the most specific path matching `path`.
