@@ -5,7 +5,9 @@
 //! cargo run --release --example bench -- [ADDR] [--threads N] [--pin] [--shared-listener]
 //! ```
 //!
-//! ADDR defaults to 127.0.0.1:8080, N to 1. `--pin` pins instance i to CPU i.
+//! ADDR defaults to 127.0.0.1:8080, N to 1. `--pin` pins instance i to CPU i;
+//! `--batch-wait-us US` lets each wait gather completions for up to US microseconds (see
+//! `Builder::batch_wait_us`).
 
 use std::net::SocketAddr;
 
@@ -18,6 +20,7 @@ fn main() -> std::io::Result<()> {
     let mut threads = 1;
     let mut pin = false;
     let mut mode = ListenerMode::ReusePort;
+    let mut batch_wait_us = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -29,6 +32,12 @@ fn main() -> std::io::Result<()> {
             }
             "--pin" => pin = true,
             "--shared-listener" => mode = ListenerMode::Shared,
+            "--batch-wait-us" => {
+                batch_wait_us = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("--batch-wait-us N")
+            }
             other => addr = other.parse().expect("an address such as 127.0.0.1:8080"),
         }
     }
@@ -44,6 +53,7 @@ fn main() -> std::io::Result<()> {
         .threads(threads)
         .pin_cpus(pin)
         .listener_mode(mode)
+        .batch_wait_us(batch_wait_us)
         .listen_tcp(addr, Service::Http)
         .run(|_| bench_app::app())
 }

@@ -63,6 +63,8 @@ pub(crate) struct Setup<S: 'static> {
     pub grace: Duration,
     pub ring_entries: u32,
     pub on_ready: Option<fn(usize)>,
+    /// Microseconds to wait for a batch of completions before taking fewer (0: none).
+    pub batch_wait_us: u32,
 }
 
 /// What the backend knows about the operations of one slot.
@@ -136,12 +138,20 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         grace,
         ring_entries,
         on_ready,
+        batch_wait_us,
     } = setup;
     let clock = Clock::new();
     let mut region = Region::for_config(&config);
     let server = Server::new(config, app, region.bytes(), clock.now())
         .map_err(|e| io::Error::other(e.to_string()))?;
     let (mut ring, _) = build_ring(ring_entries)?;
+    // Waiting a few microseconds for several completions, instead of waking for each, saves a
+    // sleep and a wake-up per completion under load (kernel 6.12+).
+    let batch_wait_us = if ring.params().is_feature_min_timeout() {
+        batch_wait_us
+    } else {
+        0
+    };
     let n = config.max_connections as usize;
     ring.submitter().register_files_sparse(n as u32 + 256)?;
     let mut io = Io {
@@ -172,6 +182,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         stopping: None,
         grace,
         clock,
+        inflight: 0,
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
@@ -207,9 +218,14 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         let timeout = types::Timespec::new()
             .sec(wait_ms / 1000)
             .nsec((wait_ms % 1000) as u32 * 1_000_000);
-        let args = types::SubmitArgs::new().timespec(&timeout);
+        let mut args = types::SubmitArgs::new().timespec(&timeout);
+        let mut want = 1;
+        if batch_wait_us > 0 {
+            args = args.min_wait_usec(batch_wait_us);
+            want = io.inflight.clamp(1, MAX_BATCH);
+        }
         sub.sq.sync();
-        match sub.submitter.submit_with_args(1, &args) {
+        match sub.submitter.submit_with_args(want, &args) {
             Ok(_) => {}
             Err(e)
                 if matches!(
@@ -283,7 +299,12 @@ struct Io<'m, S: 'static> {
     stopping: Option<Instant>,
     grace: Duration,
     clock: Clock,
+    /// Receives and sends in flight: how many completions a batch may wait for.
+    inflight: usize,
 }
+
+/// The most completions one wait asks for.
+const MAX_BATCH: usize = 64;
 
 /// A failed operation's errno, as the server sees it.
 fn classify(errno: i32) -> IoError {
@@ -350,6 +371,7 @@ impl<S> Io<'_, S> {
         while let Some(op) = self.server.poll_op() {
             match op {
                 Op::Recv(slot) => {
+                    self.inflight += 1;
                     let s = &mut self.slots[slot as usize];
                     s.recv = true;
                     let buf = self.server.recv_buffer(slot);
@@ -363,6 +385,7 @@ impl<S> Io<'_, S> {
                     unsafe { sub.push(&entry) };
                 }
                 Op::Send(slot) => {
+                    self.inflight += 1;
                     let s = &mut self.slots[slot as usize];
                     s.send = true;
                     let [first, second] = self.server.send_parts(slot);
@@ -430,6 +453,7 @@ impl<S> Io<'_, S> {
         match kind {
             Kind::Accept => self.accepted(sub, index as usize, result, flags),
             Kind::Recv => {
+                self.inflight -= 1;
                 let s = &mut self.slots[index as usize];
                 s.recv = false;
                 if s.closing {
@@ -441,6 +465,7 @@ impl<S> Io<'_, S> {
                 }
             }
             Kind::Send => {
+                self.inflight -= 1;
                 let s = &mut self.slots[index as usize];
                 s.send = false;
                 if s.closing {

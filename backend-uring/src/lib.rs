@@ -74,6 +74,7 @@ pub struct Builder<S: 'static> {
     ring_entries: u32,
     on_ready: Option<fn(usize)>,
     quiet: bool,
+    batch_wait_us: u32,
 }
 
 impl<S: Send + 'static> Builder<S> {
@@ -90,6 +91,7 @@ impl<S: Send + 'static> Builder<S> {
             ring_entries: 4096,
             on_ready: None,
             quiet: false,
+            batch_wait_us: 0,
         }
     }
 
@@ -156,6 +158,15 @@ impl<S: Send + 'static> Builder<S> {
         self
     }
 
+    /// Under load, lets each wait for completions take up to `us` microseconds to gather a
+    /// batch (several completions per wake-up instead of one) before returning with fewer:
+    /// less CPU per request for at most that much added latency. Needs Linux 6.12; ignored
+    /// before. Default 0 (wake for every completion).
+    pub fn batch_wait_us(mut self, us: u32) -> Self {
+        self.batch_wait_us = us;
+        self
+    }
+
     /// Does not print the startup line.
     pub fn quiet(mut self) -> Self {
         self.quiet = true;
@@ -212,12 +223,13 @@ impl<S: Send + 'static> Builder<S> {
             wakers.push(waker.try_clone()?);
             let stop = stop.clone();
             let make_app = make_app.clone();
-            let (config, grace, entries, on_ready, pin) = (
+            let (config, grace, entries, on_ready, pin, batch_wait_us) = (
                 self.config,
                 self.grace,
                 self.ring_entries,
                 self.on_ready,
                 self.pin_cpus,
+                self.batch_wait_us,
             );
             let thread = std::thread::Builder::new()
                 .name(format!("zzz-{index}"))
@@ -238,6 +250,7 @@ impl<S: Send + 'static> Builder<S> {
                             grace,
                             ring_entries: entries,
                             on_ready,
+                            batch_wait_us,
                         };
                         instance::run(setup)
                     } else {
