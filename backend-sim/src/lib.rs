@@ -1,5 +1,87 @@
 //! # zzz-sim
 //!
-//! The deterministic simulation backend of zzz. It drives the same `zzz-core` server and the
-//! same application code as production through simulated sockets, faults and a simulated
-//! clock; one 64-bit seed determines everything, so every failure replays from its seed.
+//! The deterministic simulation backend of zzz. It drives the very `zzz-core` [`Server`] and
+//! the very application code that production serves (the bench contract of
+//! [`zzz::bench_app`], plus a few routes of its own) through simulated sockets, faults and a
+//! simulated clock. One 64-bit seed determines everything — the server's configuration, the
+//! probability of every fault, the clients and what they send, the order of events — so every
+//! failure replays from its seed, and the same seed gives a byte-identical trace.
+//!
+//! [`Server`]: zzz_core::Server
+//!
+//! ## The layers, from the seed up
+//!
+//! - [`rng`]: the one source of randomness, a small seeded PRNG. No clock, no OS entropy, no
+//!   hash-map iteration order, no threads anywhere in the simulation.
+//! - [`swarm`]: what a seed decides before the run — the server's [`Config`](zzz_core::Config),
+//!   the rate of each fault class (swarm testing: some seeds switch a class off, others turn
+//!   it up), the workload's shape.
+//! - [`workload`]: the clients. Each is a script — the bytes it writes, how it paces them,
+//!   where it stalls, cuts or resets — and, for every request in it, what the server must
+//!   answer. This is the oracle's knowledge: the generator built each request, so it knows
+//!   from DESIGN §5/§7 and RFC 9112 alone whether it is valid and what it deserves. It never
+//!   calls the core's parser or router.
+//! - [`oracle`]: the clients' reading side. A response reader of its own parses what each
+//!   client receives and judges it against the script's expectations, on every response and
+//!   when the connection ends.
+//! - [`sim`]: the simulated kernel and clock around one server: it posts and completes the
+//!   server's operations (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
+//!   across connections), accepts (with `EMFILE`/`ECONNABORTED` and full slots), ticks the
+//!   clock (with jumps, drift and regressions), and checks after every call: no panic, no
+//!   allocation by the server, no operation on a slot it does not own, stable send buffers, no
+//!   slot or large buffer leaked at the end.
+//! - [`record`]: the record format of a server's inputs and a replayer that feeds a recording
+//!   into a fresh server; the simulator records its own runs in it, and an io_uring backend
+//!   can record production completions in it.
+//! - [`coverage`] and [`campaign`]: counters per fault class, status, timeout and request class;
+//!   a campaign runs a range of seeds, reports failing seeds with the command that reproduces
+//!   each, and fails when a required class never fired.
+//! - [`app`]: the simulator's own routes and TCP/UDP handlers; [`alloc`]: the counting
+//!   allocator; [`trace`]: the hashed trace.
+//!
+//! ## Running
+//!
+//! ```text
+//! cargo run -p zzz-sim --release -- --seed 42          # one seed; a trace on failure
+//! cargo run -p zzz-sim --release -- --seeds 0..2000    # a campaign and its coverage table
+//! ```
+
+use std::cell::RefCell;
+
+pub mod alloc;
+pub mod app;
+pub mod campaign;
+pub mod coverage;
+pub mod oracle;
+pub mod record;
+pub mod rng;
+pub mod sim;
+pub mod swarm;
+pub mod trace;
+pub mod workload;
+
+pub use campaign::{CampaignReport, run_campaign};
+pub use sim::{RunOptions, RunResult, run, run_params};
+pub use swarm::SimParams;
+
+thread_local! {
+    /// Where the last panic caught on this thread happened, set by [`install_panic_hook`].
+    pub static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Replaces the panic hook by one that prints nothing and remembers where the panic happened,
+/// so that a server panic caught by the simulator is reported once, in its failure report.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = LAST_PANIC.try_with(|p| *p.borrow_mut() = Some(location));
+    }));
+}
+
+/// The command that reproduces `seed`.
+pub fn reproduce_command(seed: u64) -> String {
+    format!("cargo run -p zzz-sim --release -- --seed {seed}")
+}

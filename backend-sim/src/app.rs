@@ -1,0 +1,174 @@
+//! The application the simulator serves: the production bench contract
+//! ([`zzz::bench_app`], the very handlers `examples/bench.rs` serves) plus a few routes of the
+//! simulator's own, written against the public handler API, that exercise what the bench
+//! contract does not: streamed, static, large and bodiless responses. Also the raw-TCP and
+//! UDP handlers of the simulated clients that speak those.
+//!
+//! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
+//! call these functions, it knows what they answer.
+
+use std::sync::OnceLock;
+
+use zzz::bench_app::{self, BenchState};
+use zzz_core::http::Status;
+use zzz_core::{
+    App, Ctx, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut, StreamStep,
+    TcpCtx,
+};
+
+/// The byte at offset `i` of every generated body (streamed, static, large).
+pub const fn pattern_byte(i: usize) -> u8 {
+    b'a' + ((i * 7 + i / 26) % 26) as u8
+}
+
+/// Length of the static asset behind `GET /sim/static`.
+pub const STATIC_LEN: usize = 20_000;
+
+const fn make_asset() -> [u8; STATIC_LEN] {
+    let mut out = [0u8; STATIC_LEN];
+    let mut i = 0;
+    while i < STATIC_LEN {
+        out[i] = pattern_byte(i);
+        i += 1;
+    }
+    out
+}
+
+static ASSET: [u8; STATIC_LEN] = make_asset();
+
+/// `GET /sim/static`: a 20,000-byte static body, sent from where it lies.
+fn static_asset(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
+    ctx.respond(Status::OK)
+        .header("Content-Type", "application/octet-stream")
+        .static_body(&ASSET)
+}
+
+/// `GET /sim/big/{n}`: a formatted body of `n` pattern bytes (spills into a large buffer when
+/// it outgrows the send buffer; a 500 when it outgrows that too).
+fn big(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    let n: u32 = req.param("n").unwrap_or(0);
+    let mut body = ctx
+        .respond(Status::OK)
+        .header("Content-Type", "application/octet-stream")
+        .writer();
+    let mut chunk = [0u8; 64];
+    let mut i = 0usize;
+    while i < n as usize {
+        let k = (n as usize - i).min(chunk.len());
+        for (j, b) in chunk[..k].iter_mut().enumerate() {
+            *b = pattern_byte(i + j);
+        }
+        body.write(&chunk[..k]);
+        i += k;
+    }
+    body.finish()
+}
+
+/// Cursor words of the stream producer: bytes produced, bytes in all, bytes per call.
+fn numbers(_: &mut BenchState, cursor: &mut StreamCursor, out: &mut StreamOut<'_>) -> StreamStep {
+    let [done, total, per_call, _] = cursor.0;
+    let n = (total - done).min(per_call.max(1)).min(out.remaining() as u64);
+    let mut piece = [0u8; 64];
+    let mut written = 0u64;
+    while written < n {
+        let k = ((n - written) as usize).min(piece.len());
+        for (j, b) in piece[..k].iter_mut().enumerate() {
+            *b = pattern_byte((done + written) as usize + j);
+        }
+        out.write(&piece[..k]);
+        written += k as u64;
+    }
+    cursor.0[0] = done + n;
+    if cursor.0[0] == total {
+        StreamStep::Done
+    } else {
+        StreamStep::More
+    }
+}
+
+/// `GET /sim/stream/{n}/{per_call}`: `n` pattern bytes streamed, at most `per_call` per call
+/// of the producer (chunked for HTTP/1.1, until close for HTTP/1.0).
+fn stream(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    let n: u32 = req.param("n").unwrap_or(0);
+    let per_call: u32 = req.param("per_call").unwrap_or(1);
+    ctx.respond(Status::OK)
+        .header("Content-Type", "application/octet-stream")
+        .stream(
+            numbers,
+            StreamCursor([0, n as u64, per_call.max(1) as u64, 0]),
+        )
+}
+
+/// `GET /sim/empty`: 204 without content.
+fn empty(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
+    ctx.empty(Status::NO_CONTENT)
+}
+
+/// `GET /sim/not-modified`: 304 without content.
+fn not_modified(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
+    ctx.empty(Status::NOT_MODIFIED)
+}
+
+/// The simulator's own routes, mounted beside the bench contract's.
+static SIM_ROUTES: &[Route<BenchState>] = &[
+    Route::get("/sim/static", static_asset),
+    Route::get("/sim/big/{n:u32}", big),
+    Route::get("/sim/stream/{n:u32}/{per_call:u32}", stream),
+    Route::get("/sim/empty", empty),
+    Route::get("/sim/not-modified", not_modified),
+];
+
+/// The bench contract's routes followed by the simulator's, built once per process.
+pub fn routes() -> &'static [Route<BenchState>] {
+    static ALL: OnceLock<&'static [Route<BenchState>]> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<Route<BenchState>> = bench_app::routes().to_vec();
+        all.extend_from_slice(SIM_ROUTES);
+        Box::leak(all.into_boxed_slice())
+    })
+}
+
+/// The app every simulated server runs (built before `Server::new`, so its allocation is
+/// not the server's).
+pub fn app() -> App<BenchState> {
+    App::new(
+        BenchState,
+        Router::new(routes()).expect("the simulator's routes are valid"),
+    )
+}
+
+/// The raw-TCP line protocol: each `\n`-terminated line comes back upper-cased; `quit` is
+/// answered `bye` and closes. A line is consumed only when its answer fits.
+pub fn tcp_lines(ctx: &mut TcpCtx<'_, BenchState>, data: &[u8]) -> usize {
+    let mut consumed = 0;
+    while let Some(end) = data[consumed..].iter().position(|&b| b == b'\n') {
+        let line = &data[consumed..consumed + end];
+        if line == b"quit" {
+            if !ctx.write(b"bye\n") {
+                break;
+            }
+            ctx.close();
+            return consumed + end + 1;
+        }
+        if ctx.room() < line.len() + 1 {
+            break;
+        }
+        for &b in line {
+            let _ = ctx.write(&[b.to_ascii_uppercase()]);
+        }
+        let _ = ctx.write(b"\n");
+        consumed += end + 1;
+    }
+    consumed
+}
+
+/// The UDP handler: `pong:` followed by the datagram, when it fits in the reply buffer.
+pub fn udp_pong(_: &mut BenchState, _: PeerAddr, data: &[u8], reply: &mut [u8]) -> Option<usize> {
+    let n = 5 + data.len();
+    if n > reply.len() {
+        return None;
+    }
+    reply[..5].copy_from_slice(b"pong:");
+    reply[5..n].copy_from_slice(data);
+    Some(n)
+}

@@ -1,0 +1,225 @@
+//! Coverage: how often each fault class, response status, timeout kind and request class
+//! fired. A campaign fails when a class it must exercise never fired: a simulator that
+//! silently stopped injecting a fault would otherwise pass forever.
+
+use std::collections::BTreeMap;
+
+use zzz_core::Stats;
+
+/// Counters by name (a `BTreeMap`, so the table's order is fixed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    counts: BTreeMap<&'static str, u64>,
+    statuses: BTreeMap<u16, u64>,
+}
+
+/// Classes every campaign of at least [`REQUIRED_FROM_SEEDS`] seeds must exercise.
+pub const REQUIRED: &[&str] = &[
+    // Faults the network and clock inject.
+    "fault.partial-recv",
+    "fault.one-byte-recv",
+    "fault.partial-send",
+    "fault.one-byte-send",
+    "fault.eagain",
+    "fault.eintr",
+    "fault.ecanceled",
+    "fault.multishot-ended",
+    "fault.broken-recv",
+    "fault.broken-send",
+    "fault.client-reset",
+    "fault.client-eof-mid-request",
+    "fault.accept-emfile",
+    "fault.accept-econnaborted",
+    "fault.accept-full",
+    "fault.reordered",
+    "fault.clock-jump",
+    "fault.clock-drift",
+    "fault.clock-regress",
+    "fault.cancel-on-close",
+    "fault.complete-after-close",
+    "fault.slots-exhausted",
+    "fault.read-stall",
+    "fault.write-stall",
+    // What the server did about it (its own counters).
+    "server.head-timeout",
+    "server.body-timeout",
+    "server.idle-timeout",
+    "server.send-timeout",
+    "server.linger-timeout",
+    "server.reclaimed",
+    "server.pool-exhausted",
+    "server.response-overflow",
+    "server.spill",
+    "server.large-body",
+    "server.continue",
+    "server.stream",
+    "server.retry",
+    "server.broken",
+    "server.datagram",
+    "server.drain",
+    // Workload: clients and request classes answered as the oracle expected.
+    "client.valid",
+    "client.invalid",
+    "client.slow",
+    "client.tcp",
+    "answered.valid.plaintext",
+    "answered.valid.json",
+    "answered.valid.echo",
+    "answered.valid.chunked",
+    "answered.valid.expect-continue",
+    "answered.valid.head",
+    "answered.valid.http10",
+    "answered.valid.options-star",
+    "answered.valid.not-implemented",
+    "answered.valid.static",
+    "answered.valid.big",
+    "answered.valid.stream",
+    "answered.valid.no-content",
+    "answered.valid.not-modified",
+    "answered.valid.absolute-form",
+    "answered.valid.plaintext-variant",
+    "answered.valid.repeated-length",
+    "answered.limit.request-line",
+    "answered.limit.head",
+    "answered.limit.headers",
+    "answered.smuggle.cl-te",
+    "answered.smuggle.te-cl",
+    "answered.smuggle.cl-conflict",
+    "answered.smuggle.cl-list-conflict",
+    "answered.smuggle.cl-invalid",
+    "answered.smuggle.cl-overflow",
+    "answered.smuggle.te-not-final",
+    "answered.smuggle.te-unknown",
+    "answered.smuggle.te-double-chunked",
+    "answered.smuggle.te-http10",
+    "answered.smuggle.te-not-chunked",
+    "answered.smuggle.space-before-colon",
+    "answered.smuggle.obs-fold",
+    "answered.smuggle.bare-cr",
+    "answered.smuggle.bare-lf",
+    "answered.smuggle.nul",
+    "answered.smuggle.leading-space",
+    "answered.host.missing",
+    "answered.host.duplicate",
+    "answered.host.invalid",
+    "answered.version.unsupported",
+    "answered.version.malformed",
+    "answered.chunk.size-overflow",
+    "answered.chunk.size-invalid",
+    "answered.chunk.extensions-too-long",
+    "answered.chunk.data-no-crlf",
+    "answered.oversize.request-line",
+    "answered.oversize.head",
+    "answered.oversize.header-count",
+    "answered.oversize.body-length",
+    "answered.oversize.body-chunked",
+    "answered.garbage",
+    "answered.expect.unsupported",
+    "answered.target.invalid",
+    "answered.method.invalid",
+    "answered.target.connect-no-port",
+    "check.never-answered-after-close",
+    "tcp.answered",
+    "udp.answered",
+];
+
+/// Statuses every campaign must have seen.
+pub const REQUIRED_STATUSES: &[u16] = &[
+    100, 200, 204, 304, 400, 408, 413, 414, 417, 431, 500, 501, 503, 505,
+];
+
+/// Campaigns shorter than this are not held to [`REQUIRED`].
+pub const REQUIRED_FROM_SEEDS: u64 = 1000;
+
+impl Coverage {
+    /// Counts one occurrence of `class`.
+    pub fn hit(&mut self, class: &'static str) {
+        self.add(class, 1);
+    }
+
+    /// Counts `n` occurrences of `class`.
+    pub fn add(&mut self, class: &'static str, n: u64) {
+        if n > 0 {
+            *self.counts.entry(class).or_insert(0) += n;
+        }
+    }
+
+    /// Counts a response status a client read.
+    pub fn status(&mut self, status: u16) {
+        *self.statuses.entry(status).or_insert(0) += 1;
+    }
+
+    /// How often `class` fired.
+    pub fn count(&self, class: &str) -> u64 {
+        self.counts.get(class).copied().unwrap_or(0)
+    }
+
+    /// How often `status` was read.
+    pub fn status_count(&self, status: u16) -> u64 {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Adds the server's own counters.
+    pub fn server_stats(&mut self, s: &Stats) {
+        self.add("server.head-timeout", s.head_timeouts);
+        self.add("server.body-timeout", s.body_timeouts);
+        self.add("server.idle-timeout", s.idle_timeouts);
+        self.add("server.send-timeout", s.send_timeouts);
+        self.add("server.linger-timeout", s.linger_timeouts);
+        self.add("server.reclaimed", s.reclaimed);
+        self.add("server.pool-exhausted", s.pool_exhausted);
+        self.add("server.response-overflow", s.response_overflows);
+        self.add("server.spill", s.spills);
+        self.add("server.large-body", s.large_bodies);
+        self.add("server.continue", s.continues);
+        self.add("server.stream", s.streams);
+        self.add("server.retry", s.retries);
+        self.add("server.broken", s.broken);
+        self.add("server.datagram", s.datagrams);
+        self.add("server.requests", s.requests);
+        self.add("server.accepted", s.accepted);
+    }
+
+    /// Adds another table.
+    pub fn merge(&mut self, other: &Coverage) {
+        for (k, v) in &other.counts {
+            *self.counts.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in &other.statuses {
+            *self.statuses.entry(*k).or_insert(0) += v;
+        }
+    }
+
+    /// The required classes and statuses that never fired.
+    pub fn missing(&self) -> Vec<String> {
+        let mut out: Vec<String> = REQUIRED
+            .iter()
+            .filter(|c| self.count(c) == 0)
+            .map(|c| c.to_string())
+            .collect();
+        out.extend(
+            REQUIRED_STATUSES
+                .iter()
+                .filter(|s| self.status_count(**s) == 0)
+                .map(|s| format!("status.{s}")),
+        );
+        out
+    }
+
+    /// The table, one `name count` row per class, statuses last.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let width = self.counts.keys().map(|k| k.len()).max().unwrap_or(10).max(10);
+        for (k, v) in &self.counts {
+            out.push_str(&format!("  {k:<width$} {v:>12}\n"));
+        }
+        for (s, v) in &self.statuses {
+            let name = format!("status.{s}");
+            out.push_str(&format!("  {name:<width$} {v:>12}\n"));
+        }
+        for m in self.missing() {
+            out.push_str(&format!("  {m:<width$} {:>12}   <- never fired\n", 0));
+        }
+        out
+    }
+}

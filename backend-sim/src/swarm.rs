@@ -1,0 +1,187 @@
+//! Swarm testing: everything a seed decides before the run starts — the server's
+//! configuration, the probability of each fault class, the shape of the workload. Drawing the
+//! fault rates per seed (as TigerBeetle's VOPR does) means some seeds run with a fault class
+//! switched off and others with it turned up high, which finds bugs that one fixed mix hides.
+
+use zzz_core::Config;
+use zzz_core::http::Limits;
+
+use crate::rng::Rng;
+
+/// Probabilities, in parts per million, of each fault the simulated network and clock
+/// inject. Zero switches a class off for the whole seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultRates {
+    /// A receive completes with fewer bytes than are waiting.
+    pub partial_recv: u32,
+    /// A send completes having sent only part of what was posted.
+    pub partial_send: u32,
+    /// When partial, exactly one byte.
+    pub one_byte: u32,
+    /// A posted operation completes with `EAGAIN`, `EINTR`, `ECANCELED` or, for receives, the
+    /// end of a multishot receive (all reported as `IoError::Retry`).
+    pub retry: u32,
+    /// A posted operation fails with `ECONNRESET`/`EPIPE` out of the blue (`IoError::Broken`).
+    pub broken: u32,
+    /// The listener's accept fails (`EMFILE`: retry later; `ECONNABORTED`: the client is gone).
+    pub accept_error: u32,
+    /// The backend calls `accept` although `can_accept` said no (a real backend races this
+    /// way: the kernel completed the accept before the slots ran out).
+    pub accept_race: u32,
+    /// Time moves on although completions are ready (delays every completion a little).
+    pub time_step: u32,
+    /// A clock jump: time moves on by seconds at once.
+    pub clock_jump: u32,
+    /// The wall clock (for `Date`) drifts or steps, even backwards.
+    pub clock_drift: u32,
+    /// The backend passes a monotonic time earlier than the last one.
+    pub clock_regress: u32,
+    /// At a close, a posted operation is cancelled (`ECANCELED`) rather than completed.
+    pub cancel_on_close: u32,
+    /// The completion picked next is the oldest ready one rather than a random one: low values
+    /// reorder completions across connections heavily.
+    pub in_order: u32,
+}
+
+/// The workload's shape for one seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkloadShape {
+    /// Simulated connections (HTTP and raw TCP) in all.
+    pub clients: usize,
+    /// UDP datagrams in all.
+    pub datagrams: usize,
+    /// Weights of the client kinds: valid HTTP, invalid HTTP, slow HTTP, raw TCP.
+    pub kind_weights: [u32; 4],
+    /// Most requests on one connection.
+    pub max_requests: usize,
+    /// Probability (ppm) that a client pipelines instead of waiting for each response.
+    pub pipelining: u32,
+    /// Probability (ppm) that a client sends EOF or resets in the middle of its requests.
+    pub cut: u32,
+    /// Probability (ppm) that a client stalls (writing or reading) past a timeout.
+    pub stall: u32,
+    /// Latest connect time of a client, in ms from the start.
+    pub spread_ms: u64,
+    /// Shut the server down gracefully once the clients are done.
+    pub drain: bool,
+    /// Generate non-GET requests on the contract's literal paths (`POST /plaintext`), which
+    /// DESIGN §7 says the echo handler answers.
+    pub literal_other_methods: bool,
+}
+
+/// Everything a seed fixes before the run.
+#[derive(Clone, Debug)]
+pub struct SimParams {
+    /// The seed.
+    pub seed: u64,
+    /// The server's configuration.
+    pub config: Config,
+    /// The fault rates.
+    pub faults: FaultRates,
+    /// The workload.
+    pub shape: WorkloadShape,
+}
+
+fn rate(rng: &mut Rng, off_ppm: u32, levels: &[u32]) -> u32 {
+    if rng.chance(off_ppm) {
+        0
+    } else {
+        *rng.pick(levels)
+    }
+}
+
+impl SimParams {
+    /// Draws the parameters of `seed`.
+    pub fn draw(seed: u64) -> SimParams {
+        let mut rng = Rng::new(seed ^ 0x5EED_5EED_0000_0001);
+        let config = draw_config(&mut rng);
+        let faults = FaultRates {
+            partial_recv: rate(&mut rng, 200_000, &[50_000, 200_000, 500_000, 900_000]),
+            partial_send: rate(&mut rng, 200_000, &[50_000, 200_000, 500_000, 900_000]),
+            one_byte: rate(&mut rng, 300_000, &[10_000, 100_000, 500_000]),
+            retry: rate(&mut rng, 300_000, &[5_000, 20_000, 100_000]),
+            broken: rate(&mut rng, 500_000, &[500, 3_000, 10_000]),
+            accept_error: rate(&mut rng, 400_000, &[20_000, 100_000, 300_000]),
+            accept_race: rate(&mut rng, 400_000, &[50_000, 300_000]),
+            time_step: rate(&mut rng, 200_000, &[10_000, 50_000, 200_000]),
+            clock_jump: rate(&mut rng, 500_000, &[5_000, 30_000]),
+            clock_drift: rate(&mut rng, 500_000, &[10_000, 100_000]),
+            clock_regress: rate(&mut rng, 500_000, &[10_000, 100_000]),
+            cancel_on_close: rate(&mut rng, 200_000, &[200_000, 500_000, 1_000_000]),
+            in_order: *rng.pick(&[0, 100_000, 500_000, 900_000, 1_000_000]),
+        };
+        let clients = *rng.pick(&[1, 2, 4, 8, 12, 20, 32]);
+        let shape = WorkloadShape {
+            clients,
+            datagrams: *rng.pick(&[0, 0, 1, 3, 8]),
+            kind_weights: [
+                rng.range(1, 10) as u32,
+                rng.range(0, 6) as u32,
+                rng.range(0, 3) as u32,
+                rng.range(0, 3) as u32,
+            ],
+            max_requests: *rng.pick(&[1, 2, 4, 8]),
+            pipelining: *rng.pick(&[0, 200_000, 500_000, 1_000_000]),
+            cut: *rng.pick(&[0, 50_000, 200_000]),
+            stall: *rng.pick(&[0, 0, 50_000, 200_000]),
+            spread_ms: *rng.pick(&[0, 100, 2_000, 20_000]),
+            drain: rng.chance(300_000),
+            literal_other_methods: rng.chance(700_000),
+        };
+        SimParams {
+            seed,
+            config,
+            faults,
+            shape,
+        }
+    }
+}
+
+fn draw_config(rng: &mut Rng) -> Config {
+    let max_request_line = rng.range(64, 600) as u16;
+    let max_head = max_request_line as u64 + rng.range(400, 2000);
+    let max_body = *rng.pick(&[64u32, 300, 1000, 4000, 20_000]);
+    let recv_buffer = (max_head + rng.range(0, 3000)) as u32;
+    let send_buffer = *rng.pick(&[1024u32, 2048, 4096, 16384]);
+    let large_min = max_body.max(recv_buffer).max(send_buffer);
+    let large_buffer_size = large_min + *rng.pick(&[0u32, 100, 5000, 30_000]);
+    let tick = *rng.pick(&[1u32, 10, 100]);
+    let t = |rng: &mut Rng| *rng.pick(&[200u64, 1000, 3000, 10_000, 30_000]);
+    Config {
+        max_connections: *rng.pick(&[1u32, 2, 3, 4, 8, 16, 64]),
+        recv_buffer,
+        send_buffer,
+        large_buffers: *rng.pick(&[0u32, 1, 1, 2, 4, 8]),
+        large_buffer_size,
+        max_requests_per_connection: *rng.pick(&[1u32, 2, 3, 5, 100, 1000]),
+        timer_tick_ms: tick,
+        limits: Limits {
+            max_request_line,
+            max_head: max_head as u16,
+            max_headers: rng.range(6, 40) as u16,
+            max_body,
+            max_chunk_extensions: rng.range(16, 300) as u16,
+            max_trailers: rng.range(40, 600) as u16,
+        },
+        timeouts: zzz_core::Timeouts {
+            head_ms: t(rng),
+            body_idle_ms: t(rng),
+            keep_alive_ms: t(rng),
+            send_stall_ms: t(rng),
+            linger_ms: *rng.pick(&[100u64, 2000]),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_drawn_config_is_valid() {
+        for seed in 0..2000 {
+            let p = SimParams::draw(seed);
+            assert_eq!(p.config.validate(), Ok(()), "seed {seed}");
+        }
+    }
+}
