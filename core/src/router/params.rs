@@ -104,10 +104,13 @@ impl<'p> Params<'p> {
         decode_str(raw, Decode::PathSegment, out).map_err(ParamError::Decode)
     }
 
-    /// The first parameter whose value does not fit its declared type.
+    /// The first parameter whose value does not fit its declared type. An empty capture is a
+    /// tail that matched zero segments (a parameter never matches an empty segment), which
+    /// the router accepted: it is not a mismatch.
     pub(crate) fn first_mismatch(&self) -> Option<(&'static str, ParamType)> {
         self.captures[..self.count as usize]
             .iter()
+            .filter(|c| c.start != c.end)
             .find(|c| !c.ty.accepts(&self.path[c.start as usize..c.end as usize]))
             .map(|c| (c.name, c.ty))
     }

@@ -189,3 +189,23 @@ fn deep_paths() {
         RouteMatch::NotFound
     ));
 }
+
+/// A tail matches zero or more segments, so `/static` and `/static/` resolve to
+/// `/static/{*path}` with an empty tail, and an empty tail is not a type mismatch (the bench
+/// contract's `GET /` reaches its `/{*path}` echo instead of a 400).
+#[test]
+fn empty_tail_is_not_a_mismatch() {
+    let r = Router::new(TABLE).unwrap();
+    for path in ["/static", "/static/"] {
+        let RouteMatch::Found { params, .. } = r.resolve(Method::Get, path) else {
+            panic!("{path}")
+        };
+        assert_eq!(params.first_mismatch(), None, "{path}");
+    }
+    static TAIL_ONLY: &[Route<()>] = &[Route::post("/{*any}", h)];
+    let r = Router::new(TAIL_ONLY).unwrap();
+    let RouteMatch::Found { params, .. } = r.resolve(Method::Post, "/") else {
+        panic!("/")
+    };
+    assert_eq!(params.first_mismatch(), None);
+}
