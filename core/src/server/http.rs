@@ -430,11 +430,19 @@ impl<S> Server<'_, S> {
                 && !c.send_posted
             {
                 self.run_stream(slot);
+                if self.conns[slot as usize].phase != Phase::Closing {
+                    return; // The producer failed and the slot is closing.
+                }
             }
-            self.flush(slot);
-            self.rearm_timer(slot);
-            return;
+            // The stream's last call may have ended it with nothing more to send: then go on
+            // closing now, for no send completion will come to call us again.
+            if self.conns[slot as usize].output_pending() {
+                self.flush(slot);
+                self.rearm_timer(slot);
+                return;
+            }
         }
+        let c = &self.conns[slot as usize];
         if c.send_posted {
             return;
         }

@@ -81,6 +81,17 @@ fn numbers(
     StreamStep::Done
 }
 
+/// A producer whose body is empty: its one call writes nothing and says `Done`.
+fn nothing(_: &mut TestState, _: &mut StreamCursor, _: &mut StreamOut<'_>) -> StreamStep {
+    StreamStep::Done
+}
+
+fn empty_stream(ctx: &mut Ctx<TestState>, _: &Request) -> Response {
+    ctx.respond(Status::OK)
+        .header("Content-Type", "text/plain")
+        .stream(nothing, StreamCursor::default())
+}
+
 fn stream(ctx: &mut Ctx<TestState>, _: &Request) -> Response {
     ctx.respond(Status::OK)
         .header("Content-Type", "text/plain")
@@ -95,6 +106,7 @@ pub(super) static ROUTES: &[Route<TestState>] = &[
     Route::get("/big", big),
     Route::get("/asset", asset),
     Route::get("/stream", stream),
+    Route::get("/empty-stream", empty_stream),
 ];
 
 pub(super) fn config() -> Config {
@@ -487,6 +499,23 @@ fn static_and_streamed_bodies() {
     let out = h.take_output(c);
     assert_eq!(body_of(&out), expected);
     assert!(h.is_shut_down(c));
+}
+
+/// RFC 9112 §6.3 item 8: an HTTP/1.0 stream is delimited by the close. When its producer's
+/// last call writes nothing, the connection must still shut down, linger and close (it used
+/// to wait forever with nothing posted and no timer: a leaked slot; found by zzz-sim seed 381).
+#[test]
+fn until_close_stream_that_ends_empty_still_closes() {
+    let mut h = Harness::new(config(), app());
+    let c = h.connect();
+    h.client_send(c, b"GET /empty-stream HTTP/1.0\r\n\r\n");
+    h.run();
+    let out = h.take_output(c);
+    assert!(out.starts_with("HTTP/1.1 200 OK") && out.ends_with("\r\n\r\n"), "{out}");
+    assert!(h.is_shut_down(c), "lingering close after the body");
+    h.advance(5000);
+    assert!(!h.is_open(c), "linger expired");
+    assert_eq!(h.server.active_connections(), 0);
 }
 
 /// A slowloris dripping one byte a second is cut off when the head deadline passes.
