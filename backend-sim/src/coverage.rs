@@ -105,6 +105,7 @@ pub const REQUIRED: &[&str] = &[
     "answered.version.unsupported",
     "answered.version.malformed",
     "answered.chunk.size-overflow",
+    "answered.chunk.size-too-many-digits",
     "answered.chunk.size-invalid",
     "answered.chunk.extensions-too-long",
     "answered.chunk.data-no-crlf",

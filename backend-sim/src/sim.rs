@@ -120,6 +120,9 @@ struct Conn {
     excused: bool,
     reclaimed: bool,
     last_activity: u64,
+    /// When the server asked to close, a send was posted and no progress had been made for
+    /// the send-stall timeout: lost answers are explained.
+    stalled_send: bool,
     ended: bool,
 }
 
@@ -241,6 +244,7 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             excused: false,
             reclaimed: false,
             last_activity: 0,
+            stalled_send: false,
             ended: false,
         })
         .collect();
@@ -364,6 +368,7 @@ impl Sim<'_> {
                     Outcome::Response { expected, .. } => format!("{}", expected.status),
                     Outcome::Overflow => "500".into(),
                     Outcome::Reject(s) => format!("reject {s}"),
+                    Outcome::RejectEither(a, b) => format!("reject {a} or {b}"),
                     Outcome::Never => "never".into(),
                 };
                 tr!(
@@ -502,6 +507,11 @@ impl Sim<'_> {
                     c.state = State::Closing;
                     c.close_at = now;
                     c.delivered_at_close = c.delivered;
+                    // A send stall: output waited for the client (or the network) longer than
+                    // the stall timeout since the last progress.
+                    c.stalled_send = c.send.is_some()
+                        && now + self.lag + self.config.timer_tick_ms as u64
+                            >= c.last_activity + self.config.timeouts.send_stall_ms;
                     if self.pending_reclaims > 0 {
                         self.pending_reclaims -= 1;
                         c.reclaimed = true;
@@ -1212,8 +1222,8 @@ impl Sim<'_> {
                 self.cancelled(i, op);
             }
             (0, OpKind::Send) => {
-                self.conns[i].send = None;
                 self.cancelled(i, op);
+                self.conns[i].send = None;
             }
             (1, OpKind::Recv) => {
                 self.cov.hit("fault.complete-after-close");
@@ -1249,12 +1259,7 @@ impl Sim<'_> {
         let draining = self.draining;
         let timeouts = self.config.timeouts;
         let lag = self.lag;
-        let stall_excuse = {
-            let c = &self.conns[i];
-            c.script
-                .read_stall
-                .is_some_and(|(_, ms)| ms + lag + self.config.timer_tick_ms as u64 >= timeouts.send_stall_ms)
-        };
+        let stall_excuse = self.conns[i].stalled_send;
         let c = &mut self.conns[i];
         if c.ended {
             return;
