@@ -31,6 +31,9 @@ impl<S> Server<'_, S> {
             match c.phase {
                 Phase::Free | Phase::Closed | Phase::Lingering => return,
                 Phase::Closing => {
+                    // A closing connection is never idle, even while its last answer waits:
+                    // reclaiming it would cut that answer short.
+                    self.idle_remove(slot);
                     self.finish_closing(slot);
                     return;
                 }

@@ -610,6 +610,30 @@ fn slot_exhaustion_reclaims_idle() {
     assert_eq!(h.server.stats().reclaimed, 3);
 }
 
+/// Reclaiming closes an idle keep-alive connection to make room; a connection whose request
+/// has just been answered with a rejection (or any closing answer) is not idle while that
+/// answer waits to be sent, and must not be cut short (found by zzz-sim seed 2775: the 400 of
+/// a previously idle connection was truncated by the reclaim).
+#[test]
+fn reclaim_never_cuts_a_queued_answer() {
+    let mut h = Harness::new(config(), app());
+    let a = h.connect();
+    h.client_send(a, b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(h.take_output(a).ends_with("Hello, World!"));
+    // `a` is idle; now it sends a bad request whose 400 cannot be sent yet.
+    h.hold_sends(a);
+    h.client_send(a, b"GET /a{b} HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Taking the last slot reclaims the oldest idle connection, if there is one.
+    let _b = h.connect();
+    let _c = h.connect();
+    let _d = h.connect();
+    assert_eq!(h.server.stats().reclaimed, 0, "nothing is idle");
+    h.release_sends(a);
+    h.run();
+    let out = h.take_output(a);
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request") && out.ends_with("Bad Request\n"), "{out}");
+}
+
 #[test]
 fn graceful_shutdown() {
     let mut h = Harness::new(config(), app());
