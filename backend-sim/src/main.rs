@@ -11,8 +11,8 @@ use zzz_sim::{RunOptions, SimParams, app, install_panic_hook, reproduce_command,
 #[global_allocator]
 static ALLOC: zzz_sim::alloc::CountingAlloc = zzz_sim::alloc::CountingAlloc;
 
-const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE] [--literal-methods]
-       zzz-sim --seeds A..B [--literal-methods]
+const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE] [--probe-known-bugs]
+       zzz-sim --seeds A..B [--probe-known-bugs]
        zzz-sim --replay FILE";
 
 struct Args {
@@ -21,7 +21,7 @@ struct Args {
     trace: bool,
     record: Option<String>,
     replay: Option<String>,
-    literal_methods: bool,
+    probe_known_bugs: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -31,7 +31,7 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         record: None,
         replay: None,
-        literal_methods: false,
+        probe_known_bugs: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -48,7 +48,7 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--record" => a.record = Some(value()?),
             "--replay" => a.replay = Some(value()?),
-            "--literal-methods" => a.literal_methods = true,
+            "--probe-known-bugs" => a.probe_known_bugs = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -68,8 +68,8 @@ fn main() -> ExitCode {
     if let Some(path) = &args.replay {
         return replay_file(path);
     }
-    let literal = args.literal_methods;
-    let adjust = move |p: &mut SimParams| p.shape.literal_other_methods |= literal;
+    let literal = args.probe_known_bugs;
+    let adjust = move |p: &mut SimParams| p.shape.probe_known_bugs |= literal;
     if let Some(seed) = args.seed {
         return one_seed(seed, &args, adjust);
     }
@@ -93,7 +93,7 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
     {
         eprintln!("cannot write {path}: {e}");
     }
-    let extra = if args.literal_methods { " --literal-methods" } else { "" };
+    let extra = if args.probe_known_bugs { " --probe-known-bugs" } else { "" };
     let code = match &r.failure {
         Some(f) => {
             if !args.trace {
@@ -120,7 +120,7 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
 }
 
 fn campaign(lo: u64, hi: u64, literal: bool, adjust: impl Fn(&mut SimParams)) -> ExitCode {
-    let extra = if literal { " --literal-methods" } else { "" };
+    let extra = if literal { " --probe-known-bugs" } else { "" };
     let started = Instant::now();
     let report = run_campaign(lo..hi, adjust, |seed, f| {
         println!("FAIL seed {seed}: {f}");
