@@ -17,6 +17,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests"
 cargo test --workspace
 
+step "simulation campaign (2,000 seeds of zzz-sim)"
+cargo run -p zzz-sim --release -- --seeds 0..2000
+
 step "no_std build of zzz-core (thumbv7em-none-eabihf)"
 cargo build -p zzz-core --no-default-features --target thumbv7em-none-eabihf
 
