@@ -65,6 +65,8 @@ pub(crate) struct Setup<S: 'static> {
     pub on_ready: Option<fn(usize)>,
     /// Microseconds to wait for a batch of completions before taking fewer (0: none).
     pub batch_wait_us: u32,
+    /// Print what the instance served when it stops.
+    pub report_on_exit: bool,
 }
 
 /// What the backend knows about the operations of one slot.
@@ -139,6 +141,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         ring_entries,
         on_ready,
         batch_wait_us,
+        report_on_exit,
     } = setup;
     let clock = Clock::new();
     let mut region = Region::for_config(&config);
@@ -208,6 +211,18 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         if let Some(since) = io.stopping {
             let expired = now.monotonic.since(since) > io.grace.as_millis() as u64;
             if io.server.is_idle() || expired {
+                let stats = io.server.stats();
+                log::info!(
+                    "zzz: instance {index} served {} requests on {} connections",
+                    stats.requests,
+                    stats.accepted
+                );
+                if report_on_exit {
+                    eprintln!(
+                        "zzz: instance {index}: {} requests, {} connections",
+                        stats.requests, stats.accepted
+                    );
+                }
                 return Ok(());
             }
         }

@@ -223,6 +223,7 @@ impl<S: Send + 'static> Builder<S> {
             wakers.push(waker.try_clone()?);
             let stop = stop.clone();
             let make_app = make_app.clone();
+            let quiet = self.quiet;
             let (config, grace, entries, on_ready, pin, batch_wait_us) = (
                 self.config,
                 self.grace,
@@ -251,6 +252,7 @@ impl<S: Send + 'static> Builder<S> {
                             ring_entries: entries,
                             on_ready,
                             batch_wait_us,
+                            report_on_exit: !quiet,
                         };
                         instance::run(setup)
                     } else {
