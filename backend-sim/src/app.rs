@@ -67,7 +67,9 @@ fn big(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
 /// Cursor words of the stream producer: bytes produced, bytes in all, bytes per call.
 fn numbers(_: &mut BenchState, cursor: &mut StreamCursor, out: &mut StreamOut<'_>) -> StreamStep {
     let [done, total, per_call, _] = cursor.0;
-    let n = (total - done).min(per_call.max(1)).min(out.remaining() as u64);
+    let n = (total - done)
+        .min(per_call.max(1))
+        .min(out.remaining() as u64);
     let mut piece = [0u8; 64];
     let mut written = 0u64;
     while written < n {

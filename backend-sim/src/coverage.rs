@@ -210,7 +210,13 @@ impl Coverage {
     /// The table, one `name count` row per class, statuses last.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let width = self.counts.keys().map(|k| k.len()).max().unwrap_or(10).max(10);
+        let width = self
+            .counts
+            .keys()
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(10)
+            .max(10);
         for (k, v) in &self.counts {
             out.push_str(&format!("  {k:<width$} {v:>12}\n"));
         }

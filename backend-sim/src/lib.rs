@@ -46,6 +46,8 @@
 //! cargo run -p zzz-sim --release -- --seeds 0..2000    # a campaign and its coverage table
 //! ```
 
+#![warn(missing_docs)]
+
 use std::cell::RefCell;
 
 pub mod alloc;

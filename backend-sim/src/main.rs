@@ -93,7 +93,11 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
     {
         eprintln!("cannot write {path}: {e}");
     }
-    let extra = if args.probe_known_bugs { " --probe-known-bugs" } else { "" };
+    let extra = if args.probe_known_bugs {
+        " --probe-known-bugs"
+    } else {
+        ""
+    };
     let code = match &r.failure {
         Some(f) => {
             if !args.trace {

@@ -19,7 +19,6 @@
 
 use crate::workload::{Expected as ExpectedResponse, Outcome, ReqSpec, reason};
 
-
 /// One response as a client read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
@@ -80,7 +79,10 @@ pub struct Ending {
 /// A failure the oracle found: a short description for the trace and the report.
 pub type Verdict = Result<(), String>;
 
-fn parse_head(buf: &[u8]) -> Result<Option<(u16, String, Vec<(String, String)>, usize)>, String> {
+/// A response head: status, reason, headers and its length in bytes.
+type Head = (u16, String, Vec<(String, String)>, usize);
+
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
     let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
         if buf.len() > 64 * 1024 {
             return Err("a response head longer than 64 KiB".into());
@@ -105,7 +107,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<(u16, String, Vec<(String, String)>, 
         let (name, value) = line
             .split_once(": ")
             .ok_or_else(|| format!("bad header line {line:?}"))?;
-        if name.is_empty() || name.contains([' ', '\t', '\r', '\n']) || value.contains(['\r', '\n']) {
+        if name.is_empty() || name.contains([' ', '\t', '\r', '\n']) || value.contains(['\r', '\n'])
+        {
             return Err(format!("bad header line {line:?}"));
         }
         headers.push((name.to_ascii_lowercase(), value.to_string()));
@@ -123,7 +126,8 @@ fn dechunk(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
             return Ok(None);
         };
         let line = std::str::from_utf8(&buf[pos..pos + eol]).map_err(|_| "bad chunk size")?;
-        let size = usize::from_str_radix(line, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
+        let size =
+            usize::from_str_radix(line, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
         pos += eol + 2;
         if size == 0 {
             if buf.len() < pos + 2 {
@@ -240,7 +244,12 @@ fn compare(r: &Parsed, e: &ExpectedResponse) -> Verdict {
         why.push_str(&format!(" {:?}", String::from_utf8_lossy(&e.body)));
     }
     if r.body.len() == e.body.len() && r.body != e.body {
-        let at = r.body.iter().zip(&e.body).position(|(a, b)| a != b).unwrap_or(0);
+        let at = r
+            .body
+            .iter()
+            .zip(&e.body)
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         why.push_str(&format!(" (bodies differ at byte {at})"));
     }
     Err(format!("{why}; got {}", describe(r)))
@@ -358,7 +367,9 @@ impl HttpView {
             }));
         }
         if let Some(len) = r.header("content-length") {
-            let n: usize = len.parse().map_err(|_| format!("bad Content-Length {len:?}"))?;
+            let n: usize = len
+                .parse()
+                .map_err(|_| format!("bad Content-Length {len:?}"))?;
             if rest.len() < n {
                 return Ok(None);
             }
@@ -437,22 +448,19 @@ impl HttpView {
                     return closing(self);
                 }
                 let drained;
-                let expected = if t.draining
-                    && !expected.closes
-                    && r.header("connection") == Some("close")
-                {
-                    // A graceful shutdown closes busy connections after their current answer.
-                    let mut e = expected.clone();
-                    e.headers.retain(|(n, _)| n != "connection");
-                    e.headers.push(("connection".into(), "close".into()));
-                    e.closes = true;
-                    drained = e;
-                    &drained
-                } else {
-                    expected
-                };
-                compare(&r, expected)
-                    .map_err(|e| format!("request #{n} ({}): {e}", spec.class))?;
+                let expected =
+                    if t.draining && !expected.closes && r.header("connection") == Some("close") {
+                        // A graceful shutdown closes busy connections after their current answer.
+                        let mut e = expected.clone();
+                        e.headers.retain(|(n, _)| n != "connection");
+                        e.headers.push(("connection".into(), "close".into()));
+                        e.closes = true;
+                        drained = e;
+                        &drained
+                    } else {
+                        expected
+                    };
+                compare(&r, expected).map_err(|e| format!("request #{n} ({}): {e}", spec.class))?;
                 self.answered.push(spec.class);
                 if expected.closes {
                     return closing(self);
@@ -589,7 +597,9 @@ impl TcpView {
             self.failure = Some(format!(
                 "TCP output differs from the expected echo at byte {diff} (got {:?}, expected {:?})",
                 String::from_utf8_lossy(&self.received[diff..n.min(diff + 16)]),
-                String::from_utf8_lossy(&expected[diff.min(expected.len())..expected.len().min(diff + 16)])
+                String::from_utf8_lossy(
+                    &expected[diff.min(expected.len())..expected.len().min(diff + 16)]
+                )
             ));
         }
     }

@@ -419,7 +419,8 @@ impl Sim<'_> {
             && let Some(s) = slot
             && let Some(i) = self.slots[s as usize]
         {
-            self.conns[i].http.pool_credits += (stats.pool_exhausted - before_stats.pool_exhausted) as u32;
+            self.conns[i].http.pool_credits +=
+                (stats.pool_exhausted - before_stats.pool_exhausted) as u32;
         }
         self.pending_reclaims += stats.reclaimed - before_stats.reclaimed;
         if !self.defer_drain {
@@ -594,7 +595,8 @@ impl Sim<'_> {
 
     fn connect_due(&mut self) {
         for i in 0..self.conns.len() {
-            if self.conns[i].state == State::Waiting && self.conns[i].script.connect_at <= self.now {
+            if self.conns[i].state == State::Waiting && self.conns[i].script.connect_at <= self.now
+            {
                 self.conns[i].state = State::Backlog;
                 tr!(self, "c{i} connects");
             }
@@ -660,7 +662,9 @@ impl Sim<'_> {
             }
             // Expect: 100-continue: hold the body back until 100, an answer, or the wait ends.
             if c.script.honor_expect
-                && let Some(k) = reqs.iter().position(|r| c.written >= r.start && c.written < r.end)
+                && let Some(k) = reqs
+                    .iter()
+                    .position(|r| c.written >= r.start && c.written < r.end)
             {
                 let r = &reqs[k];
                 let answered = c.http.next > k || (c.http.next == k && c.http.continued);
@@ -870,7 +874,11 @@ impl Sim<'_> {
         }
         self.last_mono = mono;
         let unix = (self.base_unix as i64 + (self.now as i64 + self.drift_ms) / 1000).max(0) as u64;
-        tr!(self, "tick mono {} unix {unix}", mono as i64 - self.base_mono as i64);
+        tr!(
+            self,
+            "tick mono {} unix {unix}",
+            mono as i64 - self.base_mono as i64
+        );
         self.call(
             Some(Record::Tick {
                 monotonic: mono,
@@ -950,8 +958,7 @@ impl Sim<'_> {
             _ => c.script.end == EndMode::Reset,
         };
         let mid_request = c.script.kind == ClientKind::Http
-            && c
-                .script
+            && c.script
                 .requests
                 .iter()
                 .any(|r| c.written > r.start && c.written < r.end && r.outcome != Outcome::Never);
@@ -994,7 +1001,8 @@ impl Sim<'_> {
         let c = &self.conns[i];
         if c.delivered < c.written {
             let avail = c.written - c.delivered;
-            let room = match catch_unwind(AssertUnwindSafe(|| self.server.recv_buffer(slot).len())) {
+            let room = match catch_unwind(AssertUnwindSafe(|| self.server.recv_buffer(slot).len()))
+            {
                 Ok(n) => n,
                 Err(p) => {
                     let msg = panic_message(&p);
@@ -1021,7 +1029,11 @@ impl Sim<'_> {
             self.scratch
                 .extend_from_slice(&self.conns[i].script.bytes[from..from + n]);
             let data = std::mem::take(&mut self.scratch);
-            tr!(self, "s{slot} recv {n} bytes of {avail}{}", if after_close { " (after close)" } else { "" });
+            tr!(
+                self,
+                "s{slot} recv {n} bytes of {avail}{}",
+                if after_close { " (after close)" } else { "" }
+            );
             let record = self.recording.is_some().then(|| Record::Recv {
                 slot,
                 data: data.clone(),
@@ -1039,7 +1051,7 @@ impl Sim<'_> {
             }
         } else {
             // EOF (or, after a close, nothing: report the cancellation).
-            if after_close && !(c.client_eof && !c.eof_delivered) {
+            if after_close && (!c.client_eof || c.eof_delivered) {
                 self.cancelled(i, OpKind::Recv);
                 return;
             }
@@ -1101,13 +1113,15 @@ impl Sim<'_> {
             };
             self.cov.hit("fault.partial-send");
         }
-        tr!(self, "s{slot} sent {n} of {total} bytes{}", if after_close { " (after close)" } else { "" });
-        self.deliver_to_client(i, &posted.bytes[..n], posted.posted_at);
-        self.call(
-            Some(Record::Sent { slot, n: n as u32 }),
-            Some(slot),
-            |s| s.sent(slot, n),
+        tr!(
+            self,
+            "s{slot} sent {n} of {total} bytes{}",
+            if after_close { " (after close)" } else { "" }
         );
+        self.deliver_to_client(i, &posted.bytes[..n], posted.posted_at);
+        self.call(Some(Record::Sent { slot, n: n as u32 }), Some(slot), |s| {
+            s.sent(slot, n)
+        });
         if !after_close {
             self.conns[i].last_activity = self.now;
         }
@@ -1187,11 +1201,9 @@ impl Sim<'_> {
             tr!(self, "s{slot} {op:?} fails {kind} (retry)");
             IoError::Retry
         };
-        self.call(
-            Some(Record::Failed { slot, op, error }),
-            Some(slot),
-            |s| s.failed(slot, op, error),
-        );
+        self.call(Some(Record::Failed { slot, op, error }), Some(slot), |s| {
+            s.failed(slot, op, error)
+        });
     }
 
     fn cancelled(&mut self, i: usize, op: OpKind) {
@@ -1249,7 +1261,9 @@ impl Sim<'_> {
     fn finish_close(&mut self, i: usize) {
         let slot = self.conns[i].slot;
         tr!(self, "s{slot} closed (c{i})");
-        self.call(Some(Record::Closed { slot }), Some(slot), |s| s.closed(slot));
+        self.call(Some(Record::Closed { slot }), Some(slot), |s| {
+            s.closed(slot)
+        });
         self.slots[slot as usize] = None;
         self.conns[i].state = State::Done;
         self.end_connection(i);
@@ -1287,15 +1301,18 @@ impl Sim<'_> {
         match c.script.kind {
             ClientKind::Http => {
                 c.http.on_end(&c.script.requests, &t, &end);
-                let never_sent = c.script.requests.iter().any(|r| {
-                    r.outcome == Outcome::Never && r.end <= c.delivered_at_close
-                });
+                let never_sent = c
+                    .script
+                    .requests
+                    .iter()
+                    .any(|r| r.outcome == Outcome::Never && r.end <= c.delivered_at_close);
                 if never_sent && c.http.failure.is_none() {
                     self.cov.hit("check.never-answered-after-close");
                 }
             }
             ClientKind::Tcp => {
-                c.tcp.on_end(&c.script.tcp_lines, c.script.tcp_quit_end, &t, &end);
+                c.tcp
+                    .on_end(&c.script.tcp_lines, c.script.tcp_quit_end, &t, &end);
                 if c.tcp.failure.is_none() && !c.tcp.received.is_empty() {
                     self.cov.hit("tcp.answered");
                 }
@@ -1347,7 +1364,9 @@ impl Sim<'_> {
         match result {
             Ok(slot) => {
                 if self.slots[slot as usize].is_some() {
-                    self.fail(format!("accept returned slot {slot}, which is still in use"));
+                    self.fail(format!(
+                        "accept returned slot {slot}, which is still in use"
+                    ));
                     return;
                 }
                 self.slots[slot as usize] = Some(i);

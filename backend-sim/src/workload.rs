@@ -235,8 +235,10 @@ enum Target {
 const ECHO_METHODS: &[&str] = &[
     "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD",
 ];
-const SEGMENT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
-const TOKEN_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~";
+const SEGMENT_CHARS: &[u8] =
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
+const TOKEN_CHARS: &[u8] =
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~";
 
 impl Gen<'_> {
     fn client(&mut self) -> Script {
@@ -279,7 +281,9 @@ impl Gen<'_> {
             cut: None,
             write_stall: None,
             read_stall: None,
-            end: *self.rng.pick(&[EndMode::Eof, EndMode::Eof, EndMode::Idle, EndMode::Reset]),
+            end: *self
+                .rng
+                .pick(&[EndMode::Eof, EndMode::Eof, EndMode::Idle, EndMode::Reset]),
             eof_after_fin: self.rng.chance(800_000),
         }
     }
@@ -287,7 +291,9 @@ impl Gen<'_> {
     /// A stall of about one of the server's timeouts: just under, just over or far over.
     fn stall_ms(&mut self) -> u64 {
         let t = self.config.timeouts;
-        let base = *self.rng.pick(&[t.head_ms, t.body_idle_ms, t.keep_alive_ms, t.send_stall_ms]);
+        let base = *self
+            .rng
+            .pick(&[t.head_ms, t.body_idle_ms, t.keep_alive_ms, t.send_stall_ms]);
         match self.rng.below(3) {
             0 => base / 2,
             1 => base + self.config.timer_tick_ms as u64 * 2 + 1,
@@ -391,9 +397,7 @@ impl Gen<'_> {
         let max_line = (self.config.recv_buffer.min(self.config.send_buffer) / 4).min(200) as usize;
         for _ in 0..lines {
             let len = self.rng.range_usize(0, max_line);
-            let mut line: Vec<u8> = (0..len)
-                .map(|_| self.rng.range(0x20, 0x7e) as u8)
-                .collect();
+            let mut line: Vec<u8> = (0..len).map(|_| self.rng.range(0x20, 0x7e) as u8).collect();
             if line == b"quit" {
                 line.push(b'!');
             }
@@ -470,7 +474,9 @@ impl Gen<'_> {
 
     fn token(&mut self, max: usize) -> String {
         let len = self.rng.range_usize(1, max);
-        (0..len).map(|_| *self.rng.pick(TOKEN_CHARS) as char).collect()
+        (0..len)
+            .map(|_| *self.rng.pick(TOKEN_CHARS) as char)
+            .collect()
     }
 
     fn field_value(&mut self, max: usize) -> String {
@@ -583,10 +589,10 @@ impl Gen<'_> {
             }
             27..=30 if !small => {
                 class = "valid.big";
-                let n = self
-                    .rng
-                    .range(0, cfg.large_buffer_size as u64 + cfg.large_buffer_size as u64 / 8)
-                    as u32;
+                let n = self.rng.range(
+                    0,
+                    cfg.large_buffer_size as u64 + cfg.large_buffer_size as u64 / 8,
+                ) as u32;
                 ("GET".into(), Target::Big(n))
             }
             31..=34 if !small => {
@@ -603,15 +609,16 @@ impl Gen<'_> {
                 class = "valid.not-modified";
                 ("GET".into(), Target::NotModified)
             }
-            _ => (
-                self.rng.pick(ECHO_METHODS).to_string(),
-                Target::Echo,
-            ),
+            _ => (self.rng.pick(ECHO_METHODS).to_string(), Target::Echo),
         };
         if method == "GET"
             && matches!(
                 target_kind,
-                Target::Plaintext | Target::Json | Target::Static | Target::Big(_) | Target::Stream(..)
+                Target::Plaintext
+                    | Target::Json
+                    | Target::Static
+                    | Target::Big(_)
+                    | Target::Stream(..)
             )
             && self.rng.chance(150_000)
         {
@@ -626,7 +633,10 @@ impl Gen<'_> {
             && self.rng.chance(200_000);
         let mut target_kind = target_kind;
         if literal_other {
-            method = self.rng.pick(&["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]).to_string();
+            method = self
+                .rng
+                .pick(&["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+                .to_string();
             target_kind = Target::Echo;
             class = "valid.literal-other-method";
         }
@@ -635,9 +645,18 @@ impl Gen<'_> {
         let mut target: String = match target_kind {
             Target::Plaintext if literal_other || self.rng.chance(800_000) => "/plaintext".into(),
             Target::Plaintext => {
-                class = if class == "valid.head" { class } else { "valid.plaintext-variant" };
+                class = if class == "valid.head" {
+                    class
+                } else {
+                    "valid.plaintext-variant"
+                };
                 self.rng
-                    .pick(&["/plain%74ext", "/%70laintext", "/plaintext?x=1", "http://h/plaintext"])
+                    .pick(&[
+                        "/plain%74ext",
+                        "/%70laintext",
+                        "/plaintext?x=1",
+                        "http://h/plaintext",
+                    ])
                     .to_string()
             }
             Target::Json => "/json".into(),
@@ -689,12 +708,25 @@ impl Gen<'_> {
 
         // Connection handling.
         let conn_token = *self.rng.pick(&[
-            "", "", "", "", "close", "keep-alive", "Keep-Alive", "upgrade, close", "keep-alive, x-foo",
+            "",
+            "",
+            "",
+            "",
+            "close",
+            "keep-alive",
+            "Keep-Alive",
+            "upgrade, close",
+            "keep-alive, x-foo",
         ]);
-        let says_close = conn_token.to_ascii_lowercase().split(',').any(|t| t.trim() == "close");
-        let says_keep = conn_token.to_ascii_lowercase().split(',').any(|t| t.trim() == "keep-alive");
-        let stream_until_close =
-            v10 && matches!(target_kind, Target::Stream(..)) && !head_method;
+        let says_close = conn_token
+            .to_ascii_lowercase()
+            .split(',')
+            .any(|t| t.trim() == "close");
+        let says_keep = conn_token
+            .to_ascii_lowercase()
+            .split(',')
+            .any(|t| t.trim() == "keep-alive");
+        let stream_until_close = v10 && matches!(target_kind, Target::Stream(..)) && !head_method;
         let closes = says_close
             || (v10 && !says_keep)
             || k >= cfg.max_requests_per_connection
@@ -742,7 +774,7 @@ impl Gen<'_> {
         if chunked && class == "valid.echo" {
             class = "valid.chunked";
         }
-        if expect && class == "valid.echo" || expect && class == "valid.chunked" {
+        if expect && (class == "valid.echo" || class == "valid.chunked") {
             class = "valid.expect-continue";
         }
         if v10 {
@@ -761,10 +793,13 @@ impl Gen<'_> {
         bytes.extend_from_slice(b"\r\n");
 
         // Limits exactly reached are still accepted.
-        if !small && self.rng.chance(20_000) && body.is_empty() && !chunked {
-            if let Some(b) = self.at_limit(&mut bytes, &method, &target, version, k, closes) {
-                return b;
-            }
+        if !small
+            && self.rng.chance(20_000)
+            && body.is_empty()
+            && !chunked
+            && let Some(b) = self.at_limit(&mut bytes, &method, &target, version, k, closes)
+        {
+            return b;
         }
 
         let body_start = bytes.len();
@@ -952,10 +987,8 @@ impl Gen<'_> {
             }
             Target::NotImplemented => {
                 e.status = 501;
-                e.headers.push((
-                    "content-type".into(),
-                    "text/plain; charset=utf-8".into(),
-                ));
+                e.headers
+                    .push(("content-type".into(), "text/plain; charset=utf-8".into()));
                 e.body = b"Not Implemented\n".to_vec();
                 length = Some(e.body.len());
             }
@@ -1004,7 +1037,9 @@ impl Gen<'_> {
         let host = "Host: h\r\n";
         if self.rng.below(37) == 0 {
             // A chunk size that overflows 64 bits is over any body limit too: 400 or 413.
-            let bytes: Vec<u8> = format!("{ok_line}{host}Transfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n").into();
+            let bytes: Vec<u8> =
+                format!("{ok_line}{host}Transfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n")
+                    .into();
             return Built {
                 body_start: bytes.len(),
                 bytes,

@@ -21,10 +21,13 @@ fn chunked_body_exactly_filling_a_large_buffer_is_accepted() {
     for &seed in CHUNKED_BODY_FILLS_BLOCK {
         let mut p = SimParams::draw(seed);
         p.shape.probe_known_bugs = true;
-        let r = run_params(p, RunOptions {
-            keep: Keep::Tail,
-            record: false,
-        });
+        let r = run_params(
+            p,
+            RunOptions {
+                keep: Keep::Tail,
+                record: false,
+            },
+        );
         if let Some(f) = r.failure {
             failed.push(format!(
                 "seed {seed}: {f}\n  reproduce: {} --probe-known-bugs",

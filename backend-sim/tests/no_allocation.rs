@@ -22,13 +22,19 @@ fn the_server_does_not_allocate_under_load() {
     let before = allocations();
     let mut requests = 0;
     for seed in 100..130 {
-        let r = run(seed, RunOptions {
-            keep: Keep::Tail,
-            record: false,
-        });
+        let r = run(
+            seed,
+            RunOptions {
+                keep: Keep::Tail,
+                record: false,
+            },
+        );
         assert!(r.failure.is_none(), "seed {seed}: {:?}", r.failure);
         requests += r.stats.requests;
     }
     assert!(requests > 50, "real traffic ran");
-    assert!(allocations() > before, "the simulator itself allocates: the counter is live");
+    assert!(
+        allocations() > before,
+        "the simulator itself allocates: the counter is live"
+    );
 }

@@ -8,19 +8,43 @@ use zzz_sim::{RunOptions, reproduce_command, run};
 
 /// (seed, what it found).
 const REGRESSIONS: &[(u64, &str)] = &[
-    (8, "core: GET / answered 400 'Invalid path parameter' (an empty tail)"),
+    (
+        8,
+        "core: GET / answered 400 'Invalid path parameter' (an empty tail)",
+    ),
     (17, "core: DELETE / answered 400 (an empty tail)"),
-    (24, "core: TRACE / with a chunked body answered 400 (an empty tail)"),
-    (381, "core: an HTTP/1.0 stream ending with an empty piece never closed (leaked slot)"),
-    (2775, "core: reclaim cut a queued 400 on a previously idle connection"),
+    (
+        24,
+        "core: TRACE / with a chunked body answered 400 (an empty tail)",
+    ),
+    (
+        381,
+        "core: an HTTP/1.0 stream ending with an empty piece never closed (leaked slot)",
+    ),
+    (
+        2775,
+        "core: reclaim cut a queued 400 on a previously idle connection",
+    ),
     (26, "oracle: a static 408 answering HEAD carries its body"),
     (27, "oracle: a static 408 answering HEAD carries its body"),
-    (36, "oracle: a send stall (time passing with a send posted) explains a close"),
-    (84, "oracle: a TCP send stall explains a close before the idle timeout"),
+    (
+        36,
+        "oracle: a send stall (time passing with a send posted) explains a close",
+    ),
+    (
+        84,
+        "oracle: a TCP send stall explains a close before the idle timeout",
+    ),
     (91, "oracle: a reset cuts an until-close body"),
     (104, "oracle: a valid request must stay within max_headers"),
-    (72, "oracle: a chunked body exactly filling the large buffer (known bug, probed apart)"),
-    (296, "oracle: retries keep a send posted past the stall timeout"),
+    (
+        72,
+        "oracle: a chunked body exactly filling the large buffer (known bug, probed apart)",
+    ),
+    (
+        296,
+        "oracle: retries keep a send posted past the stall timeout",
+    ),
     (254, "oracle: send stall"),
     (320, "oracle: send stall"),
     (338, "oracle: send stall"),
@@ -38,17 +62,23 @@ const REGRESSIONS: &[(u64, &str)] = &[
     (903, "oracle: send stall"),
     (960, "oracle: send stall"),
     (13, "oracle: chunk-size overflow may be 400 or 413"),
-    (45, "core: PUT / with Expect: 100-continue answered 400 (an empty tail)"),
+    (
+        45,
+        "core: PUT / with Expect: 100-continue answered 400 (an empty tail)",
+    ),
 ];
 
 #[test]
 fn seeds_that_once_failed_pass() {
     let mut failed = Vec::new();
     for &(seed, what) in REGRESSIONS {
-        let r = run(seed, RunOptions {
-            keep: Keep::Tail,
-            record: false,
-        });
+        let r = run(
+            seed,
+            RunOptions {
+                keep: Keep::Tail,
+                record: false,
+            },
+        );
         if let Some(f) = r.failure {
             failed.push(format!(
                 "seed {seed} ({what}) fails again: {f}\n  reproduce: {}",

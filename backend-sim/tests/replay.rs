@@ -44,10 +44,9 @@ fn a_diverging_recording_is_reported() {
     );
     let mut recording = r.recording.expect("recorded");
     // A completion for a receive the server never posted.
-    recording.records.insert(
-        0,
-        zzz_sim::record::Record::Sent { slot: 0, n: 1 },
-    );
+    recording
+        .records
+        .insert(0, zzz_sim::record::Record::Sent { slot: 0, n: 1 });
     assert!(replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]).is_err());
     assert!(Recording::decode(b"not a recording").is_err());
 }
