@@ -716,16 +716,11 @@ fn one_close_exchange(addr: SocketAddr) -> Result<(), String> {
 /// Every fresh connection is served, however fast connections come and go: the close of one
 /// connection must never touch the next one.
 ///
-/// Known bug (zzz-uring, instance.rs): `Op::Shutdown` is submitted as an io_uring SHUTDOWN on
-/// the registered file index of the slot and is not tracked. io_uring always runs SHUTDOWN in
-/// a worker thread, which resolves the fixed file only when it runs; meanwhile the client's
-/// close completes the linger receive, the server submits Close on the same index, the next
-/// multishot accept installs a new connection there, and the late SHUTDOWN(SHUT_WR) hits the
-/// new connection, whose client sees EOF before any response (about 1 connection in 200
-/// here; this is also what wrk counts as read errors when connections reach
-/// max_requests_per_connection). Remove the `ignore` once the Close waits for the shutdown.
+/// Regression: io_uring runs SHUTDOWN in a worker thread, which resolves the registered file
+/// only when it runs. An untracked SHUTDOWN could land after the slot's Close had freed the
+/// file index and the next accept had reused it, ending the new connection before any
+/// response (about 1 connection in 200). The Close now waits for the shutdown.
 #[test]
-#[ignore = "known bug: a late io_uring SHUTDOWN hits the next connection on a reused file index"]
 fn connection_churn_never_loses_a_response() {
     let mut config = config();
     config.max_connections = 1024; // Far from full: slot exhaustion is the next test's subject.
@@ -746,13 +741,10 @@ fn connection_churn_never_loses_a_response() {
 /// DESIGN §4: when the connection slots are exhausted the server stops accepting and the
 /// kernel's backlog holds new connections until a slot frees; no connection is refused.
 ///
-/// Known bug (zzz-uring, instance.rs `accepted`): connections that the multishot accept
-/// delivers after the slots ran out (several completions in one batch, or before the cancel
-/// takes effect) are closed at once (`Kind::CloseRejected`), which resets them: their clients
-/// get ECONNRESET after sending their request. Remove the `ignore` once such connections
-/// wait for a slot instead.
+/// Regression: connections the multishot accept delivered after the slots ran out (several
+/// in one batch, or before the cancel took effect) were closed at once, resetting them. They
+/// now wait in the backend, in arrival order, for a slot.
 #[test]
-#[ignore = "known bug: connections accepted while all slots are busy are reset"]
 fn connections_beyond_the_slots_wait_in_the_backlog() {
     let mut config = config();
     config.max_connections = 4;

@@ -78,10 +78,17 @@ struct SlotIo {
     send: bool,
     closing: bool,
     close_done: bool,
+    /// A shutdown is in flight. io_uring always runs a shutdown in a worker thread, which
+    /// looks the registered file up only when it runs: a Close issued meanwhile would free
+    /// the index for the next accept, and the shutdown would hit that new connection.
+    shutdown: bool,
+    /// Close was asked for while a shutdown was in flight: issue it when that completes.
+    close_deferred: bool,
 }
 
 struct ListenerState<S: 'static> {
-    fd: Arc<OwnedFd>,
+    /// `None` once stopping: closing the socket refuses new connections at once.
+    fd: Option<Arc<OwnedFd>>,
     service: Service<S>,
     armed: bool,
     cancelling: bool,
@@ -172,7 +179,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         listeners: listeners
             .into_iter()
             .map(|l| ListenerState {
-                fd: l.fd,
+                fd: Some(l.fd),
                 service: l.service,
                 armed: false,
                 cancelling: false,
@@ -186,6 +193,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         grace,
         clock,
         inflight: 0,
+        waiting: std::collections::VecDeque::with_capacity(WAITING_ROOM),
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
@@ -206,6 +214,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         if io.stop.load(Ordering::Relaxed) && io.stopping.is_none() {
             io.begin_stop(&mut sub, now);
         }
+        io.admit_waiting(&mut sub);
         io.perform_ops(&mut sub);
         io.arm_accepts(&mut sub);
         if let Some(since) = io.stopping {
@@ -316,7 +325,12 @@ struct Io<'m, S: 'static> {
     clock: Clock,
     /// Receives and sends in flight: how many completions a batch may wait for.
     inflight: usize,
+    /// Connections accepted while every slot was busy: (registered file, listener).
+    waiting: std::collections::VecDeque<(u32, usize)>,
 }
+
+/// Connections that may wait for a slot in the backend (beyond, they are closed).
+const WAITING_ROOM: usize = 1024;
 
 /// The most completions one wait asks for.
 const MAX_BATCH: usize = 64;
@@ -345,6 +359,15 @@ impl<S> Io<'_, S> {
     fn begin_stop(&mut self, sub: &mut Submit<'_>, now: Now) {
         self.stopping = Some(now.monotonic);
         self.server.shutdown();
+        // Waiting connections never got a request in: close them.
+        while let Some((file, _)) = self.waiting.pop_front() {
+            push_close_rejected(sub, file);
+        }
+        // A posted accept keeps its own reference to the socket until it completes, so the
+        // socket can be released now.
+        for listener in self.listeners.iter_mut() {
+            listener.fd = None;
+        }
         for (l, listener) in self.listeners.iter_mut().enumerate() {
             if listener.armed && !listener.cancelling {
                 listener.cancelling = true;
@@ -361,10 +384,11 @@ impl<S> Io<'_, S> {
     fn arm_accepts(&mut self, sub: &mut Submit<'_>) {
         let can_accept = self.server.can_accept() && self.stopping.is_none();
         for (l, listener) in self.listeners.iter_mut().enumerate() {
+            let Some(fd) = &listener.fd else { continue };
             if can_accept && !listener.armed {
                 listener.armed = true;
                 listener.cancelling = false;
-                let entry = opcode::AcceptMulti::new(types::Fd(listener.fd.as_raw_fd()))
+                let entry = opcode::AcceptMulti::new(types::Fd(fd.as_raw_fd()))
                     .allocate_file_index(true)
                     .build()
                     .user_data(token(Kind::Accept, l as u32));
@@ -431,6 +455,7 @@ impl<S> Io<'_, S> {
                     unsafe { sub.push(&entry.user_data(token(Kind::Send, slot))) };
                 }
                 Op::Shutdown(slot) => {
+                    self.slots[slot as usize].shutdown = true;
                     let file = self.slots[slot as usize].file;
                     let entry = opcode::Shutdown::new(types::Fixed(file), libc::SHUT_WR)
                         .build()
@@ -452,11 +477,11 @@ impl<S> Io<'_, S> {
                             unsafe { sub.push(&entry) };
                         }
                     }
-                    let entry = opcode::Close::new(types::Fixed(s.file))
-                        .build()
-                        .user_data(token(Kind::Close, slot));
-                    // SAFETY: refers to no buffer.
-                    unsafe { sub.push(&entry) };
+                    if s.shutdown {
+                        s.close_deferred = true;
+                    } else {
+                        push_close(sub, s.file, slot);
+                    }
                 }
             }
         }
@@ -494,6 +519,14 @@ impl<S> Io<'_, S> {
                     self.server.failed(index, OpKind::Send, classify(-result));
                 }
             }
+            Kind::Shutdown => {
+                let s = &mut self.slots[index as usize];
+                s.shutdown = false;
+                if s.close_deferred {
+                    s.close_deferred = false;
+                    push_close(sub, s.file, index);
+                }
+            }
             Kind::Close => {
                 self.slots[index as usize].close_done = true;
                 self.maybe_closed(index);
@@ -508,7 +541,7 @@ impl<S> Io<'_, S> {
                 let (u, r) = ((index >> 16) as usize, (index & 0xffff) as usize);
                 self.udp[u].replies[r].busy = false;
             }
-            Kind::Shutdown | Kind::Cancel | Kind::CloseRejected => {}
+            Kind::Cancel | Kind::CloseRejected => {}
         }
     }
 
@@ -526,6 +559,36 @@ impl<S> Io<'_, S> {
             return;
         }
         let file = result as u32;
+        if !self.waiting.is_empty() || !self.server.can_accept() {
+            self.wait_for_slot(sub, file, l);
+            return;
+        }
+        self.serve_accepted(sub, file, l);
+    }
+
+    /// A connection the kernel handed over while every slot was busy (the multishot accept is
+    /// being cancelled, but some connections race it) waits here, in arrival order, for a
+    /// slot, like the kernel's backlog would hold it; beyond the waiting room's capacity it is
+    /// closed.
+    fn wait_for_slot(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
+        if self.waiting.len() < self.waiting.capacity() {
+            self.waiting.push_back((file, l));
+        } else {
+            push_close_rejected(sub, file);
+        }
+    }
+
+    /// Hands waiting connections to the server while it has room.
+    fn admit_waiting(&mut self, sub: &mut Submit<'_>) {
+        while self.server.can_accept() {
+            let Some((file, l)) = self.waiting.pop_front() else {
+                return;
+            };
+            self.serve_accepted(sub, file, l);
+        }
+    }
+
+    fn serve_accepted(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
         match self
             .server
             .accept(self.listeners[l].service, PeerAddr::Local)
@@ -536,13 +599,8 @@ impl<S> Io<'_, S> {
                     ..SlotIo::default()
                 }
             }
-            Err(_) => {
-                let entry = opcode::Close::new(types::Fixed(file))
-                    .build()
-                    .user_data(token(Kind::CloseRejected, file));
-                // SAFETY: refers to no buffer.
-                unsafe { sub.push(&entry) };
-            }
+            // Shutting down: no new connections.
+            Err(_) => push_close_rejected(sub, file),
         }
     }
 
@@ -633,6 +691,24 @@ impl<S> UdpState<S> {
                 .collect(),
         }
     }
+}
+
+/// Closes a registered file that never got a slot.
+fn push_close_rejected(sub: &mut Submit<'_>, file: u32) {
+    let entry = opcode::Close::new(types::Fixed(file))
+        .build()
+        .user_data(token(Kind::CloseRejected, file));
+    // SAFETY: refers to no buffer.
+    unsafe { sub.push(&entry) };
+}
+
+/// Closes the registered file of `slot`.
+fn push_close(sub: &mut Submit<'_>, file: u32, slot: SlotId) {
+    let entry = opcode::Close::new(types::Fixed(file))
+        .build()
+        .user_data(token(Kind::Close, slot));
+    // SAFETY: refers to no buffer.
+    unsafe { sub.push(&entry) };
 }
 
 /// The address in a `sockaddr_storage` filled by the kernel.

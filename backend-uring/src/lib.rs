@@ -181,11 +181,18 @@ impl<S: Send + 'static> Builder<S> {
         self.config
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let uring = match probe() {
-            Ok(()) => true,
+        // Probe on a thread of its own: creating and dropping rings on the caller's thread has
+        // been seen to interrupt the caller's next blocking system call (EINTR).
+        let probed = std::thread::spawn(|| {
+            probe().map(|()| instance::build_ring(2).map_or("plain", |(_, f)| f))
+        })
+        .join()
+        .map_err(|_| io::Error::other("the io_uring probe panicked"))?;
+        let (uring, flags) = match probed {
+            Ok(flags) => (true, flags),
             Err(unavailable) if self.fallback => {
                 log::warn!("zzz: {unavailable}; serving with the portable poll server");
-                false
+                (false, "")
             }
             Err(unavailable) => {
                 return Err(io::Error::new(io::ErrorKind::Unsupported, unavailable));
@@ -196,11 +203,6 @@ impl<S: Send + 'static> Builder<S> {
         let make_app = Arc::new(make_app);
         let mut wakers = Vec::new();
         let mut threads = Vec::new();
-        let flags = if uring {
-            instance::build_ring(2).map(|(_, f)| f).unwrap_or("plain")
-        } else {
-            ""
-        };
         if !self.quiet {
             let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
             println!(
