@@ -6,6 +6,7 @@
 //! `tests/`.
 
 pub mod bench_app;
+pub mod notes_api;
 
 pub use zzz_core as core;
 #[cfg(target_os = "linux")]

@@ -474,6 +474,14 @@ impl<S> BodyOut<'_, S> {
         self.body.write(data);
     }
 
+    /// Appends what `fill` writes in place into the buffer's spare room (a serializer that
+    /// writes into a slice); see [`ByteWriter::write_with`]: on `None` the response moves to
+    /// the standby large buffer and `fill` runs once more, and if it still does not fit the
+    /// response fails like any other overflow.
+    pub fn write_with(&mut self, fill: impl FnMut(&mut [u8]) -> Option<usize>) -> Option<usize> {
+        self.body.write_with(fill)
+    }
+
     /// Ends the body and the response.
     pub fn finish(self) -> Response {
         let BodyOut {

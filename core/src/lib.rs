@@ -12,6 +12,11 @@
 //!   status it deserves; an incremental chunked decoder ([`http::ChunkedDecoder`]); the
 //!   response writer and the pre-built responses the engine emits on its own; the helpers a
 //!   handler needs (header lookup, token lists, query strings, percent-decoding).
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the route table ([`Route`] rows
+//!   carry their documentation) and served at `/openapi.json`; [`schema`] holds JSON Schemas as
+//!   static data (`#[derive(JsonSchema)]` with the `macros` feature); [`problem`] writes RFC 9457
+//!   problem details; [`json`] writes JSON without allocation and, with the `json` feature,
+//!   reads and writes typed bodies through serde-json-core.
 //!
 //! Logging goes through one small macro module that switches between `log`, `defmt` and
 //! nothing, chosen by feature; with neither feature, logging compiles to nothing.
@@ -32,9 +37,12 @@ pub mod app;
 pub mod config;
 pub mod handler;
 pub mod http;
+pub mod json;
 pub mod memory;
 pub mod net;
+pub mod openapi;
 pub mod pool;
+pub mod problem;
 pub mod router;
 pub mod schema;
 pub mod server;
@@ -50,5 +58,9 @@ pub use handler::{
 pub use http::{Method, Status};
 pub use net::PeerAddr;
 pub use router::{Route, RouteError, Router};
+pub use schema::JsonSchema;
 pub use server::{AcceptError, IoError, NewError, Op, OpKind, Server, SlotId, Stats};
 pub use time::{Instant, Now};
+/// `#[derive(JsonSchema)]`: see [`schema`].
+#[cfg(feature = "macros")]
+pub use zzz_macros::JsonSchema;

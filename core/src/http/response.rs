@@ -93,6 +93,38 @@ impl<'a> ByteWriter<'a> {
         Some(&mut self.buf[start..end])
     }
 
+    /// Lends the unwritten rest of the buffer to `fill`, which writes at its start and
+    /// returns how many bytes it wrote, or `None` when they did not fit (a serializer that
+    /// writes into a slice: reserve and commit in one call). On `None`, what was written so
+    /// far moves to the standby buffer, if there is one and it is larger, and `fill` runs once
+    /// more on the larger rest; if that fails too the overflow is recorded, as for
+    /// [`ByteWriter::write`]. Returns how many bytes were committed.
+    pub fn write_with(
+        &mut self,
+        mut fill: impl FnMut(&mut [u8]) -> Option<usize>,
+    ) -> Option<usize> {
+        if self.overflowed {
+            return None;
+        }
+        for _attempt in 0..2 {
+            let start = self.len;
+            if let Some(n) = fill(&mut self.buf[start..]) {
+                assert!(n <= self.buf.len() - start, "fill wrote past its slice");
+                self.len += n;
+                return Some(n);
+            }
+            let larger = self
+                .standby
+                .as_deref()
+                .is_some_and(|standby| standby.len() > self.buf.len());
+            if !larger || !self.move_to_standby(self.buf.len() + 1) {
+                break;
+            }
+        }
+        self.overflowed = true;
+        None
+    }
+
     #[cold]
     fn move_to_standby(&mut self, needed: usize) -> bool {
         match self.standby.take() {
@@ -384,6 +416,19 @@ impl<'a> BodyWriter<'a> {
         } else {
             self.head.out.write(data);
         }
+    }
+
+    /// Appends what `fill` writes in place; see [`ByteWriter::write_with`]. For HEAD and
+    /// bodiless statuses the bytes are counted (for `Content-Length`) and dropped.
+    pub fn write_with(&mut self, fill: impl FnMut(&mut [u8]) -> Option<usize>) -> Option<usize> {
+        if !self.discard {
+            return self.head.out.write_with(fill);
+        }
+        let before = self.head.out.len();
+        let n = self.head.out.write_with(fill)?;
+        self.head.out.truncate(before);
+        self.discarded += n as u64;
+        Some(n)
     }
 
     /// Whether a write did not fit (the response will fail).

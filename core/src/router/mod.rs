@@ -43,11 +43,11 @@ mod route;
 
 pub use params::{ParamError, Params};
 pub use pattern::{MAX_PARAMS, MAX_SEGMENTS, ParamType};
-pub use route::{BodyDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc};
+pub use route::{BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc};
 
 use crate::http::percent::{Decode, decode_into};
 use crate::http::{Method, MethodSet};
-use pattern::{Pattern, SegmentKind};
+pub(crate) use pattern::{Pattern, SegmentKind};
 
 /// The most distinct paths (patterns) in one table.
 pub const MAX_PATHS: usize = 256;
@@ -427,7 +427,11 @@ impl<S> Router<S> {
             }
         };
         // Most routes have no parameters: skip the capture walk for them.
-        let params = if entry.pattern.contains('{') { capture(entry.pattern, path) } else { Params::empty(path) };
+        let params = if entry.pattern.contains('{') {
+            capture(entry.pattern, path)
+        } else {
+            Params::empty(path)
+        };
         RouteMatch::Found { route, params }
     }
 

@@ -37,7 +37,19 @@ pub struct BodyDoc {
     pub schema: &'static Schema,
 }
 
-/// One response an operation may give.
+/// A header a response carries (`Location`, `Retry-After`...).
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderDoc {
+    /// Its name.
+    pub name: &'static str,
+    /// What it holds.
+    pub description: &'static str,
+    /// The schema of its value.
+    pub schema: &'static Schema,
+}
+
+/// One response an operation may give. Several with one status but different media types
+/// make one response with several contents.
 #[derive(Clone, Copy, Debug)]
 pub struct ResponseDoc {
     /// The status code.
@@ -48,6 +60,8 @@ pub struct ResponseDoc {
     pub content_type: &'static str,
     /// The schema of its body.
     pub schema: Option<&'static Schema>,
+    /// The headers it carries.
+    pub headers: &'static [HeaderDoc],
 }
 
 impl ResponseDoc {
@@ -63,6 +77,7 @@ impl ResponseDoc {
             description,
             content_type,
             schema: Some(schema),
+            headers: &[],
         }
     }
 
@@ -73,7 +88,14 @@ impl ResponseDoc {
             description,
             content_type: "",
             schema: None,
+            headers: &[],
         }
+    }
+
+    /// The same response, documented with these headers.
+    pub const fn with_headers(mut self, headers: &'static [HeaderDoc]) -> Self {
+        self.headers = headers;
+        self
     }
 }
 

@@ -533,7 +533,7 @@ impl<S> Server<'_, S> {
                 params = captured;
                 let request = Request::new(http_request, params);
                 if let Some((name, _)) = params.first_mismatch() {
-                    let _ = problem(
+                    let _ = crate::problem::respond(
                         &mut ctx.out,
                         Status::BAD_REQUEST,
                         "Invalid path parameter",
@@ -833,56 +833,6 @@ impl core::fmt::Display for AllowList {
                 f.write_str(", ")?;
             }
             f.write_str(method.as_str().unwrap_or(""))?;
-        }
-        Ok(())
-    }
-}
-
-/// An RFC 9457 problem details response.
-pub(crate) fn problem<S>(
-    out: &mut Out<'_, S>,
-    status: Status,
-    title: &str,
-    detail: core::fmt::Arguments<'_>,
-) -> crate::handler::Response {
-    let mut body = out
-        .respond(status)
-        .header("Content-Type", "application/problem+json")
-        .writer();
-    let _ = core::fmt::write(
-        &mut body,
-        format_args!(
-            "{{\"type\":\"about:blank\",\"title\":\"{}\",\"status\":{},\"detail\":\"",
-            JsonText(title),
-            status.code()
-        ),
-    );
-    let _ = core::fmt::write(&mut JsonEscape(&mut body), detail);
-    core::fmt::Write::write_str(&mut body, "\"}").ok();
-    body.finish()
-}
-
-/// A writer that escapes what passes through it for a JSON string.
-struct JsonEscape<'w, W: core::fmt::Write>(&'w mut W);
-
-impl<W: core::fmt::Write> core::fmt::Write for JsonEscape<'_, W> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        write!(self.0, "{}", JsonText(s))
-    }
-}
-
-/// Text escaped for a JSON string.
-pub(crate) struct JsonText<'a>(pub &'a str);
-
-impl core::fmt::Display for JsonText<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                c => core::fmt::Write::write_char(f, c)?,
-            }
         }
         Ok(())
     }

@@ -511,7 +511,10 @@ fn until_close_stream_that_ends_empty_still_closes() {
     h.client_send(c, b"GET /empty-stream HTTP/1.0\r\n\r\n");
     h.run();
     let out = h.take_output(c);
-    assert!(out.starts_with("HTTP/1.1 200 OK") && out.ends_with("\r\n\r\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 200 OK") && out.ends_with("\r\n\r\n"),
+        "{out}"
+    );
     assert!(h.is_shut_down(c), "lingering close after the body");
     h.advance(5000);
     assert!(!h.is_open(c), "linger expired");
@@ -631,7 +634,10 @@ fn reclaim_never_cuts_a_queued_answer() {
     h.release_sends(a);
     h.run();
     let out = h.take_output(a);
-    assert!(out.starts_with("HTTP/1.1 400 Bad Request") && out.ends_with("Bad Request\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 400 Bad Request") && out.ends_with("Bad Request\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Checks the OpenAPI document of the notes API (examples/api.rs) against the specification and
+# against the live server:
+#   1. openapi-spec-validator validates the document the server serves at /openapi.json (and
+#      that document is the one `--openapi` prints);
+#   2. schemathesis runs against the server on a free loopback port with a bounded number of
+#      examples, and the checks not_a_server_error, status_code_conformance,
+#      content_type_conformance, response_schema_conformance and unsupported_method must pass.
+# The Python tools are pinned and installed into a virtualenv under the target directory when
+# missing. The server is stopped by its PID whatever happens.
+#
+#   ci/openapi-check.sh                   # as CI runs it
+#   OPENAPI_MAX_EXAMPLES=500 OPENAPI_SEED=7 ci/openapi-check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCHEMATHESIS_VERSION=4.32.5
+SPEC_VALIDATOR_VERSION=0.9.0
+MAX_EXAMPLES=${OPENAPI_MAX_EXAMPLES:-100}
+SEED=${OPENAPI_SEED:-1}
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method
+
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+
+# The tools, pinned, in a virtualenv of their own.
+venv="$target_dir/openapi-venv"
+have_tools() {
+    [[ -x "$venv/bin/schemathesis" && -x "$venv/bin/openapi-spec-validator" ]] &&
+        "$venv/bin/python" - "$SCHEMATHESIS_VERSION" "$SPEC_VALIDATOR_VERSION" <<'PY'
+import sys
+from importlib.metadata import version
+sys.exit(0 if (version("schemathesis"), version("openapi-spec-validator")) == tuple(sys.argv[1:3]) else 1)
+PY
+}
+if ! have_tools; then
+    echo "openapi-check: installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator $SPEC_VALIDATOR_VERSION"
+    if ! python3 -m venv "$venv"; then
+        # Debian's python3 keeps venv (ensurepip) in a package of its own.
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$venv"
+    fi
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
+fi
+
+cargo build --quiet --example api
+api="$target_dir/debug/examples/api"
+work=$(mktemp -d)
+"$api" --openapi >"$work/printed.json"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$api" "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server=$!
+stop_server() {
+    if kill -0 "$server" 2>/dev/null; then
+        kill -TERM "$server"
+        wait "$server" || true
+    fi
+    rm -rf "$work"
+}
+trap stop_server EXIT
+
+# Ready when it serves its document; bounded at 10 s.
+for _ in $(seq 100); do
+    curl -sf -o "$work/served.json" "$base/openapi.json" && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; echo "openapi-check: the server exited"; exit 1; }
+    sleep 0.1
+done
+[[ -s "$work/served.json" ]] || { echo "openapi-check: no document at $base/openapi.json"; exit 1; }
+
+# `--openapi` prints the served document and a final newline.
+printf '\n' >>"$work/served.json"
+cmp "$work/printed.json" "$work/served.json"
+"$venv/bin/openapi-spec-validator" "$work/served.json"
+
+"$venv/bin/schemathesis" --config-file ci/schemathesis.toml run "$base/openapi.json" \
+    --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --seed "$SEED" --no-color

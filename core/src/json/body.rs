@@ -1,0 +1,229 @@
+//! Typed JSON bodies (the `json` feature): serde with serde-json-core, no allocation.
+//!
+//! Reading borrows from the request body: a `&'r str` field points into it (a string with
+//! escapes cannot be borrowed and needs an owned type such as `heapless::String<N>`, which is
+//! unescaped through the caller's scratch buffer). Writing serializes straight into the
+//! response buffer's spare room, moving once to the standby large buffer if it does not fit.
+
+use serde::{Deserialize, Serialize};
+use serde_json_core::de::Error as DeError;
+
+use crate::handler::{BodyOut, Reply, Request, Response};
+use crate::http::{Status, eq_ignore_case, trim_ows};
+
+/// Why a request body is not the `T` a handler asked for. Each maps to the status that says so
+/// ([`BodyError::status`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BodyError {
+    /// `Content-Type` is missing or not `application/json`: `415`.
+    UnsupportedMediaType,
+    /// The body is not JSON text (a syntax error, or it ends early): `400`.
+    Malformed(DeError),
+    /// The body is JSON but not a `T`: a wrong type, a missing or unknown property, a number
+    /// out of range, a string too long for its buffer: `422`.
+    Invalid(DeError),
+}
+
+impl BodyError {
+    /// The status that answers it: 415, 400 or 422.
+    pub const fn status(&self) -> Status {
+        match self {
+            BodyError::UnsupportedMediaType => Status::UNSUPPORTED_MEDIA_TYPE,
+            BodyError::Malformed(_) => Status::BAD_REQUEST,
+            BodyError::Invalid(_) => Status::UNPROCESSABLE_CONTENT,
+        }
+    }
+
+    /// A problem title for it.
+    pub const fn title(&self) -> &'static str {
+        match self {
+            BodyError::UnsupportedMediaType => "Unsupported Media Type",
+            BodyError::Malformed(_) => "Malformed JSON",
+            BodyError::Invalid(_) => "Invalid body",
+        }
+    }
+
+    fn classify(error: DeError) -> BodyError {
+        use DeError::*;
+        match error {
+            EofWhileParsingList
+            | EofWhileParsingObject
+            | EofWhileParsingString
+            | EofWhileParsingNumber
+            | EofWhileParsingValue
+            | ExpectedColon
+            | ExpectedListCommaOrEnd
+            | ExpectedObjectCommaOrEnd
+            | ExpectedSomeIdent
+            | ExpectedSomeValue
+            | InvalidEscapeSequence
+            | InvalidUnicodeCodePoint
+            | KeyMustBeAString
+            | TrailingCharacters
+            | TrailingComma => BodyError::Malformed(error),
+            _ => BodyError::Invalid(error),
+        }
+    }
+}
+
+impl core::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BodyError::UnsupportedMediaType => f.write_str("the body must be application/json"),
+            BodyError::Malformed(e) => write!(f, "the body is not valid JSON: {}", reason(e)),
+            BodyError::Invalid(e) => write!(f, "the body does not match its schema: {}", reason(e)),
+        }
+    }
+}
+
+/// A reason in words for the errors serde-json-core keeps without a message.
+fn reason(error: &DeError) -> &'static str {
+    use DeError::*;
+    match error {
+        EofWhileParsingList
+        | EofWhileParsingObject
+        | EofWhileParsingString
+        | EofWhileParsingNumber
+        | EofWhileParsingValue => "it ends early",
+        ExpectedColon => "a `:` is missing",
+        ExpectedListCommaOrEnd => "an array misses a `,` or `]`",
+        ExpectedObjectCommaOrEnd => "an object misses a `,` or `}`",
+        ExpectedSomeIdent => "`true`, `false` or `null` is misspelt",
+        ExpectedSomeValue => "a value is missing",
+        InvalidEscapeSequence => "a string has an invalid escape",
+        InvalidUnicodeCodePoint => "a string is not valid UTF-8",
+        KeyMustBeAString => "an object key is not a string",
+        TrailingCharacters => "text follows the value",
+        TrailingComma => "a `,` precedes a closing bracket",
+        InvalidType => "a value has the wrong type",
+        InvalidNumber => "a number is out of range or malformed",
+        EscapedStringIsTooLong => "a string is too long",
+        CustomError => "a property is missing, unknown, repeated or out of range",
+        _ => "it cannot be read",
+    }
+}
+
+/// Whether a `Content-Type` value is JSON: `application/json`, parameters allowed,
+/// case-insensitive (RFC 8259 §11, RFC 9110 §8.3.1).
+pub fn is_json_media_type(value: &[u8]) -> bool {
+    let essence = value.split(|&b| b == b';').next().unwrap_or(&[]);
+    eq_ignore_case(trim_ows(essence), b"application/json")
+}
+
+/// Deserializes `body` as one JSON value of type `T` (whitespace around it allowed, nothing
+/// else). Strings with escapes are unescaped through `scratch`, which must hold the longest
+/// such string; a `&str` field can only borrow strings without escapes.
+pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Result<T, BodyError> {
+    match serde_json_core::from_slice_escaped(body, scratch) {
+        Ok((value, _)) => Ok(value),
+        Err(error) => Err(BodyError::classify(error)),
+    }
+}
+
+/// Checks that the request says its body is JSON, then [`read`]s it.
+pub fn read_request<'r, T: Deserialize<'r>>(
+    req: &Request<'r>,
+    scratch: &mut [u8],
+) -> Result<T, BodyError> {
+    match req.header("Content-Type") {
+        Some(value) if is_json_media_type(value) => read(req.body(), scratch),
+        _ => Err(BodyError::UnsupportedMediaType),
+    }
+}
+
+impl<S> BodyOut<'_, S> {
+    /// Appends `value` serialized as JSON, in place; `false` if it does not fit even the
+    /// standby large buffer (the response then fails with the static `500`, as any overflow).
+    pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> bool {
+        self.write_with(|room| serde_json_core::to_slice(value, room).ok())
+            .is_some()
+    }
+}
+
+impl<S> Reply<'_, S> {
+    /// Ends the response with `value` serialized as JSON and `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Response {
+        self.json_as("application/json", value)
+    }
+
+    /// Ends the response with `value` serialized as JSON under another JSON media type
+    /// (`application/problem+json`...).
+    pub fn json_as<T: Serialize + ?Sized>(self, content_type: &str, value: &T) -> Response {
+        let mut body = self.header("Content-Type", content_type).writer();
+        body.json(value);
+        body.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Point<'a> {
+        x: i32,
+        label: &'a str,
+        note: Option<heapless::String<8>>,
+    }
+
+    #[test]
+    fn reads_and_borrows() {
+        let body = br#" {"x": -3, "label": "here", "note": "a\"b"} "#;
+        let mut scratch = [0u8; 16];
+        let p: Point = read(body, &mut scratch).unwrap();
+        assert_eq!(p.x, -3);
+        assert_eq!(p.label, "here");
+        assert_eq!(p.note.as_deref(), Some("a\"b"));
+        let at = body.windows(4).position(|w| w == b"here").unwrap();
+        assert!(
+            core::ptr::eq(p.label.as_ptr(), body[at..].as_ptr()),
+            "borrowed, not copied"
+        );
+    }
+
+    /// RFC 8259 syntax errors are 400; well-formed JSON of the wrong shape is 422.
+    #[test]
+    fn classifies_errors() {
+        let mut scratch = [0u8; 16];
+        for bad in [
+            &b"{"[..],
+            b"",
+            b"{\"x\":1,}",
+            b"{\"x\" 1}",
+            b"{\"x\":1,\"label\":\"a\"} x",
+        ] {
+            let e = read::<Point>(bad, &mut scratch).unwrap_err();
+            assert_eq!(
+                e.status(),
+                Status::BAD_REQUEST,
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+        }
+        for bad in [
+            &br#"{"x":"1","label":"a"}"#[..],
+            br#"{"label":"a"}"#,
+            br#"{"x":1,"label":"a","y":2}"#,
+            br#"{"x":1,"label":"a","note":"123456789"}"#,
+            br#"{"x":3000000000,"label":"a"}"#,
+            br#"[]"#,
+        ] {
+            let e = read::<Point>(bad, &mut scratch).unwrap_err();
+            assert_eq!(
+                e.status(),
+                Status::UNPROCESSABLE_CONTENT,
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn media_types() {
+        assert!(is_json_media_type(b"application/json"));
+        assert!(is_json_media_type(b"Application/JSON ; charset=utf-8"));
+        assert!(!is_json_media_type(b"application/jsonx"));
+        assert!(!is_json_media_type(b"text/plain"));
+    }
+}

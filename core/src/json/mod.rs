@@ -1,0 +1,82 @@
+//! JSON without allocation.
+//!
+//! - [`JsonText`] escapes a string for a JSON string literal, as `Display`.
+//! - [`JsonWriter`] writes a JSON document token by token into any [`core::fmt::Write`]
+//!   (the OpenAPI generator writes with it), compact or indented, with a bounded depth.
+//! - With the `json` feature, typed bodies through serde and serde-json-core: `read` and
+//!   `read_request` deserialize a request body (borrowing from it) and say which status a bad
+//!   one deserves (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight
+//!   into the response buffer's spare room (moving once to the standby large buffer if it
+//!   does not fit, failing like any overflow if it still does not).
+
+mod writer;
+
+#[cfg(feature = "json")]
+mod body;
+
+#[cfg(feature = "json")]
+pub use body::{BodyError, is_json_media_type, read, read_request};
+pub use writer::{JsonWriter, MAX_DEPTH, Style, WriteError};
+
+/// Re-exported so that derives can name it (`#[serde(crate = "zzz_core::json::serde")]`).
+#[cfg(feature = "json")]
+pub use serde;
+/// Re-exported for direct use of its serializer and deserializer.
+#[cfg(feature = "json")]
+pub use serde_json_core;
+
+/// Text escaped for a JSON string literal (RFC 8259 §7): `"`, `\` and control characters are
+/// escaped; everything else, non-ASCII included, is written as it is.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonText<'a>(pub &'a str);
+
+impl core::fmt::Display for JsonText<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let bytes = self.0.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escape: &str = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            f.write_str(&self.0[start..i])?;
+            if escape.is_empty() {
+                write!(f, "\\u{:04x}", b)?;
+            } else {
+                f.write_str(escape)?;
+            }
+            start = i + 1;
+        }
+        f.write_str(&self.0[start..])
+    }
+}
+
+/// A writer that escapes what passes through it for a JSON string literal.
+pub(crate) struct JsonEscape<'w, W: core::fmt::Write + ?Sized>(pub &'w mut W);
+
+impl<W: core::fmt::Write + ?Sized> core::fmt::Write for JsonEscape<'_, W> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        write!(self.0, "{}", JsonText(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    /// RFC 8259 §7: quotation mark, reverse solidus and the control characters must be escaped.
+    #[test]
+    fn escapes_what_rfc_8259_requires() {
+        assert_eq!(
+            JsonText("a\"b\\c\nd\u{1}é").to_string(),
+            "a\\\"b\\\\c\\nd\\u0001é"
+        );
+        assert_eq!(JsonText("").to_string(), "");
+    }
+}
