@@ -5,15 +5,17 @@
 //! | route | answers |
 //! |---|---|
 //! | `GET /notes?limit&offset` | 200 a page of notes; 400 a bad query parameter |
-//! | `POST /notes` | 201 the note, with `Location`; 400/415/422 a bad body; 507 the store is full |
+//! | `POST /notes` | 201 the note, with `Location`; 400/415/422 a bad body; 409 the store is full |
 //! | `GET /notes/{id}` | 200 the note; 404 |
 //! | `PUT /notes/{id}` | 200 the note; 404; 400/415/422 a bad body |
 //! | `DELETE /notes/{id}` | 204; 404 |
 //! | `GET /openapi.json` | the document (hidden from itself) |
 //!
-//! Errors are problem details (RFC 9457). A full store is `507 Insufficient Storage` (RFC 4918
-//! §11.5): the server cannot store the representation, and the client can retry after a
-//! delete — it is not a conflict with the note's state, which `409` would say.
+//! Errors are problem details (RFC 9457). A full store is `409 Conflict` (RFC 9110 §15.5.10):
+//! the request conflicts with the current state of the collection, and the client can resolve
+//! it (delete a note) and resubmit. `507 Insufficient Storage` would say the same from the
+//! server's side, but as a 5xx it reads as a server failure to every client and monitor (and
+//! to schemathesis's `not_a_server_error`), while a bounded store is the API's contract.
 //!
 //! Each instance (thread) keeps its own store; `examples/api.rs` runs one.
 
@@ -210,7 +212,7 @@ fn create_note(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
     let store = &mut ctx.state;
     if store.notes.is_full() || store.next_id == u32::MAX {
         return ctx.out.problem(
-            Status::INSUFFICIENT_STORAGE,
+            Status::CONFLICT,
             "Store full",
             format_args!("the store holds {CAPACITY} notes; delete one first"),
         );
@@ -312,12 +314,12 @@ const CREATE_RESPONSES: &[ResponseDoc] = &[
         },
     ]),
     MALFORMED,
-    NOT_JSON,
-    INVALID,
     problem::doc(
-        507,
+        409,
         "The store is full (it holds 64 notes): delete one, then retry.",
     ),
+    NOT_JSON,
+    INVALID,
 ];
 
 const GET_RESPONSES: &[ResponseDoc] = &[

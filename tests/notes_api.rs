@@ -255,7 +255,7 @@ fn documented_errors() {
     );
 }
 
-/// A full store is 507 (RFC 4918 §11.5), as documented; a delete makes room again.
+/// A full store is 409 (RFC 9110 §15.5.10), as documented; a delete makes room again.
 #[test]
 fn full_store() {
     let server = Server::start();
@@ -264,7 +264,7 @@ fn full_store() {
         assert_eq!(reply.status, 201);
     }
     let full = server.request("POST", "/notes", JSON, r#"{"title":"one more"}"#);
-    assert!(full.problem(507).contains("delete one first"));
+    assert!(full.problem(409).contains("delete one first"));
     assert_eq!(server.request("DELETE", "/notes/3", "", "").status, 204);
     assert_eq!(
         server

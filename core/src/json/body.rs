@@ -219,6 +219,36 @@ mod tests {
         }
     }
 
+    /// A value serialized in place: in the buffer when it fits, moved once to the standby
+    /// buffer when it does not, an overflow when neither holds it (never a cut value).
+    #[test]
+    fn serialized_in_place_with_one_move() {
+        use crate::http::ByteWriter;
+        let value = ["abcdef"; 4]; // `["abcdef","abcdef","abcdef","abcdef"]`: 37 bytes
+        let fill = |room: &mut [u8]| serde_json_core::to_slice(&value, room).ok();
+
+        let mut buf = [0u8; 64];
+        let mut out = ByteWriter::new(&mut buf);
+        out.write(b"x");
+        assert_eq!(out.write_with(fill), Some(37));
+        assert_eq!(&out.written()[..3], b"x[\"");
+        assert!(!out.moved());
+
+        let (mut small, mut large) = ([0u8; 16], [0u8; 64]);
+        let mut out = ByteWriter::with_standby(&mut small, Some(&mut large));
+        out.write(b"x");
+        assert_eq!(out.write_with(fill), Some(37));
+        assert!(out.moved() && !out.overflowed());
+        assert_eq!(out.len(), 38);
+        assert_eq!(out.written()[0], b'x');
+
+        let (mut small, mut large) = ([0u8; 16], [0u8; 32]);
+        let mut out = ByteWriter::with_standby(&mut small, Some(&mut large));
+        assert_eq!(out.write_with(fill), None);
+        assert!(out.overflowed());
+        assert_eq!(out.write_with(|_| Some(0)), None, "stays failed");
+    }
+
     #[test]
     fn media_types() {
         assert!(is_json_media_type(b"application/json"));
