@@ -7,7 +7,7 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf >/dev/null
 
 need_apt=()
-for tool in curl:curl wrk:wrk nc:netcat-openbsd python3:python3; do
+for tool in curl:curl wrk:wrk nc:netcat-openbsd python3:python3 chromium:chromium; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
 done
 if ((${#need_apt[@]})); then

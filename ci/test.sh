@@ -26,6 +26,7 @@ cargo run -p zzz-sim --release -- --seeds 0..2000
 step "no_std build of zzz-core (thumbv7em-none-eabihf)"
 cargo build -p zzz-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p zzz-core --no-default-features --features json --target thumbv7em-none-eabihf
+cargo build -p zzz-core --no-default-features --features templates --target thumbv7em-none-eabihf
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

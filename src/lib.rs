@@ -7,6 +7,7 @@
 
 pub mod bench_app;
 pub mod notes_api;
+pub mod site;
 
 pub use zzz_core as core;
 #[cfg(target_os = "linux")]

@@ -154,9 +154,11 @@ impl core::fmt::Write for StreamOut<'_> {
 pub(crate) enum Outcome<S: 'static> {
     /// Nothing written yet.
     Nothing,
-    /// A complete response of `len` bytes at the start of the buffer, or of the standby
-    /// buffer when `moved`.
+    /// A complete response of `len` bytes at `start` in the buffer, or in the standby
+    /// buffer when `moved` (the bytes before `start` are unused; see
+    /// [`BodyWriter::finish_in_place`]).
     Written {
+        start: usize,
         len: usize,
         moved: bool,
         status: Status,
@@ -235,6 +237,54 @@ impl<'a, S> Out<'a, S> {
             headers_hook,
             outcome: Outcome::Nothing,
             _state: PhantomData,
+        }
+    }
+
+    /// An `Out` over a caller's buffers, outside any server, for testing and benchmarking
+    /// handlers: the response is written exactly as the server writes it into a connection's
+    /// send buffer (`buf`), moving to `standby` (the server lends a large buffer from its pool)
+    /// when it outgrows `buf`. It answers an HTTP/1.1 keep-alive request (a HEAD request when
+    /// `head`), with `Server: zzz` and `date`, and no app header hook. Read what was written
+    /// with [`Out::written`].
+    pub fn detached(
+        buf: &'a mut [u8],
+        standby: Option<&'a mut [u8]>,
+        date: &'a HttpDate,
+        head: bool,
+    ) -> Out<'a, S> {
+        Out::new(
+            buf,
+            standby,
+            date,
+            Some("zzz"),
+            http::Version::Http11,
+            true,
+            head,
+            None,
+        )
+    }
+
+    /// What the server would send from its buffers for the response written so far: the whole
+    /// response, or only the head when the body is static or streamed (those are sent from
+    /// elsewhere); empty before a response is written. `Err` is the failure for which the
+    /// server sends its static `500` (or `503` when no large buffer was free) instead.
+    pub fn written(&self) -> Result<&[u8], ResponseError> {
+        let (start, len, moved) = match self.outcome {
+            Outcome::Nothing => return Ok(&[]),
+            Outcome::Written {
+                start, len, moved, ..
+            } => (start, len, moved),
+            Outcome::Static {
+                head_len, moved, ..
+            }
+            | Outcome::Stream {
+                head_len, moved, ..
+            } => (0, head_len, moved),
+            Outcome::Failed { error, .. } => return Err(error),
+        };
+        match (moved, self.standby.as_deref()) {
+            (true, Some(standby)) => Ok(&standby[start..start + len]),
+            _ => Ok(&self.buf[start..start + len]),
         }
     }
 
@@ -319,6 +369,13 @@ impl<S> core::fmt::Debug for Reply<'_, S> {
 }
 
 impl<'o, S> Reply<'o, S> {
+    /// Adds a header line that zzz itself declares (`Name: value\r\n`), unchecked.
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn header_line(mut self, line: &'static str) -> Self {
+        self.writer.header_line(line);
+        self
+    }
+
     /// Adds a header (see [`ResponseWriter::header`] for what is refused).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.writer.header(name, value.as_bytes());
@@ -345,7 +402,8 @@ impl<'o, S> Reply<'o, S> {
             had_standby,
             status,
         } = self;
-        *outcome = written(writer.body(body), had_standby, status, body.len() as u64);
+        let result = writer.body(body).map(|out| (out, 0));
+        *outcome = written(result, had_standby, status, body.len() as u64);
         Response { status }
     }
 
@@ -430,16 +488,17 @@ impl<'o, S> Reply<'o, S> {
     }
 }
 
-/// The outcome of a response written whole.
+/// The outcome of a response written whole, starting at the given offset of the writer.
 fn written<S>(
-    result: Result<ByteWriter<'_>, ResponseError>,
+    result: Result<(ByteWriter<'_>, usize), ResponseError>,
     had_standby: bool,
     status: Status,
     body_len: u64,
 ) -> Outcome<S> {
     match result {
-        Ok(out) => Outcome::Written {
-            len: out.len(),
+        Ok((out, start)) => Outcome::Written {
+            start,
+            len: out.len() - start,
             moved: out.moved(),
             status,
             body_len,
@@ -468,7 +527,7 @@ impl<S> core::fmt::Debug for BodyOut<'_, S> {
     }
 }
 
-impl<S> BodyOut<'_, S> {
+impl<'o, S> BodyOut<'o, S> {
     /// Appends bytes.
     pub fn write(&mut self, data: &[u8]) {
         self.body.write(data);
@@ -482,6 +541,24 @@ impl<S> BodyOut<'_, S> {
         self.body.write_with(fill)
     }
 
+    /// Whether the body has outgrown every buffer it may use: the response will be the
+    /// static `500` (or `503`), and further writes are dropped.
+    pub fn overflowed(&self) -> bool {
+        self.body.overflowed()
+    }
+
+    /// Gives up on this body (whatever produced it failed): the client gets the static `500`
+    /// instead of a page cut short, and the failure is logged.
+    pub fn fail(&mut self) {
+        self.body.fail();
+    }
+
+    /// The body writer underneath, for integrations that write through it directly.
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn body_writer(&mut self) -> &mut BodyWriter<'o> {
+        &mut self.body
+    }
+
     /// Ends the body and the response.
     pub fn finish(self) -> Response {
         let BodyOut {
@@ -491,12 +568,13 @@ impl<S> BodyOut<'_, S> {
             status,
         } = self;
         let body_len = body.body_len();
-        *outcome = written(body.finish(), had_standby, status, body_len);
+        *outcome = written(body.finish_in_place(), had_standby, status, body_len);
         Response { status }
     }
 }
 
 impl<S> core::fmt::Write for BodyOut<'_, S> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         self.body.write_str(s)
     }

@@ -17,6 +17,10 @@
 //!   static data (`#[derive(JsonSchema)]` with the `macros` feature); [`problem`] writes RFC 9457
 //!   problem details; [`json`] writes JSON without allocation and, with the `json` feature,
 //!   reads and writes typed bodies through serde-json-core.
+//! - `templates` (feature `templates`): compiled askama templates rendered straight into the
+//!   send buffer by `Reply::template`, with their `Content-Length`, never truncated.
+//! - [`assets`]: files embedded at compile time, served without copying, with entity tags,
+//!   `304 Not Modified` and precompressed gzip variants.
 //!
 //! Logging goes through one small macro module that switches between `log`, `defmt` and
 //! nothing, chosen by feature; with neither feature, logging compiles to nothing.
@@ -34,6 +38,7 @@ extern crate std;
 mod logging;
 
 pub mod app;
+pub mod assets;
 pub mod config;
 pub mod handler;
 pub mod http;
@@ -47,6 +52,8 @@ pub mod router;
 pub mod schema;
 pub mod server;
 pub mod shim;
+#[cfg(feature = "templates")]
+pub mod templates;
 pub mod time;
 pub mod timer;
 

@@ -31,6 +31,9 @@ pub enum ResponseError {
     /// A header name that is not a token, a value with control characters, or a framing
     /// header that only zzz may write.
     InvalidHeader,
+    /// What produced the body (a template) failed for a reason of its own, not for lack of
+    /// room; see [`BodyWriter::fail`].
+    Render,
 }
 
 /// A writer into a fixed buffer. Once a write does not fit it stops writing and remembers
@@ -181,7 +184,26 @@ impl<'a> ByteWriter<'a> {
 }
 
 impl core::fmt::Write for ByteWriter<'_> {
+    /// Appends `s`; `Err` once the writer has overflowed, so that a formatter (a template)
+    /// stops at the first write that does not fit.
+    #[inline]
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // The common case in as few steps as possible (templates write many short pieces);
+        // the rest out of line, so that this part needs no stack frame.
+        let end = self.len + s.len();
+        if end <= self.buf.len() && !self.overflowed {
+            self.buf[self.len..end].copy_from_slice(s.as_bytes());
+            self.len = end;
+            return Ok(());
+        }
+        self.write_str_slow(s)
+    }
+}
+
+impl ByteWriter<'_> {
+    #[cold]
+    #[inline(never)]
+    fn write_str_slow(&mut self, s: &str) -> core::fmt::Result {
         self.write(s.as_bytes());
         if self.overflowed {
             Err(core::fmt::Error)
@@ -280,6 +302,14 @@ impl<'a> ResponseWriter<'a> {
         self.out.write(b": ");
         self.out.write(value);
         self.out.write(b"\r\n");
+        self
+    }
+
+    /// Adds a header line known valid when zzz was compiled (`Name: value\r\n`), in one write
+    /// and without checking it again.
+    pub(crate) fn header_line(&mut self, line: &'static str) -> &mut Self {
+        debug_assert!(line.ends_with("\r\n") && line.contains(": "));
+        self.out.write(line.as_bytes());
         self
     }
 
@@ -383,6 +413,7 @@ impl<'a> ResponseWriter<'a> {
             gap_start,
             discard,
             discarded: 0,
+            failed: false,
         }
     }
 }
@@ -405,6 +436,8 @@ pub struct BodyWriter<'a> {
     /// HEAD or a bodiless status: count the body, do not store it.
     discard: bool,
     discarded: u64,
+    /// The producer gave up; the response is an error whatever was written.
+    failed: bool,
 }
 
 impl<'a> BodyWriter<'a> {
@@ -436,6 +469,25 @@ impl<'a> BodyWriter<'a> {
         self.head.out.overflowed()
     }
 
+    /// The writer underneath, for a producer that writes many pieces (a template): writing
+    /// to it directly spares each piece a test. Bytes written there while the body is only
+    /// counted (HEAD, bodiless statuses) are counted and dropped by [`BodyWriter::settle`],
+    /// which must follow.
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn raw(&mut self) -> &mut ByteWriter<'a> {
+        &mut self.head.out
+    }
+
+    /// Accounts for what was written through [`BodyWriter::raw`].
+    #[cfg_attr(not(feature = "templates"), allow(dead_code))]
+    pub(crate) fn settle(&mut self) {
+        let body_start = self.gap_start + LENGTH_GAP;
+        if self.discard && self.head.out.len() > body_start {
+            self.discarded += (self.head.out.len() - body_start) as u64;
+            self.head.out.truncate(body_start);
+        }
+    }
+
     /// Body bytes so far.
     pub fn body_len(&self) -> u64 {
         if self.discard {
@@ -448,11 +500,51 @@ impl<'a> BodyWriter<'a> {
         }
     }
 
+    /// Marks the body as failed for a reason other than room (a template's own error):
+    /// [`BodyWriter::finish`] then returns [`ResponseError::Render`], so the server answers
+    /// its static 500 instead of a page cut short.
+    pub fn fail(&mut self) {
+        self.failed = true;
+    }
+
     /// Writes `Content-Length` into the gap, closes it, and returns the writer holding the
-    /// whole response.
+    /// whole response: the body moves down over the unused part of the gap.
     pub fn finish(mut self) -> Result<ByteWriter<'a>, ResponseError> {
+        let unused = self.fill_gap()?;
+        let end = self.head.out.len();
+        self.head
+            .out
+            .written_mut()
+            .copy_within(self.gap_start + unused..end, self.gap_start);
+        self.head.out.truncate(end - unused);
+        self.head.result()
+    }
+
+    /// Like [`BodyWriter::finish`], but closes the gap by moving the head (a few hundred
+    /// bytes) up against the body instead of the body (any size) down: returns the writer and
+    /// the offset at which the response starts in it; the bytes before are unused. The server
+    /// sends from that offset, so a page is never copied after it is rendered.
+    pub fn finish_in_place(mut self) -> Result<(ByteWriter<'a>, usize), ResponseError> {
+        let unused = self.fill_gap()?;
+        self.head
+            .out
+            .written_mut()
+            .copy_within(0..self.gap_start, unused);
+        Ok((self.head.result()?, unused))
+    }
+
+    /// Writes `Content-Length` and the empty line at the end of the gap, just before the body;
+    /// returns how many bytes of the gap's start are unused.
+    fn fill_gap(&mut self) -> Result<usize, ResponseError> {
         if self.head.out.overflowed() || self.head.invalid {
-            return self.head.result();
+            return Err(if self.head.invalid {
+                ResponseError::InvalidHeader
+            } else {
+                ResponseError::Overflow
+            });
+        }
+        if self.failed {
+            return Err(ResponseError::Render);
         }
         let body_len = self.body_len();
         let mut tail = [0u8; LENGTH_GAP];
@@ -467,24 +559,21 @@ impl<'a> BodyWriter<'a> {
             push(b"\r\n");
         }
         push(b"\r\n");
-        let body_start = self.gap_start + LENGTH_GAP;
-        let end = self.head.out.len();
-        let out = self.head.out.written_mut();
-        out[self.gap_start..self.gap_start + n].copy_from_slice(&tail[..n]);
-        out.copy_within(body_start..end, self.gap_start + n);
-        self.head.out.truncate(end - (LENGTH_GAP - n));
-        self.head.result()
+        let unused = LENGTH_GAP - n;
+        let at = self.gap_start + unused;
+        self.head.out.written_mut()[at..at + n].copy_from_slice(&tail[..n]);
+        Ok(unused)
     }
 }
 
 impl core::fmt::Write for BodyWriter<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.write(s.as_bytes());
-        if self.overflowed() {
-            Err(core::fmt::Error)
-        } else {
-            Ok(())
+        if self.discard {
+            self.discarded += s.len() as u64;
+            return Ok(());
         }
+        self.head.out.write_str(s)
     }
 }
 

@@ -607,8 +607,21 @@ impl<S> Server<'_, S> {
         // Queue what the handler wrote.
         let mut failure = None;
         match outcome {
-            Outcome::Written { len, moved, .. } => {
-                queue_bytes(c, len, moved, standby_id, pool, stats)
+            Outcome::Written {
+                start, len, moved, ..
+            } => {
+                // The response begins `start` bytes into the room it was given (a formatted
+                // body leaves the unused part of its length gap before the head). Sending from
+                // there copies nothing, unless an earlier response is still waiting in the
+                // buffer: then the two must touch.
+                let start = if start > 0 && !moved && c.send_pending() > 0 {
+                    let at = send_base + c.send_end as usize;
+                    send.copy_within(at + start..at + start + len, at);
+                    0
+                } else {
+                    start
+                };
+                queue_bytes(c, start, len, moved, standby_id, pool, stats)
             }
             Outcome::Static {
                 head_len,
@@ -616,7 +629,7 @@ impl<S> Server<'_, S> {
                 status,
                 body,
             } => {
-                queue_bytes(c, head_len, moved, standby_id, pool, stats);
+                queue_bytes(c, 0, head_len, moved, standby_id, pool, stats);
                 if head.method != Method::Head && !status.forbids_body() && !body.is_empty() {
                     c.then = Then::Static { body, sent: 0 };
                 }
@@ -629,7 +642,7 @@ impl<S> Server<'_, S> {
                 framing,
                 ..
             } => {
-                queue_bytes(c, head_len, moved, standby_id, pool, stats);
+                queue_bytes(c, 0, head_len, moved, standby_id, pool, stats);
                 if framing != StreamFraming::None {
                     c.then = Then::Stream {
                         producer,
@@ -784,9 +797,11 @@ impl<S> Server<'_, S> {
     }
 }
 
-/// Accounts for a response (or head) of `len` bytes the handler wrote.
+/// Accounts for a response (or head) of `len` bytes the handler wrote, `start` bytes into the
+/// room it was given.
 fn queue_bytes<S>(
     c: &mut super::conn::Conn<S>,
+    start: usize,
     len: usize,
     moved: bool,
     standby: Option<crate::pool::BlockId>,
@@ -798,12 +813,16 @@ fn queue_bytes<S>(
         debug_assert_eq!(Some(id), standby);
         c.spill = Some(Spill {
             id,
-            start: 0,
-            end: len as u32,
+            start: start as u32,
+            end: (start + len) as u32,
         });
         stats.spills += 1;
     } else {
-        c.send_end += len as u32;
+        debug_assert!(start == 0 || c.send_pending() == 0);
+        if start > 0 {
+            c.send_start = c.send_end + start as u32;
+        }
+        c.send_end += (start + len) as u32;
     }
 }
 
