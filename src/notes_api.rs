@@ -55,8 +55,8 @@ pub struct Note {
     pub done: bool,
 }
 
-/// A note as a client writes it, to create one or to replace one. Lengths are at most the
-/// given number of characters, and of UTF-8 bytes.
+/// A note as a client writes it, to create one or to replace one. A length limit counts
+/// characters and UTF-8 bytes alike: a string must fit both.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {

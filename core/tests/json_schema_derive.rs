@@ -7,6 +7,8 @@ use zzz_core::schema::{Property, Schema, Violation};
 
 /// A point
 /// on two lines.
+///
+/// And a paragraph.
 #[derive(JsonSchema, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(dead_code)]
@@ -55,7 +57,7 @@ fn struct_schema() {
         panic!("a named object: {:?}", Point::SCHEMA);
     };
     assert_eq!(*name, "Point");
-    assert_eq!(*description, "A point\non two lines.");
+    assert_eq!(*description, "A point on two lines.\n\nAnd a paragraph.");
     let names: Vec<&str> = properties.iter().map(|p| p.name).collect();
     assert_eq!(names, ["xPos", "label", "note", "tag", "kind", "inner"]);
     let required: Vec<bool> = properties.iter().map(|p| p.required).collect();

@@ -352,7 +352,8 @@ fn unraw(ident: &syn::Ident) -> String {
     s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
 }
 
-/// The doc comment, one line per line, outer blank lines dropped.
+/// The doc comment as a description: the lines of a paragraph joined by a space, paragraphs
+/// by a blank line (the same text in CommonMark), outer blank lines dropped.
 fn doc_text(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs {
@@ -364,12 +365,26 @@ fn doc_text(attrs: &[Attribute]) -> String {
             && let Lit::Str(s) = &lit.lit
         {
             let value = s.value();
-            for line in value.lines() {
-                lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned());
+            // `split`, not `lines`: an empty `///` line is a paragraph break.
+            for line in value.split('\n') {
+                lines.push(line.trim().to_owned());
             }
         }
     }
-    lines.join("\n").trim().to_owned()
+    let mut text = String::new();
+    let mut blank = false;
+    for line in lines {
+        if line.is_empty() {
+            blank = true;
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if blank { "\n\n" } else { " " });
+        }
+        text.push_str(&line);
+        blank = false;
+    }
+    text
 }
 
 fn container_attrs(attrs: &[Attribute]) -> syn::Result<ContainerAttrs> {
