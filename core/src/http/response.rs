@@ -36,8 +36,8 @@ pub enum ResponseError {
     Render,
 }
 
-/// A writer into a fixed buffer. Once a write does not fit it stops writing and remembers
-/// the overflow, so a sequence of writes is checked once at the end. It can be given a larger
+/// A writer into a fixed buffer. Once a write does not fit it stops writing, drops what it
+/// held and remembers the overflow, so a sequence of writes is checked once at the end. It can be given a larger
 /// *standby* buffer: on the first write that does not fit, everything written so far moves
 /// there and writing continues (the server lends a pool buffer this way).
 #[derive(Debug)]
@@ -88,7 +88,7 @@ impl<'a> ByteWriter<'a> {
         }
         let end = self.len + n;
         if end > self.buf.len() && !self.move_to_standby(end) {
-            self.overflowed = true;
+            self.overflow();
             return None;
         }
         let start = self.len;
@@ -124,8 +124,18 @@ impl<'a> ByteWriter<'a> {
                 break;
             }
         }
-        self.overflowed = true;
+        self.overflow();
         None
+    }
+
+    /// Records the overflow and lets go of the buffer: an overflowed writer holds nothing
+    /// (its length and capacity are 0), so no later write can fit and the fast path of
+    /// `write_str` needs no test of its own.
+    #[cold]
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        self.buf = &mut [];
+        self.len = 0;
     }
 
     #[cold]
@@ -141,7 +151,7 @@ impl<'a> ByteWriter<'a> {
         }
     }
 
-    /// Bytes written.
+    /// Bytes written (0 once overflowed).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -191,7 +201,7 @@ impl core::fmt::Write for ByteWriter<'_> {
         // The common case in as few steps as possible (templates write many short pieces);
         // the rest out of line, so that this part needs no stack frame.
         let end = self.len + s.len();
-        if end <= self.buf.len() && !self.overflowed {
+        if end <= self.buf.len() {
             self.buf[self.len..end].copy_from_slice(s.as_bytes());
             self.len = end;
             return Ok(());
