@@ -156,7 +156,22 @@ struct PathEntry {
     /// Route index + 1 for each method in [`Method::KNOWN`] order; 0 when not declared.
     by_method: [u16; 9],
     methods: MethodSet,
+    /// This path's parameters: `param_slots[params.0..params.0 + params.1]`.
+    params: (u16, u8),
 }
+
+/// Where one parameter of a path lies, found when the table is built so that capturing the
+/// parameters of a match is one pass over the path.
+#[derive(Clone, Copy, Debug)]
+struct ParamSlot {
+    depth: u8,
+    tail: bool,
+    ty: ParamType,
+    name: &'static str,
+}
+
+/// The most parameters summed over all paths of a table.
+pub const MAX_PARAM_SLOTS: usize = 512;
 
 #[derive(Clone, Copy, Debug)]
 struct Literal {
@@ -207,6 +222,8 @@ pub struct Router<S: 'static> {
     ends_at: [PathSet; MAX_SEGMENTS + 1],
     /// Paths with a tail.
     tails: PathSet,
+    /// The parameters of every path, grouped by path.
+    param_slots: heapless::Vec<ParamSlot, MAX_PARAM_SLOTS>,
 }
 
 impl<S> core::fmt::Debug for Router<S> {
@@ -262,6 +279,14 @@ impl<S> Router<S> {
                     reason: "routes need a standard method",
                 });
             };
+            if route.method == Method::Connect {
+                // CONNECT asks for a tunnel, which zzz does not implement: such a route could
+                // never be reached (the server answers 501).
+                return Err(RouteError::InvalidPattern {
+                    route: key,
+                    reason: "CONNECT is not supported (zzz answers it with 501)",
+                });
+            }
             let same_shape = paths.iter_mut().find(|p| {
                 specificity(&Pattern::parse(p.pattern).expect("validated"), &pattern).is_eq()
             });
@@ -294,6 +319,7 @@ impl<S> Router<S> {
                         pattern: route.pattern,
                         by_method,
                         methods: MethodSet::of(route.method),
+                        params: (0, 0),
                     };
                     paths
                         .push(entry)
@@ -317,13 +343,26 @@ impl<S> Router<S> {
             tail_covers: [PathSet::EMPTY; MAX_SEGMENTS],
             ends_at: [PathSet::EMPTY; MAX_SEGMENTS + 1],
             tails: PathSet::EMPTY,
+            param_slots: heapless::Vec::new(),
         };
         let mut literals: heapless::Vec<Literal, MAX_LITERALS> = heapless::Vec::new();
-        for (rank, entry) in paths.iter().enumerate() {
+        for (rank, entry) in paths.iter_mut().enumerate() {
             let pattern = Pattern::parse(entry.pattern).expect("validated");
             let n = pattern.segments.len();
             let mut has_tail = false;
+            let first_param = router.param_slots.len();
             for (depth, segment) in pattern.segments.iter().enumerate() {
+                if segment.kind != SegmentKind::Literal {
+                    let slot = ParamSlot {
+                        depth: depth as u8,
+                        tail: segment.kind == SegmentKind::Tail,
+                        ty: segment.ty,
+                        name: segment.text,
+                    };
+                    router.param_slots.push(slot).map_err(|_| {
+                        RouteError::TooMany("parameters summed over all paths (at most 512)")
+                    })?;
+                }
                 match segment.kind {
                     SegmentKind::Literal => {
                         match literals
@@ -361,8 +400,20 @@ impl<S> Router<S> {
             if !has_tail {
                 router.ends_at[n] = router.ends_at[n].with(rank);
             }
+            entry.params = (
+                first_param as u16,
+                (router.param_slots.len() - first_param) as u8,
+            );
         }
-        literals.sort_unstable_by(|a, b| (a.depth, a.text).cmp(&(b.depth, b.text)));
+        // Within a depth, literals are ordered by length first: most probes then compare a
+        // length, not bytes.
+        literals.sort_unstable_by(|a, b| {
+            (a.depth, a.text.len(), a.text.as_bytes()).cmp(&(
+                b.depth,
+                b.text.len(),
+                b.text.as_bytes(),
+            ))
+        });
         for depth in 0..MAX_SEGMENTS {
             let start = literals
                 .iter()
@@ -426,12 +477,11 @@ impl<S> Router<S> {
                 };
             }
         };
-        // Most routes have no parameters: skip the capture walk for them.
-        let params = if entry.pattern.contains('{') {
-            capture(entry.pattern, path)
-        } else {
-            Params::empty(path)
-        };
+        let (first, count) = entry.params;
+        let params = capture(
+            &self.param_slots[first as usize..first as usize + count as usize],
+            path,
+        );
         RouteMatch::Found { route, params }
     }
 
@@ -478,7 +528,8 @@ impl<S> Router<S> {
         } else {
             segment.as_bytes()
         };
-        match here.binary_search_by(|l| l.text.as_bytes().cmp(text)) {
+        match here.binary_search_by(|l| (l.text.len(), l.text.as_bytes()).cmp(&(text.len(), text)))
+        {
             Ok(i) => here[i].paths,
             Err(_) => PathSet::EMPTY,
         }
@@ -495,26 +546,30 @@ fn allowed(methods: MethodSet) -> MethodSet {
     with_head.with(Method::Options)
 }
 
-/// Captures the parameters of `pattern` from `path`, which is known to match it.
-fn capture<'p>(pattern: &'static str, path: &'p str) -> Params<'p> {
-    let pattern = Pattern::parse(pattern).expect("validated");
+/// Captures the parameters of a path from `path`, which is known to match it: one pass over
+/// the path, guided by where the table said the parameters are.
+fn capture<'p>(slots: &[ParamSlot], path: &'p str) -> Params<'p> {
+    let bytes = path.as_bytes();
     let mut params = Params::empty(path);
-    let mut offset = 1; // past the leading '/'
-    let mut segments = path[1..].split('/');
-    for segment in pattern.segments.iter() {
-        match segment.kind {
-            SegmentKind::Tail => {
-                params.push(segment.text, segment.ty, offset.min(path.len()), path.len());
-                break;
-            }
-            kind => {
-                let Some(text) = segments.next() else { break };
-                if kind == SegmentKind::Param {
-                    params.push(segment.text, segment.ty, offset, offset + text.len());
-                }
-                offset += text.len() + 1;
-            }
+    let mut depth = 0;
+    let mut start = 1; // past the leading '/'
+    for slot in slots {
+        while depth < slot.depth as usize {
+            start = bytes[start..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |p| start + p + 1);
+            depth += 1;
         }
+        if slot.tail {
+            params.push(slot.name, slot.ty, start.min(bytes.len()), bytes.len());
+            break;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |p| start + p);
+        params.push(slot.name, slot.ty, start, end);
     }
     params
 }

@@ -19,8 +19,8 @@ pub enum ParamError {
 struct Capture {
     name: &'static str,
     ty: ParamType,
-    start: u16,
-    end: u16,
+    start: u32,
+    end: u32,
 }
 
 /// The parameters captured from one path, as raw (still percent-encoded) slices of it.
@@ -56,8 +56,8 @@ impl<'p> Params<'p> {
         self.captures[self.count as usize] = Capture {
             name,
             ty,
-            start: start as u16,
-            end: end as u16,
+            start: start as u32,
+            end: end as u32,
         };
         self.count += 1;
     }
