@@ -178,6 +178,12 @@ def report(outdir):
         f"vs limit: req/s over {LIMIT}'s."
     )
     w("")
+    if int(meta.get("waited", "0")):
+        w(
+            f"Other processes were busy on this machine: the benchmark waited or redid runs for "
+            f"{meta['waited']} s (BENCH_WAIT_BUDGET); see the other load column."
+        )
+        w("")
     for s in skipped:
         w(f"**Skipped:** {s}.")
         w("")
