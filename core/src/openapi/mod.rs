@@ -16,6 +16,11 @@
 //! }
 //! ```
 //!
+//! A list of `const fn` calls (`&[ResponseDoc::new(..), problem::doc(..)]`) passed to a
+//! builder inside the table is not promoted to `'static`; declare it as a `const` item
+//! (`const GET_RESPONSES: &[ResponseDoc] = &[...];`) and pass that, as `src/notes_api.rs`
+//! does.
+//!
 //! ## What comes from where
 //!
 //! - **Paths** are the table's patterns, in the order they first appear in the table;
