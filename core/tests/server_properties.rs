@@ -1027,8 +1027,6 @@ proptest! {
 
     /// As `timeouts_anywhere`, with bodies in large buffers too.
     #[test]
-    #[ignore = "bug: a body timeout releases the large buffer of a posted receive \
-                (body_timeout_keeps_the_block_of_a_posted_receive)"]
     fn timeouts_anywhere_with_large_bodies(scenario in gen_scenario(true, 1)) {
         run(&scenario, SMALL_RECV);
     }
@@ -1038,11 +1036,9 @@ proptest! {
 /// receive completes", and the server "never touches a buffer region while an operation on
 /// it is posted". A body bigger than the receive buffer is received into a large buffer; when
 /// its idle timeout fires (408, RFC 9110 §15.5.9) with that receive still posted, the block
-/// goes back to the pool, where another connection can take it while the kernel still writes
-/// into it.
+/// must stay out of the pool until the receive completes: another connection could otherwise
+/// take it while the kernel still writes into it (a bug this test once caught).
 #[test]
-#[ignore = "bug: Server::reject_with releases the body's large buffer while a receive into it \
-            is posted (body idle timeout)"]
 fn body_timeout_keeps_the_block_of_a_posted_receive() {
     let config = config(1, SMALL_RECV);
     let mut region = vec![0u8; config.memory().total];

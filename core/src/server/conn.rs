@@ -89,6 +89,18 @@ impl BodyRecv {
     }
 }
 
+/// Where a posted receive writes, fixed when it is posted: the state may change before it
+/// completes (a timeout, a rejection), the region the kernel writes into may not.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RecvAt {
+    /// Into the receive buffer, at this offset, at most `len` bytes.
+    Buffer { offset: u32, len: u32 },
+    /// Into a large buffer holding a body.
+    Block { id: BlockId, offset: u32, len: u32 },
+    /// Anywhere in the receive buffer: the bytes are discarded (lingering close).
+    Discard { len: u32 },
+}
+
 /// A response that moved to a large buffer: `start..end` of the block is still to be sent.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Spill {
@@ -134,6 +146,11 @@ pub(crate) struct Conn<S: 'static> {
     pub spill: Option<Spill>,
     pub then: Then<S>,
     pub recv_posted: bool,
+    /// Where the posted receive writes (meaningful while `recv_posted`).
+    pub recv_at: RecvAt,
+    /// A body's large buffer that a posted receive still writes into although the request
+    /// is gone: returned to the pool when that receive completes.
+    pub pinned: Option<BlockId>,
     pub send_posted: bool,
     pub wants: u8,
     pub queued: bool,
@@ -171,6 +188,8 @@ impl<S> Conn<S> {
             spill: None,
             then: Then::Nothing,
             recv_posted: false,
+            recv_at: RecvAt::Discard { len: 0 },
+            pinned: None,
             send_posted: false,
             wants: 0,
             queued: false,

@@ -1,7 +1,7 @@
 //! The HTTP/1.1 module: parsing heads, receiving bodies, dispatching to the router, and
 //! queueing responses in order, on one connection slot.
 
-use super::conn::{BodyFraming, BodyRecv, Phase, Spill, Then, wants};
+use super::conn::{self, BodyFraming, BodyRecv, Phase, Spill, Then, wants};
 use super::{Server, SlotId};
 use crate::app::Completed;
 use crate::handler::{Ctx, Out, Outcome, Request, StreamOut, StreamStep};
@@ -399,7 +399,12 @@ impl<S> Server<'_, S> {
         let base = slot as usize * cap;
         let c = &mut self.conns[slot as usize];
         if let Some(block) = c.body.block.take() {
-            self.pool.release(block);
+            if c.recv_posted && matches!(c.recv_at, conn::RecvAt::Block { id, .. } if id == block) {
+                // The kernel still writes into it: return it when that receive completes.
+                c.pinned = Some(block);
+            } else {
+                self.pool.release(block);
+            }
         }
         let end = c.send_end as usize;
         let mut out = ByteWriter::new(&mut self.send[base + end..base + cap]);

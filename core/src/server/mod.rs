@@ -411,6 +411,18 @@ impl<'m, S> Server<'m, S> {
             "received() without a posted receive on slot {slot}"
         );
         c.recv_posted = false;
+        if let Some(block) = c.pinned.take() {
+            // The request this body belonged to is gone; so are these bytes.
+            self.pool.release(block);
+            let c = &mut self.conns[slot as usize];
+            if n == 0 {
+                c.peer_eof = true;
+            }
+            self.process(slot);
+            return;
+        }
+        let c = &mut self.conns[slot as usize];
+        let at = c.recv_at;
         match c.phase {
             Phase::Free => panic!("received() on free slot {slot}"),
             Phase::Closed => return,
@@ -424,17 +436,33 @@ impl<'m, S> Server<'m, S> {
             }
             _ => {}
         }
-        if n == 0 {
-            c.peer_eof = true;
-        } else if c.phase == Phase::Body && c.body.block.is_some() {
-            debug_assert!(c.body.end as usize + n <= self.config.large_buffer_size as usize);
-            c.body.end += n as u32;
-        } else {
-            debug_assert!(c.recv_end as usize + n <= self.config.recv_buffer as usize);
-            c.recv_end += n as u32;
-            if c.phase == Phase::Body {
-                c.body.end = c.recv_end;
+        match at {
+            _ if n == 0 => c.peer_eof = true,
+            conn::RecvAt::Block { id, offset, len } => {
+                assert!(
+                    n <= len as usize,
+                    "received more than the posted receive could hold"
+                );
+                debug_assert!(
+                    c.phase == Phase::Body && c.body.block == Some(id) && c.body.end == offset
+                );
+                c.body.end += n as u32;
             }
+            conn::RecvAt::Buffer { offset, len } => {
+                assert!(
+                    n <= len as usize,
+                    "received more than the posted receive could hold"
+                );
+                if offset == c.recv_end {
+                    c.recv_end += n as u32;
+                    if c.phase == Phase::Body {
+                        c.body.end = c.recv_end;
+                    }
+                }
+                // Otherwise the input was dropped while the receive was posted (a rejected
+                // request): the bytes are not part of anything.
+            }
+            conn::RecvAt::Discard { .. } => {}
         }
         if n > 0 {
             c.progress_at = self.now.monotonic;
@@ -459,6 +487,11 @@ impl<'m, S> Server<'m, S> {
 
     /// A posted operation failed.
     pub fn failed(&mut self, slot: SlotId, op: OpKind, error: IoError) {
+        if op == OpKind::Recv
+            && let Some(block) = self.conns[slot as usize].pinned.take()
+        {
+            self.pool.release(block);
+        }
         let c = &mut self.conns[slot as usize];
         match op {
             OpKind::Recv => {
@@ -514,6 +547,9 @@ impl<'m, S> Server<'m, S> {
             self.pool.release(spill.id);
         }
         if let Some(block) = c.body.block.take() {
+            self.pool.release(block);
+        }
+        if let Some(block) = c.pinned.take() {
             self.pool.release(block);
         }
         c.then = conn::Then::Nothing;
@@ -605,39 +641,66 @@ impl<'m, S> Server<'m, S> {
                 c.queued = false;
                 c.ready_next = NONE;
             }
+            if let Some(Op::Recv(_)) = op {
+                let at = self.recv_target(slot);
+                self.conns[slot as usize].recv_at = at;
+            }
             if op.is_some() {
                 return op;
             }
         }
     }
 
-    /// Where the posted receive of `slot` writes. Stable until the receive completes.
+    /// Where the posted receive of `slot` writes: fixed when the receive was posted, and
+    /// stable until it completes, whatever happens to the connection meanwhile.
     pub fn recv_buffer(&mut self, slot: SlotId) -> &mut [u8] {
         let cap = self.config.recv_buffer as usize;
+        let base = slot as usize * cap;
         let c = &self.conns[slot as usize];
-        debug_assert!(c.recv_posted);
+        debug_assert!(
+            c.recv_posted,
+            "recv_buffer() without a posted receive on slot {slot}"
+        );
+        match c.recv_at {
+            conn::RecvAt::Buffer { offset, len } => {
+                &mut self.recv[base + offset as usize..base + (offset + len) as usize]
+            }
+            conn::RecvAt::Block { id, offset, len } => {
+                &mut self.pool.block(id)[offset as usize..(offset + len) as usize]
+            }
+            conn::RecvAt::Discard { len } => &mut self.recv[base..base + len as usize],
+        }
+    }
+
+    /// Where a receive posted now should write.
+    fn recv_target(&self, slot: SlotId) -> conn::RecvAt {
+        let cap = self.config.recv_buffer;
+        let c = &self.conns[slot as usize];
         if c.phase == Phase::Lingering {
-            // Discard: anything read lands in the free part and is forgotten.
-            let base = slot as usize * cap;
-            return &mut self.recv[base..base + cap];
+            // Discard: anything read lands in the buffer and is forgotten.
+            return conn::RecvAt::Discard { len: cap };
         }
         if c.phase == Phase::Body
-            && let Some(block) = c.body.block
+            && let Some(id) = c.body.block
         {
-            let end = c.body.end as usize;
-            let limit = self.body_recv_limit(slot);
-            return &mut self.pool.block(block)[end..end + limit];
+            let len = self.body_recv_limit(slot) as u32;
+            return conn::RecvAt::Block {
+                id,
+                offset: c.body.end,
+                len,
+            };
         }
-        let base = slot as usize * cap;
-        let mut end = c.recv_end as usize;
+        let end = c.recv_end.min(cap);
         if c.phase == Phase::Body && c.body.framing == conn::BodyFraming::Length {
             // Receive no further than the end of the body: what follows is the next request,
             // and it is read once the body has been handled.
-            let limit = (c.body.remaining as usize).min(cap - end);
-            return &mut self.recv[base + end..base + end + limit];
+            let len = (c.body.remaining.min((cap - end) as u64)) as u32;
+            return conn::RecvAt::Buffer { offset: end, len };
         }
-        end = end.min(cap);
-        &mut self.recv[base + end..base + cap]
+        conn::RecvAt::Buffer {
+            offset: end,
+            len: cap - end,
+        }
     }
 
     /// What the posted send of `slot` sends, in order: up to two parts (send them as one
