@@ -1,7 +1,7 @@
 //! # zzz-uring
 //!
 //! The Linux backend of zzz. Each instance is one thread, one io_uring and one `zzz-core`
-//! [`Server`](zzz_core::Server): completions from the kernel become the core's events, and the
+//! [`Server`]: completions from the kernel become the core's events, and the
 //! core's operations become submissions, one `io_uring_enter` per loop turn. Several instances
 //! run shared-nothing on several threads, each with its own app state, its own memory region
 //! and its own `SO_REUSEPORT` listener.

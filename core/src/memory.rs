@@ -2,7 +2,7 @@
 //!
 //! A server's capacities are known at startup ([`Config`](crate::Config)), so its memory is
 //! too: [`Config::memory`](crate::Config::memory) computes the size, the caller reserves one
-//! region of that size (a `static` array on bare metal, one [`Region`] allocation on a hosted
+//! region of that size (a `static` array on bare metal, one `Region` allocation (with the `std` feature) on a hosted
 //! system), and the server carves every table and buffer out of it. Nothing is allocated
 //! afterwards.
 //!
