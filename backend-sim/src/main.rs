@@ -11,8 +11,8 @@ use zzz_sim::{RunOptions, SimParams, app, install_panic_hook, reproduce_command,
 #[global_allocator]
 static ALLOC: zzz_sim::alloc::CountingAlloc = zzz_sim::alloc::CountingAlloc;
 
-const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE] [--probe-known-bugs]
-       zzz-sim --seeds A..B [--probe-known-bugs]
+const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
+       zzz-sim --seeds A..B
        zzz-sim --replay FILE";
 
 struct Args {
@@ -21,7 +21,6 @@ struct Args {
     trace: bool,
     record: Option<String>,
     replay: Option<String>,
-    probe_known_bugs: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -31,7 +30,6 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         record: None,
         replay: None,
-        probe_known_bugs: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -48,7 +46,6 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--record" => a.record = Some(value()?),
             "--replay" => a.replay = Some(value()?),
-            "--probe-known-bugs" => a.probe_known_bugs = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -68,21 +65,18 @@ fn main() -> ExitCode {
     if let Some(path) = &args.replay {
         return replay_file(path);
     }
-    let literal = args.probe_known_bugs;
-    let adjust = move |p: &mut SimParams| p.shape.probe_known_bugs |= literal;
     if let Some(seed) = args.seed {
-        return one_seed(seed, &args, adjust);
+        return one_seed(seed, &args);
     }
     if let Some((lo, hi)) = args.seeds {
-        return campaign(lo, hi, literal, adjust);
+        return campaign(lo, hi);
     }
     eprintln!("{USAGE}");
     ExitCode::from(2)
 }
 
-fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode {
-    let mut params = SimParams::draw(seed);
-    adjust(&mut params);
+fn one_seed(seed: u64, args: &Args) -> ExitCode {
+    let params = SimParams::draw(seed);
     let options = RunOptions {
         keep: if args.trace { Keep::Print } else { Keep::Tail },
         record: args.record.is_some(),
@@ -93,11 +87,6 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
     {
         eprintln!("cannot write {path}: {e}");
     }
-    let extra = if args.probe_known_bugs {
-        " --probe-known-bugs"
-    } else {
-        ""
-    };
     let code = match &r.failure {
         Some(f) => {
             if !args.trace {
@@ -107,8 +96,8 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
                 }
             }
             println!("seed {seed} FAILED: {f}");
-            println!("reproduce: {}{extra}", reproduce_command(seed));
-            println!("full trace: {}{extra} --trace", reproduce_command(seed));
+            println!("reproduce: {}", reproduce_command(seed));
+            println!("full trace: {} --trace", reproduce_command(seed));
             ExitCode::FAILURE
         }
         None => {
@@ -123,13 +112,16 @@ fn one_seed(seed: u64, args: &Args, adjust: impl Fn(&mut SimParams)) -> ExitCode
     code
 }
 
-fn campaign(lo: u64, hi: u64, literal: bool, adjust: impl Fn(&mut SimParams)) -> ExitCode {
-    let extra = if literal { " --probe-known-bugs" } else { "" };
+fn campaign(lo: u64, hi: u64) -> ExitCode {
     let started = Instant::now();
-    let report = run_campaign(lo..hi, adjust, |seed, f| {
-        println!("FAIL seed {seed}: {f}");
-        println!("  reproduce: {}{extra}", reproduce_command(seed));
-    });
+    let report = run_campaign(
+        lo..hi,
+        |_| {},
+        |seed, f| {
+            println!("FAIL seed {seed}: {f}");
+            println!("  reproduce: {}", reproduce_command(seed));
+        },
+    );
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     println!("coverage over seeds {lo}..{hi}:");
     print!("{}", report.coverage.table());

@@ -67,10 +67,6 @@ pub struct WorkloadShape {
     /// Generate non-GET requests on the contract's literal paths (`POST /plaintext`), which
     /// DESIGN §7 says the echo handler answers.
     pub literal_other_methods: bool,
-    /// Generate the inputs of known, still-open core bugs (listed in the README section and
-    /// in `tests/known_bugs.rs`). Off in campaigns, so that they stay green while the bug is
-    /// open; on in the known-bug tests, which fail until it is fixed.
-    pub probe_known_bugs: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -131,7 +127,6 @@ impl SimParams {
             spread_ms: *rng.pick(&[0, 100, 2_000, 20_000]),
             drain: rng.chance(300_000),
             literal_other_methods: rng.chance(700_000),
-            probe_known_bugs: false,
         };
         SimParams {
             seed,

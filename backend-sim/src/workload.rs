@@ -699,12 +699,6 @@ impl Gen<'_> {
             _ => self.body(if small { max_body.min(40) } else { max_body }),
         };
         let chunked = body_kind == 2 && !v10;
-        let mut body = body;
-        if chunked && !self.shape.probe_known_bugs && body.len() >= cfg.large_buffer_size as usize {
-            // Known bug (see the README): a chunked body that exactly fills a large buffer is
-            // refused with 413. Probed only when asked.
-            body.truncate(cfg.large_buffer_size as usize - 1);
-        }
 
         // Connection handling.
         let conn_token = *self.rng.pick(&[
@@ -819,7 +813,9 @@ impl Gen<'_> {
         } else {
             wire_len(&expected, head_method)
         };
-        let large = cfg.large_buffer_size as usize;
+        // A large buffer is reserved with room for a chunked body's final framing beyond
+        // `large_buffer_size` (`Config::block_size`); a response may use all of it.
+        let large = cfg.block_size();
         let outcome = if wire > large {
             Outcome::Overflow
         } else {
@@ -909,7 +905,7 @@ impl Gen<'_> {
             bytes: std::mem::take(bytes),
             outcome: Outcome::Response {
                 expected,
-                may_500: wire + 64 > self.config.large_buffer_size as usize,
+                may_500: wire + 64 > self.config.block_size(),
             },
             expect_continue: false,
             head_method: false,

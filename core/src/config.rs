@@ -58,7 +58,8 @@ pub struct Config {
     /// `Retry-After`. Default 16.
     pub large_buffers: u32,
     /// Size of each large buffer, in bytes; the largest body or response the server handles
-    /// without streaming. At least `limits.max_body`. Default 1 MiB.
+    /// without streaming. At least `limits.max_body`. Default 1 MiB. (Each is reserved a few
+    /// KiB larger, for the framing that ends a chunked body: see [`Config::block_size`].)
     pub large_buffer_size: u32,
     /// Requests served on one connection before it is closed (its last response says
     /// `Connection: close`). Default 1000 (nginx's `keepalive_requests`).
@@ -142,13 +143,23 @@ impl Config {
         Ok(())
     }
 
+    /// Bytes of each large buffer as reserved: `large_buffer_size` plus room for the framing
+    /// that ends a chunked body (last chunk, extensions, trailers), so that a body of exactly
+    /// `max_body` bytes decoded into a large buffer still has room for its last bytes.
+    pub const fn block_size(&self) -> usize {
+        self.large_buffer_size as usize
+            + self.limits.max_chunk_extensions as usize
+            + self.limits.max_trailers as usize
+            + 64
+    }
+
     /// The memory this configuration needs, computed up front.
     pub const fn memory(&self) -> MemoryBudget {
         let n = self.max_connections as usize;
         let layout = crate::server::SlotLayout::of(self);
         let per_connection = layout.per_connection();
         let connections = per_connection * n;
-        let large_buffers = self.large_buffers as usize * self.large_buffer_size as usize;
+        let large_buffers = self.large_buffers as usize * self.block_size();
         MemoryBudget {
             per_connection,
             connections,

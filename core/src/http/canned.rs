@@ -25,6 +25,14 @@ impl CannedResponse {
         self.bytes
     }
 
+    /// Length of the head, up to and including the empty line.
+    pub fn head_len(&self) -> usize {
+        self.bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(self.bytes.len(), |p| p + 4)
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.bytes.len()
@@ -35,10 +43,16 @@ impl CannedResponse {
         false
     }
 
-    /// Copies the response into `out` with `date` patched in.
-    pub fn write(&self, out: &mut ByteWriter<'_>, date: &HttpDate) {
-        if let Some(dst) = out.reserve(self.bytes.len()) {
-            dst.copy_from_slice(self.bytes);
+    /// Copies the response into `out` with `date` patched in; without its body when
+    /// `head_only` (the answer to a HEAD request: same headers, no content, RFC 9110 §9.3.2).
+    pub fn write(&self, out: &mut ByteWriter<'_>, date: &HttpDate, head_only: bool) {
+        let len = if head_only {
+            self.head_len()
+        } else {
+            self.bytes.len()
+        };
+        if let Some(dst) = out.reserve(len) {
+            dst.copy_from_slice(&self.bytes[..len]);
             dst[self.date_at..self.date_at + HTTP_DATE_LEN].copy_from_slice(date.as_bytes());
         }
     }
@@ -169,7 +183,7 @@ mod tests {
         let mut out = ByteWriter::new(&mut buf);
         let mut date = HttpDate::new();
         date.update(784_111_777);
-        BAD_REQUEST.write(&mut out, &date);
+        BAD_REQUEST.write(&mut out, &date, false);
         let text = core::str::from_utf8(out.written()).unwrap();
         assert!(text.contains("Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"));
     }

@@ -273,7 +273,7 @@ impl<S> Server<'_, S> {
     /// Phase::Body: account for what arrived, decode, dispatch when complete.
     fn step_body(&mut self, slot: SlotId) -> Step {
         let cap = self.config.recv_buffer as usize;
-        let block_size = self.config.large_buffer_size as usize;
+        let block_size = self.pool.block_size();
         let c = &mut self.conns[slot as usize];
         match c.body.framing {
             BodyFraming::Length => {
@@ -395,6 +395,21 @@ impl<S> Server<'_, S> {
 
     /// Queues a canned response and moves the connection to closing.
     pub(super) fn reject_with(&mut self, slot: SlotId, response: &canned::CannedResponse) {
+        let c = &self.conns[slot as usize];
+        let head_only = match c.phase {
+            Phase::Body => c.head.method == Method::Head,
+            _ => c.parser.method() == Some(Method::Head),
+        };
+        self.reject_with_head(slot, response, head_only);
+    }
+
+    /// [`Server::reject_with`], saying whether the request was HEAD.
+    fn reject_with_head(
+        &mut self,
+        slot: SlotId,
+        response: &canned::CannedResponse,
+        head_only: bool,
+    ) {
         let cap = self.config.send_buffer as usize;
         let base = slot as usize * cap;
         let c = &mut self.conns[slot as usize];
@@ -408,7 +423,7 @@ impl<S> Server<'_, S> {
         }
         let end = c.send_end as usize;
         let mut out = ByteWriter::new(&mut self.send[base + end..base + cap]);
-        response.write(&mut out, &self.date);
+        response.write(&mut out, &self.date, head_only);
         if !out.overflowed() {
             c.send_end += out.len() as u32;
             self.stats.responses[(response.status.code() / 100) as usize] += 1;
@@ -709,7 +724,7 @@ impl<S> Server<'_, S> {
                 &canned::INTERNAL_SERVER_ERROR
             };
             let recv_start = self.conns[slot as usize].recv_start;
-            self.reject_with(slot, response);
+            self.reject_with_head(slot, response, head.method == Method::Head);
             // reject_with forgets the rest of the input: a failed response closes the
             // connection, so that is right, but keep the bookkeeping consistent.
             debug_assert!(self.conns[slot as usize].recv_start >= recv_start);

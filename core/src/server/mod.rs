@@ -263,9 +263,8 @@ impl<'m, S> Server<'m, S> {
         let block_ids = arena.slice(config.large_buffers as usize, |_| 0)?;
         let recv = arena.bytes(n * config.recv_buffer as usize)?;
         let send = arena.bytes(n * config.send_buffer as usize)?;
-        let storage =
-            arena.bytes(config.large_buffers as usize * config.large_buffer_size as usize)?;
-        let pool = BlockPool::new(storage, config.large_buffer_size as usize, block_ids);
+        let storage = arena.bytes(config.large_buffers as usize * config.block_size())?;
+        let pool = BlockPool::new(storage, config.block_size(), block_ids);
         let timers = TimerWheel::new(timer_entries, config.timer_tick_ms as u64, now.monotonic);
         let mut date = HttpDate::new();
         date.update(now.unix_secs);
@@ -855,7 +854,7 @@ impl<'m, S> Server<'m, S> {
     /// How many bytes a body receive into a large buffer may take.
     fn body_recv_limit(&self, slot: SlotId) -> usize {
         let c = &self.conns[slot as usize];
-        let room = self.config.large_buffer_size as usize - c.body.end as usize;
+        let room = self.pool.block_size() - c.body.end as usize;
         match c.body.framing {
             conn::BodyFraming::Length => (c.body.remaining as usize).min(room),
             // Chunked: what follows the body may arrive too, and goes back to the receive

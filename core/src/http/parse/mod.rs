@@ -76,6 +76,8 @@ pub struct HeadParser {
     searched: u16,
     /// Which part of the line at `line_start` the bytes up to `searched` ended in.
     part: LinePart,
+    /// The method token has been parsed (`head.method` holds it).
+    method_known: bool,
     head: RequestHead,
     facts: FieldFacts,
 }
@@ -100,6 +102,7 @@ impl HeadParser {
             line_start: 0,
             searched: 0,
             part: LinePart::Method,
+            method_known: false,
             head: RequestHead {
                 method: Method::Get,
                 method_span: Span { start: 0, len: 0 },
@@ -140,6 +143,11 @@ impl HeadParser {
     /// line do not count). Used to tell an idle connection from a slow request.
     pub fn started(&self) -> bool {
         self.phase != Phase::RequestLine || self.searched > self.line_start
+    }
+
+    /// The method, once its token has been parsed (even if the head is rejected later): an error answering a HEAD request carries no body.
+    pub fn method(&self) -> Option<Method> {
+        self.method_known.then_some(self.head.method)
     }
 
     /// Parses the head at the start of `buf`, which holds every byte received for this
@@ -288,6 +296,8 @@ impl HeadParser {
         if method_end == start || buf[method_end] != b' ' {
             return Err(InvalidMethod);
         }
+        self.head.method = method;
+        self.method_known = true;
 
         let target_start = method_end + 1;
         let mut target_end = scan_path(buf, target_start);

@@ -428,7 +428,8 @@ fn response_sizes() {
     assert_eq!(rs.len(), 2);
     assert_eq!(body_of(&rs[0]).len(), 6000);
     assert_eq!(body_of(&rs[1]), "Hello, World!");
-    h.client_send(c, b"GET /big?n=9000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Bigger than a large buffer (8 KiB, reserved with room for chunked framing: 16 KiB).
+    h.client_send(c, b"GET /big?n=20000 HTTP/1.1\r\nHost: x\r\n\r\n");
     h.run();
     let r = h.take_output(c);
     assert!(r.starts_with("HTTP/1.1 500 Internal Server Error"), "{r}");
@@ -716,4 +717,28 @@ fn udp_module() {
         )
         .unwrap();
     assert_eq!(&reply[..n], b"ping");
+}
+
+/// RFC 9110 §9.3.2: the answer to HEAD carries no content, the server's own error answers
+/// included (their Content-Length stays, as GET's would have it).
+#[test]
+fn head_rejections_have_no_body() {
+    let mut h = Harness::new(config(), app());
+    let c = h.connect();
+    h.client_send(
+        c,
+        b"HEAD /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    );
+    let out = h.take_output(c);
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    assert!(
+        out.contains("Content-Length: 12\r\n") && out.ends_with("\r\n\r\n"),
+        "{out}"
+    );
+    let c = h.connect();
+    h.client_send(
+        c,
+        b"GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    );
+    assert!(h.take_output(c).ends_with("Bad Request\n"));
 }
