@@ -15,10 +15,10 @@
 //! (RFC 9110 §9.3.2); 1xx, 204 and 304 responses get neither `Content-Length` nor body
 //! (RFC 9110 §8.6, §15.3.5, §15.4.5).
 
-use super::date::HttpDate;
+use super::date::{HTTP_DATE_LEN, HttpDate};
 use super::header::eq_ignore_case;
 use super::request::Version;
-use super::scan::{TOKEN, is_field_byte};
+use super::scan::{scan_field_value, scan_token};
 use super::status::Status;
 
 /// Why a response could not be written. The server answers with its static 500 instead;
@@ -273,19 +273,32 @@ impl<'a> ResponseWriter<'a> {
             out.is_empty(),
             "a response starts at the writer's first byte"
         );
-        out.write(b"HTTP/1.1 ");
-        out.write(&status.digits());
-        out.write(b" ");
-        out.write(status.reason().as_bytes());
-        out.write(b"\r\n");
-        if let Some(server) = options.server {
-            out.write(b"Server: ");
-            out.write(server.as_bytes());
-            out.write(b"\r\n");
+        match status.line() {
+            Some(line) => out.write(line.as_bytes()),
+            None => {
+                out.write(b"HTTP/1.1 ");
+                out.write(&status.digits());
+                out.write(b" \r\n");
+            }
         }
-        out.write(b"Date: ");
-        out.write(options.date.as_bytes());
-        out.write(b"\r\n");
+        // `Server` and `Date` in one reservation: this runs for every response.
+        let server = options.server.unwrap_or("");
+        let server_len = if options.server.is_some() {
+            10 + server.len()
+        } else {
+            0
+        };
+        if let Some(dst) = out.reserve(server_len + 8 + HTTP_DATE_LEN) {
+            let (server_part, date_part) = dst.split_at_mut(server_len);
+            if server_len > 0 {
+                server_part[..8].copy_from_slice(b"Server: ");
+                server_part[8..8 + server.len()].copy_from_slice(server.as_bytes());
+                server_part[8 + server.len()..].copy_from_slice(b"\r\n");
+            }
+            date_part[..6].copy_from_slice(b"Date: ");
+            date_part[6..6 + HTTP_DATE_LEN].copy_from_slice(options.date.as_bytes());
+            date_part[6 + HTTP_DATE_LEN..].copy_from_slice(b"\r\n");
+        }
         ResponseWriter {
             out,
             status,
@@ -304,14 +317,17 @@ impl<'a> ResponseWriter<'a> {
     /// Adds a header. An invalid one makes the response fail at the end (see
     /// [`ResponseError::InvalidHeader`]).
     pub fn header(&mut self, name: &str, value: &[u8]) -> &mut Self {
-        if !valid_name(name) || !value.iter().all(|&b| is_field_byte(b)) {
+        if !valid_name(name) || !valid_value(value) {
             self.invalid = true;
             return self;
         }
-        self.out.write(name.as_bytes());
-        self.out.write(b": ");
-        self.out.write(value);
-        self.out.write(b"\r\n");
+        let n = name.len();
+        if let Some(dst) = self.out.reserve(n + value.len() + 4) {
+            dst[..n].copy_from_slice(name.as_bytes());
+            dst[n..n + 2].copy_from_slice(b": ");
+            dst[n + 2..n + 2 + value.len()].copy_from_slice(value);
+            dst[n + 2 + value.len()..].copy_from_slice(b"\r\n");
+        }
         self
     }
 
@@ -333,11 +349,7 @@ impl<'a> ResponseWriter<'a> {
         self.out.write(b": ");
         let value_start = self.out.len();
         let _ = core::fmt::Write::write_fmt(&mut self.out, value);
-        if !self.out.overflowed()
-            && !self.out.written()[value_start..]
-                .iter()
-                .all(|&b| is_field_byte(b))
-        {
+        if !self.out.overflowed() && !valid_value(&self.out.written()[value_start..]) {
             self.invalid = true;
         }
         self.out.write(b"\r\n");
@@ -366,15 +378,21 @@ impl<'a> ResponseWriter<'a> {
     /// status). Returns the writer holding the whole response.
     pub fn body(mut self, body: &[u8]) -> Result<ByteWriter<'a>, ResponseError> {
         self.connection_header();
+        let send_body = !self.head && !self.status.forbids_body();
+        let body_len = if send_body { body.len() } else { 0 };
         if !self.status.forbids_body() {
-            self.out.write(b"Content-Length: ");
+            // `Content-Length: N\r\n\r\n` and the body in one reservation.
             let mut digits = itoa::Buffer::new();
-            self.out.write(digits.format(body.len()).as_bytes());
+            let digits = digits.format(body.len()).as_bytes();
+            let d = digits.len();
+            if let Some(dst) = self.out.reserve(16 + d + 4 + body_len) {
+                dst[..16].copy_from_slice(b"Content-Length: ");
+                dst[16..16 + d].copy_from_slice(digits);
+                dst[16 + d..20 + d].copy_from_slice(b"\r\n\r\n");
+                dst[20 + d..].copy_from_slice(&body[..body_len]);
+            }
+        } else {
             self.out.write(b"\r\n");
-        }
-        self.out.write(b"\r\n");
-        if !self.head && !self.status.forbids_body() {
-            self.out.write(body);
         }
         self.result()
     }
@@ -430,11 +448,28 @@ impl<'a> ResponseWriter<'a> {
 
 fn valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.iter().all(|&b| TOKEN[b as usize])
-        && !eq_ignore_case(bytes, b"content-length")
-        && !eq_ignore_case(bytes, b"transfer-encoding")
-        && !eq_ignore_case(bytes, b"connection")
+    let framing = match bytes.len() {
+        0 => return false,
+        10 => eq_ignore_case(bytes, b"connection"),
+        14 => eq_ignore_case(bytes, b"content-length"),
+        17 => eq_ignore_case(bytes, b"transfer-encoding"),
+        _ => false,
+    };
+    !framing && scan_token(bytes, 0) == bytes.len()
+}
+
+/// Whether every byte of `value` may appear in a field value (RFC 9110 §5.5).
+fn valid_value(value: &[u8]) -> bool {
+    let mut i = 0;
+    // Bounded: each turn moves past at least one byte.
+    loop {
+        i = scan_field_value(value, i);
+        match value.get(i) {
+            None => return true,
+            Some(b'\t') => i += 1,
+            Some(_) => return false,
+        }
+    }
 }
 
 /// A body of not-yet-known length; implements [`core::fmt::Write`]. Finish it with

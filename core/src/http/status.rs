@@ -24,6 +24,14 @@ macro_rules! statuses {
                     _ => "",
                 }
             }
+
+            /// The whole status line, `HTTP/1.1 200 OK\r\n`, for registered codes.
+            pub const fn line(self) -> Option<&'static str> {
+                match self.0 {
+                    $($code => Some(concat!("HTTP/1.1 ", stringify!($code), " ", $phrase, "\r\n")),)+
+                    _ => None,
+                }
+            }
         }
     };
 }

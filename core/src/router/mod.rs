@@ -41,6 +41,7 @@ mod params;
 mod pattern;
 mod route;
 
+use params::ParamSlot;
 pub use params::{ParamError, Params};
 pub use pattern::{MAX_PARAMS, MAX_SEGMENTS, ParamType};
 pub use route::{BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc};
@@ -158,16 +159,6 @@ struct PathEntry {
     methods: MethodSet,
     /// This path's parameters: `param_slots[params.0..params.0 + params.1]`.
     params: (u16, u8),
-}
-
-/// Where one parameter of a path lies, found when the table is built so that capturing the
-/// parameters of a match is one pass over the path.
-#[derive(Clone, Copy, Debug)]
-struct ParamSlot {
-    depth: u8,
-    tail: bool,
-    ty: ParamType,
-    name: &'static str,
 }
 
 /// The most parameters summed over all paths of a table.
@@ -444,7 +435,7 @@ impl<S> Router<S> {
 
     /// Resolves a request's method and path (the path component only, still
     /// percent-encoded, starting with `/`).
-    pub fn resolve<'r, 'p>(&'r self, method: Method, path: &'p str) -> RouteMatch<'r, 'p, S> {
+    pub fn resolve<'r: 'p, 'p>(&'r self, method: Method, path: &'p str) -> RouteMatch<'r, 'p, S> {
         if matches!(method, Method::Extension | Method::Connect) {
             return RouteMatch::NotImplemented;
         }
@@ -490,7 +481,7 @@ impl<S> Router<S> {
         let rest = path.strip_prefix('/')?;
         let mut candidates = PathSet::first_n(self.paths.len());
         let mut depth = 0;
-        for segment in rest.split('/') {
+        for segment in Segments::new(rest) {
             let accepted = if depth < MAX_SEGMENTS {
                 let mut accepted = self.tail_covers[depth].or(self.literal_paths(depth, segment));
                 if !segment.is_empty() {
@@ -520,7 +511,7 @@ impl<S> Router<S> {
             return PathSet::EMPTY;
         }
         let mut decoded = [0u8; MAX_DECODED_SEGMENT];
-        let text: &[u8] = if segment.contains('%') {
+        let text: &[u8] = if segment.bytes().any(|b| b == b'%') {
             match decode_into(segment.as_bytes(), Decode::PathSegment, &mut decoded) {
                 Ok(text) => text,
                 Err(_) => return PathSet::EMPTY,
@@ -532,6 +523,38 @@ impl<S> Router<S> {
         {
             Ok(i) => here[i].paths,
             Err(_) => PathSet::EMPTY,
+        }
+    }
+}
+
+/// The `/`-separated segments of a path (without its leading `/`). A byte loop rather than
+/// `str::split`: path segments are short, and `split`'s search costs more to set up than to
+/// run on them.
+struct Segments<'p> {
+    rest: Option<&'p str>,
+}
+
+impl<'p> Segments<'p> {
+    fn new(path: &'p str) -> Segments<'p> {
+        Segments { rest: Some(path) }
+    }
+}
+
+impl<'p> Iterator for Segments<'p> {
+    type Item = &'p str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'p str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                self.rest = Some(&rest[i + 1..]);
+                Some(&rest[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
         }
     }
 }
@@ -548,12 +571,12 @@ fn allowed(methods: MethodSet) -> MethodSet {
 
 /// Captures the parameters of a path from `path`, which is known to match it: one pass over
 /// the path, guided by where the table said the parameters are.
-fn capture<'p>(slots: &[ParamSlot], path: &'p str) -> Params<'p> {
+fn capture<'p>(slots: &'p [ParamSlot], path: &'p str) -> Params<'p> {
     let bytes = path.as_bytes();
-    let mut params = Params::empty(path);
+    let mut params = Params::with_slots(path, slots);
     let mut depth = 0;
     let mut start = 1; // past the leading '/'
-    for slot in slots {
+    for (i, slot) in slots.iter().enumerate() {
         while depth < slot.depth as usize {
             start = bytes[start..]
                 .iter()
@@ -562,14 +585,14 @@ fn capture<'p>(slots: &[ParamSlot], path: &'p str) -> Params<'p> {
             depth += 1;
         }
         if slot.tail {
-            params.push(slot.name, slot.ty, start.min(bytes.len()), bytes.len());
+            params.set(i, start.min(bytes.len()), bytes.len());
             break;
         }
         let end = bytes[start..]
             .iter()
             .position(|&b| b == b'/')
             .map_or(bytes.len(), |p| start + p);
-        params.push(slot.name, slot.ty, start, end);
+        params.set(i, start, end);
     }
     params
 }

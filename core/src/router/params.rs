@@ -15,20 +15,24 @@ pub enum ParamError {
     Decode(PercentError),
 }
 
+/// Where one parameter of a path lies, found when the table is built so that capturing the
+/// parameters of a match is one pass over the path.
 #[derive(Clone, Copy, Debug)]
-struct Capture {
-    name: &'static str,
-    ty: ParamType,
-    start: u32,
-    end: u32,
+pub(crate) struct ParamSlot {
+    pub depth: u8,
+    pub tail: bool,
+    pub ty: ParamType,
+    pub name: &'static str,
 }
 
-/// The parameters captured from one path, as raw (still percent-encoded) slices of it.
+/// The parameters captured from one path, as raw (still percent-encoded) slices of it. Small
+/// and `Copy`: the names and types stay in the route table; only where each value lies in the
+/// path is stored.
 #[derive(Clone, Copy, Debug)]
 pub struct Params<'p> {
     path: &'p str,
-    captures: [Capture; MAX_PARAMS],
-    count: u8,
+    slots: &'p [ParamSlot],
+    spans: [(u32, u32); MAX_PARAMS],
 }
 
 impl Default for Params<'_> {
@@ -41,51 +45,56 @@ impl<'p> Params<'p> {
     pub(crate) const fn empty(path: &'p str) -> Params<'p> {
         Params {
             path,
-            captures: [Capture {
-                name: "",
-                ty: ParamType::Str,
-                start: 0,
-                end: 0,
-            }; MAX_PARAMS],
-            count: 0,
+            slots: &[],
+            spans: [(0, 0); MAX_PARAMS],
         }
     }
 
-    pub(crate) fn push(&mut self, name: &'static str, ty: ParamType, start: usize, end: usize) {
-        debug_assert!((self.count as usize) < MAX_PARAMS && end <= self.path.len());
-        self.captures[self.count as usize] = Capture {
-            name,
-            ty,
-            start: start as u32,
-            end: end as u32,
-        };
-        self.count += 1;
+    /// Parameters described by `slots`, their values to be set with [`Params::set`].
+    pub(crate) fn with_slots(path: &'p str, slots: &'p [ParamSlot]) -> Params<'p> {
+        debug_assert!(slots.len() <= MAX_PARAMS);
+        Params {
+            path,
+            slots,
+            spans: [(0, 0); MAX_PARAMS],
+        }
+    }
+
+    /// Sets where the value of the `i`-th parameter lies in the path.
+    pub(crate) fn set(&mut self, i: usize, start: usize, end: usize) {
+        debug_assert!(start <= end && end <= self.path.len());
+        self.spans[i] = (start as u32, end as u32);
+    }
+
+    fn value(&self, i: usize) -> &'p str {
+        let (start, end) = self.spans[i];
+        &self.path[start as usize..end as usize]
     }
 
     /// How many parameters were captured.
     pub fn len(&self) -> usize {
-        self.count as usize
+        self.slots.len()
     }
 
     /// Whether none were.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.slots.is_empty()
     }
 
     /// `(name, raw value)` of each parameter, in pattern order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'p str)> + '_ {
-        self.captures[..self.count as usize]
+        self.slots
             .iter()
-            .map(|c| (c.name, &self.path[c.start as usize..c.end as usize]))
+            .enumerate()
+            .map(|(i, slot)| (slot.name, self.value(i)))
     }
 
     /// The raw value of `name`, still percent-encoded.
     pub fn get(&self, name: &str) -> Option<&'p str> {
-        let path = self.path;
-        self.captures[..self.count as usize]
+        self.slots
             .iter()
-            .find(|c| c.name == name)
-            .map(|c| &path[c.start as usize..c.end as usize])
+            .position(|slot| slot.name == name)
+            .map(|i| self.value(i))
     }
 
     /// The value of `name` parsed as `T` (integers: plain digits, checked by the route's type
@@ -108,10 +117,11 @@ impl<'p> Params<'p> {
     /// tail that matched zero segments (a parameter never matches an empty segment), which
     /// the router accepted: it is not a mismatch.
     pub(crate) fn first_mismatch(&self) -> Option<(&'static str, ParamType)> {
-        self.captures[..self.count as usize]
+        self.slots
             .iter()
-            .filter(|c| c.start != c.end)
-            .find(|c| !c.ty.accepts(&self.path[c.start as usize..c.end as usize]))
-            .map(|c| (c.name, c.ty))
+            .enumerate()
+            .map(|(i, slot)| (slot, self.value(i)))
+            .find(|(slot, value)| !value.is_empty() && !slot.ty.accepts(value))
+            .map(|(slot, _)| (slot.name, slot.ty))
     }
 }
