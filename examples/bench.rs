@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use zzz::bench_app;
 use zzz::core::{Config, Service};
-use zzz::uring::{Builder, ListenerMode};
+use zzz::uring::{Builder, ListenerMode, RecvMode};
 
 fn main() -> std::io::Result<()> {
     let mut addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
@@ -21,6 +21,7 @@ fn main() -> std::io::Result<()> {
     let mut pin = false;
     let mut mode = ListenerMode::ReusePort;
     let mut batch_wait_us = 0;
+    let mut recv_mode = RecvMode::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,6 +33,12 @@ fn main() -> std::io::Result<()> {
             }
             "--pin" => pin = true,
             "--shared-listener" => mode = ListenerMode::Shared,
+            "--recv-ring" => {
+                recv_mode = RecvMode::BufferRing {
+                    buffers: 1024,
+                    size: 4096,
+                }
+            }
             "--batch-wait-us" => {
                 batch_wait_us = args
                     .next()
@@ -54,6 +61,7 @@ fn main() -> std::io::Result<()> {
         .pin_cpus(pin)
         .listener_mode(mode)
         .batch_wait_us(batch_wait_us)
+        .recv_mode(recv_mode)
         .listen_tcp(addr, Service::Http)
         .run(|_| bench_app::app())
 }

@@ -775,3 +775,29 @@ fn bench_contract_echoes_the_root_path() {
     assert_eq!((r.status, r.body_str()), (200, "root"), "{r:?}");
     server.stop().unwrap();
 }
+
+/// Both receive modes serve the contract: receiving straight into each connection's buffer
+/// (`RecvMode::Direct`) as well as through the provided-buffer ring (the default, which every
+/// other test here uses), including a body bigger than a ring buffer and a pipelined batch.
+#[test]
+fn direct_receive_mode() {
+    let server = TestServer::start(
+        Builder::new(config())
+            .recv_mode(zzz::uring::RecvMode::Direct)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+        |_| zzz::bench_app::app(),
+    );
+    let mut client = Client::connect(server.tcp(0));
+    assert_eq!(client.get("/plaintext").body_str(), "Hello, World!");
+    let body = pseudo_random(50_000, 7);
+    let r = client.post("/upload", &body);
+    assert_eq!((r.status, r.body.as_slice()), (200, body.as_slice()));
+    client.send(&b"GET /json HTTP/1.1\r\nHost: t\r\n\r\n".repeat(8));
+    for _ in 0..8 {
+        assert_eq!(
+            client.response().body_str(),
+            "{\"message\":\"Hello, World!\"}"
+        );
+    }
+    server.stop().unwrap();
+}

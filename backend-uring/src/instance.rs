@@ -37,6 +37,7 @@ use zzz_core::{
     App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId, UdpHandler,
 };
 
+use crate::buf_ring::{self, BufRing, Pending};
 use crate::token::{Kind, token, untoken};
 
 /// A listening socket of this instance.
@@ -67,6 +68,8 @@ pub(crate) struct Setup<S: 'static> {
     pub batch_wait_us: u32,
     /// Print what the instance served when it stops.
     pub report_on_exit: bool,
+    /// How connections receive.
+    pub recv_mode: crate::RecvMode,
 }
 
 /// What the backend knows about the operations of one slot.
@@ -84,6 +87,13 @@ struct SlotIo {
     shutdown: bool,
     /// Close was asked for while a shutdown was in flight: issue it when that completes.
     close_deferred: bool,
+    /// A multishot receive is armed (until its last completion, without `MORE`).
+    multishot: bool,
+    /// Its cancel was submitted.
+    multishot_cancelled: bool,
+    /// The peer's end of stream, or an error, arrived and waits for the server to ask.
+    eof_pending: bool,
+    error_pending: i32,
 }
 
 struct ListenerState<S: 'static> {
@@ -149,12 +159,25 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         on_ready,
         batch_wait_us,
         report_on_exit,
+        recv_mode,
     } = setup;
     let clock = Clock::new();
     let mut region = Region::for_config(&config);
     let server = Server::new(config, app, region.bytes(), clock.now())
         .map_err(|e| io::Error::other(e.to_string()))?;
+    // Declared before the ring, so that it outlives it (the kernel writes into it).
+    let mut buf_ring = match recv_mode {
+        crate::RecvMode::BufferRing { buffers, size } => Some(BufRing::new(buffers, size)),
+        crate::RecvMode::Direct => None,
+    };
     let (mut ring, _) = build_ring(ring_entries)?;
+    if let Some(b) = &mut buf_ring
+        && let Err(e) = b.register(&ring.submitter())
+    {
+        // Before Linux 5.19: receive into each connection's buffer instead.
+        log::warn!("zzz: no provided-buffer ring ({e}); receiving directly");
+        buf_ring = None;
+    }
     // Waiting a few microseconds for several completions, instead of waking for each, saves a
     // sleep and a wake-up per completion under load (kernel 6.12+).
     let batch_wait_us = if ring.params().is_feature_min_timeout() {
@@ -194,6 +217,11 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         clock,
         inflight: 0,
         waiting: std::collections::VecDeque::with_capacity(WAITING_ROOM),
+        buf_ring,
+        pending: match recv_mode {
+            crate::RecvMode::BufferRing { buffers, .. } => Pending::new(buffers, n),
+            crate::RecvMode::Direct => Pending::new(0, 0),
+        },
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
@@ -204,7 +232,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
     if let Some(hook) = on_ready {
         hook(index);
     }
-    loop {
+    let result = loop {
         cq.sync();
         for cqe in &mut cq {
             io.complete(&mut sub, cqe.user_data(), cqe.result(), cqe.flags());
@@ -232,7 +260,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
                         stats.requests, stats.accepted
                     );
                 }
-                return Ok(());
+                break Ok(());
             }
         }
         let wait_ms = match io.server.next_wake() {
@@ -256,9 +284,33 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
                     e.raw_os_error(),
                     Some(libc::ETIME | libc::EINTR | libc::EBUSY)
                 ) => {}
-            Err(e) => return Err(e),
+            Err(e) => break Err(e),
         }
+    };
+    // Teardown. Closing the ring cancels what is still in flight, but the kernel may finish
+    // doing so after `close` returns: memory it may still write into is never freed. Once
+    // every connection has closed (the normal end), no operation targets the server's region
+    // or the buffer ring; the wake-up read and the datagram receives always remain.
+    let idle = io.server.is_idle();
+    drop(sub);
+    drop(cq);
+    drop(ring);
+    let Io {
+        udp,
+        wake_buf,
+        buf_ring,
+        ..
+    } = io;
+    std::mem::forget(udp);
+    std::mem::forget(wake_buf);
+    if idle {
+        drop(buf_ring);
+        drop(region);
+    } else {
+        std::mem::forget(buf_ring);
+        std::mem::forget(region);
     }
+    result
 }
 
 /// The clock: monotonic milliseconds from the instance's start, and the Unix second.
@@ -327,7 +379,16 @@ struct Io<'m, S: 'static> {
     inflight: usize,
     /// Connections accepted while every slot was busy: (registered file, listener).
     waiting: std::collections::VecDeque<(u32, usize)>,
+    /// The provided-buffer ring, in [`RecvMode::BufferRing`](crate::RecvMode::BufferRing).
+    buf_ring: Option<BufRing>,
+    /// Per slot, received bytes the server has not asked for yet, in arrival order.
+    pending: Pending,
 }
+
+/// Buffers a slot may hold before its multishot receive is cancelled (the server is not
+/// reading: backpressure); completions that race the cancel still find room, since the lists
+/// can hold every buffer of the ring.
+const PENDING_HIGH: usize = 8;
 
 /// Connections that may wait for a slot in the backend (beyond, they are closed).
 const WAITING_ROOM: usize = 1024;
@@ -409,6 +470,13 @@ impl<S> Io<'_, S> {
     fn perform_ops(&mut self, sub: &mut Submit<'_>) {
         while let Some(op) = self.server.poll_op() {
             match op {
+                Op::Recv(slot) if self.buf_ring.is_some() => {
+                    self.slots[slot as usize].recv = true;
+                    if !self.deliver_pending(slot) {
+                        self.inflight += 1;
+                        self.arm_multishot(sub, slot);
+                    }
+                }
                 Op::Recv(slot) => {
                     self.inflight += 1;
                     let s = &mut self.slots[slot as usize];
@@ -464,8 +532,23 @@ impl<S> Io<'_, S> {
                     unsafe { sub.push(&entry) };
                 }
                 Op::Close(slot) => {
+                    self.drop_pending(slot);
                     let s = &mut self.slots[slot as usize];
                     s.closing = true;
+                    if s.multishot && !s.multishot_cancelled {
+                        s.multishot_cancelled = true;
+                        let entry = opcode::AsyncCancel::new(token(Kind::RecvMulti, slot))
+                            .build()
+                            .user_data(token(Kind::Cancel, slot));
+                        // SAFETY: refers to no buffer.
+                        unsafe { sub.push(&entry) };
+                    }
+                    if self.buf_ring.is_some() && s.recv {
+                        // No receive is in flight for it in this mode: only the multishot.
+                        s.recv = false;
+                        self.inflight -= 1;
+                    }
+                    let s = &mut self.slots[slot as usize];
                     // A posted receive waits for bytes that may never come: cancel what is in
                     // flight, then close; the slot is reported closed after all three complete.
                     for (posted, kind) in [(s.recv, Kind::Recv), (s.send, Kind::Send)] {
@@ -527,6 +610,7 @@ impl<S> Io<'_, S> {
                     push_close(sub, s.file, index);
                 }
             }
+            Kind::RecvMulti => self.multishot_completed(sub, index, result, flags),
             Kind::Close => {
                 self.slots[index as usize].close_done = true;
                 self.maybe_closed(index);
@@ -604,9 +688,126 @@ impl<S> Io<'_, S> {
         }
     }
 
+    /// Arms the multishot receive of `slot` if it is not armed and the ring has buffers left.
+    fn arm_multishot(&mut self, sub: &mut Submit<'_>, slot: SlotId) {
+        let s = &mut self.slots[slot as usize];
+        if s.multishot || s.closing {
+            return;
+        }
+        s.multishot = true;
+        s.multishot_cancelled = false;
+        let entry = opcode::RecvMulti::new(types::Fixed(s.file), buf_ring::GROUP)
+            .build()
+            .user_data(token(Kind::RecvMulti, slot));
+        // SAFETY: the kernel picks buffers from the registered ring, which outlives the ring.
+        unsafe { sub.push(&entry) };
+    }
+
+    /// A multishot receive completed: keep the bytes for the server, and hand them over at
+    /// once if it asked.
+    fn multishot_completed(&mut self, sub: &mut Submit<'_>, slot: SlotId, result: i32, flags: u32) {
+        let more = cqueue::more(flags);
+        let bid = cqueue::buffer_select(flags);
+        let s = &mut self.slots[slot as usize];
+        if !more {
+            s.multishot = false;
+        }
+        let closing = s.closing;
+        match (result, bid) {
+            (n, Some(bid)) if n > 0 && !closing => self.pending.push(slot as usize, bid, n as u32),
+            (_, Some(bid)) => {
+                if let Some(ring) = &mut self.buf_ring {
+                    ring.recycle(bid);
+                }
+            }
+            (0, None) if !closing => self.slots[slot as usize].eof_pending = true,
+            // The ring ran dry (ENOBUFS) or our cancel: re-armed when asked for data again.
+            (e, None) if e == -libc::ENOBUFS || e == -libc::ECANCELED => {}
+            (e, None) if e < 0 && !closing => self.slots[slot as usize].error_pending = -e,
+            _ => {}
+        }
+        if closing {
+            self.maybe_closed(slot);
+            return;
+        }
+        let s = self.slots[slot as usize];
+        if s.recv {
+            if self.deliver_pending(slot) {
+                self.inflight -= 1;
+            } else if !s.multishot {
+                self.arm_multishot(sub, slot);
+            }
+        } else if s.multishot
+            && !s.multishot_cancelled
+            && self.pending.len(slot as usize) >= PENDING_HIGH
+        {
+            // The server is not reading: stop the kernel from filling more buffers for it.
+            self.slots[slot as usize].multishot_cancelled = true;
+            let entry = opcode::AsyncCancel::new(token(Kind::RecvMulti, slot))
+                .build()
+                .user_data(token(Kind::Cancel, slot));
+            // SAFETY: refers to no buffer.
+            unsafe { sub.push(&entry) };
+        }
+    }
+
+    /// Gives the server what is pending for `slot` (bytes, then an end of stream or an error),
+    /// if anything; returns whether it did.
+    fn deliver_pending(&mut self, slot: SlotId) -> bool {
+        let Some(ring) = &mut self.buf_ring else {
+            return false;
+        };
+        let i = slot as usize;
+        if self.pending.len(i) == 0 {
+            let s = &mut self.slots[i];
+            if s.eof_pending {
+                s.eof_pending = false;
+                s.recv = false;
+                self.server.received(slot, 0);
+                return true;
+            }
+            if s.error_pending != 0 {
+                let errno = std::mem::take(&mut s.error_pending);
+                s.recv = false;
+                self.server.failed(slot, OpKind::Recv, classify(errno));
+                return true;
+            }
+            return false;
+        }
+        let target = self.server.recv_buffer(slot);
+        let mut n = 0;
+        while let Some((bid, from, to)) = self.pending.front(i) {
+            let data = ring.data(bid, from, to);
+            let take = data.len().min(target.len() - n);
+            target[n..n + take].copy_from_slice(&data[..take]);
+            n += take;
+            if take < data.len() {
+                self.pending.consume(i, take as u32);
+                break;
+            }
+            self.pending.pop(i);
+            ring.recycle(bid);
+        }
+        debug_assert!(n > 0, "a posted receive always has room");
+        self.slots[i].recv = false;
+        // The multishot receive is re-armed, if it ended, when the server asks again.
+        self.server.received(slot, n);
+        true
+    }
+
+    /// Returns the buffers held for `slot` to the ring.
+    fn drop_pending(&mut self, slot: SlotId) {
+        let Some(ring) = &mut self.buf_ring else {
+            return;
+        };
+        while let Some(bid) = self.pending.pop(slot as usize) {
+            ring.recycle(bid);
+        }
+    }
+
     fn maybe_closed(&mut self, slot: SlotId) {
         let s = self.slots[slot as usize];
-        if s.closing && s.close_done && !s.recv && !s.send {
+        if s.closing && s.close_done && !s.recv && !s.send && !s.multishot {
             self.slots[slot as usize] = SlotIo::default();
             self.server.closed(slot);
         }

@@ -33,6 +33,7 @@
 //! instance wakes first take the connection. See the README's figures for how each balances.
 
 mod availability;
+mod buf_ring;
 mod instance;
 mod listen;
 mod token;
@@ -51,6 +52,34 @@ use zzz_core::{App, Config, Now, Server, Service, UdpHandler};
 
 pub use availability::{Unavailable, probe};
 pub use listen::{BoundAddr, Listen};
+
+/// How connections receive.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RecvMode {
+    /// One receive per read, straight into the connection's buffer in the server's region:
+    /// no copy, one submission per read.
+    Direct,
+    /// One multishot receive per connection, the kernel filling buffers from a shared
+    /// provided-buffer ring, copied into the connection's buffer when the server asks: a copy
+    /// of what arrives, and no submission per read. `buffers` (a power of two) of `size`
+    /// bytes each; Linux 5.19+, else `Direct`.
+    BufferRing {
+        /// Buffers in the ring.
+        buffers: u16,
+        /// Bytes per buffer.
+        size: u32,
+    },
+}
+
+impl Default for RecvMode {
+    /// A ring of 256 buffers of 2 KiB (512 KiB per instance).
+    fn default() -> Self {
+        RecvMode::BufferRing {
+            buffers: 256,
+            size: 2048,
+        }
+    }
+}
 
 /// How instances share a TCP address.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -75,6 +104,7 @@ pub struct Builder<S: 'static> {
     on_ready: Option<fn(usize)>,
     quiet: bool,
     batch_wait_us: u32,
+    recv_mode: RecvMode,
 }
 
 impl<S: Send + 'static> Builder<S> {
@@ -92,6 +122,7 @@ impl<S: Send + 'static> Builder<S> {
             on_ready: None,
             quiet: false,
             batch_wait_us: 0,
+            recv_mode: RecvMode::default(),
         }
     }
 
@@ -167,6 +198,13 @@ impl<S: Send + 'static> Builder<S> {
         self
     }
 
+    /// How connections receive (default: a ring of 256 buffers of 2 KiB, see
+    /// [`RecvMode::default`]).
+    pub fn recv_mode(mut self, mode: RecvMode) -> Self {
+        self.recv_mode = mode;
+        self
+    }
+
     /// Does not print the startup line.
     pub fn quiet(mut self) -> Self {
         self.quiet = true;
@@ -226,6 +264,7 @@ impl<S: Send + 'static> Builder<S> {
             let stop = stop.clone();
             let make_app = make_app.clone();
             let quiet = self.quiet;
+            let recv_mode = self.recv_mode;
             let (config, grace, entries, on_ready, pin, batch_wait_us) = (
                 self.config,
                 self.grace,
@@ -255,6 +294,7 @@ impl<S: Send + 'static> Builder<S> {
                             on_ready,
                             batch_wait_us,
                             report_on_exit: !quiet,
+                            recv_mode,
                         };
                         instance::run(setup)
                     } else {

@@ -15,6 +15,8 @@ pub(crate) enum Kind {
     UdpSend,
     /// Closing a connection the server had no slot for.
     CloseRejected,
+    /// A multishot receive into the provided-buffer ring.
+    RecvMulti,
 }
 
 impl Kind {
@@ -31,6 +33,7 @@ impl Kind {
             8 => UdpRecv,
             9 => UdpSend,
             10 => CloseRejected,
+            11 => RecvMulti,
             _ => return None,
         })
     }
