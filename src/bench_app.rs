@@ -9,8 +9,11 @@
 //!   body (after de-chunking), with `x-echo-method` and `x-echo-target` (the target as
 //!   received).
 
-use zzz_core::http::Status;
+use zzz_core::http::{HeaderName, Status};
 use zzz_core::{App, Ctx, Method, Request, Response, Route, Router};
+
+const ECHO_METHOD: HeaderName = HeaderName::new("x-echo-method");
+const ECHO_TARGET: HeaderName = HeaderName::new("x-echo-target");
 
 /// The bench app keeps no state.
 #[derive(Default, Debug)]
@@ -18,22 +21,22 @@ pub struct BenchState;
 
 fn plaintext(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
     ctx.respond(Status::OK)
-        .header("Content-Type", "text/plain")
+        .header(HeaderName::CONTENT_TYPE, "text/plain")
         .body(b"Hello, World!")
 }
 
 fn json(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
     let message = "Hello, World!";
     ctx.respond(Status::OK)
-        .header("Content-Type", "application/json")
+        .header(HeaderName::CONTENT_TYPE, "application/json")
         .fmt(format_args!("{{\"message\":\"{message}\"}}"))
 }
 
 fn echo(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
     ctx.respond(Status::OK)
-        .header("Content-Type", "application/octet-stream")
-        .header("x-echo-method", req.method_str())
-        .header("x-echo-target", req.target())
+        .header(HeaderName::CONTENT_TYPE, "application/octet-stream")
+        .header(ECHO_METHOD, req.method_str())
+        .header(ECHO_TARGET, req.target())
         .body(req.body())
 }
 

@@ -34,8 +34,8 @@
 use core::marker::PhantomData;
 
 use crate::http::{
-    self, BodyWriter, ByteWriter, HttpDate, ResponseError, ResponseOptions, ResponseWriter, Status,
-    StreamFraming,
+    self, AsHeaderName, BodyWriter, ByteWriter, HttpDate, ResponseError, ResponseOptions,
+    ResponseWriter, Status, StreamFraming,
 };
 use crate::router::{ParamError, Params};
 use crate::time::Now;
@@ -377,13 +377,13 @@ impl<'o, S> Reply<'o, S> {
     }
 
     /// Adds a header (see [`ResponseWriter::header`] for what is refused).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub fn header(mut self, name: impl AsHeaderName, value: &str) -> Self {
         self.writer.header(name, value.as_bytes());
         self
     }
 
     /// Adds a header with a byte value.
-    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+    pub fn header_bytes(mut self, name: impl AsHeaderName, value: &[u8]) -> Self {
         self.writer.header(name, value);
         self
     }

@@ -33,7 +33,7 @@ pub use parse::{HeadParser, Parsed};
 pub use query::QueryPairs;
 pub use request::{Framing, HeaderSpan, Request, RequestHead, Span, TargetForm, Version};
 pub use response::{
-    BodyWriter, ByteWriter, LAST_CHUNK, ResponseError, ResponseOptions, ResponseWriter,
-    StreamFraming, chunk_overhead, write_chunk,
+    AsHeaderName, BodyWriter, ByteWriter, HeaderName, LAST_CHUNK, ResponseError, ResponseOptions,
+    ResponseWriter, StreamFraming, chunk_overhead, write_chunk,
 };
 pub use status::Status;
