@@ -15,3 +15,5 @@ pub mod blocking;
 pub mod nonblocking;
 #[cfg(all(feature = "std", unix))]
 pub mod portable;
+#[cfg(all(test, feature = "std"))]
+mod tests;
