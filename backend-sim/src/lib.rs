@@ -30,9 +30,10 @@
 //!   clock (with jumps, drift and regressions), and checks after every call: no panic, no
 //!   allocation by the server, no operation on a slot it does not own, stable send buffers, no
 //!   slot or large buffer leaked at the end.
-//! - [`record`]: the record format of a server's inputs and a replayer that feeds a recording
-//!   into a fresh server; the simulator records its own runs in it, and an io_uring backend
-//!   can record production completions in it.
+//! - [`record`]: recordings of a server's inputs (the format and its one encoder are
+//!   [`zzz_core::record`]'s), their decoder and a replayer that feeds a recording into a fresh
+//!   server; the simulator records its own runs in it, and the io_uring backend records
+//!   production traffic in it (`zzz_uring::Builder::record`), so an incident replays here.
 //! - [`coverage`] and [`campaign`]: counters per fault class, status, timeout and request class;
 //!   a campaign runs a range of seeds, reports failing seeds with the command that reproduces
 //!   each, and fails when a required class never fired.
@@ -44,6 +45,7 @@
 //! ```text
 //! cargo run -p zzz-sim --release -- --seed 42          # one seed; a trace on failure
 //! cargo run -p zzz-sim --release -- --seeds 0..2000    # a campaign and its coverage table
+//! cargo run -p zzz-sim --release -- --replay FILE      # a recording (--app sim|bench)
 //! ```
 
 #![warn(missing_docs)]

@@ -13,7 +13,14 @@ static ALLOC: zzz_sim::alloc::CountingAlloc = zzz_sim::alloc::CountingAlloc;
 
 const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
        zzz-sim --seeds A..B
-       zzz-sim --replay FILE";
+       zzz-sim --replay FILE [--app sim|bench]
+
+--replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
+fresh server running --app: `sim` (the default) is the simulator's app, the bench contract
+plus its /sim/ routes, with its raw-TCP line handler as TCP service 1 and its UDP pong
+handler as UDP handler 0; `bench` is the bench contract alone (zzz::bench_app::app(), what
+examples/bench.rs serves). A recording of the bench contract replays the same with either,
+unless a request targets /sim/.";
 
 struct Args {
     seed: Option<u64>,
@@ -21,6 +28,14 @@ struct Args {
     trace: bool,
     record: Option<String>,
     replay: Option<String>,
+    app: ReplayApp,
+}
+
+/// Which app a replay runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReplayApp {
+    Sim,
+    Bench,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -30,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
         trace: false,
         record: None,
         replay: None,
+        app: ReplayApp::Sim,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -46,6 +62,13 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--record" => a.record = Some(value()?),
             "--replay" => a.replay = Some(value()?),
+            "--app" => {
+                a.app = match value()?.as_str() {
+                    "sim" => ReplayApp::Sim,
+                    "bench" => ReplayApp::Bench,
+                    other => return Err(format!("--app: sim or bench, not {other}")),
+                }
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -63,7 +86,7 @@ fn main() -> ExitCode {
         }
     };
     if let Some(path) = &args.replay {
-        return replay_file(path);
+        return replay_file(path, args.app);
     }
     if let Some(seed) = args.seed {
         return one_seed(seed, &args);
@@ -150,7 +173,7 @@ fn campaign(lo: u64, hi: u64) -> ExitCode {
     }
 }
 
-fn replay_file(path: &str) -> ExitCode {
+fn replay_file(path: &str, which: ReplayApp) -> ExitCode {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -161,20 +184,40 @@ fn replay_file(path: &str) -> ExitCode {
     let recording = match Recording::decode(&bytes) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("{path}: not a recording: {e:?}");
+            eprintln!("{path}: not a recording: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]) {
+    let outcome = match which {
+        ReplayApp::Sim => replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]),
+        ReplayApp::Bench => replay(
+            &recording,
+            zzz::bench_app::app(),
+            &[app::tcp_lines],
+            &[app::udp_pong],
+        ),
+    };
+    match outcome {
         Ok(r) => {
             println!(
-                "replayed {} records: {} requests, output digest {:016x}",
-                r.records, r.stats.requests, r.digest
+                "replayed {} records: {} connections, {} requests, responses 1xx..5xx {:?}, \
+                 output digest {:016x}",
+                r.records,
+                r.stats.accepted,
+                r.stats.requests,
+                &r.stats.responses[1..],
+                r.digest
             );
+            if r.truncated {
+                println!(
+                    "the recording is truncated (its buffer filled up): this was the run's \
+                     beginning"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("replay diverged: {e:?}");
+            println!("replay diverged: {e}");
             ExitCode::FAILURE
         }
     }

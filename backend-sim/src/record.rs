@@ -4,18 +4,28 @@
 //! [`Server`], in order ([`Record`]): accepts, receives with their bytes, sends, failures,
 //! closes, ticks, datagrams, the shutdown. The server is deterministic, so feeding the same
 //! records into a fresh server with the same app reproduces every operation it asked for,
-//! byte for byte. The simulator writes its runs in this format; an io_uring backend can record
-//! the completions it sees (into a bounded ring, opt-in) so that a production incident replays
-//! as a test; [`replay`] feeds a recording into a server and checks that the server asks for
-//! the operations the recording implies.
+//! byte for byte. The simulator records its runs (`--record FILE`); the io_uring backend
+//! records the completions it sees (`zzz_uring::Builder::record`, opt-in, into a bounded
+//! buffer), so that a production incident replays as a test; [`replay`] feeds a recording
+//! into a server and checks that the server asks for the operations the recording implies.
 //!
 //! ## Encoding
 //!
-//! Little-endian and compact: the magic `ZZZREC01`, the configuration as variable-length
-//! integers in the order of [`config_fields`], the start time, then one tag byte per record
-//! followed by its fields as variable-length integers (LEB128) and, for data, a length and the
-//! bytes. Service and handler numbers index the tables the replayer is given.
+//! The format and its one encoder live in the core ([`zzz_core::record`], whose docs describe
+//! the bytes): [`Recording::encode`] writes with the core's [`Recorder`], as the io_uring
+//! backend does; this module decodes.
+//!
+//! ## Services and handlers
+//!
+//! A recording numbers services, not functions: an accept's service is 0 for HTTP and `k > 0`
+//! for the `k`-th raw-TCP service, which [`replay`] looks up as `tcp[k - 1]`; a datagram's
+//! handler `h` is `udp[h]`. The io_uring backend numbers its TCP services in the order their
+//! listeners were added and its UDP handlers in the order of their `listen_udp`; the
+//! simulator has one of each ([`crate::app::tcp_lines`], [`crate::app::udp_pong`]).
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use zzz_core::record::{self as format, Recorder};
 use zzz_core::{
     App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId, Stats,
     TcpHandler, UdpHandler,
@@ -91,68 +101,9 @@ pub struct Recording {
     pub start: Now,
     /// The events, in order.
     pub records: Vec<Record>,
-}
-
-const MAGIC: &[u8; 8] = b"ZZZREC01";
-
-/// The configuration's fields in encoding order.
-pub fn config_fields(c: &Config) -> [u64; 19] {
-    [
-        c.max_connections as u64,
-        c.recv_buffer as u64,
-        c.send_buffer as u64,
-        c.large_buffers as u64,
-        c.large_buffer_size as u64,
-        c.max_requests_per_connection as u64,
-        c.timer_tick_ms as u64,
-        c.limits.max_request_line as u64,
-        c.limits.max_head as u64,
-        c.limits.max_headers as u64,
-        c.limits.max_body as u64,
-        c.limits.max_chunk_extensions as u64,
-        c.limits.max_trailers as u64,
-        c.timeouts.head_ms,
-        c.timeouts.body_idle_ms,
-        c.timeouts.keep_alive_ms,
-        c.timeouts.send_stall_ms,
-        c.timeouts.linger_ms,
-        0,
-    ]
-}
-
-fn config_from(f: &[u64; 19]) -> Config {
-    let mut c = Config::DEFAULT;
-    c.max_connections = f[0] as u32;
-    c.recv_buffer = f[1] as u32;
-    c.send_buffer = f[2] as u32;
-    c.large_buffers = f[3] as u32;
-    c.large_buffer_size = f[4] as u32;
-    c.max_requests_per_connection = f[5] as u32;
-    c.timer_tick_ms = f[6] as u32;
-    c.limits.max_request_line = f[7] as u16;
-    c.limits.max_head = f[8] as u16;
-    c.limits.max_headers = f[9] as u16;
-    c.limits.max_body = f[10] as u32;
-    c.limits.max_chunk_extensions = f[11] as u16;
-    c.limits.max_trailers = f[12] as u16;
-    c.timeouts.head_ms = f[13];
-    c.timeouts.body_idle_ms = f[14];
-    c.timeouts.keep_alive_ms = f[15];
-    c.timeouts.send_stall_ms = f[16];
-    c.timeouts.linger_ms = f[17];
-    c
-}
-
-fn put(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
+    /// The recording stopped before the run did (its recorder's buffer was full): the
+    /// records are the run's first events. A prefix replays like a whole run.
+    pub truncated: bool,
 }
 
 /// Why a recording could not be decoded.
@@ -165,6 +116,18 @@ pub enum DecodeError {
     /// An unknown record tag.
     BadTag(u8),
 }
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::BadMagic => write!(f, "it does not start with {:?}", "ZZZREC01"),
+            DecodeError::Truncated => f.write_str("it ends in the middle of a record"),
+            DecodeError::BadTag(t) => write!(f, "unknown record tag {t}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 struct Reader<'a> {
     b: &'a [u8],
@@ -203,88 +166,77 @@ impl Reader<'_> {
     }
 }
 
-fn op_code(op: OpKind) -> u64 {
-    match op {
-        OpKind::Recv => 0,
-        OpKind::Send => 1,
-    }
-}
-
 impl Recording {
-    /// The encoded recording.
+    /// The encoded recording, written by the core's encoder ([`Recorder`]), the very one the
+    /// io_uring backend records with.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for f in config_fields(&self.config) {
-            put(&mut out, f);
-        }
-        put(&mut out, self.start.monotonic.0);
-        put(&mut out, self.start.unix_secs);
+        let data = |r: &Record| match r {
+            Record::Recv { data, .. } | Record::Datagram { data, .. } => data.len(),
+            _ => 0,
+        };
+        let cap = format::HEADER_MAX
+            + self
+                .records
+                .iter()
+                .map(|r| format::RECORD_MAX + data(r))
+                .sum::<usize>();
+        let mut out = vec![0u8; cap];
+        let (len, cut) = self
+            .encode_into(&mut out)
+            .expect("the buffer holds the header");
+        assert!(!cut, "the buffer holds every record");
+        out.truncate(len);
+        out
+    }
+
+    /// Encodes into `buf` as a backend's bounded recorder would: the records that fit, in
+    /// order, and when one does not, none after it and the truncated flag set. Returns the
+    /// bytes written and whether records were left out.
+    pub fn encode_into(&self, buf: &mut [u8]) -> Result<(usize, bool), format::TooSmall> {
+        let mut rec = Recorder::new(buf, &self.config, self.start)?;
         for r in &self.records {
             match r {
-                Record::Accept { service, slot } => {
-                    out.push(1);
-                    put(&mut out, *service as u64);
-                    put(&mut out, slot.map_or(0, |s| s as u64 + 1));
-                }
-                Record::Recv { slot, data } => {
-                    out.push(2);
-                    put(&mut out, *slot as u64);
-                    put(&mut out, data.len() as u64);
-                    out.extend_from_slice(data);
-                }
-                Record::Sent { slot, n } => {
-                    out.push(3);
-                    put(&mut out, *slot as u64);
-                    put(&mut out, *n as u64);
-                }
-                Record::Failed { slot, op, error } => {
-                    out.push(4);
-                    put(&mut out, *slot as u64);
-                    put(&mut out, op_code(*op));
-                    put(&mut out, matches!(error, IoError::Broken) as u64);
-                }
-                Record::Closed { slot } => {
-                    out.push(5);
-                    put(&mut out, *slot as u64);
-                }
+                Record::Accept { service, slot } => rec.accept(*service, *slot),
+                Record::Recv { slot, data } => rec.received(*slot, data),
+                Record::Sent { slot, n } => rec.sent(*slot, *n as usize),
+                Record::Failed { slot, op, error } => rec.failed(*slot, *op, *error),
+                Record::Closed { slot } => rec.closed(*slot),
                 Record::Tick {
                     monotonic,
                     unix_secs,
-                } => {
-                    out.push(6);
-                    put(&mut out, *monotonic);
-                    put(&mut out, *unix_secs);
-                }
+                } => rec.tick(Now {
+                    monotonic: Instant(*monotonic),
+                    unix_secs: *unix_secs,
+                }),
                 Record::Datagram {
                     handler,
                     data,
                     reply_cap,
-                } => {
-                    out.push(7);
-                    put(&mut out, *handler as u64);
-                    put(&mut out, *reply_cap as u64);
-                    put(&mut out, data.len() as u64);
-                    out.extend_from_slice(data);
-                }
-                Record::Shutdown => out.push(8),
+                } => rec.datagram(*handler, data, *reply_cap as usize),
+                Record::Shutdown => rec.shutdown(),
             }
         }
-        out
+        let cut = rec.is_truncated();
+        if self.truncated {
+            rec.stop();
+        }
+        Ok((rec.len(), cut))
     }
 
-    /// Decodes what [`Recording::encode`] wrote.
+    /// Decodes a recording, whoever wrote it.
     pub fn decode(bytes: &[u8]) -> Result<Recording, DecodeError> {
-        if !bytes.starts_with(MAGIC) {
+        if !bytes.starts_with(format::MAGIC) {
             return Err(DecodeError::BadMagic);
         }
         let mut r = Reader {
             b: bytes,
-            pos: MAGIC.len(),
+            pos: format::MAGIC.len(),
         };
-        let mut f = [0u64; 19];
+        let mut f = [0u64; format::CONFIG_FIELDS];
         for v in &mut f {
             *v = r.u64()?;
         }
+        let flags = r.u64()?;
         let start = Now {
             monotonic: Instant(r.u64()?),
             unix_secs: r.u64()?,
@@ -293,42 +245,34 @@ impl Recording {
         while r.pos < bytes.len() {
             let tag = r.u8()?;
             records.push(match tag {
-                1 => Record::Accept {
+                format::tag::ACCEPT => Record::Accept {
                     service: r.u64()? as u8,
                     slot: match r.u64()? {
                         0 => None,
                         s => Some((s - 1) as SlotId),
                     },
                 },
-                2 => Record::Recv {
+                format::tag::RECV => Record::Recv {
                     slot: r.u64()? as SlotId,
                     data: r.bytes()?,
                 },
-                3 => Record::Sent {
+                format::tag::SENT => Record::Sent {
                     slot: r.u64()? as SlotId,
                     n: r.u64()? as u32,
                 },
-                4 => Record::Failed {
+                format::tag::FAILED => Record::Failed {
                     slot: r.u64()? as SlotId,
-                    op: if r.u64()? == 0 {
-                        OpKind::Recv
-                    } else {
-                        OpKind::Send
-                    },
-                    error: if r.u64()? == 0 {
-                        IoError::Retry
-                    } else {
-                        IoError::Broken
-                    },
+                    op: format::op_of(r.u64()?),
+                    error: format::error_of(r.u64()?),
                 },
-                5 => Record::Closed {
+                format::tag::CLOSED => Record::Closed {
                     slot: r.u64()? as SlotId,
                 },
-                6 => Record::Tick {
+                format::tag::TICK => Record::Tick {
                     monotonic: r.u64()?,
                     unix_secs: r.u64()?,
                 },
-                7 => {
+                format::tag::DATAGRAM => {
                     let handler = r.u64()? as u8;
                     let reply_cap = r.u64()? as u32;
                     Record::Datagram {
@@ -337,14 +281,15 @@ impl Recording {
                         reply_cap,
                     }
                 }
-                8 => Record::Shutdown,
+                format::tag::SHUTDOWN => Record::Shutdown,
                 t => return Err(DecodeError::BadTag(t)),
             });
         }
         Ok(Recording {
-            config: config_from(&f),
+            config: format::config_from_fields(&f),
             start,
             records,
+            truncated: flags & format::flags::TRUNCATED != 0,
         })
     }
 }
@@ -406,6 +351,19 @@ pub struct ReplayReport {
     pub stats: Stats,
     /// Records fed.
     pub records: usize,
+    /// Whether the recording was a prefix of its run ([`Recording::truncated`]).
+    pub truncated: bool,
+}
+
+/// What a replayed server sent, as the recording's completions say it went out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    /// For each accepted connection, in the order of the accepts, the bytes sent on it: for
+    /// every `sent(slot, n)`, the first `n` bytes of the send the server had posted. This is
+    /// what the peer received, byte for byte.
+    pub connections: Vec<Vec<u8>>,
+    /// For each datagram, in order, the reply (`None`: no reply).
+    pub replies: Vec<Option<Vec<u8>>>,
 }
 
 /// Why a replay stopped: the recording does not fit what the server asks for (it was taken
@@ -421,139 +379,237 @@ pub enum ReplayError {
         /// What did not match.
         what: String,
     },
+    /// The server panicked when told record `index`: the recording reproduces a crash.
+    Panicked {
+        /// Index of the record.
+        index: usize,
+        /// The panic's message and where it happened.
+        message: String,
+    },
 }
 
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Build(e) => write!(f, "the server could not be built: {e}"),
+            ReplayError::Diverged { index, what } => write!(f, "record {index}: {what}"),
+            ReplayError::Panicked { index, message } => {
+                write!(f, "the server panicked at record {index}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
 /// Feeds `recording` into a fresh server running `app`. `tcp` and `udp` are the handler tables
-/// the recording's service and handler numbers index. Checks as it goes that every completion
-/// answers an operation the server posted and that accepts get the recorded slots.
+/// the recording's service and handler numbers index (see the [module](self)). Checks as it
+/// goes that every completion answers an operation the server posted, that a receive fits
+/// the buffer posted for it, that a send sent no more than was posted and that accepts get
+/// the recorded slots.
 pub fn replay<S>(
     recording: &Recording,
     app: App<S>,
     tcp: &[TcpHandler<S>],
     udp: &[UdpHandler<S>],
 ) -> Result<ReplayReport, ReplayError> {
+    replay_into(recording, app, tcp, udp, None)
+}
+
+/// [`replay`], and what the server sent on each connection and in reply to each datagram.
+pub fn replay_transcript<S>(
+    recording: &Recording,
+    app: App<S>,
+    tcp: &[TcpHandler<S>],
+    udp: &[UdpHandler<S>],
+) -> Result<(ReplayReport, Transcript), ReplayError> {
+    let mut transcript = Transcript::default();
+    let report = replay_into(recording, app, tcp, udp, Some(&mut transcript))?;
+    Ok((report, transcript))
+}
+
+fn replay_into<S>(
+    recording: &Recording,
+    app: App<S>,
+    tcp: &[TcpHandler<S>],
+    udp: &[UdpHandler<S>],
+    mut transcript: Option<&mut Transcript>,
+) -> Result<ReplayReport, ReplayError> {
     let config = recording.config;
+    config
+        .validate()
+        .map_err(|e| ReplayError::Build(e.to_string()))?;
     let mut region = vec![0u8; config.memory().total];
     let mut server = Server::new(config, app, &mut region, recording.start)
         .map_err(|e| ReplayError::Build(e.to_string()))?;
     let n = config.max_connections as usize;
     let mut recv_posted = vec![false; n];
     let mut send_posted = vec![false; n];
+    let mut close_asked = vec![false; n];
+    // Which accepted connection each slot holds, for the transcript.
+    let mut connection = vec![usize::MAX; n];
     let mut digest = OutputDigest::default();
     let mut reply = Vec::new();
     let diverged = |index: usize, what: String| ReplayError::Diverged { index, what };
-    for (index, record) in recording.records.iter().enumerate() {
-        let slot_ok = |s: SlotId| (s as usize) < n;
-        match record {
-            Record::Accept { service, slot } => {
-                let service = match *service {
-                    0 => Service::Http,
-                    k => Service::Tcp(
-                        *tcp.get(k as usize - 1)
-                            .ok_or_else(|| diverged(index, format!("no TCP handler {k}")))?,
-                    ),
-                };
-                let got = server.accept(service, PeerAddr::Local).ok();
-                if got != *slot {
-                    return Err(diverged(
-                        index,
-                        format!("accept got slot {got:?}, the recording {slot:?}"),
-                    ));
-                }
-                digest.accept(got);
-            }
-            Record::Recv { slot, data } => {
-                if !slot_ok(*slot) || !recv_posted[*slot as usize] {
-                    return Err(diverged(
-                        index,
-                        format!("a receive on slot {slot} not posted"),
-                    ));
-                }
-                recv_posted[*slot as usize] = false;
-                let buf = server.recv_buffer(*slot);
-                if data.len() > buf.len() {
-                    return Err(diverged(
-                        index,
-                        format!(
-                            "{} bytes received into {} bytes of room",
-                            data.len(),
-                            buf.len()
+    // Which record is being fed, for a panic's report.
+    let at = std::cell::Cell::new(0usize);
+    let fed = catch_unwind(AssertUnwindSafe(|| -> Result<(), ReplayError> {
+        for (index, record) in recording.records.iter().enumerate() {
+            at.set(index);
+            let slot_ok = |s: SlotId| (s as usize) < n;
+            match record {
+                Record::Accept { service, slot } => {
+                    let service = match *service {
+                        0 => Service::Http,
+                        k => Service::Tcp(
+                            *tcp.get(k as usize - 1)
+                                .ok_or_else(|| diverged(index, format!("no TCP handler {k}")))?,
                         ),
-                    ));
-                }
-                buf[..data.len()].copy_from_slice(data);
-                server.received(*slot, data.len());
-            }
-            Record::Sent { slot, n: sent } => {
-                if !slot_ok(*slot) || !send_posted[*slot as usize] {
-                    return Err(diverged(index, format!("a send on slot {slot} not posted")));
-                }
-                send_posted[*slot as usize] = false;
-                server.sent(*slot, *sent as usize);
-            }
-            Record::Failed { slot, op, error } => {
-                let posted = match op {
-                    OpKind::Recv => recv_posted.get_mut(*slot as usize),
-                    OpKind::Send => send_posted.get_mut(*slot as usize),
-                };
-                match posted {
-                    Some(p) if *p => *p = false,
-                    _ => {
+                    };
+                    let got = server.accept(service, PeerAddr::Local).ok();
+                    if got != *slot {
                         return Err(diverged(
                             index,
-                            format!("a failed {op:?} on slot {slot} not posted"),
+                            format!("accept got slot {got:?}, the recording {slot:?}"),
                         ));
                     }
+                    digest.accept(got);
+                    if let (Some(t), Some(s)) = (transcript.as_deref_mut(), got) {
+                        connection[s as usize] = t.connections.len();
+                        t.connections.push(Vec::new());
+                    }
                 }
-                server.failed(*slot, *op, *error);
-            }
-            Record::Closed { slot } => {
-                if !slot_ok(*slot) {
-                    return Err(diverged(index, format!("closed({slot}) out of range")));
+                Record::Recv { slot, data } => {
+                    if !slot_ok(*slot) || !recv_posted[*slot as usize] {
+                        return Err(diverged(
+                            index,
+                            format!("a receive on slot {slot} not posted"),
+                        ));
+                    }
+                    recv_posted[*slot as usize] = false;
+                    let buf = server.recv_buffer(*slot);
+                    if data.len() > buf.len() {
+                        return Err(diverged(
+                            index,
+                            format!(
+                                "{} bytes received into {} bytes of room",
+                                data.len(),
+                                buf.len()
+                            ),
+                        ));
+                    }
+                    buf[..data.len()].copy_from_slice(data);
+                    server.received(*slot, data.len());
                 }
-                recv_posted[*slot as usize] = false;
-                send_posted[*slot as usize] = false;
-                server.closed(*slot);
+                Record::Sent { slot, n: sent } => {
+                    if !slot_ok(*slot) || !send_posted[*slot as usize] {
+                        return Err(diverged(index, format!("a send on slot {slot} not posted")));
+                    }
+                    send_posted[*slot as usize] = false;
+                    let sent = *sent as usize;
+                    let [first, second] = server.send_parts(*slot);
+                    if sent > first.len() + second.len() {
+                        return Err(diverged(
+                            index,
+                            format!(
+                                "{sent} bytes sent of a send of {} bytes",
+                                first.len() + second.len()
+                            ),
+                        ));
+                    }
+                    if let Some(t) = transcript.as_deref_mut()
+                        && let Some(out) = t.connections.get_mut(connection[*slot as usize])
+                    {
+                        let k = sent.min(first.len());
+                        out.extend_from_slice(&first[..k]);
+                        out.extend_from_slice(&second[..sent - k]);
+                    }
+                    server.sent(*slot, sent);
+                }
+                Record::Failed { slot, op, error } => {
+                    let posted = match op {
+                        OpKind::Recv => recv_posted.get_mut(*slot as usize),
+                        OpKind::Send => send_posted.get_mut(*slot as usize),
+                    };
+                    match posted {
+                        Some(p) if *p => *p = false,
+                        _ => {
+                            return Err(diverged(
+                                index,
+                                format!("a failed {op:?} on slot {slot} not posted"),
+                            ));
+                        }
+                    }
+                    server.failed(*slot, *op, *error);
+                }
+                Record::Closed { slot } => {
+                    if !slot_ok(*slot) || !close_asked[*slot as usize] {
+                        return Err(diverged(
+                            index,
+                            format!("closed({slot}) on a slot the server did not close"),
+                        ));
+                    }
+                    recv_posted[*slot as usize] = false;
+                    send_posted[*slot as usize] = false;
+                    close_asked[*slot as usize] = false;
+                    connection[*slot as usize] = usize::MAX;
+                    server.closed(*slot);
+                }
+                Record::Tick {
+                    monotonic,
+                    unix_secs,
+                } => server.tick(Now {
+                    monotonic: Instant(*monotonic),
+                    unix_secs: *unix_secs,
+                }),
+                Record::Datagram {
+                    handler,
+                    data,
+                    reply_cap,
+                } => {
+                    let h = *udp
+                        .get(*handler as usize)
+                        .ok_or_else(|| diverged(index, format!("no UDP handler {handler}")))?;
+                    reply.clear();
+                    reply.resize(*reply_cap as usize, 0);
+                    let r = server.datagram(h, PeerAddr::Local, data, &mut reply);
+                    digest.reply(r.map(|len| &reply[..len]));
+                    if let Some(t) = transcript.as_deref_mut() {
+                        t.replies.push(r.map(|len| reply[..len].to_vec()));
+                    }
+                }
+                Record::Shutdown => server.shutdown(),
             }
-            Record::Tick {
-                monotonic,
-                unix_secs,
-            } => server.tick(Now {
-                monotonic: Instant(*monotonic),
-                unix_secs: *unix_secs,
-            }),
-            Record::Datagram {
-                handler,
-                data,
-                reply_cap,
-            } => {
-                let h = *udp
-                    .get(*handler as usize)
-                    .ok_or_else(|| diverged(index, format!("no UDP handler {handler}")))?;
-                reply.clear();
-                reply.resize(*reply_cap as usize, 0);
-                let r = server.datagram(h, PeerAddr::Local, data, &mut reply);
-                digest.reply(r.map(|len| &reply[..len]));
+            while let Some(op) = server.poll_op() {
+                match op {
+                    Op::Recv(s) => recv_posted[s as usize] = true,
+                    Op::Send(s) => send_posted[s as usize] = true,
+                    Op::Close(s) => close_asked[s as usize] = true,
+                    Op::Shutdown(_) => {}
+                }
+                let parts = if let Op::Send(s) = op {
+                    server.send_parts(s)
+                } else {
+                    [&[][..], &[][..]]
+                };
+                digest.op(op, parts);
             }
-            Record::Shutdown => server.shutdown(),
         }
-        while let Some(op) = server.poll_op() {
-            match op {
-                Op::Recv(s) => recv_posted[s as usize] = true,
-                Op::Send(s) => send_posted[s as usize] = true,
-                Op::Shutdown(_) | Op::Close(_) => {}
-            }
-            let parts = if let Op::Send(s) = op {
-                server.send_parts(s)
-            } else {
-                [&[][..], &[][..]]
-            };
-            digest.op(op, parts);
+        Ok(())
+    }));
+    match fed {
+        Ok(result) => result?,
+        Err(panic) => {
+            return Err(ReplayError::Panicked {
+                index: at.get(),
+                message: crate::sim::panic_message(&panic),
+            });
         }
     }
     Ok(ReplayReport {
         digest: digest.value(),
         stats: *server.stats(),
         records: recording.records.len(),
+        truncated: recording.truncated,
     })
 }

@@ -292,6 +292,7 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             config,
             start,
             records,
+            truncated: false,
         }),
         output_digest: sim.digest.value(),
         stats,

@@ -50,3 +50,34 @@ fn a_diverging_recording_is_reported() {
     assert!(replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]).is_err());
     assert!(Recording::decode(b"not a recording").is_err());
 }
+
+#[test]
+fn a_bounded_recording_is_a_replayable_prefix() {
+    let r = run(
+        3,
+        RunOptions {
+            keep: Keep::Tail,
+            record: true,
+        },
+    );
+    let full = r.recording.expect("recorded");
+    let whole = full.encode();
+    // As a backend's bounded recorder would write it, with room for about half.
+    let mut buf = vec![0u8; whole.len() / 2];
+    let (len, cut) = full.encode_into(&mut buf).expect("room for the header");
+    assert!(cut);
+    assert!(len <= buf.len());
+    let prefix = Recording::decode(&buf[..len]).expect("a truncated recording decodes");
+    assert!(prefix.truncated);
+    assert_eq!(prefix.config, full.config);
+    assert!(!prefix.records.is_empty());
+    assert!(prefix.records.len() < full.records.len());
+    assert_eq!(prefix.records[..], full.records[..prefix.records.len()]);
+    // The flag survives a round trip.
+    assert_eq!(Recording::decode(&prefix.encode()).unwrap(), prefix);
+    let report =
+        replay(&prefix, app::app(), &[app::tcp_lines], &[app::udp_pong]).expect("a prefix replays");
+    assert!(report.truncated);
+    assert_eq!(report.records, prefix.records.len());
+    assert!(report.stats.requests <= r.stats.requests);
+}

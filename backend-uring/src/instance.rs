@@ -24,15 +24,28 @@
 //! provided buffer would have to be copied into it — a copy per read for the memory saved by
 //! sharing buffers between idle connections, which the region's lazily mapped pages already
 //! give (an idle connection's buffer is never touched, so never resident).
+//!
+//! ## Recording
+//!
+//! With [`Builder::record`](crate::Builder::record), every call into the server goes through
+//! one of the `tell_*` methods, which first appends the event to the instance's [`Recorder`]
+//! (a buffer taken at startup): a receive's bytes are copied out of the server's receive
+//! buffer right after the completion, before the server sees them; a tick is recorded when
+//! its time differs from the last one recorded (a tick at an unchanged time does nothing, see
+//! `Server::tick`). The recording is written to its file when the instance's state is dropped:
+//! when the loop ends, fails or unwinds from a panic.
 
 use std::io;
+use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use io_uring::{IoUring, SubmissionQueue, Submitter, cqueue, opcode, squeue, types};
 use zzz_core::memory::Region;
+use zzz_core::record::Recorder;
 use zzz_core::{
     App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId, UdpHandler,
 };
@@ -70,6 +83,80 @@ pub(crate) struct Setup<S: 'static> {
     pub report_on_exit: bool,
     /// How connections receive.
     pub recv_mode: crate::RecvMode,
+    /// Record the server's events (see [`Builder::record`](crate::Builder::record)).
+    pub record: Option<RecordTo>,
+    /// Bumped by `Handle::dump`: write the recording so far.
+    pub dump: Arc<AtomicU64>,
+}
+
+/// Where an instance's recording goes, and how large it may grow.
+pub(crate) struct RecordTo {
+    /// The file.
+    pub path: PathBuf,
+    /// Bytes of the recording buffer.
+    pub capacity: usize,
+}
+
+/// An instance's recording: the recorder and where it is written.
+struct Recording<'b> {
+    recorder: Recorder<'b>,
+    index: usize,
+    path: PathBuf,
+    /// Written first, then renamed over `path`, so a reader never sees half a file.
+    tmp: PathBuf,
+    /// The time of the last tick recorded (at first, the server's start).
+    last_tick: Now,
+    /// The recorder's buffer filled up, and the log said so.
+    told_full: bool,
+}
+
+impl Recording<'_> {
+    /// Writes the recording so far to its file, replacing what a previous write left.
+    fn write(&self) -> io::Result<()> {
+        let mut file = std::fs::File::create(&self.tmp)?;
+        file.write_all(self.recorder.bytes())?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path)
+    }
+
+    /// Writes, and says how it went in the log.
+    fn write_logged(&self) {
+        let r = &self.recorder;
+        match self.write() {
+            Ok(()) => log::info!(
+                "zzz: instance {}: recorded {} events{} ({} bytes) to {}",
+                self.index,
+                r.records(),
+                if r.is_truncated() {
+                    ", the first ones (truncated)"
+                } else {
+                    ""
+                },
+                r.len(),
+                self.path.display()
+            ),
+            Err(e) => {
+                log::error!(
+                    "zzz: instance {}: cannot write its recording to {}: {e}",
+                    self.index,
+                    self.path.display()
+                );
+                eprintln!(
+                    "zzz: instance {}: cannot write its recording to {}: {e}",
+                    self.index,
+                    self.path.display()
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Recording<'_> {
+    /// The instance is stopping (its loop ended or failed) or unwinding from a panic: the
+    /// recording goes to its file. A process that dies without unwinding writes nothing.
+    fn drop(&mut self) {
+        self.write_logged();
+    }
 }
 
 /// What the backend knows about the operations of one slot.
@@ -160,16 +247,50 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         batch_wait_us,
         report_on_exit,
         recv_mode,
+        record,
+        dump,
     } = setup;
     let clock = Clock::new();
     let mut region = Region::for_config(&config);
-    let server = Server::new(config, app, region.bytes(), clock.now())
+    let start = clock.now();
+    let server = Server::new(config, app, region.bytes(), start)
         .map_err(|e| io::Error::other(e.to_string()))?;
     // Declared before the ring, so that it outlives it (the kernel writes into it).
     let mut buf_ring = match recv_mode {
         crate::RecvMode::BufferRing { buffers, size } => Some(BufRing::new(buffers, size)),
         crate::RecvMode::Direct => None,
     };
+    // The recording's buffer, taken now like everything else (an empty one when off).
+    let mut record_buf = vec![0u8; record.as_ref().map_or(0, |r| r.capacity)].into_boxed_slice();
+    let recording = match record {
+        Some(to) => {
+            let recorder = Recorder::new(&mut record_buf, &config, start)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let mut tmp = to.path.clone().into_os_string();
+            tmp.push(".tmp");
+            Some(Recording {
+                recorder,
+                index,
+                path: to.path,
+                tmp: tmp.into(),
+                last_tick: start,
+                told_full: false,
+            })
+        }
+        None => None,
+    };
+    // A recording numbers services: 0 for HTTP, k for the k-th raw-TCP listener.
+    let mut tcp_services = 0u8;
+    let services = listeners
+        .iter()
+        .map(|l| match l.service {
+            Service::Http => 0,
+            Service::Tcp(_) => {
+                tcp_services = tcp_services.saturating_add(1);
+                tcp_services
+            }
+        })
+        .collect();
     let (mut ring, _) = build_ring(ring_entries)?;
     if let Some(b) = &mut buf_ring
         && let Err(e) = b.register(&ring.submitter())
@@ -222,6 +343,10 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
             crate::RecvMode::BufferRing { buffers, .. } => Pending::new(buffers, n),
             crate::RecvMode::Direct => Pending::new(0, 0),
         },
+        rec: recording,
+        services,
+        dumped: dump.load(Ordering::Relaxed),
+        dump,
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
@@ -238,13 +363,16 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
             io.complete(&mut sub, cqe.user_data(), cqe.result(), cqe.flags());
         }
         let now = io.clock.now();
-        io.server.tick(now);
+        io.tell_tick(now);
         if io.stop.load(Ordering::Relaxed) && io.stopping.is_none() {
             io.begin_stop(&mut sub, now);
         }
         io.admit_waiting(&mut sub);
         io.perform_ops(&mut sub);
         io.arm_accepts(&mut sub);
+        if io.rec.is_some() {
+            io.recording_chores();
+        }
         if let Some(since) = io.stopping {
             let expired = now.monotonic.since(since) > io.grace.as_millis() as u64;
             if io.server.is_idle() || expired {
@@ -299,8 +427,11 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         udp,
         wake_buf,
         buf_ring,
+        rec,
         ..
     } = io;
+    // The recording goes to its file (its buffer is the backend's, never the kernel's).
+    drop(rec);
     std::mem::forget(udp);
     std::mem::forget(wake_buf);
     if idle {
@@ -361,8 +492,9 @@ impl Submit<'_> {
     }
 }
 
-/// Everything of an instance except the ring.
-struct Io<'m, S: 'static> {
+/// Everything of an instance except the ring. `'m` is the server's region, `'r` the
+/// recording's buffer (apart, so that the teardown may keep the one and free the other).
+struct Io<'m, 'r, S: 'static> {
     server: Server<'m, S>,
     slots: Vec<SlotIo>,
     iov: Vec<[libc::iovec; 2]>,
@@ -383,6 +515,13 @@ struct Io<'m, S: 'static> {
     buf_ring: Option<BufRing>,
     /// Per slot, received bytes the server has not asked for yet, in arrival order.
     pending: Pending,
+    /// The recording of the server's events, when on.
+    rec: Option<Recording<'r>>,
+    /// The number of each listener's service in a recording.
+    services: Vec<u8>,
+    /// `Handle::dump` requests, and the last one served.
+    dump: Arc<AtomicU64>,
+    dumped: u64,
 }
 
 /// Buffers a slot may hold before its multishot receive is cancelled (the server is not
@@ -404,7 +543,78 @@ fn classify(errno: i32) -> IoError {
     }
 }
 
-impl<S> Io<'_, S> {
+impl<S> Io<'_, '_, S> {
+    // ----- events into the server, recorded first when recording -----------------------------
+
+    fn tell_tick(&mut self, now: Now) {
+        if let Some(r) = &mut self.rec
+            && now != r.last_tick
+        {
+            r.last_tick = now;
+            r.recorder.tick(now);
+        }
+        self.server.tick(now);
+    }
+
+    fn tell_received(&mut self, slot: SlotId, n: usize) {
+        if let Some(r) = &mut self.rec {
+            // What the kernel wrote, before the server reads (and may move past) it.
+            let buf = self.server.recv_buffer(slot);
+            r.recorder.received(slot, &buf[..n.min(buf.len())]);
+        }
+        self.server.received(slot, n);
+    }
+
+    fn tell_sent(&mut self, slot: SlotId, n: usize) {
+        if let Some(r) = &mut self.rec {
+            r.recorder.sent(slot, n);
+        }
+        self.server.sent(slot, n);
+    }
+
+    fn tell_failed(&mut self, slot: SlotId, op: OpKind, error: IoError) {
+        if let Some(r) = &mut self.rec {
+            r.recorder.failed(slot, op, error);
+        }
+        self.server.failed(slot, op, error);
+    }
+
+    fn tell_closed(&mut self, slot: SlotId) {
+        if let Some(r) = &mut self.rec {
+            r.recorder.closed(slot);
+        }
+        self.server.closed(slot);
+    }
+
+    fn tell_shutdown(&mut self) {
+        if let Some(r) = &mut self.rec {
+            r.recorder.shutdown();
+        }
+        self.server.shutdown();
+    }
+
+    /// Once per loop turn while recording: serves `Handle::dump`, and says once that the
+    /// recording is full.
+    fn recording_chores(&mut self) {
+        let Some(r) = &mut self.rec else { return };
+        let asked = self.dump.load(Ordering::Relaxed);
+        if asked != self.dumped {
+            self.dumped = asked;
+            r.write_logged();
+        }
+        if r.recorder.is_truncated() && !r.told_full {
+            r.told_full = true;
+            log::warn!(
+                "zzz: instance {}: the recording is full ({} bytes): it keeps the first {} events",
+                r.index,
+                r.recorder.capacity(),
+                r.recorder.records()
+            );
+        }
+    }
+
+    // ----- the ring ------------------------------------------------------------------------------
+
     fn arm_wake(&mut self, sub: &mut Submit<'_>) {
         let entry = opcode::Read::new(
             types::Fd(self.waker.as_raw_fd()),
@@ -419,7 +629,7 @@ impl<S> Io<'_, S> {
 
     fn begin_stop(&mut self, sub: &mut Submit<'_>, now: Now) {
         self.stopping = Some(now.monotonic);
-        self.server.shutdown();
+        self.tell_shutdown();
         // Waiting connections never got a request in: close them.
         while let Some((file, _)) = self.waiting.pop_front() {
             push_close_rejected(sub, file);
@@ -582,9 +792,9 @@ impl<S> Io<'_, S> {
                 if s.closing {
                     self.maybe_closed(index);
                 } else if result >= 0 {
-                    self.server.received(index, result as usize);
+                    self.tell_received(index, result as usize);
                 } else {
-                    self.server.failed(index, OpKind::Recv, classify(-result));
+                    self.tell_failed(index, OpKind::Recv, classify(-result));
                 }
             }
             Kind::Send => {
@@ -594,12 +804,12 @@ impl<S> Io<'_, S> {
                 if s.closing {
                     self.maybe_closed(index);
                 } else if result > 0 {
-                    self.server.sent(index, result as usize);
+                    self.tell_sent(index, result as usize);
                 } else if result == 0 {
                     // The kernel took nothing: try again.
-                    self.server.failed(index, OpKind::Send, IoError::Retry);
+                    self.tell_failed(index, OpKind::Send, IoError::Retry);
                 } else {
-                    self.server.failed(index, OpKind::Send, classify(-result));
+                    self.tell_failed(index, OpKind::Send, classify(-result));
                 }
             }
             Kind::Shutdown => {
@@ -673,10 +883,13 @@ impl<S> Io<'_, S> {
     }
 
     fn serve_accepted(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
-        match self
+        let accepted = self
             .server
-            .accept(self.listeners[l].service, PeerAddr::Local)
-        {
+            .accept(self.listeners[l].service, PeerAddr::Local);
+        if let Some(r) = &mut self.rec {
+            r.recorder.accept(self.services[l], accepted.ok());
+        }
+        match accepted {
             Ok(slot) => {
                 self.slots[slot as usize] = SlotIo {
                     file,
@@ -763,13 +976,13 @@ impl<S> Io<'_, S> {
             if s.eof_pending {
                 s.eof_pending = false;
                 s.recv = false;
-                self.server.received(slot, 0);
+                self.tell_received(slot, 0);
                 return true;
             }
             if s.error_pending != 0 {
                 let errno = std::mem::take(&mut s.error_pending);
                 s.recv = false;
-                self.server.failed(slot, OpKind::Recv, classify(errno));
+                self.tell_failed(slot, OpKind::Recv, classify(errno));
                 return true;
             }
             return false;
@@ -791,7 +1004,7 @@ impl<S> Io<'_, S> {
         debug_assert!(n > 0, "a posted receive always has room");
         self.slots[i].recv = false;
         // The multishot receive is re-armed, if it ended, when the server asks again.
-        self.server.received(slot, n);
+        self.tell_received(slot, n);
         true
     }
 
@@ -809,7 +1022,7 @@ impl<S> Io<'_, S> {
         let s = self.slots[slot as usize];
         if s.closing && s.close_done && !s.recv && !s.send && !s.multishot {
             self.slots[slot as usize] = SlotIo::default();
-            self.server.closed(slot);
+            self.tell_closed(slot);
         }
     }
 
@@ -840,6 +1053,10 @@ impl<S> Io<'_, S> {
                 let handler = state.handler;
                 let reply = &mut state.replies[r];
                 let data = &state.buf[..result as usize];
+                if let Some(r) = &mut self.rec {
+                    // The peer is not recorded: a replay passes `PeerAddr::Local`.
+                    r.recorder.datagram(u as u8, data, reply.buf.len());
+                }
                 if let Some(len) = self.server.datagram(handler, peer, data, &mut reply.buf) {
                     reply.busy = true;
                     reply.name = state.name;

@@ -21,6 +21,8 @@
 //!   signal exits at once.
 //! - [`Builder::start`] returns a [`Running`] server with a [`Handle`] for stopping it
 //!   programmatically (tests do this).
+//! - [`Builder::record`] records what each instance tells its server, so that the simulator
+//!   can replay it as a test (`cargo run -p zzz-sim --release -- --replay FILE`).
 //! - When io_uring is unavailable (old kernel, seccomp, `kernel.io_uring_disabled`), the error
 //!   says which and how to use the portable server instead; with
 //!   [`Builder::fallback_to_portable`] the switch is automatic.
@@ -41,9 +43,9 @@ mod token;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -105,6 +107,7 @@ pub struct Builder<S: 'static> {
     quiet: bool,
     batch_wait_us: u32,
     recv_mode: RecvMode,
+    record: Option<(PathBuf, usize)>,
 }
 
 impl<S: Send + 'static> Builder<S> {
@@ -123,6 +126,7 @@ impl<S: Send + 'static> Builder<S> {
             quiet: false,
             batch_wait_us: 0,
             recv_mode: RecvMode::default(),
+            record: None,
         }
     }
 
@@ -205,6 +209,52 @@ impl<S: Send + 'static> Builder<S> {
         self
     }
 
+    /// Records what each instance tells its server, so that the simulator can replay it: a
+    /// production incident becomes a test. Off by default.
+    ///
+    /// Each instance takes a buffer of `capacity_bytes` at startup (nothing is allocated in
+    /// the loop) and appends to it, in order, every event it feeds its [`Server`]: each
+    /// accept with the slot it got, each receive with the bytes the kernel put in the receive
+    /// buffer, each send's byte count, each failure, each close, each tick whose time changed,
+    /// each datagram with its bytes, the shutdown. The format is [`zzz_core::record`]'s. The
+    /// server is deterministic, so replaying these events into a fresh server with the same
+    /// app and configuration reproduces every byte it sent:
+    ///
+    /// ```text
+    /// cargo run -p zzz-sim --release -- --replay /var/tmp/zzz/incident.0.zzzrec --app bench
+    /// ```
+    ///
+    /// or, with your own app, `zzz_sim::record::replay` in a test. A recording numbers
+    /// services: an accept's service is 0 for HTTP and `k` for the `k`-th listener with a
+    /// [`Service::Tcp`] (in the order the listeners were added); a datagram's handler is the
+    /// index of its [`Builder::listen_udp`] among the UDP listeners.
+    ///
+    /// **Files.** Instance `i` writes `<path>.<i>.zzzrec`, or `<path>/zzz.<i>.zzzrec` when
+    /// `path` is a directory, when it stops: after a graceful stop, when its loop fails, and
+    /// when a panic unwinds through it (the last record is then the event the server was
+    /// being told, so the replay reproduces the panic). **A crash that does not unwind
+    /// (abort, `SIGKILL`, the OOM killer, power loss, the second signal under
+    /// [`Builder::run`], which exits at once) writes nothing.** [`Handle::dump`] —
+    /// and `SIGUSR1` under [`Builder::run`] — writes each instance's recording so far without
+    /// stopping it (from the loop, between two turns: a blocking write of at most
+    /// `capacity_bytes`).
+    ///
+    /// **Bounded.** When the next event does not fit, recording stops and the file says it is
+    /// truncated: it holds the run's first events, and a prefix of a deterministic run
+    /// replays as well as the whole (a ring keeping the last events could not be replayed,
+    /// lacking the state they started from). Size the buffer for the traffic to capture:
+    /// received bytes plus a few bytes per event.
+    ///
+    /// **What is not recorded**: peer addresses (a replay passes `PeerAddr::Local`; this
+    /// backend passes it for connections anyway, but a UDP handler that reads the peer may
+    /// replay differently). The file holds every byte clients sent, credentials included:
+    /// treat it like a packet capture. The portable fallback server
+    /// ([`Builder::fallback_to_portable`]) does not record.
+    pub fn record(mut self, path: impl Into<PathBuf>, capacity_bytes: usize) -> Self {
+        self.record = Some((path.into(), capacity_bytes));
+        self
+    }
+
     /// Does not print the startup line.
     pub fn quiet(mut self) -> Self {
         self.quiet = true;
@@ -219,6 +269,14 @@ impl<S: Send + 'static> Builder<S> {
         self.config
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        if let Some((_, capacity)) = &self.record
+            && *capacity < zzz_core::record::HEADER_MAX
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                zzz_core::record::TooSmall,
+            ));
+        }
         // Probe on a thread of its own: creating and dropping rings on the caller's thread has
         // been seen to interrupt the caller's next blocking system call (EINTR).
         let probed = std::thread::spawn(|| {
@@ -237,7 +295,11 @@ impl<S: Send + 'static> Builder<S> {
             }
         };
         let (per_instance, addrs) = bind_all(&self.listen, self.threads, self.mode)?;
+        if !uring && self.record.is_some() {
+            log::warn!("zzz: the portable poll server does not record; nothing will be recorded");
+        }
         let stop = Arc::new(AtomicBool::new(false));
+        let dump = Arc::new(AtomicU64::new(0));
         let make_app = Arc::new(make_app);
         let mut wakers = Vec::new();
         let mut threads = Vec::new();
@@ -257,11 +319,26 @@ impl<S: Send + 'static> Builder<S> {
             if uring {
                 log::info!("zzz: ring setup: {flags}");
             }
+            if let (true, Some((path, capacity))) = (uring, &self.record) {
+                println!(
+                    "zzz: recording up to {capacity} bytes per instance, written when it stops \
+                     (instance 0: {})",
+                    recording_path(path, 0).display()
+                );
+            }
         }
         for (index, sockets) in per_instance.into_iter().enumerate() {
             let waker = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)?;
             wakers.push(waker.try_clone()?);
             let stop = stop.clone();
+            let dump = dump.clone();
+            let record = self
+                .record
+                .as_ref()
+                .map(|(path, capacity)| instance::RecordTo {
+                    path: recording_path(path, index),
+                    capacity: *capacity,
+                });
             let make_app = make_app.clone();
             let quiet = self.quiet;
             let recv_mode = self.recv_mode;
@@ -295,6 +372,8 @@ impl<S: Send + 'static> Builder<S> {
                             batch_wait_us,
                             report_on_exit: !quiet,
                             recv_mode,
+                            record,
+                            dump,
                         };
                         instance::run(setup)
                     } else {
@@ -313,6 +392,7 @@ impl<S: Send + 'static> Builder<S> {
         Ok(Running {
             handle: Handle {
                 stop,
+                dump,
                 wakers: Arc::new(wakers),
             },
             threads,
@@ -321,9 +401,10 @@ impl<S: Send + 'static> Builder<S> {
     }
 
     /// Starts the instances and serves until SIGINT or SIGTERM (graceful; a second signal
-    /// exits at once) or until every instance has stopped.
+    /// exits at once) or until every instance has stopped. When recording
+    /// ([`Builder::record`]), SIGUSR1 writes the recordings so far ([`Handle::dump`]).
     pub fn run(self, make_app: impl Fn(usize) -> App<S> + Send + Sync + 'static) -> io::Result<()> {
-        let signals = block_stop_signals()?;
+        let signals = block_stop_signals(self.record.is_some())?;
         let running = self.start(make_app)?;
         let handle = running.handle();
         std::thread::Builder::new()
@@ -331,6 +412,17 @@ impl<S: Send + 'static> Builder<S> {
             .spawn(move || wait_for_signals(signals, handle))?;
         running.wait()
     }
+}
+
+/// The file instance `index` records into: `<path>.<index>.zzzrec`, or
+/// `<path>/zzz.<index>.zzzrec` when `path` is a directory.
+fn recording_path(path: &Path, index: usize) -> PathBuf {
+    if path.is_dir() {
+        return path.join(format!("zzz.{index}.zzzrec"));
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{index}.zzzrec"));
+    name.into()
 }
 
 /// The sockets of one instance.
@@ -442,6 +534,7 @@ fn pin_to_cpu(index: usize) {
 #[derive(Clone)]
 pub struct Handle {
     stop: Arc<AtomicBool>,
+    dump: Arc<AtomicU64>,
     wakers: Arc<Vec<OwnedFd>>,
 }
 
@@ -449,6 +542,18 @@ impl Handle {
     /// Starts a graceful shutdown of every instance.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Asks every recording instance ([`Builder::record`]) to write its recording so far to
+    /// its file, and returns at once; each does so on its next loop turn, and goes on
+    /// recording. Does nothing when not recording.
+    pub fn dump(&self) {
+        self.dump.fetch_add(1, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn wake(&self) {
         for waker in self.wakers.iter() {
             let _ = rustix::io::write(waker, &1u64.to_ne_bytes());
         }
@@ -494,15 +599,18 @@ impl Running {
     }
 }
 
-/// Blocks SIGINT and SIGTERM in this thread (and the threads it spawns) and returns a
-/// signalfd that receives them.
-fn block_stop_signals() -> io::Result<OwnedFd> {
+/// Blocks SIGINT and SIGTERM (and SIGUSR1, when `dump` is set) in this thread (and the
+/// threads it spawns) and returns a signalfd that receives them.
+fn block_stop_signals(dump: bool) -> io::Result<OwnedFd> {
     // SAFETY: plain libc calls on a local sigset; the returned descriptor is owned.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigaddset(&mut set, libc::SIGINT);
         libc::sigaddset(&mut set, libc::SIGTERM);
+        if dump {
+            libc::sigaddset(&mut set, libc::SIGUSR1);
+        }
         if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
             return Err(io::Error::last_os_error());
         }
@@ -514,7 +622,8 @@ fn block_stop_signals() -> io::Result<OwnedFd> {
     }
 }
 
-/// First signal: graceful shutdown. Second: exit at once.
+/// First SIGINT or SIGTERM: graceful shutdown. Second: exit at once. SIGUSR1 (received only
+/// when recording): [`Handle::dump`].
 fn wait_for_signals(signals: OwnedFd, handle: Handle) {
     let mut info = [0u8; 128]; // sizeof(struct signalfd_siginfo)
     let mut count = 0;
@@ -526,6 +635,12 @@ fn wait_for_signals(signals: OwnedFd, handle: Handle) {
                 continue;
             }
             return;
+        }
+        // The first field of `struct signalfd_siginfo` is the signal number.
+        let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+        if signo == libc::SIGUSR1 as u32 {
+            handle.dump();
+            continue;
         }
         count += 1;
         if count == 1 {

@@ -21,6 +21,8 @@
 //!   send buffer by `Reply::template`, with their `Content-Length`, never truncated.
 //! - [`assets`]: files embedded at compile time, served without copying, with entity tags,
 //!   `304 Not Modified` and precompressed gzip variants.
+//! - [`record`]: the format of a recording of a server's inputs and its allocation-free
+//!   encoder ([`record::Recorder`]); the simulator replays a recording as a test.
 //!
 //! Logging goes through one small macro module that switches between `log`, `defmt` and
 //! nothing, chosen by feature; with neither feature, logging compiles to nothing.
@@ -48,6 +50,7 @@ pub mod net;
 pub mod openapi;
 pub mod pool;
 pub mod problem;
+pub mod record;
 pub mod router;
 pub mod schema;
 pub mod server;
