@@ -5,8 +5,10 @@
 #
 # Targets live in core/fuzz/fuzz_targets/ (head_parser, chunked_decoder). Needs the nightly
 # toolchain; installs cargo-fuzz if it is missing. Exits non-zero if the target crashes (the
-# crashing input is left in core/fuzz/artifacts/TARGET/). New corpus entries go to
-# core/fuzz/corpus/TARGET/; minimise before committing them (cargo +nightly fuzz cmin TARGET).
+# crashing input is left in core/fuzz/artifacts/TARGET/). The committed corpus in
+# core/fuzz/corpus/TARGET/ seeds the run and is left untouched: new entries go to a scratch
+# directory, removed afterwards, unless FUZZ_KEEP_CORPUS=1 (then they go to the committed
+# corpus; minimise before committing them: cargo +nightly fuzz cmin TARGET).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -23,16 +25,22 @@ fi
 
 cd "$root/core"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$log" "$scratch"' EXIT
+if [[ ${FUZZ_KEEP_CORPUS:-0} = 1 ]]; then
+    corpora=("fuzz/corpus/$target")
+else
+    corpora=("$scratch" "fuzz/corpus/$target")
+fi
 
 status=0
-cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1 \
+cargo +nightly fuzz run "$target" "${corpora[@]}" -- -max_total_time="$seconds" -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
 
 runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n1 || true)
 rate=$(grep -oE '^stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n1 || true)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | grep -oE '[0-9]+' || true)
-corpus=$(find "fuzz/corpus/$target" -type f 2>/dev/null | wc -l)
+corpus=$(find "${corpora[@]}" -type f 2>/dev/null | wc -l)
 
 if [[ $status -eq 0 ]]; then
     echo "fuzz $target: ok, ${runs:-?} runs in ${seconds}s (${rate:-?} exec/s), cov ${cov:-?}, corpus $corpus files"
