@@ -123,6 +123,12 @@ struct Conn {
     /// When the server asked to close, a send was posted and no progress had been made for
     /// the send-stall timeout: lost answers are explained.
     stalled_send: bool,
+    /// When the output now posted started waiting for this client to read, or last moved
+    /// (what the server's send-stall timeout counts from: successive writes, as nginx's
+    /// `send_timeout`).
+    send_since: u64,
+    /// The last send failed with a retryable error: its repost is the same wait going on.
+    send_retrying: bool,
     ended: bool,
 }
 
@@ -244,6 +250,8 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             excused: false,
             reclaimed: false,
             last_activity: 0,
+            send_since: 0,
+            send_retrying: false,
             stalled_send: false,
             ended: false,
         })
@@ -487,6 +495,12 @@ impl Sim<'_> {
                     }
                     self.seq += 1;
                     tr!(self, "op send s{slot} (c{i}) {} bytes", bytes.len());
+                    let now = self.now;
+                    let c = &mut self.conns[i];
+                    if !c.send_retrying {
+                        c.send_since = now;
+                    }
+                    c.send_retrying = false;
                     self.conns[i].send = Some(PostedSend {
                         seq: self.seq,
                         posted_at: self.now,
@@ -513,7 +527,7 @@ impl Sim<'_> {
                     // the stall timeout since the last progress.
                     c.stalled_send = c.send.is_some()
                         && now + self.lag + self.config.timer_tick_ms as u64
-                            >= c.last_activity + self.config.timeouts.send_stall_ms;
+                            >= c.send_since + self.config.timeouts.send_stall_ms;
                     if self.pending_reclaims > 0 {
                         self.pending_reclaims -= 1;
                         c.reclaimed = true;
@@ -1125,6 +1139,9 @@ impl Sim<'_> {
         });
         if !after_close {
             self.conns[i].last_activity = self.now;
+            if n > 0 {
+                self.conns[i].send_since = self.now;
+            }
         }
     }
 
@@ -1200,6 +1217,9 @@ impl Sim<'_> {
                 _ => "fault.multishot-ended",
             });
             tr!(self, "s{slot} {op:?} fails {kind} (retry)");
+            if op == OpKind::Send {
+                self.conns[i].send_retrying = true;
+            }
             IoError::Retry
         };
         self.call(Some(Record::Failed { slot, op, error }), Some(slot), |s| {

@@ -147,6 +147,3 @@ impl<S> App<S> {
         }
     }
 }
-
-/// The status an `app` answers when it has no route and no `not_found` hook.
-pub const DEFAULT_NOT_FOUND: Status = Status::NOT_FOUND;

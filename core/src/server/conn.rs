@@ -171,6 +171,10 @@ pub(crate) struct Conn<S: 'static> {
     pub head_deadline: Option<Instant>,
     /// Last time the body or the send made progress.
     pub progress_at: Instant,
+    /// When the output now waiting started waiting for the peer to read, or last moved: the
+    /// send-stall timeout counts from here (nginx's `send_timeout`: between two successive
+    /// writes, not for the whole response).
+    pub send_since: Instant,
     /// Per-connection word for TCP handlers.
     pub user: u64,
 }
@@ -219,6 +223,7 @@ impl<S> Conn<S> {
             peer_eof: false,
             head_deadline: None,
             progress_at: Instant(0),
+            send_since: Instant(0),
             user: 0,
         }
     }

@@ -89,6 +89,10 @@ impl<S> Server<'_, S> {
         let has_bytes =
             c.send_pending() > 0 || c.spill.is_some() || matches!(c.then, Then::Static { .. });
         if has_bytes && !c.send_posted {
+            if c.wants & wants::SEND == 0 {
+                // From now on the connection waits for the peer to read.
+                self.conns[slot as usize].send_since = self.now.monotonic;
+            }
             self.want(slot, wants::SEND);
         }
     }
@@ -461,6 +465,10 @@ impl<S> Server<'_, S> {
             // closing now, for no send completion will come to call us again.
             if self.conns[slot as usize].output_pending() {
                 self.flush(slot);
+                if !self.conns[slot as usize].peer_eof {
+                    // Keep taking (and discarding) what the client still sends meanwhile.
+                    self.want(slot, wants::RECV);
+                }
                 self.rearm_timer(slot);
                 return;
             }

@@ -388,6 +388,7 @@ impl<'m, S> Server<'m, S> {
         c.phase = Phase::Head;
         c.peer = peer;
         c.progress_at = now;
+        c.send_since = now;
         if matches!(service, Service::Http) {
             // A new connection must deliver its first head within the head timeout.
             c.head_deadline = Some(now.after_ms(self.config.timeouts.head_ms));
@@ -431,6 +432,18 @@ impl<'m, S> Server<'m, S> {
                 } else {
                     self.want(slot, wants::RECV);
                 }
+                return;
+            }
+            Phase::Closing => {
+                // Input after the last answer is read and discarded while that answer waits
+                // to be sent: a client that reads only once it has written everything (and
+                // whose writes the server would otherwise stop taking) still gets it.
+                if n == 0 {
+                    c.peer_eof = true;
+                } else {
+                    self.want(slot, wants::RECV);
+                }
+                self.process(slot);
                 return;
             }
             _ => {}
@@ -479,6 +492,7 @@ impl<'m, S> Server<'m, S> {
         }
         if n > 0 {
             c.progress_at = self.now.monotonic;
+            c.send_since = self.now.monotonic;
         }
         self.consume_sent(slot, n);
         self.process(slot);
@@ -675,7 +689,7 @@ impl<'m, S> Server<'m, S> {
     fn recv_target(&self, slot: SlotId) -> conn::RecvAt {
         let cap = self.config.recv_buffer;
         let c = &self.conns[slot as usize];
-        if c.phase == Phase::Lingering {
+        if matches!(c.phase, Phase::Lingering | Phase::Closing) {
             // Discard: anything read lands in the buffer and is forgotten.
             return conn::RecvAt::Discard { len: cap };
         }
@@ -881,7 +895,7 @@ impl<'m, S> Server<'m, S> {
         let deadline = match c.phase {
             Phase::Free | Phase::Closed => None,
             Phase::Lingering => Some(c.progress_at.after_ms(t.linger_ms)),
-            _ if c.output_pending() => Some(c.progress_at.after_ms(t.send_stall_ms)),
+            _ if c.output_pending() => Some(c.send_since.after_ms(t.send_stall_ms)),
             Phase::Body => Some(c.progress_at.after_ms(t.body_idle_ms)),
             Phase::Closing => None,
             Phase::Head => match (c.kind, c.head_deadline) {

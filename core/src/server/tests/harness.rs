@@ -104,6 +104,11 @@ impl Harness {
         self.clients[&slot].open
     }
 
+    /// Bytes the client has written that the server has not received yet.
+    pub fn unread_by_server(&self, slot: SlotId) -> usize {
+        self.clients[&slot].inbound.len()
+    }
+
     pub fn is_shut_down(&self, slot: SlotId) -> bool {
         self.clients[&slot].shut
     }

@@ -742,3 +742,47 @@ fn head_rejections_have_no_body() {
     );
     assert!(h.take_output(c).ends_with("Bad Request\n"));
 }
+
+/// RFC 9112 §9.6: a server closing a connection should keep reading until the client has its
+/// answer. While a rejection waits to be sent, what the client still sends is read and
+/// discarded: a client that reads only once it has written its whole body still gets the 413
+/// instead of both sides waiting on each other until the send-stall timeout.
+#[test]
+fn closing_connection_keeps_reading_while_its_answer_waits() {
+    let mut h = Harness::new(config(), app());
+    let c = h.connect();
+    h.hold_sends(c);
+    h.client_send(
+        c,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n",
+    );
+    h.client_send(c, &[b'x'; 5000]);
+    assert_eq!(h.unread_by_server(c), 0, "the body is read and discarded");
+    h.release_sends(c);
+    h.run();
+    assert!(h.take_output(c).starts_with("HTTP/1.1 413 "));
+    h.client_close(c);
+    assert!(!h.is_open(c));
+}
+
+/// The send-stall timeout counts from when the answer started waiting for the client, not
+/// from the last bytes the client sent (nginx's `send_timeout`: between successive writes).
+#[test]
+fn send_stall_counts_from_the_wait() {
+    let mut h = Harness::new(config(), app());
+    let c = h.connect();
+    h.client_send(
+        c,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
+    );
+    h.advance(20_000);
+    h.hold_sends(c);
+    h.client_send(c, b"cd");
+    h.advance(29_000);
+    assert!(
+        h.is_open(c),
+        "29 s after the answer was queued: still waiting"
+    );
+    h.advance(1_200);
+    assert!(!h.is_open(c), "30 s: the send stalled");
+}
