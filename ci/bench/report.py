@@ -123,6 +123,10 @@ def summarize(runs):
             "p99_ms": sum(p99s) / len(p99s) if p99s else None,
             "rss_mib": max(r["peak_rss_mib"] for r in rs),
             "errors": errors,
+            "each": [
+                (r["rps"], r["requests"] / r["cpu_seconds"] if r["cpu_seconds"] else None)
+                for r in rs
+            ],
         }
     return cells
 
@@ -232,6 +236,22 @@ def report(outdir):
                 f"{ratio(z['rps'], limit['rps'] if limit else None)} | "
                 f"{ratio(z['per_cpu_s'], limit['per_cpu_s'] if limit else None)} |"
             )
+        w("")
+
+    runs = max((c["runs"] for servers in cells.values() for c in servers.values()), default=0)
+    if runs > 1:
+        w("## Each run")
+        w("")
+        w("req/s and req/CPU-s of every measured run, in the order they ran.")
+        w("")
+        heads = "".join(f" run {i + 1} req/s | run {i + 1} req/CPU-s |" for i in range(runs))
+        w(f"| cell | server |{heads}")
+        w("|---|---|" + "--:|--:|" * runs)
+        for (mode, conns), servers in cells.items():
+            for server, c in servers.items():
+                each = list(c["each"]) + [(None, None)] * (runs - len(c["each"]))
+                figures = "".join(f" {num(rps)} | {num(eff)} |" for rps, eff in each)
+                w(f"| {cell_name(mode, conns, depth)} | {server} |{figures}")
         w("")
 
     checks = (outdir / "checks.tsv").read_text().splitlines()
