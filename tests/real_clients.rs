@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use support::{Client, TestServer, chunked, pseudo_random, run_bounded};
 use zzz::core::{App, Config, PeerAddr, Router, Service, TcpCtx};
-use zzz::uring::Builder;
+use zzz::uring::{Builder, ListenerMode};
 
 /// How long any client program may run before it is killed and the test fails.
 const CLIENT_LIMIT: Duration = Duration::from_secs(30);
@@ -615,6 +615,33 @@ fn graceful_shutdown_finishes_in_flight_request() {
     server.wait().expect("the instance stops cleanly");
     let refused = TcpStream::connect(addr).expect_err("the listener is closed after stopping");
     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+/// A stopped server leaves its address free at once, for a restart: without waiting for the
+/// accepts it cancelled, an instance used to exit while the kernel's asynchronous teardown of
+/// its ring still held the socket listening, and binding the address again (without
+/// `SO_REUSEPORT`) failed with "address in use" for a moment.
+#[test]
+fn a_stopped_server_frees_its_address_at_once() {
+    for (mode, threads) in [(ListenerMode::Shared, 2), (ListenerMode::ReusePort, 1)] {
+        let mut addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        for round in 0..3 {
+            let server = TestServer::start(
+                Builder::new(config())
+                    .threads(threads)
+                    .listener_mode(mode)
+                    .listen_tcp(addr, Service::Http),
+                |_| zzz::bench_app::app(),
+            );
+            addr = server.tcp(0);
+            let mut client = Client::connect(addr);
+            assert_eq!(client.get("/plaintext").status, 200);
+            drop(client);
+            server.stop().expect("the instances stop cleanly");
+            let again = TcpListener::bind(addr);
+            assert!(again.is_ok(), "{mode:?}, round {round}: {again:?}");
+        }
+    }
 }
 
 /// A short wrk run on /plaintext (2 s, 2 threads, 16 connections): every response is 2xx and

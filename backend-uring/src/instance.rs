@@ -375,7 +375,13 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         }
         if let Some(since) = io.stopping {
             let expired = now.monotonic.since(since) > io.grace.as_millis() as u64;
-            if io.server.is_idle() || expired {
+            // An accept still in flight holds the listening socket open, and the kernel's
+            // teardown of a closed ring is asynchronous: leaving before the cancelled accepts
+            // complete would leave the address listening for a moment after the process ends,
+            // so that a server started at once again fails to bind it (or, with SO_REUSEPORT,
+            // shares it with a socket nobody accepts on).
+            let accepting = io.listeners.iter().any(|l| l.armed);
+            if (io.server.is_idle() && !accepting) || expired {
                 let stats = io.server.stats();
                 log::info!(
                     "zzz: instance {index} served {} requests on {} connections",
