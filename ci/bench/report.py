@@ -131,6 +131,11 @@ def summarize(runs):
     return cells
 
 
+def is_zzz(server):
+    """zzz itself or one of its variants (zzz-direct, zzz-nowait)."""
+    return server == ZZZ or server.startswith(ZZZ + "-")
+
+
 def num(x):
     return "–" if x is None else f"{x:,.0f}"
 
@@ -225,7 +230,7 @@ def report(outdir):
             z = servers.get(ZZZ)
             if not z:
                 continue
-            peers = {k: v for k, v in servers.items() if k not in (ZZZ, LIMIT)}
+            peers = {k: v for k, v in servers.items() if k != LIMIT and not is_zzz(k)}
             limit = servers.get(LIMIT)
             best = max(peers, key=lambda k: peers[k]["rps"]) if peers else None
             best_eff = max((p["per_cpu_s"] or 0 for p in peers.values()), default=None)
@@ -236,6 +241,30 @@ def report(outdir):
                 f"{ratio(z['rps'], limit['rps'] if limit else None)} | "
                 f"{ratio(z['per_cpu_s'], limit['per_cpu_s'] if limit else None)} |"
             )
+        w("")
+
+    variants = sorted({k for servers in cells.values() for k in servers if is_zzz(k) and k != ZZZ})
+    if variants and any(ZZZ in servers for servers in cells.values()):
+        w("## zzz's variants against zzz")
+        w("")
+        w(
+            "zzz-direct: one receive per read into the connection's buffer (`--recv-direct`) "
+            "instead of the provided-buffer ring; zzz-nowait: every wait returns at the first "
+            "completion (`--batch-wait-us 0`) instead of gathering for up to 50 µs."
+        )
+        w("")
+        w("| cell | variant | req/s | variant/zzz req/s | req/CPU-s | variant/zzz req/CPU-s |")
+        w("|---|---|--:|--:|--:|--:|")
+        for (mode, conns), servers in cells.items():
+            z = servers.get(ZZZ)
+            for v in variants:
+                c = servers.get(v)
+                if z and c:
+                    w(
+                        f"| {cell_name(mode, conns, depth)} | {v} | {num(c['rps'])} | "
+                        f"{ratio(c['rps'], z['rps'])} | {num(c['per_cpu_s'])} | "
+                        f"{ratio(c['per_cpu_s'], z['per_cpu_s'])} |"
+                    )
         w("")
 
     runs = max((c["runs"] for servers in cells.values() for c in servers.values()), default=0)

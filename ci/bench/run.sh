@@ -26,6 +26,9 @@
 #   BENCH_MODES="keepalive pipelined"
 #   BENCH_PIPELINE_DEPTH=16
 #   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
+#                            also zzz-direct (zzz with --recv-direct) and zzz-nowait
+#                            (--batch-wait-us 0), to compare zzz's receive modes and waits
+#   BENCH_REPORT=ci/bench/results/latest.md    where the report is copied
 #   BENCH_ADDR=127.0.0.1:18080    the first server's; the next ones take the following ports
 #   BENCH_SERVER_CPU=0  BENCH_CLIENT_CPU=1
 #   BENCH_START_TIMEOUT=20   seconds a server gets to answer its first request
@@ -90,22 +93,29 @@ clk_tck=$(getconf CLK_TCK)
 # ---------------------------------------------------------------------------------------------
 # Builds. Each server is a name and a binary; a server that cannot be had is skipped, loudly.
 
-declare -A binary
+declare -A binary server_args
 skipped=()
 zzz_build_failed=
+zzz_built=
 
 peer_binary() { echo "${CARGO_TARGET_DIR:-$here/peers/$1/target}/release/peer-$1"; }
 zzz_binary() { echo "${CARGO_TARGET_DIR:-$root/target}/release/examples/bench"; }
 
 for s in $servers; do
   case "$s" in
-    zzz)
+    zzz | zzz-direct | zzz-nowait)
+      case "$s" in
+        zzz-direct) server_args[$s]=--recv-direct ;;
+        zzz-nowait) server_args[$s]="--batch-wait-us 0" ;;
+      esac
       if [ ! -e "$root/examples/bench.rs" ] && [ ! -e "$root/examples/bench/main.rs" ]; then
         log "NOTE: zzz skipped: examples/bench.rs does not exist yet, so there is no zzz server to measure"
         skipped+=("zzz: examples/bench.rs does not exist yet")
         continue
       fi
-      if [ -z "${BENCH_NO_BUILD:-}" ]; then
+      [ -z "$zzz_build_failed" ] || continue
+      if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "$zzz_built" ]; then
+        zzz_built=1
         log "building zzz (cargo build --release --example bench)"
         if ! (cd "$root" && cargo build --release --example bench); then
           log "NOTE: zzz skipped: its build failed; the peers are measured all the same"
@@ -123,7 +133,7 @@ for s in $servers; do
       fi
       binary[$s]=$(peer_binary "$s")
       ;;
-    *) die "unknown server '$s' (known: zzz actix hyper may-minihttp uring-limit)" ;;
+    *) die "unknown server '$s' (known: zzz zzz-direct zzz-nowait actix hyper may-minihttp uring-limit)" ;;
   esac
   [ -x "${binary[$s]}" ] || die "no binary at ${binary[$s]}"
 done
@@ -169,7 +179,8 @@ start_server() {
   if answers "$at"; then
     die "something already answers at $at; choose another BENCH_ADDR"
   fi
-  taskset -c "$server_cpu" "${binary[$name]}" "$at" --threads "$threads" >"$logfile" 2>&1 &
+  # shellcheck disable=SC2086 # server_args holds whole words
+  taskset -c "$server_cpu" "${binary[$name]}" "$at" --threads "$threads" ${server_args[$name]:-} >"$logfile" 2>&1 &
   pid[$name]=$!
   local tries=$((start_timeout * 10))
   for _ in $(seq "$tries"); do
@@ -382,7 +393,8 @@ rm -f "$out/.times"
 echo "waited=$wait_spent" >>"$out/meta.env"
 
 python3 "$here/report.py" "$out" >"$out/report.md"
-cp "$out/report.md" "$here/results/latest.md"
+report_copy=${BENCH_REPORT:-$here/results/latest.md}
+cp "$out/report.md" "$report_copy"
 cat "$out/report.md"
-log "written to $here/results/latest.md"
+log "written to $report_copy"
 [ -z "$zzz_build_failed" ] || die "zzz's bench example did not build"
