@@ -256,8 +256,8 @@ impl<'m, S> Server<'m, S> {
         let mut arena = Arena::new(region);
         let conns = arena.slice(n, |_| Conn::free())?;
         let timer_entries = arena.slice(n, |_| TimerEntry::new())?;
-        // Left unwritten (100 spans of 8 bytes per slot are 800 KiB at 1024 slots, mostly never used): the
-        // parser writes each span before the header count covers it.
+        // Left unwritten (100 spans of 8 bytes per slot are 800 KiB at 1024 slots, mostly
+        // never used): the parser writes each span before the header count covers it.
         let fields = arena.plain_slice::<HeaderSpan>(n * config.limits.max_headers as usize)?;
         let free = arena.slice(n, |i| (n - 1 - i) as u32)?;
         let block_ids = arena.slice(config.large_buffers as usize, |_| 0)?;
