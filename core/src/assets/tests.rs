@@ -5,7 +5,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::*;
-use crate::{App, Config, Instant, Now, PeerAddr, Route, Router, Service};
+use crate::{App, Config, Route, Router};
 
 #[test]
 fn content_type_follows_the_extension() {
@@ -164,36 +164,6 @@ fn if_none_match() {
 
 // ----- through the server ---------------------------------------------------------------------
 
-struct Pipe {
-    input: Vec<u8>,
-    read: usize,
-    output: Vec<u8>,
-}
-
-impl embedded_io::ErrorType for Pipe {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io::Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        let n = buf.len().min(self.input.len() - self.read);
-        buf[..n].copy_from_slice(&self.input[self.read..self.read + n]);
-        self.read += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.output.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
 fn style(ctx: &mut Ctx<()>, req: &crate::Request) -> Response {
     ctx.asset(req, &STYLE)
 }
@@ -213,36 +183,16 @@ fn request(method: &str, path: &str, headers: &str) -> (String, Vec<u8>) {
     config.max_connections = 1;
     config.large_buffers = 1;
     let app = App::new((), Router::new(ROUTES).unwrap());
-    let region: &'static mut [u8] = std::vec![0u8; config.memory().total].leak();
-    let now = Now {
-        monotonic: Instant(1_000_000),
-        unix_secs: 784_111_777,
-    };
-    let mut server = crate::Server::new(config, app, region, now).unwrap();
-    let mut pipe = Pipe {
-        input: std::format!(
-            "{method} {path} HTTP/1.1\r\nHost: a\r\n{headers}Connection: close\r\n\r\n"
-        )
-        .into_bytes(),
-        read: 0,
-        output: Vec::new(),
-    };
-    crate::shim::blocking::serve_connection(
-        &mut server,
-        &mut pipe,
-        Service::Http,
-        PeerAddr::Local,
-        || now,
-    )
-    .unwrap();
-    let end = pipe
-        .output
+    let request =
+        std::format!("{method} {path} HTTP/1.1\r\nHost: a\r\n{headers}Connection: close\r\n\r\n");
+    let output = crate::shim::exchange::exchange(config, app, request.as_bytes());
+    let end = output
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .expect("a complete head")
         + 4;
-    let head = String::from_utf8(pipe.output[..end].to_vec()).unwrap();
-    (head, pipe.output[end..].to_vec())
+    let head = String::from_utf8(output[..end].to_vec()).unwrap();
+    (head, output[end..].to_vec())
 }
 
 fn has(head: &str, line: &str) -> bool {

@@ -12,6 +12,8 @@
 //! report what happened, exactly as the io_uring backend and the simulator do.
 
 pub mod blocking;
+#[cfg(test)]
+pub(crate) mod exchange;
 pub mod nonblocking;
 #[cfg(all(feature = "std", unix))]
 pub mod portable;

@@ -9,7 +9,7 @@ use std::vec::Vec;
 use askama::Template;
 
 use crate::http::{HttpDate, ResponseError, Status};
-use crate::{App, Config, Ctx, Instant, Now, Out, PeerAddr, Request, Response, Route, Router};
+use crate::{App, Config, Ctx, Out, Request, Response, Route, Router};
 
 /// Renders `page` with `Out::template` into a 4 KiB buffer; returns the response as text.
 fn respond<T: Template>(page: &T) -> String {
@@ -298,37 +298,6 @@ fn a_template_error_fails_the_response() {
 
 // ----- through the server ---------------------------------------------------------------------
 
-/// An in-memory connection: the request bytes in, what the server sends out.
-struct Pipe {
-    input: Vec<u8>,
-    read: usize,
-    output: Vec<u8>,
-}
-
-impl embedded_io::ErrorType for Pipe {
-    type Error = core::convert::Infallible;
-}
-
-impl embedded_io::Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        let n = buf.len().min(self.input.len() - self.read);
-        buf[..n].copy_from_slice(&self.input[self.read..self.read + n]);
-        self.read += n;
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.output.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
 /// A server with a 1 KiB send buffer and `large_buffers` large buffers of 4 KiB.
 fn config(large_buffers: u32) -> Config {
     let mut config = Config::DEFAULT;
@@ -358,26 +327,8 @@ static ROUTES: &[Route<Rows>] = &[Route::get("/rows/{n:u64}", rows_page)];
 /// Serves `request` on one connection and returns everything the server sent.
 fn exchange(config: Config, request: &str) -> String {
     let app = App::new(Rows, Router::new(ROUTES).unwrap());
-    let region: &'static mut [u8] = std::vec![0u8; config.memory().total].leak();
-    let now = Now {
-        monotonic: Instant(1_000_000),
-        unix_secs: 784_111_777,
-    };
-    let mut server = crate::Server::new(config, app, region, now).unwrap();
-    let mut pipe = Pipe {
-        input: request.as_bytes().to_vec(),
-        read: 0,
-        output: Vec::new(),
-    };
-    crate::shim::blocking::serve_connection(
-        &mut server,
-        &mut pipe,
-        crate::Service::Http,
-        PeerAddr::Local,
-        || now,
-    )
-    .unwrap();
-    String::from_utf8(pipe.output).unwrap()
+    let output = crate::shim::exchange::exchange(config, app, request.as_bytes());
+    String::from_utf8(output).unwrap()
 }
 
 fn get(path: &str) -> String {
