@@ -149,6 +149,8 @@ fn config() -> Config {
         keep_alive_ms: 1000,
         send_stall_ms: 5_000,
         linger_ms: 300,
+        pressured_first_byte_ms: 1000,
+        shed_grace_ms: 100,
     };
     config
 }

@@ -47,6 +47,10 @@ pub const REQUIRED: &[&str] = &[
     "server.send-timeout",
     "server.linger-timeout",
     "server.reclaimed",
+    "server.shed",
+    "server.turned-away",
+    "server.pressured",
+    "server.first-byte-timeout",
     "server.pool-exhausted",
     "server.response-overflow",
     "server.spill",
@@ -62,6 +66,8 @@ pub const REQUIRED: &[&str] = &[
     "client.invalid",
     "client.slow",
     "client.tcp",
+    "client.silent",
+    "client.silent-partial",
     "answered.valid.plaintext",
     "answered.valid.json",
     "answered.valid.echo",
@@ -120,6 +126,8 @@ pub const REQUIRED: &[&str] = &[
     "answered.method.invalid",
     "answered.target.connect-no-port",
     "check.never-answered-after-close",
+    "check.shed",
+    "flood.answered",
     "tcp.answered",
     "udp.answered",
 ];
@@ -168,6 +176,10 @@ impl Coverage {
         self.add("server.send-timeout", s.send_timeouts);
         self.add("server.linger-timeout", s.linger_timeouts);
         self.add("server.reclaimed", s.reclaimed);
+        self.add("server.shed", s.shed);
+        self.add("server.turned-away", s.turned_away);
+        self.add("server.pressured", s.pressured_accepts);
+        self.add("server.first-byte-timeout", s.first_byte_timeouts);
         self.add("server.pool-exhausted", s.pool_exhausted);
         self.add("server.response-overflow", s.response_overflows);
         self.add("server.spill", s.spills);

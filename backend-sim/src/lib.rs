@@ -21,6 +21,8 @@
 //!   answer. This is the oracle's knowledge: the generator built each request, so it knows
 //!   from DESIGN §5/§7 and RFC 9112 alone whether it is valid and what it deserves. It never
 //!   calls the core's parser or router.
+//! - [`flood`]: the connection flood's silent clients, and the rule for the connections the
+//!   server closes to make room for newcomers.
 //! - [`oracle`]: the clients' reading side. A response reader of its own parses what each
 //!   client receives and judges it against the script's expectations, on every response and
 //!   when the connection ends.
@@ -56,6 +58,7 @@ pub mod alloc;
 pub mod app;
 pub mod campaign;
 pub mod coverage;
+pub mod flood;
 pub mod oracle;
 pub mod record;
 pub mod rng;

@@ -72,6 +72,11 @@ pub struct Ending {
     pub excused: bool,
     /// The server reported closing an idle connection to make room for this one's neighbour.
     pub reclaimed: bool,
+    /// The server closed it to make room before it had delivered a complete first head (the
+    /// simulator checked the choice when it happened: see [`crate::flood`]).
+    pub shed: bool,
+    /// Accepted under pressure: its first byte was due within this many ms of the accept.
+    pub first_byte_ms: Option<u64>,
     /// When the server asked to close.
     pub close_at: u64,
     /// The last time bytes moved either way on the connection, or its accept.
@@ -118,36 +123,46 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, String> {
     Ok(Some((status, reason, headers, end + 4)))
 }
 
-/// Decodes a chunked body at the start of `buf`: the body and the bytes it took, or `None`
-/// when incomplete.
-fn dechunk(buf: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
-    let mut body = Vec::new();
-    let mut pos = 0;
+/// How far a chunked body has been decoded: complete chunks are decoded once, however many
+/// pieces the body arrives in (re-decoding from the start at each piece would make a long
+/// streamed response cost quadratic time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ChunkScan {
+    /// Where the next chunk-size line starts, from the start of the body.
+    pos: usize,
+    /// The data of the chunks decoded so far.
+    body: Vec<u8>,
+}
+
+/// Decodes a chunked body at the start of `buf`, resuming from `scan`: the bytes the body
+/// took, or `None` when incomplete (`scan` then holds the progress).
+fn dechunk(buf: &[u8], scan: &mut ChunkScan) -> Result<Option<usize>, String> {
     loop {
+        let pos = scan.pos;
         let Some(eol) = buf[pos..].windows(2).position(|w| w == b"\r\n") else {
             return Ok(None);
         };
         let line = std::str::from_utf8(&buf[pos..pos + eol]).map_err(|_| "bad chunk size")?;
         let size =
             usize::from_str_radix(line, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
-        pos += eol + 2;
+        let data = pos + eol + 2;
         if size == 0 {
-            if buf.len() < pos + 2 {
+            if buf.len() < data + 2 {
                 return Ok(None);
             }
-            if &buf[pos..pos + 2] != b"\r\n" {
+            if &buf[data..data + 2] != b"\r\n" {
                 return Err("a chunked response with trailers or no final CRLF".into());
             }
-            return Ok(Some((body, pos + 2)));
+            return Ok(Some(data + 2));
         }
-        if buf.len() < pos + size + 2 {
+        if buf.len() < data + size + 2 {
             return Ok(None);
         }
-        body.extend_from_slice(&buf[pos..pos + size]);
-        if &buf[pos + size..pos + size + 2] != b"\r\n" {
+        if &buf[data + size..data + size + 2] != b"\r\n" {
             return Err("chunk data not followed by CRLF".into());
         }
-        pos += size + 2;
+        scan.body.extend_from_slice(&buf[data..data + size]);
+        scan.pos = data + size + 2;
     }
 }
 
@@ -280,6 +295,8 @@ pub struct HttpView {
     pub answered: Vec<&'static str>,
     /// 503s accepted because the server reported the pool empty on this connection.
     pub pool_credits: u32,
+    /// The chunked body of the response at `pos`, as far as it is decoded.
+    chunks: ChunkScan,
 }
 
 impl HttpView {
@@ -319,6 +336,7 @@ impl HttpView {
             match self.parse_one(eof, head_method) {
                 Ok(Some((r, used))) => {
                     self.pos += used;
+                    self.chunks = ChunkScan::default();
                     self.seen_statuses.push(r.status);
                     if let Err(e) = self.judge(r, specs, t) {
                         self.failure = Some(e);
@@ -336,7 +354,11 @@ impl HttpView {
         }
     }
 
-    fn parse_one(&self, eof: bool, head_method: bool) -> Result<Option<(Parsed, usize)>, String> {
+    fn parse_one(
+        &mut self,
+        eof: bool,
+        head_method: bool,
+    ) -> Result<Option<(Parsed, usize)>, String> {
         let buf = &self.received[self.pos..];
         let Some((status, reason, headers, head_len)) = parse_head(buf)? else {
             return Ok(None);
@@ -382,8 +404,8 @@ impl HttpView {
             return Ok(Some((r, head_len)));
         }
         if r.header("transfer-encoding") == Some("chunked") {
-            return Ok(dechunk(rest)?.map(|(body, used)| {
-                r.body = body;
+            return Ok(dechunk(rest, &mut self.chunks)?.map(|used| {
+                r.body = std::mem::take(&mut self.chunks.body);
                 (r, head_len + used)
             }));
         }
@@ -560,7 +582,7 @@ impl HttpView {
             .get(n)
             .is_some_and(|s| end.delivered > s.start && s.outcome != Outcome::Never);
         if partial {
-            if end.saw_eof || end.excused {
+            if end.saw_eof || end.excused || end.shed {
                 return Ok(());
             }
             return Err(format!(
@@ -571,11 +593,14 @@ impl HttpView {
                 specs[n].end - specs[n].start
             ));
         }
-        if end.saw_eof || end.excused || end.reclaimed {
+        if end.saw_eof || end.excused || end.reclaimed || end.shed {
             return Ok(());
         }
         let (from, timeout, what) = if n == 0 && end.delivered == 0 {
-            (t.accept_at, t.timeouts.head_ms, "head")
+            match end.first_byte_ms {
+                Some(ms) if ms < t.timeouts.head_ms => (t.accept_at, ms, "pressured first-byte"),
+                _ => (t.accept_at, t.timeouts.head_ms, "head"),
+            }
         } else {
             (end.last_activity, t.timeouts.keep_alive_ms, "keep-alive")
         };
@@ -649,15 +674,20 @@ impl TcpView {
             ));
             return;
         }
-        if quit_end.is_some_and(|q| q <= end.delivered) || end.saw_eof || end.reclaimed {
+        if quit_end.is_some_and(|q| q <= end.delivered) || end.saw_eof || end.reclaimed || end.shed
+        {
             return;
         }
-        if end.close_at + t.lag < end.last_activity + t.timeouts.keep_alive_ms {
+        let timeout = match end.first_byte_ms {
+            Some(ms) if end.delivered == 0 => ms.min(t.timeouts.keep_alive_ms),
+            _ => t.timeouts.keep_alive_ms,
+        };
+        if end.close_at + t.lag < end.last_activity + timeout {
             self.failure = Some(format!(
                 "TCP: an idle connection was closed {} ms after its last activity, before its {} \
                  ms timeout",
                 end.close_at.saturating_sub(end.last_activity),
-                t.timeouts.keep_alive_ms
+                timeout
             ));
         }
     }

@@ -90,6 +90,13 @@ pub enum Record {
     },
     /// `shutdown()`.
     Shutdown,
+    /// `turned_away()`.
+    TurnedAway,
+    /// `make_room(waiting)`.
+    MakeRoom {
+        /// Connections waiting.
+        waiting: usize,
+    },
 }
 
 /// A server's whole input: its configuration, start time and events.
@@ -214,6 +221,8 @@ impl Recording {
                     reply_cap,
                 } => rec.datagram(*handler, data, *reply_cap as usize),
                 Record::Shutdown => rec.shutdown(),
+                Record::TurnedAway => rec.turned_away(),
+                Record::MakeRoom { waiting } => rec.make_room(*waiting),
             }
         }
         let cut = rec.is_truncated();
@@ -282,6 +291,10 @@ impl Recording {
                     }
                 }
                 format::tag::SHUTDOWN => Record::Shutdown,
+                format::tag::TURNED_AWAY => Record::TurnedAway,
+                format::tag::MAKE_ROOM => Record::MakeRoom {
+                    waiting: r.u64()? as usize,
+                },
                 t => return Err(DecodeError::BadTag(t)),
             });
         }
@@ -579,6 +592,8 @@ fn replay_into<S>(
                     }
                 }
                 Record::Shutdown => server.shutdown(),
+                Record::TurnedAway => server.turned_away(),
+                Record::MakeRoom { waiting } => server.make_room(*waiting),
             }
             while let Some(op) = server.poll_op() {
                 match op {

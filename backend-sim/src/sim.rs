@@ -20,6 +20,7 @@ use zzz_core::{
 use crate::alloc;
 use crate::app;
 use crate::coverage::Coverage;
+use crate::flood;
 use crate::oracle::{Ending, HttpView, TcpView, Timing};
 use crate::record::{OutputDigest, Record, Recording};
 use crate::rng::Rng;
@@ -119,6 +120,20 @@ struct Conn {
     /// A fault explains lost answers.
     excused: bool,
     reclaimed: bool,
+    /// The server closed it to make room before it had delivered a complete first head.
+    shed: bool,
+    /// Accepted while the server was under pressure: a shorter first-byte deadline.
+    pressured: bool,
+    /// Refused once with every slot taken: it waits in the backend's waiting room.
+    waiting: bool,
+    /// Accept order.
+    accept_seq: u64,
+    /// The server has posted a send on it.
+    answered: bool,
+    /// When an operation of it last failed with a retryable error: at most one such fault per
+    /// connection and simulated millisecond, or an idle connection's receive would fail and
+    /// be reposted forever while time stands still.
+    retried_at: Option<u64>,
     last_activity: u64,
     /// When the server asked to close, a send was posted and no progress had been made for
     /// the send-stall timeout: lost answers are explained.
@@ -143,6 +158,8 @@ enum Action {
     Accept(usize),
     ClientEnd(usize),
     Datagram,
+    /// The backend asks the server to make room for the connections that wait.
+    MakeRoom,
 }
 
 struct Sim<'m> {
@@ -168,7 +185,15 @@ struct Sim<'m> {
     draining: bool,
     failure: Option<String>,
     ready: Vec<(Action, u64)>,
-    pending_reclaims: u64,
+    /// The call under way is `make_room`: every close it asks for makes room, and is
+    /// classified (shed or reclaimed) and counted here.
+    making_room: Option<(u64, u64)>,
+    /// Connections in the backend's waiting room.
+    waiting: usize,
+    /// Accepts so far.
+    accepts: u64,
+    /// When the backend last asked the server to make room.
+    made_room_at: Option<u64>,
     steps: u64,
     scratch: Vec<u8>,
     /// The next call leaves the operations for the caller to drain (an accept maps its slot
@@ -193,7 +218,8 @@ pub fn run(seed: u64, options: RunOptions) -> RunResult {
 pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
     let mut rng = Rng::new(params.seed);
     let mut wl_rng = rng.fork();
-    let scripts = workload::generate(&params.config, &params.shape, &mut wl_rng);
+    let mut scripts = workload::generate(&params.config, &params.shape, &mut wl_rng);
+    scripts.extend(flood::silent_clients(&params.shape, &mut wl_rng));
     let datagrams = workload::datagrams(&params.shape, &mut wl_rng);
     let config = params.config;
     let app = app::app();
@@ -249,6 +275,12 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             tcp: TcpView::default(),
             excused: false,
             reclaimed: false,
+            shed: false,
+            pressured: false,
+            waiting: false,
+            accept_seq: 0,
+            answered: false,
+            retried_at: None,
             last_activity: 0,
             send_since: 0,
             send_retrying: false,
@@ -278,7 +310,10 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
         draining: false,
         failure: None,
         ready: Vec::new(),
-        pending_reclaims: 0,
+        making_room: None,
+        waiting: 0,
+        accepts: 0,
+        made_room_at: None,
         steps: 0,
         scratch: Vec::new(),
         defer_drain: false,
@@ -369,8 +404,10 @@ impl Sim<'_> {
             );
             tr!(self, "{line}");
             for (k, r) in self.conns[i].script.requests.clone().iter().enumerate() {
+                // A flood client's request may end past what it ever writes.
+                let bytes = &self.conns[i].script.bytes;
                 let shown = String::from_utf8_lossy(
-                    &self.conns[i].script.bytes[r.start..r.end.min(r.start + 80)],
+                    &bytes[r.start.min(bytes.len())..r.end.min(r.start + 80).min(bytes.len())],
                 )
                 .into_owned();
                 let outcome = match &r.outcome {
@@ -431,10 +468,13 @@ impl Sim<'_> {
             self.conns[i].http.pool_credits +=
                 (stats.pool_exhausted - before_stats.pool_exhausted) as u32;
         }
-        self.pending_reclaims += stats.reclaimed - before_stats.reclaimed;
+        if stats.shed + stats.reclaimed != before_stats.shed + before_stats.reclaimed
+            && self.making_room.is_none()
+        {
+            self.fail("the server closed connections to make room outside make_room".into());
+        }
         if !self.defer_drain {
             self.drain();
-            self.pending_reclaims = 0;
         }
         Some(result)
     }
@@ -497,6 +537,7 @@ impl Sim<'_> {
                     tr!(self, "op send s{slot} (c{i}) {} bytes", bytes.len());
                     let now = self.now;
                     let c = &mut self.conns[i];
+                    c.answered = true;
                     if !c.send_retrying {
                         c.send_since = now;
                     }
@@ -528,9 +569,17 @@ impl Sim<'_> {
                     c.stalled_send = c.send.is_some()
                         && now + self.lag + self.config.timer_tick_ms as u64
                             >= c.send_since + self.config.timeouts.send_stall_ms;
-                    if self.pending_reclaims > 0 {
-                        self.pending_reclaims -= 1;
-                        c.reclaimed = true;
+                    // Making room closes only idle connections (which have been answered) and
+                    // connections without a complete first head (which cannot have been).
+                    if let Some((shed, reclaimed)) = &mut self.making_room {
+                        if c.answered {
+                            *reclaimed += 1;
+                            c.reclaimed = true;
+                        } else {
+                            *shed += 1;
+                            c.shed = true;
+                            self.judge_shed(i);
+                        }
                     }
                     tr!(self, "op close s{slot} (c{i})");
                 }
@@ -713,6 +762,7 @@ impl Sim<'_> {
         ready.clear();
         let f = self.p.faults;
         let can_accept = self.server.can_accept();
+        let eager = self.p.shape.eager_accept;
         let mut backlog = false;
         for i in 0..self.conns.len() {
             let c = &self.conns[i];
@@ -720,7 +770,9 @@ impl Sim<'_> {
                 State::Waiting | State::Done => continue,
                 State::Backlog => {
                     backlog = true;
-                    if can_accept || self.rng.chance(f.accept_race) {
+                    // An eager backend accepts each arrival at once, whether or not a slot is
+                    // free; a refused one waits in its waiting room for a free slot.
+                    if can_accept || (eager && !c.waiting) {
                         ready.push((Action::Accept(i), u64::MAX));
                     }
                 }
@@ -730,7 +782,8 @@ impl Sim<'_> {
                         if c.reset || data {
                             ready.push((Action::Recv(i), seq));
                         }
-                        if !c.reset && self.rng.chance(f.retry) {
+                        let may_retry = !c.reset && c.retried_at != Some(self.now);
+                        if may_retry && self.rng.chance(f.retry) {
                             ready.push((Action::Fail(i, OpKind::Recv, false), seq));
                         }
                         if !c.reset && self.rng.chance(f.broken) {
@@ -741,7 +794,8 @@ impl Sim<'_> {
                         if c.reset || self.reading(c) {
                             ready.push((Action::Send(i), s.seq));
                         }
-                        if !c.reset && self.rng.chance(f.retry) {
+                        let may_retry = !c.reset && c.retried_at != Some(self.now);
+                        if may_retry && self.rng.chance(f.retry) {
                             ready.push((Action::Fail(i, OpKind::Send, false), s.seq));
                         }
                         if !c.reset && self.rng.chance(f.broken) {
@@ -772,6 +826,10 @@ impl Sim<'_> {
         }
         if backlog && !can_accept {
             self.cov.hit("fault.slots-exhausted");
+        }
+        // As a backend does once per loop turn: here at most once per simulated millisecond.
+        if self.waiting > 0 && self.made_room_at != Some(self.now) {
+            ready.push((Action::MakeRoom, u64::MAX));
         }
         if self.next_datagram < self.datagrams.len()
             && self.datagrams[self.next_datagram].0 <= self.now
@@ -857,6 +915,11 @@ impl Sim<'_> {
         if let Some(wake) = self.server.next_wake() {
             consider(wake.0.saturating_sub(self.base_mono));
         }
+        if self.waiting > 0
+            && let Some(at) = self.server.room_at()
+        {
+            consider(at.0.saturating_sub(self.base_mono));
+        }
         if let Some(d) = self.datagrams.get(self.next_datagram) {
             consider(d.0);
         }
@@ -924,6 +987,7 @@ impl Sim<'_> {
             Action::Accept(i) => self.accept(i),
             Action::ClientEnd(i) => self.client_end(i),
             Action::Datagram => self.datagram(),
+            Action::MakeRoom => self.make_room(),
         }
     }
 
@@ -1177,6 +1241,10 @@ impl Sim<'_> {
         }
         for class in answered {
             self.cov.hit(answered_class(class));
+            if self.p.shape.silent_clients > 0 {
+                // A client served while a flood of silent connections arrives.
+                self.cov.hit("flood.answered");
+            }
         }
         if !statuses.is_empty() {
             let list: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
@@ -1205,6 +1273,7 @@ impl Sim<'_> {
             tr!(self, "s{slot} {op:?} fails ECONNRESET (network)");
             IoError::Broken
         } else {
+            self.conns[i].retried_at = Some(self.now);
             let kinds: &[&'static str] = match op {
                 OpKind::Recv => &["eagain", "eintr", "ecanceled", "multishot-ended"],
                 OpKind::Send => &["eagain", "eintr", "ecanceled"],
@@ -1309,6 +1378,8 @@ impl Sim<'_> {
             saw_eof: c.eof_delivered,
             excused: c.excused || stall_excuse || draining,
             reclaimed: c.reclaimed,
+            shed: c.shed,
+            first_byte_ms: c.pressured.then_some(timeouts.pressured_first_byte_ms),
             close_at: c.close_at,
             last_activity: c.last_activity,
         };
@@ -1382,6 +1453,11 @@ impl Sim<'_> {
         {
             *slot = got;
         }
+        let was_waiting = self.conns[i].waiting;
+        if was_waiting {
+            self.conns[i].waiting = false;
+            self.waiting -= 1;
+        }
         match result {
             Ok(slot) => {
                 if self.slots[slot as usize].is_some() {
@@ -1391,13 +1467,39 @@ impl Sim<'_> {
                     return;
                 }
                 self.slots[slot as usize] = Some(i);
+                let in_use = self.slots.iter().filter(|s| s.is_some()).count();
+                let pressured =
+                    in_use * 100 >= self.slots.len() * self.config.pressure_percent as usize;
                 let now = self.now;
+                self.accepts += 1;
                 let c = &mut self.conns[i];
                 c.state = State::Open;
                 c.slot = slot;
                 c.accept_at = now;
+                c.accept_seq = self.accepts;
+                c.pressured = pressured;
                 c.last_activity = now;
-                tr!(self, "accept c{i} -> s{slot}");
+                tr!(
+                    self,
+                    "accept c{i} -> s{slot}{}",
+                    if pressured { " (under pressure)" } else { "" }
+                );
+            }
+            Err(AcceptError::Full) if self.p.shape.eager_accept && !was_waiting => {
+                self.cov.hit("fault.accept-full");
+                if self.waiting < self.p.shape.waiting_room {
+                    tr!(self, "accept c{i} refused: full; it waits for a slot");
+                    self.conns[i].waiting = true;
+                    self.waiting += 1;
+                } else {
+                    tr!(
+                        self,
+                        "accept c{i} refused: full, and the waiting room too; turned away"
+                    );
+                    self.call(Some(Record::TurnedAway), None, |s| s.turned_away());
+                    self.conns[i].state = State::Done;
+                    self.conns[i].ended = true;
+                }
             }
             Err(e) => {
                 let class = if e == AcceptError::Full {
@@ -1412,7 +1514,67 @@ impl Sim<'_> {
             }
         }
         self.drain();
-        self.pending_reclaims = 0;
+    }
+
+    fn make_room(&mut self) {
+        let waiting = self.waiting;
+        self.made_room_at = Some(self.now);
+        tr!(self, "make room for {waiting} waiting");
+        let before = *self.server.stats();
+        self.making_room = Some((0, 0));
+        self.call(Some(Record::MakeRoom { waiting }), None, |s| {
+            s.make_room(waiting)
+        });
+        let Some((shed, reclaimed)) = self.making_room.take() else {
+            return;
+        };
+        let after = *self.server.stats();
+        if (after.shed - before.shed, after.reclaimed - before.reclaimed) != (shed, reclaimed) {
+            self.fail(format!(
+                "make_room closed {shed} connections without a head and {reclaimed} idle ones, \
+                 but counted {} shed and {} reclaimed",
+                after.shed - before.shed,
+                after.reclaimed - before.reclaimed
+            ));
+        }
+    }
+
+    /// The server shed connection `i` (its close was just drained): it must be the oldest
+    /// without a complete first head (see [`flood`]).
+    fn judge_shed(&mut self, i: usize) {
+        let candidate = |c: &Conn| {
+            let first = c.script.requests.first();
+            flood::Candidate {
+                id: c.id,
+                accept_seq: c.accept_seq,
+                accept_at: c.accept_at,
+                delivered: c.delivered,
+                head_end: first.map(|r| r.body_start),
+                tcp: c.script.kind == ClientKind::Tcp,
+                invalid_first: first.is_some_and(|r| {
+                    matches!(r.outcome, Outcome::Reject(_) | Outcome::RejectEither(..))
+                        && r.class != "flood.partial-head"
+                }),
+                answered: c.answered,
+                eof: c.eof_delivered,
+            }
+        };
+        let victim = candidate(&self.conns[i]);
+        let others: Vec<flood::Candidate> = self
+            .conns
+            .iter()
+            .filter(|c| c.id != i && c.state == State::Open)
+            .map(candidate)
+            .collect();
+        self.cov.hit("check.shed");
+        let at = flood::ShedTime {
+            now: self.now,
+            lag: self.lag,
+            grace_ms: self.config.timeouts.shed_grace_ms,
+        };
+        if let Err(why) = flood::judge_shed(&victim, &others, at) {
+            self.fail(why);
+        }
     }
 
     fn datagram(&mut self) {

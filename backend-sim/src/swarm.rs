@@ -3,8 +3,8 @@
 //! fault rates per seed (as TigerBeetle's VOPR does) means some seeds run with a fault class
 //! switched off and others with it turned up high, which finds bugs that one fixed mix hides.
 
-use zzz_core::Config;
 use zzz_core::http::Limits;
+use zzz_core::{Config, Timeouts};
 
 use crate::rng::Rng;
 
@@ -25,9 +25,6 @@ pub struct FaultRates {
     pub broken: u32,
     /// The listener's accept fails (`EMFILE`: retry later; `ECONNABORTED`: the client is gone).
     pub accept_error: u32,
-    /// The backend calls `accept` although `can_accept` said no (a real backend races this
-    /// way: the kernel completed the accept before the slots ran out).
-    pub accept_race: u32,
     /// Time moves on although completions are ready (delays every completion a little).
     pub time_step: u32,
     /// A clock jump: time moves on by seconds at once.
@@ -67,6 +64,16 @@ pub struct WorkloadShape {
     /// Generate non-GET requests on the contract's literal paths (`POST /plaintext`), which
     /// DESIGN §7 says the echo handler answers.
     pub literal_other_methods: bool,
+    /// The backend accepts every arrival at once, even with every slot taken, and keeps a
+    /// refused one in a waiting room of `waiting_room` connections while the server makes room
+    /// (as zzz-uring does); otherwise it accepts only while the server has a free slot and the
+    /// listener's backlog holds the rest.
+    pub eager_accept: bool,
+    /// Connections the backend's waiting room holds; beyond, an arrival is turned away.
+    pub waiting_room: usize,
+    /// Clients of a connection flood, on top of `clients`: they connect and never send a
+    /// byte, or stop in the middle of their first head, and wait for the server to close.
+    pub silent_clients: usize,
 }
 
 /// Everything a seed fixes before the run.
@@ -102,7 +109,6 @@ impl SimParams {
             retry: rate(&mut rng, 300_000, &[5_000, 20_000, 100_000]),
             broken: rate(&mut rng, 500_000, &[500, 3_000, 10_000]),
             accept_error: rate(&mut rng, 400_000, &[20_000, 100_000, 300_000]),
-            accept_race: rate(&mut rng, 400_000, &[50_000, 300_000]),
             time_step: rate(&mut rng, 200_000, &[10_000, 50_000, 200_000]),
             clock_jump: rate(&mut rng, 500_000, &[5_000, 30_000]),
             clock_drift: rate(&mut rng, 500_000, &[10_000, 100_000]),
@@ -127,7 +133,19 @@ impl SimParams {
             spread_ms: *rng.pick(&[0, 100, 2_000, 20_000]),
             drain: rng.chance(300_000),
             literal_other_methods: rng.chance(700_000),
+            eager_accept: false,
+            waiting_room: 0,
+            silent_clients: 0,
         };
+        let mut config = config;
+        let mut shape = shape;
+        // Overload: drawn last, so that the draws above stay those of earlier versions.
+        config.pressure_percent = *rng.pick(&[0u8, 50, 75, 75, 100]);
+        config.timeouts.pressured_first_byte_ms = *rng.pick(&[50u64, 300, 2_000]);
+        config.timeouts.shed_grace_ms = *rng.pick(&[0u64, 10, 100, 1_000]);
+        shape.eager_accept = rng.chance(800_000);
+        shape.waiting_room = *rng.pick(&[1usize, 4, 64]);
+        shape.silent_clients = *rng.pick(&[0usize, 0, 0, 0, 0, 0, 0, 16, 64, 200]);
         SimParams {
             seed,
             config,
@@ -169,7 +187,10 @@ fn draw_config(rng: &mut Rng) -> Config {
             keep_alive_ms: t(rng),
             send_stall_ms: t(rng),
             linger_ms: *rng.pick(&[100u64, 2000]),
+            pressured_first_byte_ms: Timeouts::DEFAULT.pressured_first_byte_ms,
+            shed_grace_ms: Timeouts::DEFAULT.shed_grace_ms,
         },
+        ..Config::DEFAULT
     }
 }
 

@@ -14,8 +14,12 @@
 //!
 //! Connections are accepted with a multishot accept into the ring's registered file table
 //! ("direct descriptors"): no file-descriptor table lookups per operation, and no `close(2)`
-//! system call. When the server has no free slot, the accept is cancelled and re-armed once
-//! one frees up, so the kernel's backlog holds new connections meanwhile.
+//! system call. The accept stays armed when every slot is taken: a newcomer then waits in the
+//! instance's waiting room (in arrival order, [`Builder::waiting_room`](crate::Builder::waiting_room)
+//! places) while the server closes a connection to make room for it, the one that has waited
+//! longest without a request head first (the core's overload policy). When nothing can be
+//! closed and the room is full, the newcomer is turned away. So a flood of connections that
+//! never send a byte competes with itself, not with real clients.
 //!
 //! ## Buffers
 //!
@@ -47,10 +51,12 @@ use io_uring::{IoUring, SubmissionQueue, Submitter, cqueue, opcode, squeue, type
 use zzz_core::memory::Region;
 use zzz_core::record::Recorder;
 use zzz_core::{
-    App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId, UdpHandler,
+    AcceptError, App, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId,
+    Stats, UdpHandler,
 };
 
 use crate::buf_ring::{self, BufRing, Pending};
+use crate::stats_board::StatsBoard;
 use crate::token::{Kind, token, untoken};
 
 /// A listening socket of this instance.
@@ -87,6 +93,10 @@ pub(crate) struct Setup<S: 'static> {
     pub record: Option<RecordTo>,
     /// Bumped by `Handle::dump`: write the recording so far.
     pub dump: Arc<AtomicU64>,
+    /// Where `Handle::stats` reads this instance's counters.
+    pub stats: Arc<StatsBoard>,
+    /// Accepted connections that may wait for a slot (see [`Io::waiting`]).
+    pub waiting_room: usize,
 }
 
 /// Where an instance's recording goes, and how large it may grow.
@@ -249,6 +259,8 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         recv_mode,
         record,
         dump,
+        stats,
+        waiting_room,
     } = setup;
     let clock = Clock::new();
     let mut region = Region::for_config(&config);
@@ -307,7 +319,10 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         0
     };
     let n = config.max_connections as usize;
-    ring.submitter().register_files_sparse(n as u32 + 256)?;
+    // Every slot, every connection of the waiting room, and room for the accepts that complete
+    // in the turn that fills them.
+    ring.submitter()
+        .register_files_sparse((n + waiting_room + MAX_BATCH) as u32)?;
     let mut io = Io {
         server,
         slots: vec![SlotIo::default(); n],
@@ -337,7 +352,8 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         grace,
         clock,
         inflight: 0,
-        waiting: std::collections::VecDeque::with_capacity(WAITING_ROOM),
+        waiting: std::collections::VecDeque::with_capacity(waiting_room),
+        waiting_room,
         buf_ring,
         pending: match recv_mode {
             crate::RecvMode::BufferRing { buffers, .. } => Pending::new(buffers, n),
@@ -347,6 +363,9 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         services,
         dumped: dump.load(Ordering::Relaxed),
         dump,
+        stats,
+        stats_answered: 0,
+        index,
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
@@ -364,10 +383,14 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         }
         let now = io.clock.now();
         io.tell_tick(now);
+        let server = &io.server;
+        io.stats
+            .serve(io.index, &mut io.stats_answered, || server.snapshot());
         if io.stop.load(Ordering::Relaxed) && io.stopping.is_none() {
             io.begin_stop(&mut sub, now);
         }
         io.admit_waiting(&mut sub);
+        io.make_room();
         io.perform_ops(&mut sub);
         io.arm_accepts(&mut sub);
         if io.rec.is_some() {
@@ -382,24 +405,22 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
             // shares it with a socket nobody accepts on).
             let accepting = io.listeners.iter().any(|l| l.armed);
             if (io.server.is_idle() && !accepting) || expired {
-                let stats = io.server.stats();
-                log::info!(
-                    "zzz: instance {index} served {} requests on {} connections",
-                    stats.requests,
-                    stats.accepted
-                );
+                let report = StopReport(io.server.stats());
+                log::info!("zzz: instance {index}: {report}");
                 if report_on_exit {
-                    eprintln!(
-                        "zzz: instance {index}: {} requests, {} connections",
-                        stats.requests, stats.accepted
-                    );
+                    eprintln!("zzz: instance {index}: {report}");
                 }
                 break Ok(());
             }
         }
-        let wait_ms = match io.server.next_wake() {
-            Some(at) => at.since(now.monotonic).clamp(1, 1000),
-            None => 1000,
+        let room_at = match io.waiting.is_empty() {
+            true => None,
+            false => io.server.room_at(),
+        };
+        let wait_ms = match (io.server.next_wake(), room_at) {
+            (Some(a), Some(b)) => a.min(b).since(now.monotonic).clamp(1, 1000),
+            (Some(at), None) | (None, Some(at)) => at.since(now.monotonic).clamp(1, 1000),
+            (None, None) => 1000,
         };
         let timeout = types::Timespec::new()
             .sec(wait_ms / 1000)
@@ -426,6 +447,7 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
     // every connection has closed (the normal end), no operation targets the server's region
     // or the buffer ring; the wake-up read and the datagram receives always remain.
     let idle = io.server.is_idle();
+    io.stats.publish_final(index, io.server.snapshot());
     drop(sub);
     drop(cq);
     drop(ring);
@@ -515,8 +537,11 @@ struct Io<'m, 'r, S: 'static> {
     clock: Clock,
     /// Receives and sends in flight: how many completions a batch may wait for.
     inflight: usize,
-    /// Connections accepted while every slot was busy: (registered file, listener).
+    /// Connections accepted while every slot was busy, in arrival order, waiting for the slot
+    /// the server is freeing for each: (registered file, listener). At most `waiting_room`;
+    /// beyond, a newcomer is turned away (closed unserved).
     waiting: std::collections::VecDeque<(u32, usize)>,
+    waiting_room: usize,
     /// The provided-buffer ring, in [`RecvMode::BufferRing`](crate::RecvMode::BufferRing).
     buf_ring: Option<BufRing>,
     /// Per slot, received bytes the server has not asked for yet, in arrival order.
@@ -528,15 +553,16 @@ struct Io<'m, 'r, S: 'static> {
     /// `Handle::dump` requests, and the last one served.
     dump: Arc<AtomicU64>,
     dumped: u64,
+    /// `Handle::stats` requests, and the last one answered.
+    stats: Arc<StatsBoard>,
+    stats_answered: u64,
+    index: usize,
 }
 
 /// Buffers a slot may hold before its multishot receive is cancelled (the server is not
 /// reading: backpressure); completions that race the cancel still find room, since the lists
 /// can hold every buffer of the ring.
 const PENDING_HIGH: usize = 8;
-
-/// Connections that may wait for a slot in the backend (beyond, they are closed).
-const WAITING_ROOM: usize = 1024;
 
 /// The most completions one wait asks for.
 const MAX_BATCH: usize = 64;
@@ -657,12 +683,17 @@ impl<S> Io<'_, '_, S> {
         }
     }
 
-    /// Arms accepts while the server has room, and cancels them when it has none.
+    /// Keeps an accept armed on every listener until the instance stops, whether or not the
+    /// server has a free slot: with every slot taken the server makes room for each newcomer
+    /// (its overload policy), which is what keeps a flood of idle connections from locking
+    /// real clients out. Accepts are cancelled only by [`Io::begin_stop`].
     fn arm_accepts(&mut self, sub: &mut Submit<'_>) {
-        let can_accept = self.server.can_accept() && self.stopping.is_none();
+        if self.stopping.is_some() {
+            return;
+        }
         for (l, listener) in self.listeners.iter_mut().enumerate() {
             let Some(fd) = &listener.fd else { continue };
-            if can_accept && !listener.armed {
+            if !listener.armed {
                 listener.armed = true;
                 listener.cancelling = false;
                 let entry = opcode::AcceptMulti::new(types::Fd(fd.as_raw_fd()))
@@ -670,13 +701,6 @@ impl<S> Io<'_, '_, S> {
                     .build()
                     .user_data(token(Kind::Accept, l as u32));
                 // SAFETY: a multishot accept into the file table refers to no buffer.
-                unsafe { sub.push(&entry) };
-            } else if !can_accept && listener.armed && !listener.cancelling {
-                listener.cancelling = true;
-                let entry = opcode::AsyncCancel::new(token(Kind::Accept, l as u32))
-                    .build()
-                    .user_data(token(Kind::Cancel, 0));
-                // SAFETY: a cancel refers to no buffer.
                 unsafe { sub.push(&entry) };
             }
         }
@@ -859,36 +883,39 @@ impl<S> Io<'_, '_, S> {
             return;
         }
         let file = result as u32;
-        if !self.waiting.is_empty() || !self.server.can_accept() {
-            self.wait_for_slot(sub, file, l);
+        // Earlier arrivals first: they may have a slot by now.
+        self.admit_waiting(sub);
+        self.offer(sub, file, l);
+    }
+
+    /// Asks the server to make room for the connections that wait (once per loop turn).
+    fn make_room(&mut self) {
+        if self.waiting.is_empty() {
             return;
         }
-        self.serve_accepted(sub, file, l);
-    }
-
-    /// A connection the kernel handed over while every slot was busy (the multishot accept is
-    /// being cancelled, but some connections race it) waits here, in arrival order, for a
-    /// slot, like the kernel's backlog would hold it; beyond the waiting room's capacity it is
-    /// closed.
-    fn wait_for_slot(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
-        if self.waiting.len() < self.waiting.capacity() {
-            self.waiting.push_back((file, l));
-        } else {
-            push_close_rejected(sub, file);
+        if let Some(r) = &mut self.rec {
+            r.recorder.make_room(self.waiting.len());
         }
+        self.server.make_room(self.waiting.len());
     }
 
-    /// Hands waiting connections to the server while it has room.
+    /// Hands waiting connections to the server while it has room, in arrival order.
     fn admit_waiting(&mut self, sub: &mut Submit<'_>) {
-        while self.server.can_accept() {
+        for _ in 0..self.waiting.len() {
+            if !self.server.can_accept() {
+                return;
+            }
             let Some((file, l)) = self.waiting.pop_front() else {
                 return;
             };
-            self.serve_accepted(sub, file, l);
+            self.offer(sub, file, l);
         }
     }
 
-    fn serve_accepted(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
+    /// Offers an accepted connection to the server. With every slot taken the server begins
+    /// freeing one for it, and it waits in arrival order; when the waiting room is full it is
+    /// turned away.
+    fn offer(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
         let accepted = self
             .server
             .accept(self.listeners[l].service, PeerAddr::Local);
@@ -902,8 +929,18 @@ impl<S> Io<'_, '_, S> {
                     ..SlotIo::default()
                 }
             }
+            Err(AcceptError::Full) if self.waiting.len() < self.waiting_room => {
+                self.waiting.push_back((file, l));
+            }
+            Err(AcceptError::Full) => {
+                if let Some(r) = &mut self.rec {
+                    r.recorder.turned_away();
+                }
+                self.server.turned_away();
+                push_close_rejected(sub, file);
+            }
             // Shutting down: no new connections.
-            Err(_) => push_close_rejected(sub, file),
+            Err(AcceptError::ShuttingDown) => push_close_rejected(sub, file),
         }
     }
 
@@ -1151,5 +1188,21 @@ fn peer_of(name: &libc::sockaddr_storage) -> PeerAddr {
             PeerAddr::V6(a.sin6_addr.s6_addr, u16::from_be(a.sin6_port))
         }
         _ => PeerAddr::Local,
+    }
+}
+
+/// What an instance says of its run when it stops: what it served and what its overload
+/// policy had to shed.
+struct StopReport<'a>(&'a Stats);
+
+impl std::fmt::Display for StopReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        write!(
+            f,
+            "{} requests, {} connections; made room by closing {} without a request head and \
+             {} idle, turned {} away; {} first-byte timeouts under pressure",
+            s.requests, s.accepted, s.shed, s.reclaimed, s.turned_away, s.first_byte_timeouts
+        )
     }
 }

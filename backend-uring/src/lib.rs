@@ -38,6 +38,7 @@ mod availability;
 mod buf_ring;
 mod instance;
 mod listen;
+mod stats_board;
 mod token;
 
 use std::io;
@@ -50,7 +51,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use zzz_core::shim::portable::Portable;
-use zzz_core::{App, Config, Now, Server, Service, UdpHandler};
+use zzz_core::{App, Config, Now, Server, Service, Snapshot, UdpHandler};
+
+use stats_board::StatsBoard;
 
 pub use availability::{Unavailable, probe};
 pub use listen::{BoundAddr, Listen};
@@ -108,7 +111,12 @@ pub struct Builder<S: 'static> {
     batch_wait_us: u32,
     recv_mode: RecvMode,
     record: Option<(PathBuf, usize)>,
+    waiting_room: usize,
 }
+
+/// Accepted connections that may wait, per instance, for the slot the server frees for each
+/// while every slot is taken (see [`Builder::waiting_room`]).
+pub const DEFAULT_WAITING_ROOM: usize = 1024;
 
 impl<S: Send + 'static> Builder<S> {
     /// A builder for instances with this configuration (validated when starting).
@@ -127,7 +135,20 @@ impl<S: Send + 'static> Builder<S> {
             batch_wait_us: 0,
             recv_mode: RecvMode::default(),
             record: None,
+            waiting_room: DEFAULT_WAITING_ROOM,
         }
+    }
+
+    /// How many accepted connections may wait, per instance, while every slot is taken
+    /// (default [`DEFAULT_WAITING_ROOM`], at least 1). An instance keeps accepting when full:
+    /// for each newcomer the server closes one connection to make room (the oldest without a
+    /// complete request head, else the oldest idle one) and the newcomer waits here, in
+    /// arrival order, for that slot. When nobody can be closed (every slot is serving a
+    /// request) and the room is full, a newcomer is closed at once: turned away, and counted.
+    /// Each place costs one entry in the ring's registered file table.
+    pub fn waiting_room(mut self, connections: usize) -> Self {
+        self.waiting_room = connections.max(1);
+        self
     }
 
     /// Runs `n` instances, one per thread (default 1).
@@ -300,6 +321,7 @@ impl<S: Send + 'static> Builder<S> {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let dump = Arc::new(AtomicU64::new(0));
+        let stats = Arc::new(StatsBoard::new(per_instance.len()));
         let make_app = Arc::new(make_app);
         let mut wakers = Vec::new();
         let mut threads = Vec::new();
@@ -332,6 +354,8 @@ impl<S: Send + 'static> Builder<S> {
             wakers.push(waker.try_clone()?);
             let stop = stop.clone();
             let dump = dump.clone();
+            let stats = stats.clone();
+            let waiting_room = self.waiting_room;
             let record = self
                 .record
                 .as_ref()
@@ -374,6 +398,8 @@ impl<S: Send + 'static> Builder<S> {
                             recv_mode,
                             record,
                             dump,
+                            stats,
+                            waiting_room,
                         };
                         instance::run(setup)
                     } else {
@@ -384,6 +410,7 @@ impl<S: Send + 'static> Builder<S> {
                             &stop,
                             grace,
                             on_ready.map(|h| (h, index)),
+                            (&stats, index),
                         )
                     }
                 })?;
@@ -393,6 +420,7 @@ impl<S: Send + 'static> Builder<S> {
             handle: Handle {
                 stop,
                 dump,
+                stats,
                 wakers: Arc::new(wakers),
             },
             threads,
@@ -502,6 +530,7 @@ fn run_portable<S>(
     stop: &AtomicBool,
     grace: Duration,
     on_ready: Option<(fn(usize), usize)>,
+    (stats, index): (&StatsBoard, usize),
 ) -> io::Result<()> {
     let mut region = zzz_core::memory::Region::for_config(&config);
     let server = Server::new(config, app, region.bytes(), Now::default())
@@ -518,7 +547,12 @@ fn run_portable<S>(
     if let Some((hook, index)) = on_ready {
         hook(index);
     }
-    portable.run(stop)
+    let mut answered = 0;
+    let result = portable.run_with(stop, |server| {
+        stats.serve(index, &mut answered, || server.snapshot())
+    });
+    stats.publish_final(index, portable.server().snapshot());
+    result
 }
 
 fn pin_to_cpu(index: usize) {
@@ -530,11 +564,13 @@ fn pin_to_cpu(index: usize) {
     }
 }
 
-/// Stops the instances of a [`Running`] server.
+/// Controls the instances of a [`Running`] server from any thread: stops them, asks them to
+/// write their recordings, reads their counters.
 #[derive(Clone)]
 pub struct Handle {
     stop: Arc<AtomicBool>,
     dump: Arc<AtomicU64>,
+    stats: Arc<StatsBoard>,
     wakers: Arc<Vec<OwnedFd>>,
 }
 
@@ -551,6 +587,14 @@ impl Handle {
     pub fn dump(&self) {
         self.dump.fetch_add(1, Ordering::SeqCst);
         self.wake();
+    }
+
+    /// Every instance's counters and gauges, fresh: each instance copies them at its next
+    /// loop turn (woken for it), and this waits for them, at most two seconds in all (the
+    /// portable fallback's loop turns at least once a second); an instance that has stopped
+    /// gives its last ones. For monitoring; the instances allocate nothing for it.
+    pub fn stats(&self) -> Vec<Snapshot> {
+        self.stats.read(|| self.wake(), Duration::from_secs(2))
     }
 
     fn wake(&self) {

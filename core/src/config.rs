@@ -24,6 +24,17 @@ pub struct Timeouts {
     /// before the client has read the response (RFC 9112 §9.6). Default 2 s (nginx's
     /// `lingering_timeout` is 5 s).
     pub linger_ms: u64,
+    /// Under pressure (see [`Config::pressure_percent`]), how long a new connection may wait
+    /// before its first byte; then it is closed silently. Once its first byte arrives the head
+    /// timeout applies, counted from the accept. Default 2 s: a real client sends its request
+    /// as soon as the handshake completes, a flood of silent connections frees its slots five
+    /// times sooner. Envoy's overload manager scales its timeouts down the same way.
+    pub pressured_first_byte_ms: u64,
+    /// How long a new connection is safe from being closed to make room for a newcomer while
+    /// it has not delivered a complete request head: long enough for a prompt client's
+    /// request to arrive whatever else arrives meanwhile, short enough that a flood's silent
+    /// connections make room almost at once. Default 100 ms.
+    pub shed_grace_ms: u64,
 }
 
 impl Timeouts {
@@ -34,6 +45,8 @@ impl Timeouts {
         keep_alive_ms: 30_000,
         send_stall_ms: 30_000,
         linger_ms: 2_000,
+        pressured_first_byte_ms: 2_000,
+        shed_grace_ms: 100,
     };
 }
 
@@ -43,10 +56,17 @@ impl Timeouts {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Config {
-    /// Connections served at once. When all slots are taken the backend stops accepting (the
-    /// kernel's backlog holds new connections) and the oldest idle keep-alive connection is
-    /// closed to make room. Default 1024.
+    /// Connections served at once. When all slots are taken the backend keeps accepting: each
+    /// newcomer waits for a slot (in the backend, boundedly) while the server closes one
+    /// connection to make room for it, the one that has waited longest without a complete
+    /// request head, else the oldest idle keep-alive one (see the overload policy in
+    /// `server`). Default 1024.
     pub max_connections: u32,
+    /// The share of slots in use, in percent, from which the server is under pressure: a
+    /// connection accepted then gets only [`Timeouts::pressured_first_byte_ms`] for its first
+    /// byte. 0 puts every connection under pressure, 100 only the one taking the last slot.
+    /// Default 75.
+    pub pressure_percent: u8,
     /// Receive buffer per connection, in bytes: holds request heads, small bodies and
     /// pipelined requests. At least `limits.max_head`. Default 16 KiB.
     pub recv_buffer: u32,
@@ -97,6 +117,7 @@ impl Config {
     /// The documented defaults.
     pub const DEFAULT: Config = Config {
         max_connections: 1024,
+        pressure_percent: 75,
         recv_buffer: 16 * 1024,
         send_buffer: 16 * 1024,
         large_buffers: 16,
@@ -118,6 +139,9 @@ impl Config {
         if self.max_connections > 1 << 20 {
             return Err("max_connections: at most 1048576");
         }
+        if self.pressure_percent > 100 {
+            return Err("pressure_percent: at most 100");
+        }
         if self.recv_buffer < self.limits.max_head as u32 {
             return Err("recv_buffer: must hold a whole head (at least limits.max_head)");
         }
@@ -134,7 +158,12 @@ impl Config {
             return Err("timer_tick_ms: must be at least 1");
         }
         let t = &self.timeouts;
-        if t.head_ms == 0 || t.body_idle_ms == 0 || t.keep_alive_ms == 0 || t.send_stall_ms == 0 {
+        if t.head_ms == 0
+            || t.body_idle_ms == 0
+            || t.keep_alive_ms == 0
+            || t.send_stall_ms == 0
+            || t.pressured_first_byte_ms == 0
+        {
             return Err("timeouts: every timeout must be at least 1 ms");
         }
         if self.max_requests_per_connection == 0 {

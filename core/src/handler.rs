@@ -38,6 +38,7 @@ use crate::http::{
     ResponseWriter, Status, StreamFraming,
 };
 use crate::router::{ParamError, Params};
+use crate::server::ServerView;
 use crate::time::Now;
 
 /// The handler signature.
@@ -588,6 +589,9 @@ pub struct Ctx<'a, S: 'static> {
     pub out: Out<'a, S>,
     /// The time of the event being handled.
     pub now: Now,
+    /// The server's counters and gauges, for a metrics route (see
+    /// [`PrometheusText`](crate::server::PrometheusText)).
+    pub server: ServerView<'a>,
 }
 
 impl<S> core::fmt::Debug for Ctx<'_, S> {

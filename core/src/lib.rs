@@ -46,6 +46,7 @@ pub mod handler;
 pub mod http;
 pub mod json;
 pub mod memory;
+pub mod metrics;
 pub mod net;
 pub mod openapi;
 pub mod pool;
@@ -69,7 +70,10 @@ pub use http::{Method, Status};
 pub use net::PeerAddr;
 pub use router::{Route, RouteError, Router};
 pub use schema::JsonSchema;
-pub use server::{AcceptError, IoError, NewError, Op, OpKind, Server, SlotId, Stats};
+pub use server::{
+    AcceptError, Gauges, IoError, NewError, Op, OpKind, PrometheusText, Server, ServerView, SlotId,
+    Snapshot, Stats,
+};
 pub use time::{Instant, Now};
 /// `#[derive(JsonSchema)]`: see [`schema`].
 #[cfg(feature = "macros")]

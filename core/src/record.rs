@@ -26,7 +26,7 @@
 //! Every integer is an unsigned LEB128 variable-length integer (7 bits a byte, low bits first,
 //! the high bit set on every byte but the last).
 //!
-//! - The magic [`MAGIC`], `ZZZREC01`.
+//! - The magic [`MAGIC`], `ZZZREC02` (`01` lacked the overload fields and `turned_away`).
 //! - The configuration: the [`CONFIG_FIELDS`] integers of [`config_fields`], in that order.
 //! - The flags ([`flags`]): bit 0 set when the recording was truncated. Always one byte (the
 //!   recorder patches it in place when it stops).
@@ -43,6 +43,8 @@
 //! | 6 | `tick` | monotonic milliseconds, Unix seconds |
 //! | 7 | `datagram` | UDP handler index, reply buffer size, length, the bytes |
 //! | 8 | `shutdown` | — |
+//! | 9 | `turned_away` | — |
+//! | 10 | `make_room` | connections waiting |
 //!
 //! Peer addresses are not recorded: a replay passes [`PeerAddr::Local`](crate::PeerAddr) for
 //! every connection and datagram.
@@ -52,10 +54,10 @@ use crate::server::{IoError, OpKind, SlotId};
 use crate::time::Now;
 
 /// The first eight bytes of every recording.
-pub const MAGIC: &[u8; 8] = b"ZZZREC01";
+pub const MAGIC: &[u8; 8] = b"ZZZREC02";
 
 /// How many integers encode the configuration.
-pub const CONFIG_FIELDS: usize = 18;
+pub const CONFIG_FIELDS: usize = 21;
 
 /// The most bytes one LEB128 integer of 64 bits takes.
 pub const MAX_VARINT: usize = 10;
@@ -84,6 +86,10 @@ pub mod tag {
     pub const DATAGRAM: u8 = 7;
     /// `shutdown()`.
     pub const SHUTDOWN: u8 = 8;
+    /// `turned_away()`.
+    pub const TURNED_AWAY: u8 = 9;
+    /// `make_room(waiting)`.
+    pub const MAKE_ROOM: u8 = 10;
 }
 
 /// The bits of the header's flags.
@@ -114,6 +120,9 @@ pub const fn config_fields(c: &Config) -> [u64; CONFIG_FIELDS] {
         c.timeouts.keep_alive_ms,
         c.timeouts.send_stall_ms,
         c.timeouts.linger_ms,
+        c.pressure_percent as u64,
+        c.timeouts.pressured_first_byte_ms,
+        c.timeouts.shed_grace_ms,
     ]
 }
 
@@ -139,6 +148,9 @@ pub const fn config_from_fields(f: &[u64; CONFIG_FIELDS]) -> Config {
     c.timeouts.keep_alive_ms = f[15];
     c.timeouts.send_stall_ms = f[16];
     c.timeouts.linger_ms = f[17];
+    c.pressure_percent = f[18] as u8;
+    c.timeouts.pressured_first_byte_ms = f[19];
+    c.timeouts.shed_grace_ms = f[20];
     c
 }
 
@@ -362,6 +374,16 @@ impl<'b> Recorder<'b> {
     /// `shutdown()`.
     pub fn shutdown(&mut self) {
         self.record(tag::SHUTDOWN, &[], &[]);
+    }
+
+    /// `turned_away()`.
+    pub fn turned_away(&mut self) {
+        self.record(tag::TURNED_AWAY, &[], &[]);
+    }
+
+    /// `make_room(waiting)`.
+    pub fn make_room(&mut self, waiting: usize) {
+        self.record(tag::MAKE_ROOM, &[waiting as u64], &[]);
     }
 
     /// Stops recording: nothing more is written, and the header says the recording is

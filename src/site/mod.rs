@@ -12,6 +12,8 @@
 //!   browsers that accept gzip get the smaller body (see [`zzz_core::assets`]).
 //! - An unknown path, post or asset gets the 404 page: the app's `not_found` hook and the
 //!   post and asset handlers render the same template with status 404.
+//! - Opt-in ([`app_with_metrics`]), `/metrics` answers with the serving instance's counters
+//!   and gauges in the Prometheus text format ([`zzz_core::metrics`]).
 
 mod content;
 
@@ -21,9 +23,13 @@ use zzz_core::{App, Ctx, Hooks, Request, Response, Route, Router, Status};
 
 pub use content::{ABOUT, About, Block, Link, POSTS, Post, SITE, Section, Site};
 
-/// The site keeps no state: everything it shows is static data.
+/// What the site shows is static data; its one setting is whether it serves `/metrics`.
 #[derive(Debug, Default)]
-pub struct SiteState;
+pub struct SiteState {
+    /// Serve the server's counters at `/metrics` (Prometheus text format); otherwise that
+    /// path is the 404 page like any unknown one.
+    pub metrics: bool,
+}
 
 /// `/`: an introduction and the latest posts.
 #[derive(Template)]
@@ -199,12 +205,22 @@ fn not_found(ctx: &mut Ctx<SiteState>, req: &Request) -> Response {
     )
 }
 
+/// `/metrics`, when the site serves it.
+fn metrics(ctx: &mut Ctx<SiteState>, req: &Request) -> Response {
+    if ctx.state.metrics {
+        zzz_core::metrics::prometheus(ctx, req)
+    } else {
+        not_found(ctx, req)
+    }
+}
+
 static ROUTES: &[Route<SiteState>] = &[
     Route::get("/", home),
     Route::get("/blog", blog),
     Route::get("/blog/{slug}", post),
     Route::get("/about", about),
     Route::get("/static/{*path}", asset),
+    Route::get("/metrics", metrics),
 ];
 
 /// The site's route table.
@@ -214,8 +230,17 @@ pub fn routes() -> &'static [Route<SiteState>] {
 
 /// The site as an app: its routes, and the 404 page for every path they do not match.
 pub fn app() -> App<SiteState> {
+    app_of(SiteState::default())
+}
+
+/// The site, serving its counters at `/metrics` too.
+pub fn app_with_metrics() -> App<SiteState> {
+    app_of(SiteState { metrics: true })
+}
+
+fn app_of(state: SiteState) -> App<SiteState> {
     let mut app = App::new(
-        SiteState,
+        state,
         Router::new(ROUTES).expect("the site's routes are valid"),
     );
     app.hooks = Hooks {

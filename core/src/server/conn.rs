@@ -7,6 +7,8 @@ use crate::net::PeerAddr;
 use crate::pool::BlockId;
 use crate::time::Instant;
 
+use super::overload::Standing;
+
 /// "No slot" in the intrusive lists.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -155,9 +157,10 @@ pub(crate) struct Conn<S: 'static> {
     pub wants: u8,
     pub queued: bool,
     pub ready_next: u32,
-    pub idle: bool,
-    pub idle_prev: u32,
-    pub idle_next: u32,
+    /// Which overload queue the connection is on, and its links there.
+    pub standing: Standing,
+    pub queue_prev: u32,
+    pub queue_next: u32,
     pub parser: HeadParser,
     pub head: RequestHead,
     pub body: BodyRecv,
@@ -167,8 +170,16 @@ pub(crate) struct Conn<S: 'static> {
     pub close_after: bool,
     /// The peer sent EOF: finish what is buffered, then close.
     pub peer_eof: bool,
-    /// Deadline of the head being received (set at its first byte).
+    /// Deadline of the head being received (set at its first byte; for the first head, at
+    /// the accept).
     pub head_deadline: Option<Instant>,
+    /// When the connection was accepted.
+    pub accepted_at: Instant,
+    /// The peer has sent at least one byte.
+    pub heard: bool,
+    /// Accepted under pressure: `head_deadline` is the shorter first-byte deadline until the
+    /// first byte arrives.
+    pub first_byte_wait: bool,
     /// Last time the body or the send made progress.
     pub progress_at: Instant,
     /// When the output now waiting started waiting for the peer to read, or last moved: the
@@ -198,9 +209,9 @@ impl<S> Conn<S> {
             wants: 0,
             queued: false,
             ready_next: NONE,
-            idle: false,
-            idle_prev: NONE,
-            idle_next: NONE,
+            standing: Standing::Busy,
+            queue_prev: NONE,
+            queue_next: NONE,
             parser: HeadParser::new(),
             head: RequestHead {
                 method: crate::http::Method::Get,
@@ -222,6 +233,9 @@ impl<S> Conn<S> {
             close_after: false,
             peer_eof: false,
             head_deadline: None,
+            accepted_at: Instant(0),
+            heard: false,
+            first_byte_wait: false,
             progress_at: Instant(0),
             send_since: Instant(0),
             user: 0,

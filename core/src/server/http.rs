@@ -2,7 +2,7 @@
 //! queueing responses in order, on one connection slot.
 
 use super::conn::{self, BodyFraming, BodyRecv, Phase, Spill, Then, wants};
-use super::{Server, SlotId};
+use super::{Server, ServerView, SlotId};
 use crate::app::Completed;
 use crate::handler::{Ctx, Out, Outcome, Request, StreamOut, StreamStep};
 use crate::http::{
@@ -31,9 +31,9 @@ impl<S> Server<'_, S> {
             match c.phase {
                 Phase::Free | Phase::Closed | Phase::Lingering => return,
                 Phase::Closing => {
-                    // A closing connection is never idle, even while its last answer waits:
-                    // reclaiming it would cut that answer short.
-                    self.idle_remove(slot);
+                    // A closing connection is on no overload queue, even while its last answer
+                    // waits: closing it to make room would cut that answer short.
+                    self.update_standing(slot);
                     self.finish_closing(slot);
                     return;
                 }
@@ -60,7 +60,7 @@ impl<S> Server<'_, S> {
             }
         }
         self.flush(slot);
-        self.update_idle(slot);
+        self.update_standing(slot);
         self.rearm_timer(slot);
     }
 
@@ -94,22 +94,6 @@ impl<S> Server<'_, S> {
                 self.conns[slot as usize].send_since = self.now.monotonic;
             }
             self.want(slot, wants::SEND);
-        }
-    }
-
-    /// Keeps the idle list to the connections that wait, with nothing buffered, for their
-    /// next request: the ones to reclaim first when slots run out.
-    fn update_idle(&mut self, slot: SlotId) {
-        let c = &self.conns[slot as usize];
-        let idle = c.phase == Phase::Head
-            && c.requests > 0
-            && !c.output_pending()
-            && c.recv_start == c.recv_end
-            && !c.parser.started();
-        if idle {
-            self.idle_push(slot)
-        } else {
-            self.idle_remove(slot)
         }
     }
 
@@ -498,6 +482,7 @@ impl<S> Server<'_, S> {
         let max_requests = self.config.max_requests_per_connection;
         let draining = self.draining;
         let now = self.now;
+        let gauges = self.gauges();
         let Server {
             app,
             conns,
@@ -542,6 +527,7 @@ impl<S> Server<'_, S> {
             state: &mut app.state,
             out,
             now,
+            server: ServerView { stats, gauges },
         };
 
         let path = http_request.path();

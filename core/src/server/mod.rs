@@ -28,6 +28,8 @@
 
 mod conn;
 mod http;
+mod overload;
+mod stats;
 mod tcp;
 #[cfg(test)]
 mod tests;
@@ -41,6 +43,8 @@ use crate::pool::{BlockId, BlockPool};
 use crate::time::{Instant, Now};
 use crate::timer::{TimerEntry, TimerWheel};
 use conn::{Conn, Kind, NONE, Phase, wants};
+use overload::{Overload, Victim, under_pressure};
+pub use stats::{Gauges, PrometheusText, ServerView, Snapshot, Stats};
 
 /// Index of a connection slot.
 pub type SlotId = u32;
@@ -88,57 +92,13 @@ pub enum IoError {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AcceptError {
-    /// Every slot is in use; the backend should stop accepting until
-    /// [`Server::can_accept`] (the server is already closing its oldest idle connection).
+    /// Every slot is in use. The backend keeps the newcomer waiting (boundedly, in arrival
+    /// order), asks the server to [make room](Server::make_room) for the connections that
+    /// wait, and offers them again once [`Server::can_accept`]; a newcomer it cannot keep it
+    /// closes, and reports with [`Server::turned_away`].
     Full,
     /// The server is shutting down.
     ShuttingDown,
-}
-
-/// Counters of what the server has done, for tests, the simulator's coverage table and
-/// monitoring.
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
-pub struct Stats {
-    /// Connections accepted.
-    pub accepted: u64,
-    /// Connections closed and freed.
-    pub closed: u64,
-    /// Requests dispatched (routed and answered).
-    pub requests: u64,
-    /// Responses by status class: index 1 is 1xx (interim 100 included), ..., 5 is 5xx.
-    pub responses: [u64; 6],
-    /// Requests rejected by the parser.
-    pub parse_errors: u64,
-    /// Head deadlines that expired (408 or silent close).
-    pub head_timeouts: u64,
-    /// Body idle timeouts (408).
-    pub body_timeouts: u64,
-    /// Keep-alive idle timeouts.
-    pub idle_timeouts: u64,
-    /// Send stalls.
-    pub send_timeouts: u64,
-    /// Linger timeouts.
-    pub linger_timeouts: u64,
-    /// Idle connections closed to make room for a new one.
-    pub reclaimed: u64,
-    /// 503s because the large-buffer pool was empty.
-    pub pool_exhausted: u64,
-    /// 500s because a response did not fit.
-    pub response_overflows: u64,
-    /// Responses that spilled into a large buffer.
-    pub spills: u64,
-    /// Bodies received into a large buffer.
-    pub large_bodies: u64,
-    /// Interim 100 responses.
-    pub continues: u64,
-    /// Streamed responses.
-    pub streams: u64,
-    /// Operations that failed with [`IoError::Retry`] and were posted again.
-    pub retries: u64,
-    /// Connections the peer reset or broke.
-    pub broken: u64,
-    /// UDP datagrams handled.
-    pub datagrams: u64,
 }
 
 /// How one connection's share of the region is laid out.
@@ -222,8 +182,9 @@ pub struct Server<'m, S: 'static> {
     free_count: usize,
     ready_head: u32,
     ready_tail: u32,
-    idle_head: u32,
-    idle_tail: u32,
+    overload: Overload,
+    /// Slots asked to close whose close has not completed: the room already being made.
+    closing: u32,
     date: HttpDate,
     now: Now,
     draining: bool,
@@ -282,8 +243,8 @@ impl<'m, S> Server<'m, S> {
             free_count: n,
             ready_head: NONE,
             ready_tail: NONE,
-            idle_head: NONE,
-            idle_tail: NONE,
+            overload: Overload::new(),
+            closing: 0,
             date,
             now,
             draining: false,
@@ -311,6 +272,27 @@ impl<'m, S> Server<'m, S> {
         &self.stats
     }
 
+    /// What the server holds now.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            max_connections: self.conns.len() as u32,
+            active_connections: self.active_connections() as u32,
+            unproven_connections: self.overload.unproven.len(),
+            idle_connections: self.overload.idle.len(),
+            large_buffers: self.config.large_buffers,
+            large_buffers_available: self.pool.available() as u32,
+            draining: self.draining,
+        }
+    }
+
+    /// Counters and gauges, copied: what monitoring publishes.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            stats: self.stats,
+            gauges: self.gauges(),
+        }
+    }
+
     /// Connections in use (including those closing).
     pub fn active_connections(&self) -> usize {
         self.conns.len() - self.free_count
@@ -335,6 +317,16 @@ impl<'m, S> Server<'m, S> {
     /// timer is armed.
     pub fn next_wake(&self) -> Option<Instant> {
         self.timers.next_wake()
+    }
+
+    /// While connections wait for a slot: when [`Server::make_room`] could next close a
+    /// connection it cannot close now (the oldest connection without a request head reaches
+    /// [`Timeouts::shed_grace_ms`](crate::Timeouts::shed_grace_ms)); `None` when no such
+    /// connection exists. Call `make_room` again then.
+    pub fn room_at(&self) -> Option<Instant> {
+        let oldest = self.overload.unproven.front()?;
+        let c = &self.conns[oldest as usize];
+        Some(c.accepted_at.after_ms(self.config.timeouts.shed_grace_ms))
     }
 
     /// Whether a graceful shutdown is under way.
@@ -366,20 +358,29 @@ impl<'m, S> Server<'m, S> {
     // ----- events in -------------------------------------------------------------------------
 
     /// A connection was accepted for `service`. Returns its slot; post the operations that
-    /// [`Server::poll_op`] returns next.
+    /// [`Server::poll_op`] returns next. When every slot is taken the server closes a
+    /// connection to make room (see [`AcceptError::Full`]).
     pub fn accept(&mut self, service: Service<S>, peer: PeerAddr) -> Result<SlotId, AcceptError> {
         if self.draining {
             return Err(AcceptError::ShuttingDown);
         }
         if self.free_count == 0 {
-            self.reclaim_idle();
             return Err(AcceptError::Full);
         }
         self.free_count -= 1;
         let slot = self.free[self.free_count];
         let now = self.now.monotonic;
+        let t = self.config.timeouts;
+        let pressured = under_pressure(
+            self.active_connections(),
+            self.conns.len(),
+            self.config.pressure_percent,
+        );
         let c = &mut self.conns[slot as usize];
-        debug_assert!(c.phase == Phase::Free);
+        assert!(
+            c.phase == Phase::Free,
+            "slot {slot} on the free list is in use"
+        );
         *c = Conn::free();
         c.kind = match service {
             Service::Http => Kind::Http,
@@ -387,20 +388,64 @@ impl<'m, S> Server<'m, S> {
         };
         c.phase = Phase::Head;
         c.peer = peer;
+        c.accepted_at = now;
         c.progress_at = now;
         c.send_since = now;
-        if matches!(service, Service::Http) {
-            // A new connection must deliver its first head within the head timeout.
-            c.head_deadline = Some(now.after_ms(self.config.timeouts.head_ms));
+        // An HTTP connection's first head must arrive within the head timeout of the accept,
+        // a raw TCP connection's first byte within the idle timeout; under pressure, the first
+        // byte within the shorter pressured deadline.
+        let (usual_wait, http) = match service {
+            Service::Http => (t.head_ms, true),
+            Service::Tcp(_) => (t.keep_alive_ms, false),
+        };
+        c.first_byte_wait = pressured && t.pressured_first_byte_ms < usual_wait;
+        if c.first_byte_wait {
+            c.head_deadline = Some(now.after_ms(t.pressured_first_byte_ms));
+        } else if http {
+            c.head_deadline = Some(now.after_ms(t.head_ms));
         }
+        self.overload.unproven.push(self.conns, slot);
         self.stats.accepted += 1;
+        if pressured {
+            self.stats.pressured_accepts += 1;
+        }
         self.want(slot, wants::RECV);
         self.rearm_timer(slot);
-        if self.free_count == 0 {
-            // Make room before the next connection arrives.
-            self.reclaim_idle();
-        }
         Ok(slot)
+    }
+
+    /// `waiting` connections wait in the backend for a slot: closes connections to make room
+    /// for them, by the overload policy (`overload`), until as many slots are being freed as
+    /// connections wait, or no connection may be closed now. The backend calls this after
+    /// [`AcceptError::Full`], each loop turn while connections wait, and at
+    /// [`Server::room_at`]. Counted in [`Stats::shed`] and [`Stats::reclaimed`].
+    pub fn make_room(&mut self, waiting: usize) {
+        let now = self.now.monotonic;
+        let grace = self.config.timeouts.shed_grace_ms;
+        // Bounded: each round closes a slot, and at most every slot can be closing.
+        for _ in 0..self.conns.len() {
+            if self.closing as usize >= waiting {
+                return;
+            }
+            match self.overload.victim(self.conns, now, grace) {
+                Some(Victim::Unproven(slot)) => {
+                    self.stats.shed += 1;
+                    self.close(slot);
+                }
+                Some(Victim::Idle(slot)) => {
+                    self.stats.reclaimed += 1;
+                    self.close(slot);
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// The backend closed a connection it had accepted without ever handing it to the server:
+    /// no slot could be freed for it and it could not wait any longer. Counted in
+    /// [`Stats::turned_away`].
+    pub fn turned_away(&mut self) {
+        self.stats.turned_away += 1;
     }
 
     /// A posted receive completed with `n` bytes in [`Server::recv_buffer`]; `0` is EOF.
@@ -478,6 +523,16 @@ impl<'m, S> Server<'m, S> {
         }
         if n > 0 {
             c.progress_at = self.now.monotonic;
+            c.heard = true;
+            if c.first_byte_wait {
+                // The pressured first-byte deadline is met: the head timeout applies again,
+                // from the accept.
+                c.first_byte_wait = false;
+                c.head_deadline = match c.kind {
+                    Kind::Http => Some(c.accepted_at.after_ms(self.config.timeouts.head_ms)),
+                    Kind::Tcp(_) => None,
+                };
+            }
         }
         self.process(slot);
     }
@@ -567,6 +622,11 @@ impl<'m, S> Server<'m, S> {
         }
         c.then = conn::Then::Nothing;
         c.phase = Phase::Free;
+        assert!(
+            self.closing > 0,
+            "a close completed that was never asked for"
+        );
+        self.closing -= 1;
         self.timers.disarm(slot);
         self.free[self.free_count] = slot;
         self.free_count += 1;
@@ -777,52 +837,42 @@ impl<'m, S> Server<'m, S> {
         }
         c.phase = Phase::Closed;
         c.wants = 0;
-        self.idle_remove(slot);
+        self.closing += 1;
+        self.overload.leave(self.conns, slot);
         self.timers.disarm(slot);
         self.want(slot, wants::CLOSE);
     }
 
-    /// Closes the oldest idle keep-alive connection, if there is one.
-    fn reclaim_idle(&mut self) {
-        let oldest = self.idle_head;
-        if oldest != NONE {
-            self.stats.reclaimed += 1;
-            self.close(oldest);
-        }
-    }
-
-    fn idle_push(&mut self, slot: SlotId) {
-        let c = &mut self.conns[slot as usize];
-        if c.idle {
-            return;
-        }
-        c.idle = true;
-        c.idle_prev = self.idle_tail;
-        c.idle_next = NONE;
-        if self.idle_tail == NONE {
-            self.idle_head = slot;
-        } else {
-            self.conns[self.idle_tail as usize].idle_next = slot;
-        }
-        self.idle_tail = slot;
-    }
-
-    fn idle_remove(&mut self, slot: SlotId) {
-        let c = &mut self.conns[slot as usize];
-        if !c.idle {
-            return;
-        }
-        c.idle = false;
-        let (prev, next) = (c.idle_prev, c.idle_next);
-        if prev == NONE {
-            self.idle_head = next;
-        } else {
-            self.conns[prev as usize].idle_next = next;
-        }
-        if next == NONE {
-            self.idle_tail = prev;
-        } else {
-            self.conns[next as usize].idle_prev = prev;
+    /// Keeps `slot` on the overload queue its state calls for: it leaves the unproven queue
+    /// for good once a first head is complete, an answer is queued or it is closing; it is on
+    /// the idle queue while it waits, with nothing buffered either way, for a next request.
+    fn update_standing(&mut self, slot: SlotId) {
+        let c = &self.conns[slot as usize];
+        let quiet = c.phase == Phase::Head
+            && !c.output_pending()
+            && c.recv_start == c.recv_end
+            && !c.parser.started();
+        match c.standing {
+            overload::Standing::Unproven => {
+                let first = match c.kind {
+                    Kind::Http => c.requests == 0,
+                    Kind::Tcp(_) => !c.heard,
+                };
+                let unproven = first && c.phase == Phase::Head && !c.output_pending();
+                if !unproven {
+                    self.overload.unproven.remove(self.conns, slot);
+                }
+            }
+            overload::Standing::Idle => {
+                if !quiet {
+                    self.overload.idle.remove(self.conns, slot);
+                }
+            }
+            overload::Standing::Busy => {
+                if quiet && c.requests > 0 && matches!(c.kind, Kind::Http) {
+                    self.overload.idle.push(self.conns, slot);
+                }
+            }
         }
     }
 
@@ -900,6 +950,7 @@ impl<'m, S> Server<'m, S> {
             Phase::Closing => None,
             Phase::Head => match (c.kind, c.head_deadline) {
                 (Kind::Http, Some(deadline)) => Some(deadline),
+                (Kind::Tcp(_), Some(deadline)) if c.first_byte_wait => Some(deadline),
                 _ => Some(c.progress_at.after_ms(t.keep_alive_ms)),
             },
         };
@@ -929,7 +980,11 @@ impl<'m, S> Server<'m, S> {
             Phase::Closing => self.close(slot),
             Phase::Head => {
                 let partial = c.parser.started() || c.recv_start < c.recv_end;
-                if matches!(c.kind, Kind::Http)
+                if c.first_byte_wait {
+                    debug_assert!(!partial && c.requests == 0);
+                    self.stats.first_byte_timeouts += 1;
+                    self.close(slot);
+                } else if matches!(c.kind, Kind::Http)
                     && c.head_deadline.is_some()
                     && (partial || c.requests == 0)
                 {

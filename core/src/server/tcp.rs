@@ -15,6 +15,8 @@ impl<S> Server<'_, S> {
         match c.phase {
             Phase::Head => {}
             Phase::Closing => {
+                self.update_standing(slot);
+                let c = &self.conns[slot as usize];
                 if !c.output_pending() && !c.send_posted {
                     self.close(slot);
                 } else {
@@ -94,6 +96,7 @@ impl<S> Server<'_, S> {
             self.want(slot, wants::RECV);
         }
         self.flush(slot);
+        self.update_standing(slot);
         self.rearm_timer(slot);
     }
 }

@@ -6,6 +6,7 @@
 //! Everything it needs is allocated in [`Portable::new`]: the per-slot socket table, the poll
 //! set and the datagram buffer. The loop allocates nothing.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -17,6 +18,14 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 use crate::server::{IoError, Op, OpKind, Server};
 use crate::{Instant, Now, PeerAddr, Service, UdpHandler};
+
+/// The most connections accepted from one listener per loop turn, so that a flood of
+/// connections cannot starve the connections already served.
+pub const ACCEPTS_PER_TURN: usize = 64;
+
+/// Accepted connections that may wait for a slot while every slot is taken; beyond, new
+/// connections stay in the kernel's listen backlog.
+pub const WAITING_ROOM: usize = 64;
 
 /// How long [`Portable::run`] lets connections finish after a stop request.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -45,6 +54,9 @@ pub struct Portable<'m, S: 'static> {
     targets: Vec<Target>,
     datagram_buf: Vec<u8>,
     reply_buf: Vec<u8>,
+    /// Accepted connections waiting, in arrival order, for the slot the server frees for each
+    /// ([`Server::make_room`]); at most [`WAITING_ROOM`].
+    waiting: VecDeque<(TcpStream, PeerAddr, Service<S>)>,
     started: std::time::Instant,
     grace: Duration,
 }
@@ -63,6 +75,7 @@ impl<'m, S> Portable<'m, S> {
             targets: Vec::with_capacity(n + 2 * MAX_LISTENERS),
             datagram_buf: std::vec![0; 65536],
             reply_buf: std::vec![0; 65536],
+            waiting: VecDeque::with_capacity(WAITING_ROOM),
             started: std::time::Instant::now(),
             grace: DEFAULT_SHUTDOWN_GRACE,
         }
@@ -112,15 +125,27 @@ impl<'m, S> Portable<'m, S> {
 
     /// Runs until `stop` is set and every connection has finished (or the grace period ends).
     pub fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
+        self.run_with(stop, |_| {})
+    }
+
+    /// [`Portable::run`], calling `each_turn` with the server at the top of every loop turn
+    /// (at least once a second): for publishing its counters, say.
+    pub fn run_with(
+        &mut self,
+        stop: &AtomicBool,
+        mut each_turn: impl FnMut(&Server<'m, S>),
+    ) -> io::Result<()> {
         let mut stop_at: Option<Now> = None;
         loop {
             let now = self.now();
             self.server.tick(now);
+            each_turn(&self.server);
             if stop.load(Ordering::Relaxed) && stop_at.is_none() {
                 stop_at = Some(now);
                 self.server.shutdown();
             }
             self.perform_ops();
+            self.admit_waiting();
             if let Some(at) = stop_at {
                 let expired = now.monotonic.since(at.monotonic) > self.grace.as_millis() as u64;
                 if self.server.is_idle() || expired {
@@ -128,9 +153,14 @@ impl<'m, S> Portable<'m, S> {
                 }
             }
             self.build_poll_set();
-            let wake_ms = match self.server.next_wake() {
-                Some(at) => at.since(now.monotonic).min(1000),
-                None => 1000,
+            let room_at = match self.waiting.is_empty() {
+                true => None,
+                false => self.server.room_at(),
+            };
+            let wake_ms = match (self.server.next_wake(), room_at) {
+                (Some(a), Some(b)) => a.min(b).since(now.monotonic).min(1000),
+                (Some(at), None) | (None, Some(at)) => at.since(now.monotonic).min(1000),
+                (None, None) => 1000,
             };
             let timeout = Timespec {
                 tv_sec: (wake_ms / 1000) as i64,
@@ -193,7 +223,10 @@ impl<'m, S> Portable<'m, S> {
             // the set is built), so each borrowed descriptor outlives its use.
             unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) }
         };
-        if self.server.can_accept() {
+        // Listening even with every slot taken: the server makes room for newcomers (its
+        // overload policy), so a flood of idle connections cannot lock real clients out. Only
+        // a full waiting room leaves connections in the kernel's backlog.
+        if !self.server.is_draining() && self.waiting.len() < WAITING_ROOM {
             for (i, (listener, _)) in self.listeners.iter().enumerate() {
                 self.fds
                     .push(PollFd::from_borrowed_fd(borrow(listener), PollFlags::IN));
@@ -222,8 +255,13 @@ impl<'m, S> Portable<'m, S> {
         }
     }
 
+    /// Accepts what the listener holds, at most [`ACCEPTS_PER_TURN`] connections. With every
+    /// slot taken a newcomer waits, and the server makes room for it.
     fn accept_all(&mut self, l: usize) {
-        while self.server.can_accept() {
+        for _ in 0..ACCEPTS_PER_TURN {
+            if self.waiting.len() == WAITING_ROOM || self.server.is_draining() {
+                return;
+            }
             let (stream, addr) = match self.listeners[l].0.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -234,8 +272,30 @@ impl<'m, S> Portable<'m, S> {
                 continue;
             }
             let _ = stream.set_nodelay(true);
-            let service = self.listeners[l].1;
-            match self.server.accept(service, PeerAddr::from(addr)) {
+            self.waiting
+                .push_back((stream, PeerAddr::from(addr), self.listeners[l].1));
+            self.admit_waiting();
+        }
+    }
+
+    /// Hands waiting connections to the server while it has slots, in arrival order, and asks
+    /// it to make room for the rest (closes complete at once here).
+    fn admit_waiting(&mut self) {
+        for _ in 0..2 * WAITING_ROOM {
+            if self.waiting.is_empty() {
+                return;
+            }
+            if !self.server.can_accept() {
+                self.server.make_room(self.waiting.len());
+                self.perform_ops();
+                if !self.server.can_accept() {
+                    return;
+                }
+            }
+            let Some((stream, peer, service)) = self.waiting.pop_front() else {
+                return;
+            };
+            match self.server.accept(service, peer) {
                 Ok(slot) => {
                     self.conns[slot as usize] = Some(Conn {
                         stream,
@@ -243,6 +303,7 @@ impl<'m, S> Portable<'m, S> {
                         send: false,
                     })
                 }
+                // Shutting down, or (cannot be) full: the connection is closed.
                 Err(_) => drop(stream),
             }
             self.perform_ops();
