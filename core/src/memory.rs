@@ -19,6 +19,8 @@ pub const ALIGN: usize = 64;
 /// carved piece, with room to spare.
 pub const ALIGN_SLACK: usize = ALIGN * 16;
 
+const _: () = assert!(ALIGN.is_power_of_two() && ALIGN >= 16);
+
 /// Bytes a slice of `n` values of `T` takes when carved, padding included.
 pub const fn carved_size<T>(n: usize) -> usize {
     round_up(n * size_of::<T>())
@@ -57,10 +59,14 @@ impl<'m> Arena<'m> {
         if needed > self.rest.len() {
             return Err(RegionTooSmall);
         }
+        let before = self.rest.len();
         let rest = core::mem::take(&mut self.rest);
         let (_, rest) = rest.split_at_mut(pad);
         let (piece, rest) = rest.split_at_mut(size);
         self.rest = rest;
+        // The piece is where it was promised, and the carving only moves forward.
+        assert!(piece.len() == size && piece.as_ptr().align_offset(align) == 0);
+        assert_eq!(self.rest.len(), before - needed);
         Ok(piece)
     }
 
@@ -96,7 +102,8 @@ impl<'m> Arena<'m> {
         let size = n.checked_mul(size_of::<T>()).ok_or(RegionTooSmall)?;
         let piece = self.take(size, align_of::<T>())?;
         let ptr = piece.as_mut_ptr() as *mut T;
-        debug_assert!(ptr.is_aligned());
+        // What makes the writes below sound: checked always, not only in debug builds.
+        assert!(ptr.is_aligned() && piece.len() == n * size_of::<T>());
         for i in 0..n {
             // SAFETY: `piece` is exclusively ours for 'm, aligned for T (checked above) and
             // holds `n` values of T; each element is written exactly once before the slice

@@ -14,22 +14,34 @@ pub struct BlockPool<'m> {
     block_size: usize,
     free: &'m mut [BlockId],
     free_count: usize,
+    /// Per block, whether it is lent out: asserted where a block is taken and where it comes
+    /// back, so that a block is never lent twice nor returned twice.
+    lent: &'m mut [bool],
 }
 
 impl<'m> BlockPool<'m> {
     /// A pool of `free.len()` blocks of `block_size` bytes in `storage`.
-    pub fn new(storage: &'m mut [u8], block_size: usize, free: &'m mut [BlockId]) -> BlockPool<'m> {
+    pub fn new(
+        storage: &'m mut [u8],
+        block_size: usize,
+        free: &'m mut [BlockId],
+        lent: &'m mut [bool],
+    ) -> BlockPool<'m> {
         assert_eq!(storage.len(), block_size * free.len());
+        assert_eq!(lent.len(), free.len());
+        assert!(free.len() <= BlockId::MAX as usize);
         let n = free.len();
         for (i, slot) in free.iter_mut().enumerate() {
             *slot = (n - 1 - i) as BlockId;
         }
+        lent.fill(false);
         let free_count = free.len();
         BlockPool {
             storage,
             block_size,
             free,
             free_count,
+            lent,
         }
     }
 
@@ -64,15 +76,19 @@ impl<'m> BlockPool<'m> {
             return None;
         }
         self.free_count -= 1;
-        Some(self.free[self.free_count])
+        let id = self.free[self.free_count];
+        assert!(
+            !self.lent[id as usize],
+            "block {id} on the free list is lent"
+        );
+        self.lent[id as usize] = true;
+        Some(id)
     }
 
     /// Returns a block.
     pub fn release(&mut self, id: BlockId) {
-        debug_assert!(
-            !self.free[..self.free_count].contains(&id),
-            "block {id} released twice"
-        );
+        assert!(self.lent[id as usize], "block {id} released but not lent");
+        self.lent[id as usize] = false;
         assert!(self.free_count < self.free.len());
         self.free[self.free_count] = id;
         self.free_count += 1;
@@ -80,6 +96,7 @@ impl<'m> BlockPool<'m> {
 
     /// A lent block's bytes.
     pub fn block(&mut self, id: BlockId) -> &mut [u8] {
+        assert!(self.lent[id as usize], "block {id} written but not lent");
         let size = self.block_size;
         &mut self.storage[id as usize * size..(id as usize + 1) * size]
     }
@@ -92,7 +109,12 @@ impl<'m> BlockPool<'m> {
     ) -> (Option<&[u8]>, Option<LentBlock<'_>>) {
         let size = self.block_size;
         let next = self.free[..self.free_count].last().copied();
-        debug_assert!(lent.is_none() || lent != next);
+        if let Some(l) = lent {
+            assert!(
+                self.lent[l as usize] && lent != next,
+                "block {l} read but not lent"
+            );
+        }
         let range = |id: BlockId| id as usize * size..(id as usize + 1) * size;
         match (lent, next) {
             (None, None) => (None, None),
@@ -113,6 +135,7 @@ impl<'m> BlockPool<'m> {
 
     /// A lent block's bytes, read-only.
     pub fn block_ref(&self, id: BlockId) -> &[u8] {
+        assert!(self.lent[id as usize], "block {id} read but not lent");
         let size = self.block_size;
         &self.storage[id as usize * size..(id as usize + 1) * size]
     }
@@ -126,17 +149,32 @@ mod tests {
     fn take_and_release() {
         let mut storage = [0u8; 64];
         let mut free = [0; 4];
-        let mut pool = BlockPool::new(&mut storage, 16, &mut free);
+        let mut lent = [false; 4];
+        let mut pool = BlockPool::new(&mut storage, 16, &mut free, &mut lent);
         let (peeked, _) = pool.peek().unwrap();
         let a = pool.take().unwrap();
         assert_eq!(a, peeked);
         let ids: heapless::Vec<BlockId, 4> = (0..3).map(|_| pool.take().unwrap()).collect();
         assert!(pool.take().is_none());
         assert!(pool.peek().is_none());
+        pool.block(ids[1])[0] = 9;
         pool.release(ids[1]);
         assert_eq!(pool.available(), 1);
-        pool.block(ids[1])[0] = 9;
         assert_eq!(pool.take(), Some(ids[1]));
-        assert_eq!(pool.block_ref(ids[1])[0], 9);
+        assert_eq!(pool.block_ref(ids[1])[0], 9, "blocks are not cleared");
+    }
+
+    /// The pair of assertions around lending: a block is never returned twice, nor used
+    /// while it is not lent.
+    #[test]
+    #[should_panic(expected = "released but not lent")]
+    fn a_block_returned_twice_is_caught() {
+        let mut storage = [0u8; 32];
+        let mut free = [0; 2];
+        let mut lent = [false; 2];
+        let mut pool = BlockPool::new(&mut storage, 16, &mut free, &mut lent);
+        let id = pool.take().unwrap();
+        pool.release(id);
+        pool.release(id);
     }
 }

@@ -227,7 +227,8 @@ impl Fixed {
     }
 
     fn int(&mut self, mut v: u64) -> &mut Self {
-        loop {
+        // Bounded: seven bits a byte, at most MAX_VARINT bytes for 64 bits.
+        for _ in 0..MAX_VARINT {
             let low = (v & 0x7f) as u8;
             v >>= 7;
             if v == 0 {
@@ -235,6 +236,7 @@ impl Fixed {
             }
             self.byte(low | 0x80);
         }
+        unreachable!("a u64 takes at most MAX_VARINT bytes")
     }
 
     fn bytes(&self) -> &[u8] {

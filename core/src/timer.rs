@@ -29,6 +29,10 @@ pub struct TimerEntry {
 
 const FIRED: u32 = u32::MAX - 1;
 
+// The bitmap covers the buckets exactly, and the two markers are no bucket index.
+const _: () = assert!(BUCKETS.is_multiple_of(64) && BUCKETS > 0);
+const _: () = assert!((BUCKETS as u32) < FIRED && FIRED != NONE);
+
 impl TimerEntry {
     /// An unarmed entry.
     pub const fn new() -> TimerEntry {
@@ -91,6 +95,7 @@ impl<'m> TimerWheel<'m> {
     /// Arms `id` for `deadline`, replacing any earlier deadline of `id`.
     pub fn arm(&mut self, id: u32, deadline: Instant) {
         self.disarm(id);
+        assert!(self.entries[id as usize].bucket == NONE);
         let tick = deadline.0.div_ceil(self.tick_ms).max(self.current + 1);
         let bucket = (tick % BUCKETS as u64) as u32;
         let head = self.heads[bucket as usize];
@@ -107,6 +112,8 @@ impl<'m> TimerWheel<'m> {
         self.heads[bucket as usize] = id;
         self.occupied[bucket as usize / 64] |= 1 << (bucket % 64);
         self.armed += 1;
+        assert!(self.armed as usize <= self.entries.len());
+        debug_assert!(self.deadline(id) == Some(deadline));
     }
 
     /// Disarms `id` (armed, fired-but-not-taken, or neither).
@@ -119,15 +126,20 @@ impl<'m> TimerWheel<'m> {
             self.remove_fired(id);
             return;
         }
+        assert!((e.bucket as usize) < BUCKETS, "timer {id} in no bucket");
+        assert!(self.armed > 0);
         if e.prev != NONE {
+            assert_eq!(self.entries[e.prev as usize].next, id, "timer list broken");
             self.entries[e.prev as usize].next = e.next;
         } else {
+            assert_eq!(self.heads[e.bucket as usize], id, "timer list broken");
             self.heads[e.bucket as usize] = e.next;
             if e.next == NONE {
                 self.occupied[e.bucket as usize / 64] &= !(1 << (e.bucket % 64));
             }
         }
         if e.next != NONE {
+            assert_eq!(self.entries[e.next as usize].prev, id, "timer list broken");
             self.entries[e.next as usize].prev = e.prev;
         }
         let e = &mut self.entries[id as usize];
@@ -141,7 +153,12 @@ impl<'m> TimerWheel<'m> {
         // The fired list is short-lived (drained in the same tick); a linear unlink is fine.
         let mut prev = NONE;
         let mut cur = self.fired_head;
-        while cur != NONE {
+        let mut found = false;
+        // Bounded: each timer is on the fired list at most once.
+        for _ in 0..self.entries.len() {
+            if cur == NONE {
+                break;
+            }
             let next = self.entries[cur as usize].next;
             if cur == id {
                 if prev == NONE {
@@ -152,11 +169,13 @@ impl<'m> TimerWheel<'m> {
                 if self.fired_tail == id {
                     self.fired_tail = prev;
                 }
+                found = true;
                 break;
             }
             prev = cur;
             cur = next;
         }
+        assert!(found, "timer {id} marked fired but not on the fired list");
         let e = &mut self.entries[id as usize];
         e.bucket = NONE;
         e.next = NONE;
@@ -173,7 +192,11 @@ impl<'m> TimerWheel<'m> {
         for step in 1..=steps {
             let bucket = ((self.current + step) % BUCKETS as u64) as usize;
             let mut id = self.heads[bucket];
-            while id != NONE {
+            // Bounded: a bucket holds at most every timer once.
+            for _ in 0..=self.entries.len() {
+                if id == NONE {
+                    break;
+                }
                 let next = self.entries[id as usize].next;
                 if self.entries[id as usize].deadline <= now {
                     self.disarm(id);
@@ -181,12 +204,14 @@ impl<'m> TimerWheel<'m> {
                 }
                 id = next;
             }
+            assert!(id == NONE, "timer bucket {bucket} holds a cycle");
         }
         self.current = target;
     }
 
     fn push_fired(&mut self, id: u32) {
         let e = &mut self.entries[id as usize];
+        assert!(e.bucket == NONE, "timer {id} fired while still armed");
         e.bucket = FIRED;
         e.next = NONE;
         if self.fired_tail == NONE {
@@ -204,6 +229,10 @@ impl<'m> TimerWheel<'m> {
             return None;
         }
         let e = &mut self.entries[id as usize];
+        assert!(
+            e.bucket == FIRED,
+            "timer {id} on the fired list is not marked fired"
+        );
         self.fired_head = e.next;
         if self.fired_head == NONE {
             self.fired_tail = NONE;
@@ -222,7 +251,11 @@ impl<'m> TimerWheel<'m> {
         }
         let start = (self.current + 1) % BUCKETS as u64;
         let mut offset = 0;
-        while offset < BUCKETS as u64 {
+        // Bounded: each round moves to the next bitmap word (one more for a start within one).
+        for _ in 0..=BITMAP_WORDS {
+            if offset >= BUCKETS as u64 {
+                break;
+            }
             let bucket = (start + offset) % BUCKETS as u64;
             let bits = self.occupied[bucket as usize / 64] >> (bucket % 64);
             if bits == 0 {
@@ -232,6 +265,8 @@ impl<'m> TimerWheel<'m> {
             let skip = bits.trailing_zeros() as u64;
             return Some(Instant((self.current + 1 + offset + skip) * self.tick_ms));
         }
+        // Armed timers are in some bucket, so a bit is set: the search above returns.
+        debug_assert!(false, "{} timers armed, no bucket occupied", self.armed);
         Some(Instant((self.current + 1) * self.tick_ms))
     }
 }

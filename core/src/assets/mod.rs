@@ -65,6 +65,7 @@ impl EntityTag {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut tag = [b'"'; 18];
         let mut i = 0;
+        // Bounded: counted, i < 16 (a const fn has no `for`).
         while i < 16 {
             tag[1 + i] = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
             i += 1;
@@ -395,6 +396,7 @@ pub const fn content_type_for(name: &str) -> &'static str {
     ];
     let ext = extension(name.as_bytes());
     let mut i = 0;
+    // Bounded: counted over TYPES (a const fn has no `for`).
     while i < TYPES.len() {
         if eq_ascii_lowercase(ext, TYPES[i].0.as_bytes()) {
             return TYPES[i].1;
@@ -407,6 +409,7 @@ pub const fn content_type_for(name: &str) -> &'static str {
 /// What follows the last `.` of the last path segment of `name`; empty without one.
 const fn extension(name: &[u8]) -> &[u8] {
     let mut i = name.len();
+    // Bounded: counted down from name.len() (a const fn has no `for`).
     while i > 0 {
         i -= 1;
         match name[i] {
@@ -424,6 +427,7 @@ const fn eq_ascii_lowercase(a: &[u8], lower: &[u8]) -> bool {
         return false;
     }
     let mut i = 0;
+    // Bounded: counted over a (a const fn has no `for`).
     while i < a.len() {
         if a[i].to_ascii_lowercase() != lower[i] {
             return false;
@@ -440,6 +444,7 @@ const fn hash64(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = K ^ (bytes.len() as u64).wrapping_mul(0xff51_afd7_ed55_8ccd);
     let mut i = 0;
+    // Bounded: counted over bytes, 8 a step (a const fn has no `for`).
     while i < bytes.len() {
         let word = if i + 8 <= bytes.len() {
             let b = bytes;
@@ -456,6 +461,7 @@ const fn hash64(bytes: &[u8]) -> u64 {
         } else {
             let mut tail = [0u8; 8];
             let mut j = 0;
+            // Bounded: counted, fewer than 8 (a const fn has no `for`).
             while i + j < bytes.len() {
                 tail[j] = bytes[i + j];
                 j += 1;

@@ -38,7 +38,11 @@ impl<'a> Iterator for TokenList<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        while !self.rest.is_empty() {
+        // Bounded: each turn consumes at least one byte of `rest` (an element and its comma).
+        for _ in 0..=self.rest.len() {
+            if self.rest.is_empty() {
+                break;
+            }
             let mut in_quotes = false;
             let mut escaped = false;
             let mut end = self.rest.len();

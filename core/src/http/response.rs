@@ -540,6 +540,7 @@ const fn const_valid_name(name: &[u8]) -> bool {
             return false;
         }
         let mut i = 0;
+        // Bounded: counted over a (a const fn has no `for`).
         while i < a.len() {
             if a[i].to_ascii_lowercase() != lower[i] {
                 return false;
@@ -556,6 +557,7 @@ const fn const_valid_name(name: &[u8]) -> bool {
         return false;
     }
     let mut i = 0;
+    // Bounded: counted over name (a const fn has no `for`).
     while i < name.len() {
         if !TOKEN[name[i] as usize] {
             return false;
@@ -581,7 +583,7 @@ fn valid_name(name: &str) -> bool {
 fn valid_value(value: &[u8]) -> bool {
     let mut i = 0;
     // Bounded: each turn moves past at least one byte.
-    loop {
+    for _ in 0..=value.len() {
         i = scan_field_value(value, i);
         match value.get(i) {
             None => return true,
@@ -589,6 +591,7 @@ fn valid_value(value: &[u8]) -> bool {
             Some(_) => return false,
         }
     }
+    unreachable!("each turn moves past a byte")
 }
 
 /// A body of not-yet-known length; implements [`core::fmt::Write`]. Finish it with
@@ -764,15 +767,15 @@ pub fn chunk_overhead(len: usize) -> usize {
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
 fn hex_digits(mut n: u64, out: &mut [u8; 16]) -> &[u8] {
-    let mut i = out.len();
-    loop {
-        i -= 1;
+    // Bounded: a u64 has 16 hex digits, the size of `out`.
+    for i in (0..out.len()).rev() {
         out[i] = b"0123456789abcdef"[(n & 0xf) as usize];
         n >>= 4;
         if n == 0 {
             return &out[i..];
         }
     }
+    unreachable!("a u64 has at most 16 hex digits")
 }
 
 #[cfg(test)]

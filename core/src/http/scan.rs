@@ -18,11 +18,13 @@ pub(crate) const HOST: [bool; 256] = byte_class(b"-._~!$&'()*+,;=%:[]", true);
 const fn byte_class(extra: &[u8], alnum: bool) -> [bool; 256] {
     let mut table = [false; 256];
     let mut i = 0;
+    // Bounded: counted over extra (a const fn has no `for`).
     while i < extra.len() {
         table[extra[i] as usize] = true;
         i += 1;
     }
     let mut b = 0;
+    // Bounded: counted, b < 256.
     while b < 256 {
         let c = b as u8;
         if alnum && c.is_ascii_alphanumeric() {
@@ -93,11 +95,10 @@ fn field_value_stops(word: u64) -> u64 {
 
 #[inline]
 fn scalar_scan(buf: &[u8], from: usize, allowed: impl Fn(u8) -> bool) -> usize {
-    let mut i = from;
-    while i < buf.len() && allowed(buf[i]) {
-        i += 1;
-    }
-    i
+    buf[from..]
+        .iter()
+        .position(|&b| !allowed(b))
+        .map_or(buf.len(), |p| from + p)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -184,6 +185,7 @@ mod simd {
     macro_rules! skip_blocks {
         ($buf:expr, $from:expr, $mask:ident) => {{
             let (buf, mut i) = ($buf, $from);
+            // Bounded: counted, LANES bytes a step.
             while i + LANES <= buf.len() {
                 // SAFETY: `i + 16 <= buf.len()`: the unaligned 16-byte load stays inside `buf`.
                 let x = unsafe { _mm_loadu_si128(buf.as_ptr().add(i) as *const __m128i) };

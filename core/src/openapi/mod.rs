@@ -634,7 +634,11 @@ fn write_responses<W: Write + ?Sized>(
     w.key("responses")?;
     w.begin_object()?;
     let mut last = 0u16;
-    while let Some(status) = all().map(|r| r.status).filter(|s| *s > last).min() {
+    // Bounded: each turn takes the next larger status, one of the responses' own.
+    for _ in 0..all().count() {
+        let Some(status) = all().map(|r| r.status).filter(|s| *s > last).min() else {
+            break;
+        };
         last = status;
         let with_status = || all().filter(move |r| r.status == status);
         w.key_fmt(format_args!("{status}"))?;

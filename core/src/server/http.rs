@@ -21,12 +21,20 @@ enum Step {
 
 const CONTINUE_100: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// The fewest bytes a request takes (`GET / HTTP/1.0` and the blank line): what bounds the
+/// requests a receive buffer can hold.
+const MIN_REQUEST: usize = b"A / HTTP/1.0\r\n\r\n".len();
+
 impl<S> Server<'_, S> {
-    /// Runs the HTTP state machine of `slot` until it must wait for an event. Bounded: each
-    /// step either consumes a request from the receive buffer (which holds a bounded number)
-    /// or returns.
+    /// Runs the HTTP state machine of `slot` until it must wait for an event.
     pub(super) fn process_http(&mut self, slot: SlotId) {
-        loop {
+        // Bounded: every step that does not wait consumes input (a request is at least
+        // `MIN_REQUEST` bytes of the receive buffer and takes at most three steps: head, body,
+        // dispatch) or produces a stream chunk into an empty send buffer, which then blocks;
+        // running out means the state machine stopped making progress.
+        let budget = 3 * (self.config.recv_buffer as usize / MIN_REQUEST + 1) + 4;
+        let mut waited = false;
+        for _ in 0..budget {
             let c = &self.conns[slot as usize];
             match c.phase {
                 Phase::Free | Phase::Closed | Phase::Lingering => return,
@@ -48,6 +56,7 @@ impl<S> Server<'_, S> {
                 continue;
             }
             if self.output_blocked(slot) {
+                waited = true;
                 break;
             }
             let step = match self.conns[slot as usize].phase {
@@ -56,9 +65,14 @@ impl<S> Server<'_, S> {
                 _ => Step::Continue,
             };
             if let Step::Wait = step {
+                waited = true;
                 break;
             }
         }
+        assert!(
+            waited,
+            "slot {slot}: the HTTP state machine made no progress in {budget} steps"
+        );
         self.flush(slot);
         self.update_standing(slot);
         self.rearm_timer(slot);
@@ -160,6 +174,8 @@ impl<S> Server<'_, S> {
     fn start_request(&mut self, slot: SlotId) -> Step {
         let cap = self.config.recv_buffer as usize;
         let c = &mut self.conns[slot as usize];
+        assert!(c.phase == Phase::Head && c.body.block.is_none());
+        assert!(c.recv_start as usize + c.head.len as usize <= c.recv_end as usize);
         let head_end = c.recv_start + c.head.len as u32;
         let available = (c.recv_end - head_end) as u64;
         c.body = BodyRecv::none();
@@ -420,11 +436,13 @@ impl<S> Server<'_, S> {
         c.phase = Phase::Closing;
         // Nothing after a rejected request is ever parsed.
         c.recv_start = c.recv_end;
+        assert!(c.body.block.is_none() && c.send_end as usize <= cap);
     }
 
     /// Stops reading: close once the output is sent.
     fn begin_close(&mut self, slot: SlotId) -> Step {
         let c = &mut self.conns[slot as usize];
+        assert!(matches!(c.phase, Phase::Head | Phase::Body));
         c.close_after = true;
         c.phase = Phase::Closing;
         Step::Continue
@@ -434,6 +452,7 @@ impl<S> Server<'_, S> {
     /// at once if the peer has gone).
     fn finish_closing(&mut self, slot: SlotId) {
         let c = &self.conns[slot as usize];
+        assert!(c.phase == Phase::Closing && c.close_after);
         if c.output_pending() {
             if matches!(c.then, Then::Stream { .. })
                 && c.send_pending() == 0
@@ -466,6 +485,7 @@ impl<S> Server<'_, S> {
             return;
         }
         let c = &mut self.conns[slot as usize];
+        assert!(!c.output_pending() && !c.send_posted);
         c.phase = Phase::Lingering;
         c.progress_at = self.now.monotonic;
         c.recv_start = 0;
@@ -842,10 +862,11 @@ fn queue_bytes<S>(
 
 /// Digits of the largest chunk size a buffer of `cap` bytes can hold.
 fn hex_width(cap: usize) -> usize {
-    let mut width = 1;
-    while cap >> (4 * width) != 0 {
-        width += 1;
-    }
+    let bits = (usize::BITS - cap.leading_zeros()) as usize;
+    let width = bits.div_ceil(4).max(1);
+    // `cap` has exactly `width` hex digits.
+    debug_assert!(width * 4 >= usize::BITS as usize || cap < 1 << (4 * width));
+    debug_assert!(width == 1 || cap >= 1 << (4 * (width - 1)));
     width
 }
 

@@ -125,7 +125,8 @@ impl SlotLayout {
             send: n * config.send_buffer as usize,
             n,
             free_list: carved_size::<u32>(n),
-            block_list: carved_size::<BlockId>(config.large_buffers as usize),
+            block_list: carved_size::<BlockId>(config.large_buffers as usize)
+                + carved_size::<bool>(config.large_buffers as usize),
         }
     }
 
@@ -222,10 +223,11 @@ impl<'m, S> Server<'m, S> {
         let fields = arena.plain_slice::<HeaderSpan>(n * config.limits.max_headers as usize)?;
         let free = arena.slice(n, |i| (n - 1 - i) as u32)?;
         let block_ids = arena.slice(config.large_buffers as usize, |_| 0)?;
+        let block_lent = arena.slice(config.large_buffers as usize, |_| false)?;
         let recv = arena.bytes(n * config.recv_buffer as usize)?;
         let send = arena.bytes(n * config.send_buffer as usize)?;
         let storage = arena.bytes(config.large_buffers as usize * config.block_size())?;
-        let pool = BlockPool::new(storage, config.block_size(), block_ids);
+        let pool = BlockPool::new(storage, config.block_size(), block_ids, block_lent);
         let timers = TimerWheel::new(timer_entries, config.timer_tick_ms as u64, now.monotonic);
         let mut date = HttpDate::new();
         date.update(now.unix_secs);
@@ -381,6 +383,10 @@ impl<'m, S> Server<'m, S> {
             c.phase == Phase::Free,
             "slot {slot} on the free list is in use"
         );
+        assert!(
+            !c.recv_posted && !c.send_posted && !c.queued && c.standing == overload::Standing::Busy,
+            "free slot {slot} still has operations or queue links"
+        );
         *c = Conn::free();
         c.kind = match service {
             Service::Http => Kind::Http,
@@ -521,6 +527,10 @@ impl<'m, S> Server<'m, S> {
             }
             conn::RecvAt::Discard { .. } => {}
         }
+        assert!(
+            c.recv_start <= c.recv_end && c.recv_end <= self.config.recv_buffer,
+            "slot {slot}: received bytes outside the receive buffer"
+        );
         if n > 0 {
             c.progress_at = self.now.monotonic;
             c.heard = true;
@@ -550,6 +560,8 @@ impl<'m, S> Server<'m, S> {
             c.send_since = self.now.monotonic;
         }
         self.consume_sent(slot, n);
+        let c = &self.conns[slot as usize];
+        assert!(c.send_start <= c.send_end && c.send_end <= self.config.send_buffer);
         self.process(slot);
     }
 
@@ -607,6 +619,10 @@ impl<'m, S> Server<'m, S> {
             c.phase == Phase::Closed,
             "closed() on slot {slot} that was not asked to close"
         );
+        assert!(
+            !c.queued && c.wants == 0 && c.standing == overload::Standing::Busy,
+            "closed() on slot {slot} before its Close was handed out"
+        );
         // Completions of operations that were posted when Close was emitted may have been
         // reported or not; either way nothing is in flight now.
         c.recv_posted = false;
@@ -628,9 +644,14 @@ impl<'m, S> Server<'m, S> {
         );
         self.closing -= 1;
         self.timers.disarm(slot);
+        assert!(
+            self.free_count < self.conns.len(),
+            "more slots freed than exist"
+        );
         self.free[self.free_count] = slot;
         self.free_count += 1;
         self.stats.closed += 1;
+        debug_assert_eq!(self.timers.deadline(slot), None);
     }
 
     /// The time is `now`: refreshes `Date` and fires due timers.
@@ -642,9 +663,18 @@ impl<'m, S> Server<'m, S> {
         };
         self.date.update(now.unix_secs);
         self.timers.expire(monotonic);
-        while let Some(slot) = self.timers.pop_fired() {
+        // Bounded: each slot's one timer fires at most once per expiry (a timeout re-arms a
+        // timer into the wheel, never onto the fired list).
+        for _ in 0..self.conns.len() {
+            let Some(slot) = self.timers.pop_fired() else {
+                return;
+            };
             self.timed_out(slot);
         }
+        assert!(
+            self.timers.pop_fired().is_none(),
+            "more timers fired than there are slots"
+        );
     }
 
     /// A UDP datagram from `peer` for `handler`; returns the length of the reply written
@@ -667,15 +697,28 @@ impl<'m, S> Server<'m, S> {
 
     // ----- operations out --------------------------------------------------------------------
 
+    /// The most operations [`Server::poll_op`] hands out before it returns `None`, when the
+    /// backend calls nothing but [`Server::closed`] meanwhile: a receive, a send, a shutdown and
+    /// a close per slot. Backends bound their drain loops by it.
+    pub fn op_budget(&self) -> usize {
+        4 * self.conns.len() + 1
+    }
+
     /// The next operation to perform, or `None` when there is nothing to do. A slot appears at
     /// most once per call for each kind of operation; call until `None`.
     pub fn poll_op(&mut self) -> Option<Op> {
-        loop {
+        // Bounded: each round that returns nothing dequeues a slot, and at most every slot is
+        // queued once.
+        for _ in 0..=self.conns.len() {
             let slot = self.ready_head;
             if slot == NONE {
                 return None;
             }
             let c = &mut self.conns[slot as usize];
+            assert!(
+                c.queued,
+                "slot {slot} on the ready queue is not marked queued"
+            );
             // A want covered by an operation already posted is satisfied by it: the state
             // machine asks again, if it still needs to, when that operation completes.
             if c.recv_posted {
@@ -722,6 +765,7 @@ impl<'m, S> Server<'m, S> {
                 return op;
             }
         }
+        panic!("the ready queue holds more entries than there are slots");
     }
 
     /// Where the posted receive of `slot` writes: fixed when the receive was posted, and
@@ -807,6 +851,14 @@ impl<'m, S> Server<'m, S> {
     /// Queues the slot for [`Server::poll_op`] with the given wants.
     fn want(&mut self, slot: SlotId, mut flags: u8) {
         let c = &mut self.conns[slot as usize];
+        assert!(
+            c.phase != Phase::Free,
+            "an operation wanted on free slot {slot}"
+        );
+        assert!(
+            c.phase != Phase::Closed || flags == wants::CLOSE,
+            "slot {slot} wants {flags:#b} after it was asked to close"
+        );
         if c.recv_posted {
             flags &= !wants::RECV;
         }
@@ -821,8 +873,10 @@ impl<'m, S> Server<'m, S> {
             c.queued = true;
             c.ready_next = NONE;
             if self.ready_tail == NONE {
+                assert_eq!(self.ready_head, NONE);
                 self.ready_head = slot;
             } else {
+                assert!(self.conns[self.ready_tail as usize].queued);
                 self.conns[self.ready_tail as usize].ready_next = slot;
             }
             self.ready_tail = slot;
@@ -838,9 +892,11 @@ impl<'m, S> Server<'m, S> {
         c.phase = Phase::Closed;
         c.wants = 0;
         self.closing += 1;
+        assert!(self.closing as usize <= self.conns.len());
         self.overload.leave(self.conns, slot);
         self.timers.disarm(slot);
         self.want(slot, wants::CLOSE);
+        debug_assert!(self.conns[slot as usize].standing == overload::Standing::Busy);
     }
 
     /// Keeps `slot` on the overload queue its state calls for: it leaves the unproven queue

@@ -71,8 +71,11 @@ impl<S> Server<'_, S> {
             };
             let consumed = handler(&mut ctx, data).min(data.len());
             let (written, wants_close) = (ctx.written, ctx.close);
+            // The writer kept to the room it was given: the send buffer cannot overflow.
+            assert!(written <= room, "a TCP handler wrote past its room");
             c.recv_start += consumed as u32;
             c.send_end += written as u32;
+            assert!(c.recv_start <= c.recv_end && c.send_end as usize <= send_cap);
             close = wants_close;
             if consumed == 0 && c.recv_end as usize == recv_cap && c.recv_start == 0 && written == 0
             {
@@ -86,7 +89,12 @@ impl<S> Server<'_, S> {
         if close {
             c.close_after = true;
             c.phase = Phase::Closing;
+            // Once more, in the Closing phase: it only flushes or closes, never recurses.
             self.process_tcp(slot);
+            assert!(matches!(
+                self.conns[slot as usize].phase,
+                Phase::Closing | Phase::Closed
+            ));
             return;
         }
         let c = &self.conns[slot as usize];

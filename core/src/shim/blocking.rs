@@ -27,10 +27,15 @@ pub fn serve_connection<S, T: Read + Write>(
     server.tick(clock());
     let slot = server.accept(service, peer).map_err(ServeError::Accept)?;
     let (mut recv, mut send) = (false, false);
-    // Bounded: every turn performs one operation, and the server closes the connection after
-    // a bounded number of requests or when a timeout fires.
-    loop {
-        while let Some(op) = server.poll_op() {
+    // Bounded: every turn performs one operation on a blocking stream, and the server closes
+    // the connection after `max_requests_per_connection` requests or when a timeout fires;
+    // the turn budget is a backstop whose exhaustion means the server stopped closing.
+    let config = server.config();
+    let turns = (config.max_requests_per_connection as u64 + 2)
+        .saturating_mul(2 * (config.limits.max_body as u64 + config.recv_buffer as u64 + 64));
+    for _ in 0..turns {
+        for _ in 0..server.op_budget() {
+            let Some(op) = server.poll_op() else { break };
             match op {
                 Op::Recv(s) if s == slot => recv = true,
                 Op::Send(s) if s == slot => send = true,
@@ -63,4 +68,5 @@ pub fn serve_connection<S, T: Read + Write>(
         }
         server.tick(clock());
     }
+    panic!("a connection outlived every bound the server sets");
 }

@@ -110,7 +110,8 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
         // Bounded: each turn either completes an operation or stops.
         for _ in 0..N * 4 + 4 {
             let mut progress = 0;
-            while let Some(op) = server.poll_op() {
+            for _ in 0..server.op_budget() {
+                let Some(op) = server.poll_op() else { break };
                 match op {
                     Op::Recv(s) => self.with(s, |e| e.recv = true),
                     Op::Send(s) => self.with(s, |e| e.send = true),

@@ -57,6 +57,8 @@ pub struct Portable<'m, S: 'static> {
     /// Accepted connections waiting, in arrival order, for the slot the server frees for each
     /// ([`Server::make_room`]); at most [`WAITING_ROOM`].
     waiting: VecDeque<(TcpStream, PeerAddr, Service<S>)>,
+    /// The last drain stopped at its budget: operations wait, so the next poll must not sleep.
+    ops_left: bool,
     started: std::time::Instant,
     grace: Duration,
 }
@@ -76,6 +78,7 @@ impl<'m, S> Portable<'m, S> {
             datagram_buf: std::vec![0; 65536],
             reply_buf: std::vec![0; 65536],
             waiting: VecDeque::with_capacity(WAITING_ROOM),
+            ops_left: false,
             started: std::time::Instant::now(),
             grace: DEFAULT_SHUTDOWN_GRACE,
         }
@@ -136,6 +139,8 @@ impl<'m, S> Portable<'m, S> {
         mut each_turn: impl FnMut(&Server<'m, S>),
     ) -> io::Result<()> {
         let mut stop_at: Option<Now> = None;
+        // Bounded: this is the event loop; it ends once stopped (idle, or the grace period
+        // over). Every turn within it is bounded.
         loop {
             let now = self.now();
             self.server.tick(now);
@@ -158,6 +163,7 @@ impl<'m, S> Portable<'m, S> {
                 false => self.server.room_at(),
             };
             let wake_ms = match (self.server.next_wake(), room_at) {
+                _ if self.ops_left => 0,
                 (Some(a), Some(b)) => a.min(b).since(now.monotonic).min(1000),
                 (Some(at), None) | (None, Some(at)) => at.since(now.monotonic).min(1000),
                 (None, None) => 1000,
@@ -186,9 +192,15 @@ impl<'m, S> Portable<'m, S> {
     }
 
     /// Performs the operations the server hands out: sends at once (they rarely block),
-    /// receives when the socket is readable.
+    /// receives when the socket is readable. At most [`Server::op_budget`] of them: a send
+    /// that completes at once tells the server, which may ask for the next (a long stream to a
+    /// fast reader); what is left waits for the next turn, which then does not sleep.
     fn perform_ops(&mut self) {
-        while let Some(op) = self.server.poll_op() {
+        self.ops_left = false;
+        for _ in 0..self.server.op_budget() {
+            let Some(op) = self.server.poll_op() else {
+                return;
+            };
             match op {
                 Op::Recv(slot) => self.conn(slot).recv = true,
                 Op::Send(slot) => {
@@ -206,6 +218,7 @@ impl<'m, S> Portable<'m, S> {
                 }
             }
         }
+        self.ops_left = true;
     }
 
     fn conn(&mut self, slot: u32) -> &mut Conn {
