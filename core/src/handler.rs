@@ -289,7 +289,27 @@ impl<'a, S> Out<'a, S> {
         }
     }
 
+    /// The outcome, for the server, which sends from the ranges it names: asserted here, where
+    /// they were written, to lie within the buffers they name (the server asserts again where
+    /// it queues them).
     pub(crate) fn into_outcome(self) -> Outcome<S> {
+        let room = |moved: bool| match (moved, &self.standby) {
+            (true, Some(standby)) => standby.len(),
+            (true, None) => 0,
+            (false, _) => self.buf.len(),
+        };
+        match &self.outcome {
+            Outcome::Written {
+                start, len, moved, ..
+            } => assert!(start + len <= room(*moved), "a response ends past its buffer"),
+            Outcome::Static {
+                head_len, moved, ..
+            }
+            | Outcome::Stream {
+                head_len, moved, ..
+            } => assert!(*head_len <= room(*moved), "a head ends past its buffer"),
+            Outcome::Failed { .. } | Outcome::Nothing => {}
+        }
         self.outcome
     }
 

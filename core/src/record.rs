@@ -68,6 +68,9 @@ pub const HEADER_MAX: usize = MAGIC.len() + (CONFIG_FIELDS + 3) * MAX_VARINT;
 /// The most bytes a record takes besides its data: a tag and three integers.
 pub const RECORD_MAX: usize = 1 + 3 * MAX_VARINT;
 
+// A record's fixed part is built in a header-sized scratch buffer.
+const _: () = assert!(RECORD_MAX <= HEADER_MAX);
+
 /// The tag byte of each record.
 pub mod tag {
     /// `accept(service, peer)` and the slot it returned.
@@ -312,9 +315,12 @@ impl<'b> Recorder<'b> {
         self.buf[self.len + head.len()..self.len + need].copy_from_slice(data);
         self.len += need;
         self.records += 1;
+        assert!(self.len <= self.buf.len());
     }
 
     fn record(&mut self, tag: u8, fields: &[u64], data: &[u8]) {
+        // The fixed part's room: a tag and three integers (RECORD_MAX).
+        assert!(fields.len() <= 3 && (tag::ACCEPT..=tag::MAKE_ROOM).contains(&tag));
         let mut f = Fixed::new();
         f.byte(tag);
         for &v in fields {

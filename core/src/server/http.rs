@@ -844,7 +844,8 @@ fn queue_bytes<S>(
 ) {
     if moved {
         let id = pool.take().expect("the standby block was free");
-        debug_assert_eq!(Some(id), standby);
+        assert_eq!(Some(id), standby, "a response moved to a block it was not lent");
+        assert!(start + len <= pool.block_size());
         c.spill = Some(Spill {
             id,
             start: start as u32,
@@ -852,7 +853,7 @@ fn queue_bytes<S>(
         });
         stats.spills += 1;
     } else {
-        debug_assert!(start == 0 || c.send_pending() == 0);
+        assert!(start == 0 || c.send_pending() == 0);
         if start > 0 {
             c.send_start = c.send_end + start as u32;
         }
