@@ -206,6 +206,32 @@ fn create_read_update_delete() {
         .problem(404);
 }
 
+/// RFC 8259 §7: a character outside the Basic Multilingual Plane may be written as a UTF-16
+/// surrogate pair, as Python's `json.dumps` writes every emoji; it is one character. A lone
+/// surrogate encodes none (RFC 8259 §8.2): 400, with a detail that says so.
+#[test]
+fn surrogate_pairs_and_lone_surrogates() {
+    let server = Server::start();
+    let created = server.request(
+        "POST",
+        "/notes",
+        JSON,
+        r#"{"title":"\ud83d\ude00","text":"x"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.body,
+        r#"{"id":1,"title":"😀","text":"x","done":false}"#
+    );
+    for body in [
+        r#"{"title":"\ud83d","text":"x"}"#,
+        r#"{"title":"\ude00\ud83d","text":"x"}"#,
+    ] {
+        let detail = server.request("POST", "/notes", JSON, body).problem(400);
+        assert!(detail.contains("lone UTF-16 surrogate"), "{detail}");
+    }
+}
+
 /// Each documented error, with the status the document gives it.
 #[test]
 fn documented_errors() {
