@@ -352,11 +352,22 @@ fn specificity(a: &Pattern, b: &Pattern) -> core::cmp::Ordering {
 }
 
 /// GET's index in [`Method::KNOWN`].
-const GET: usize = 0;
+const GET: usize = Method::Get as usize;
 
+/// A method's index in [`Method::KNOWN`], which lists the variants in declaration order
+/// (checked below), so that the index is the discriminant: this runs for every request.
 fn method_index(method: Method) -> Option<usize> {
-    Method::KNOWN.iter().position(|m| *m == method)
+    (method != Method::Extension).then_some(method as usize)
 }
+
+const _: () = {
+    let mut i = 0;
+    while i < Method::KNOWN.len() {
+        assert!(Method::KNOWN[i] as usize == i);
+        i += 1;
+    }
+    assert!(Method::Extension as usize == Method::KNOWN.len());
+};
 
 /// Where a route's method goes, or why the router refuses it.
 fn method_slot(method: RouteMethod) -> Result<MethodSlot, &'static str> {
@@ -596,16 +607,14 @@ impl<S> Router<S> {
             return RouteMatch::NotFound;
         };
         let entry = &self.paths[rank];
-        let (first, count) = entry.extensions;
-        let extensions = &self.extensions[first as usize..first as usize + count as usize];
         let route_index = match method_index(standard) {
             Some(m) => entry.by_method[m].checked_sub(1),
-            None => extensions
+            None => self
+                .extensions_of(entry)
                 .iter()
                 .find(|e| e.name == method)
                 .map(|e| e.route),
         };
-        const _: () = assert!(matches!(Method::KNOWN[GET], Method::Get));
         let get_for_head = match standard {
             Method::Head => entry.by_method[GET].checked_sub(1),
             _ => None,
@@ -614,7 +623,7 @@ impl<S> Router<S> {
         let Some(index) = route_index.or(get_for_head).or(any) else {
             let allow = Allow {
                 standard: allowed(entry.methods),
-                extensions,
+                extensions: self.extensions_of(entry),
             };
             return match standard {
                 Method::Options => RouteMatch::Options { allow },
@@ -630,6 +639,12 @@ impl<S> Router<S> {
             route: &self.routes[index as usize],
             params,
         }
+    }
+
+    /// The extension-method routes of a path.
+    fn extensions_of(&self, entry: &PathEntry) -> &[ExtensionRoute] {
+        let (first, count) = entry.extensions;
+        &self.extensions[first as usize..first as usize + count as usize]
     }
 
     /// The rank of the most specific path matching `path`.
