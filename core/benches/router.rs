@@ -326,9 +326,10 @@ fn matchit_router(table: &[(Method, &str)]) -> matchit::Router<ByMethod> {
 fn zzz_lookups(router: &Router<()>, lookups: &[(Method, &str)]) -> usize {
     let mut params = 0;
     for &(method, path) in lookups {
-        // The server passes the method's token as the request line spells it.
+        // As the server does: the parser classified the method, and the token is the
+        // request line's.
         let token = method.as_str().expect("a standard method");
-        match router.resolve(keep(token), keep(path)) {
+        match router.resolve_parsed(keep(method), keep(token), keep(path)) {
             RouteMatch::Found {
                 route,
                 params: found,

@@ -599,7 +599,19 @@ impl<S> Router<S> {
     /// path component only, still percent-encoded, starting with `/`). See the
     /// [module documentation](self) for the order in which routes are tried.
     pub fn resolve<'r: 'p, 'p>(&'r self, method: &str, path: &'p str) -> RouteMatch<'r, 'p, S> {
-        let standard = Method::from_token(method.as_bytes());
+        self.resolve_parsed(Method::from_token(method.as_bytes()), method, path)
+    }
+
+    /// [`Router::resolve`] for a method the parser has classified already: `standard` is
+    /// `Method::from_token(method)` (as [`RequestHead::method`](crate::http::RequestHead) holds
+    /// it), which spares classifying it again on every request.
+    pub fn resolve_parsed<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        path: &'p str,
+    ) -> RouteMatch<'r, 'p, S> {
+        debug_assert_eq!(standard, Method::from_token(method.as_bytes()));
         if standard == Method::Connect {
             return RouteMatch::NotImplemented;
         }

@@ -550,7 +550,8 @@ impl<S> Server<'_, S> {
                 allow: app.router.all_methods(),
             }
         } else {
-            app.router.resolve(http_request.method_str(), path)
+            app.router
+                .resolve_parsed(head.method, http_request.method_str(), path)
         };
         let mut params = Params::default();
         match resolved {
