@@ -4,8 +4,7 @@
 #   1. openapi-spec-validator validates the document the server serves at /openapi.json (and
 #      that document is the one `--openapi` prints);
 #   2. schemathesis runs against the server on a free loopback port with a bounded number of
-#      examples, and the checks not_a_server_error, status_code_conformance,
-#      content_type_conformance, response_schema_conformance and unsupported_method must pass.
+#      examples, and every one of its checks (`--checks all`) must pass.
 # The Python tools are pinned and installed into a virtualenv under the target directory when
 # missing. The server is stopped by its PID whatever happens.
 #
@@ -18,7 +17,6 @@ SCHEMATHESIS_VERSION=4.32.5
 SPEC_VALIDATOR_VERSION=0.9.0
 MAX_EXAMPLES=${OPENAPI_MAX_EXAMPLES:-100}
 SEED=${OPENAPI_SEED:-1}
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method
 
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
@@ -78,8 +76,9 @@ cmp "$work/printed.json" "$work/served.json"
 "$venv/bin/openapi-spec-validator" "$work/served.json"
 
 # Run from the scratch directory: schemathesis keeps failures for `st replay` under the
-# current directory, and the reproducing curl command is in its output anyway.
-config="$PWD/ci/schemathesis.toml"
-(cd "$work" && "$venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
-    --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
+# current directory, and the reproducing curl command is in its output anyway. Its defaults
+# hold: the coverage phase's probes with undocumented methods (QUERY among them) get 405 with
+# `Allow` like any method a path lacks.
+(cd "$work" && "$venv/bin/schemathesis" run "$base/openapi.json" \
+    --checks all --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
     --generation-database none --no-color)

@@ -31,10 +31,15 @@ use zzz_core::{App, Config, Ctx, Request, Response, Route, Router};
 
 /// The most notes the store holds.
 pub const CAPACITY: usize = 64;
-/// The longest title, in bytes.
+/// The longest title, in characters.
 pub const TITLE_MAX: usize = 80;
-/// The longest text, in bytes.
+/// The longest text, in characters.
 pub const TEXT_MAX: usize = 500;
+/// The most UTF-8 bytes a character takes: strings are stored with room for their longest
+/// characters, so that a limit in characters (JSON Schema's `maxLength`) is the only one.
+const UTF8_MAX: usize = 4;
+/// The document's `maxLength`s are literals in the `#[schema]` attributes below.
+const _: () = assert!(TITLE_MAX == 80 && TEXT_MAX == 500);
 /// The most notes on one page.
 pub const PAGE_MAX: u32 = 25;
 /// Notes on a page when `limit` is not given.
@@ -47,25 +52,27 @@ pub struct Note {
     #[schema(minimum = 1)]
     pub id: u32,
     /// Its title.
-    #[schema(min_length = 1)]
-    pub title: heapless::String<TITLE_MAX>,
+    #[schema(min_length = 1, max_length = 80)]
+    pub title: heapless::String<{ TITLE_MAX * UTF8_MAX }>,
     /// Its text.
-    pub text: heapless::String<TEXT_MAX>,
+    #[schema(max_length = 500)]
+    pub text: heapless::String<{ TEXT_MAX * UTF8_MAX }>,
     /// Whether it is done.
     pub done: bool,
 }
 
-/// A note as a client writes it, to create one or to replace one. A length limit counts
-/// characters and UTF-8 bytes alike: a string must fit both.
+/// A note as a client writes it, to create one or to replace one. Length limits count
+/// characters, as JSON Schema's `maxLength` does, whatever their UTF-8 length.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
     /// Its title.
-    #[schema(min_length = 1)]
-    pub title: heapless::String<TITLE_MAX>,
+    #[schema(min_length = 1, max_length = 80)]
+    pub title: heapless::String<{ TITLE_MAX * UTF8_MAX }>,
     /// Its text; empty when left out.
     #[serde(default)]
-    pub text: heapless::String<TEXT_MAX>,
+    #[schema(max_length = 500)]
+    pub text: heapless::String<{ TEXT_MAX * UTF8_MAX }>,
     /// Whether it is done; `false` when left out.
     #[serde(default)]
     pub done: bool,
@@ -84,17 +91,19 @@ pub struct NotePage<'a> {
     pub limit: u32,
 }
 
-/// The store: notes in order of creation (so in order of id).
+/// The store: notes in order of creation (so in order of id). Its 150 KiB are taken once,
+/// on the heap, when the app is made: moved around on an instance thread's stack they would
+/// overflow it in a debug build.
 #[derive(Debug)]
 pub struct Notes {
-    notes: heapless::Vec<Note, CAPACITY>,
+    notes: Box<heapless::Vec<Note, CAPACITY>>,
     next_id: u32,
 }
 
 impl Default for Notes {
     fn default() -> Self {
         Notes {
-            notes: heapless::Vec::new(),
+            notes: Box::default(),
             next_id: 1,
         }
     }
@@ -122,7 +131,8 @@ fn note_from(id: u32, input: NoteInput) -> Note {
 
 /// Reads and checks a note from the body, or answers the problem.
 fn read_input(ctx: &mut Ctx<Notes>, req: &Request) -> Result<NoteInput, Response> {
-    let mut scratch = [0u8; TEXT_MAX];
+    // The longest string a note holds, decoded.
+    let mut scratch = [0u8; TEXT_MAX * UTF8_MAX];
     let input: NoteInput = match zzz_core::json::read_request(req, &mut scratch) {
         Ok(input) => input,
         Err(error @ BodyError::UnsupportedMediaType) => {

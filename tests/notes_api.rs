@@ -206,6 +206,61 @@ fn create_read_update_delete() {
         .problem(404);
 }
 
+/// RFC 8259 §7: a character outside the Basic Multilingual Plane may be written as a UTF-16
+/// surrogate pair, as Python's `json.dumps` writes every emoji; it is one character. A lone
+/// surrogate encodes none (RFC 8259 §8.2): 400, with a detail that says so.
+#[test]
+fn surrogate_pairs_and_lone_surrogates() {
+    let server = Server::start();
+    let created = server.request(
+        "POST",
+        "/notes",
+        JSON,
+        r#"{"title":"\ud83d\ude00","text":"x"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.body,
+        r#"{"id":1,"title":"😀","text":"x","done":false}"#
+    );
+    for body in [
+        r#"{"title":"\ud83d","text":"x"}"#,
+        r#"{"title":"\ude00\ud83d","text":"x"}"#,
+    ] {
+        let detail = server.request("POST", "/notes", JSON, body).problem(400);
+        assert!(detail.contains("lone UTF-16 surrogate"), "{detail}");
+    }
+}
+
+/// Length limits count characters, as the document's `maxLength` does (JSON Schema counts
+/// characters, not bytes): a title of 80 four-byte characters is at the limit and accepted,
+/// written raw or as surrogate pairs; 81 are one past it (422).
+#[test]
+fn length_limits_count_characters() {
+    let server = Server::start();
+    let at_limit = "😀".repeat(notes_api::TITLE_MAX);
+    let text = "𝐓".repeat(notes_api::TEXT_MAX);
+    let body = format!(r#"{{"title":"{at_limit}","text":"{text}"}}"#);
+    let created = server.request("POST", "/notes", JSON, &body);
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.body.contains(&at_limit) && created.body.contains(&text));
+    let escaped = r"\ud83d\ude00".repeat(notes_api::TITLE_MAX);
+    let body = format!(r#"{{"title":"{escaped}"}}"#);
+    assert_eq!(server.request("POST", "/notes", JSON, &body).status, 201);
+
+    let past = "é".repeat(notes_api::TITLE_MAX + 1);
+    let body = format!(r#"{{"title":"{past}"}}"#);
+    assert_eq!(
+        server.request("POST", "/notes", JSON, &body).problem(422),
+        "`title` is longer than 80 characters"
+    );
+    let past = "😀".repeat(notes_api::TITLE_MAX + 1);
+    let body = format!(r#"{{"title":"{past}"}}"#);
+    server.request("POST", "/notes", JSON, &body).problem(422);
+    let body = format!(r#"{{"title":"x","text":"{text}𝐓"}}"#);
+    server.request("POST", "/notes", JSON, &body).problem(422);
+}
+
 /// Each documented error, with the status the document gives it.
 #[test]
 fn documented_errors() {

@@ -326,6 +326,9 @@ assert r.getheader("x-echo-method") == "POST" and r.getheader("x-echo-target") =
 r = check("PUT", "/py/put", b"put body", 200, b"put body")
 r = check("DELETE", "/py/delete", None, 200, b"")
 assert r.getheader("x-echo-method") == "DELETE"
+for method in ["PURGE", "REPORT", "SEARCH", "LINK", "SOURCE", "QUERY"]:
+    r = check(method, "/plaintext", b"ext " + method.encode(), 200, b"ext " + method.encode())
+    assert r.getheader("x-echo-method") == method, r.getheaders()
 for i in range(20):
     check("GET", "/plaintext", None, 200, b"Hello, World!")
 print("ok")
@@ -428,9 +431,17 @@ fn error_statuses_close_the_connection() {
     client.expect_closed();
 
     let mut client = Client::connect(addr);
-    client.send(b"GET /plaintext HTTP/1.2\r\nHost: t\r\n\r\n");
+    client.send(b"GET /plaintext HTTP/2.0\r\nHost: t\r\n\r\n");
     let r = client.response();
     assert_eq!(r.status, 505, "{r:?}");
+    assert!(r.closes(), "{r:?}");
+    client.expect_closed();
+
+    // RFC 9110 §7.2, §4.2.1: an empty Host gives an origin-form target no authority.
+    let mut client = Client::connect(addr);
+    client.send(b"GET /plaintext HTTP/1.1\r\nHost:\r\n\r\n");
+    let r = client.response();
+    assert_eq!(r.status, 400, "{r:?}");
     assert!(r.closes(), "{r:?}");
     client.expect_closed();
 
@@ -787,6 +798,43 @@ fn connections_beyond_the_slots_wait_in_the_backlog() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
+    server.stop().unwrap();
+}
+
+/// The bench contract echoes any method that is a token, extension methods included, on
+/// every path but GET /plaintext and GET /json; CONNECT, which zzz does not implement, is 501
+/// (RFC 9110 §15.6.2). A higher minor version is served as HTTP/1.1 (RFC 9110 §2.5).
+#[test]
+fn bench_contract_echoes_extension_methods() {
+    let server = bench_server("127.0.0.1:0");
+    let mut client = Client::connect(server.tcp(0));
+    for method in [
+        "PURGE", "REPORT", "SEARCH", "LINK", "SOURCE", "QUERY", "get", "M-SEARCH",
+    ] {
+        for path in ["/plaintext", "/json", "/any/where?x=1"] {
+            client.send(
+                format!("{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+                    .as_bytes(),
+            );
+            let r = client.response();
+            assert_eq!(
+                (r.status, r.body_str()),
+                (200, "hi"),
+                "{method} {path}: {r:?}"
+            );
+            assert_eq!(r.header("x-echo-method"), Some(method));
+            assert_eq!(r.header("x-echo-target"), Some(path));
+        }
+    }
+    client.send(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    let r = client.response();
+    assert_eq!(r.status, 501, "{r:?}");
+    client.send(b"GET /plaintext HTTP/1.2\r\nHost: t\r\n\r\n");
+    let r = client.response();
+    assert_eq!((r.status, r.body_str()), (200, "Hello, World!"), "{r:?}");
+    assert_eq!(r.version, "HTTP/1.1");
+    assert!(!r.closes(), "{r:?}");
+    assert_eq!(client.get("/json").status, 200);
     server.stop().unwrap();
 }
 

@@ -270,11 +270,11 @@ fn recorded_run_replays_byte_for_byte(mode: RecvMode, scratch: &str) {
     server.handle().dump();
 
     // Error statuses: a smuggling attempt (both framings) gets 400 and the connection closes;
-    // an unknown method gets 501 on a connection that stays open.
+    // CONNECT, which zzz does not implement, gets 501 on a connection that stays open.
     let mut c = RawClient::connect(addr);
     c.send(&get("/after-dump"));
     assert_eq!(c.response().0, 200);
-    c.send(b"BREW /pot HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.send(b"CONNECT pot:1 HTTP/1.1\r\nHost: pot:1\r\n\r\n");
     assert_eq!(c.response().0, 501);
     c.send(
         b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",

@@ -28,6 +28,7 @@ use std::time::Instant;
 use support::{Client, TestServer, chunked, pseudo_random};
 use zzz::bench_app::BenchState;
 use zzz::core::handler::StreamFn;
+use zzz::core::router::RouteMethod;
 use zzz::core::{
     App, Config, Ctx, Method, PeerAddr, Request, Response, Route, Router, Service, Status,
     StreamCursor, StreamOut, StreamStep, TcpCtx, Timeouts,
@@ -217,16 +218,16 @@ fn udp_echo(_: &mut BenchState, _: PeerAddr, data: &[u8], reply: &mut [u8]) -> O
 /// handlers for the other ways of answering (static, streamed, written in pieces).
 fn routes() -> &'static [Route<BenchState>] {
     let bench = zzz::bench_app::routes();
-    let find = |method: Method, pattern: &str| {
+    let find = |method: RouteMethod, pattern: &str| {
         *bench
             .iter()
             .find(|r| r.method == method && r.pattern == pattern)
-            .unwrap_or_else(|| panic!("the bench app has no {method:?} {pattern}"))
+            .unwrap_or_else(|| panic!("the bench app has no {method} {pattern}"))
     };
-    let echo = find(Method::Post, "/{*path}").handler;
+    let echo = find(RouteMethod::Any, "/{*path}").handler;
     let mut table = vec![
-        find(Method::Get, "/plaintext"),
-        find(Method::Get, "/json"),
+        find(Method::Get.into(), "/plaintext"),
+        find(Method::Get.into(), "/json"),
         Route::get("/static", static_body),
         Route::get("/stream", stream),
         Route::get("/big", big),
@@ -234,6 +235,7 @@ fn routes() -> &'static [Route<BenchState>] {
     for method in [Method::Get, Method::Post, Method::Put, Method::Patch] {
         table.push(Route::new(method, "/echo/{*path}", echo));
     }
+    table.push(Route::method("PURGE", "/echo/{*path}", echo));
     Box::leak(table.into_boxed_slice())
 }
 
@@ -276,7 +278,7 @@ fn expect_ok(r: &support::Response, body: &[u8]) {
 
 /// Requests cycle through these on keep-alive connections.
 fn mixed_request(i: usize) -> (Vec<u8>, Vec<u8>) {
-    match i % 5 {
+    match i % 6 {
         0 => (get("/plaintext"), b"Hello, World!".to_vec()),
         1 => (get("/json"), br#"{"message":"Hello, World!"}"#.to_vec()),
         2 => {
@@ -287,7 +289,14 @@ fn mixed_request(i: usize) -> (Vec<u8>, Vec<u8>) {
             let body = pseudo_random(50 + i % 1500, i as u64);
             (post_chunked(&format!("/echo/c{i}"), &body, 97), body)
         }
-        _ => (get(&format!("/echo/get{i}?q={i}")), Vec::new()),
+        4 => (get(&format!("/echo/get{i}?q={i}")), Vec::new()),
+        _ => {
+            // An extension method, routed by its token.
+            let body = pseudo_random(10 + i % 300, i as u64);
+            let mut request = post(&format!("/echo/p{i}"), &body);
+            request.splice(..4, *b"PURGE");
+            (request, body)
+        }
     }
 }
 
@@ -450,8 +459,10 @@ fn error_statuses(addr: SocketAddr) -> usize {
             501,
             true,
         ),
-        (b"BREW /plaintext HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(), 501, false),
-        (b"GET /plaintext HTTP/1.2\r\nHost: t\r\n\r\n".to_vec(), 505, true),
+        (b"BREW /plaintext HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(), 405, false),
+        (b"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n".to_vec(), 501, false),
+        (b"GET /plaintext HTTP/2.0\r\nHost: t\r\n\r\n".to_vec(), 505, true),
+        (b"GET /plaintext HTTP/1.1\r\nHost:\r\n\r\n".to_vec(), 400, true),
         (
             b"POST /echo/x HTTP/1.1\r\nHost: t\r\nExpect: tea\r\nContent-Length: 1\r\n\r\nx".to_vec(),
             417,

@@ -77,6 +77,11 @@ pub const REQUIRED: &[&str] = &[
     "answered.valid.http10",
     "answered.valid.options-star",
     "answered.valid.not-implemented",
+    "answered.valid.extension-method",
+    "answered.valid.method-not-allowed",
+    "answered.valid.minor-version",
+    "answered.valid.chunk-ext-bws",
+    "answered.valid.absolute-form-empty-host",
     "answered.valid.static",
     "answered.valid.big",
     "answered.valid.stream",
@@ -108,6 +113,7 @@ pub const REQUIRED: &[&str] = &[
     "answered.host.missing",
     "answered.host.duplicate",
     "answered.host.invalid",
+    "answered.host.empty",
     "answered.version.unsupported",
     "answered.version.malformed",
     "answered.chunk.size-overflow",
@@ -115,6 +121,7 @@ pub const REQUIRED: &[&str] = &[
     "answered.chunk.size-invalid",
     "answered.chunk.extensions-too-long",
     "answered.chunk.data-no-crlf",
+    "answered.chunk.size-whitespace",
     "answered.oversize.request-line",
     "answered.oversize.head",
     "answered.oversize.header-count",
@@ -134,7 +141,7 @@ pub const REQUIRED: &[&str] = &[
 
 /// Statuses every campaign must have seen.
 pub const REQUIRED_STATUSES: &[u16] = &[
-    100, 200, 204, 304, 400, 408, 413, 414, 417, 431, 500, 501, 503, 505,
+    100, 200, 204, 304, 400, 405, 408, 413, 414, 417, 431, 500, 501, 503, 505,
 ];
 
 /// Campaigns shorter than this are not held to [`REQUIRED`].

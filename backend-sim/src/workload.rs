@@ -224,7 +224,10 @@ enum Target {
     Json,
     Echo,
     OptionsStar,
+    /// CONNECT: zzz implements no tunnels (501).
     NotImplemented,
+    /// A method the simulator's own GET-only routes lack: 405 with `Allow`.
+    MethodNotAllowed,
     Static,
     Big(u32),
     Stream(u32, u32),
@@ -235,6 +238,13 @@ enum Target {
 const ECHO_METHODS: &[&str] = &[
     "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD",
 ];
+/// Extension methods (RFC 9110 §9.1: any token; case-sensitive, so `get` and `Post` are
+/// extension methods too), which the bench contract echoes like any other.
+const EXTENSION_METHODS: &[&str] = &[
+    "PURGE", "REPORT", "SEARCH", "LINK", "SOURCE", "QUERY", "BREW", "M-SEARCH", "get", "Post",
+];
+/// The `Allow` of the simulator's own routes, which are GET only.
+const SIM_ROUTE_ALLOW: &str = "GET, HEAD, OPTIONS";
 const SEGMENT_CHARS: &[u8] =
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@";
 const TOKEN_CHARS: &[u8] =
@@ -509,8 +519,10 @@ impl Gen<'_> {
     }
 
     /// A chunked encoding of `body`, with random chunk sizes, extensions and trailers inside
-    /// the limits.
-    fn chunked(&mut self, body: &[u8]) -> Vec<u8> {
+    /// the limits, and whether an extension has whitespace before its `;` (the BWS of RFC 9112
+    /// §7.1.1, which a recipient MUST parse, RFC 9110 §5.6.3).
+    fn chunked(&mut self, body: &[u8]) -> (Vec<u8>, bool) {
+        let mut bws = false;
         let mut out = Vec::new();
         let ext_budget = self.config.limits.max_chunk_extensions as usize / 2;
         let mut ext_used = 0;
@@ -536,8 +548,11 @@ impl Gen<'_> {
                 } else {
                     format!(";{}=\"{}\"", self.token(5), self.token(5))
                 };
+                let space = *self.rng.pick(&["", "", " ", "\t", " \t "]);
+                let ext = format!("{space}{ext}");
                 if ext_used + ext.len() <= ext_budget {
                     ext_used += ext.len();
+                    bws |= !space.is_empty();
                     out.extend_from_slice(ext.as_bytes());
                 }
             }
@@ -556,7 +571,17 @@ impl Gen<'_> {
             }
         }
         out.extend_from_slice(b"\r\n");
-        out
+        (out, bws)
+    }
+
+    /// An extension method: one of the usual ones, or a token of its own (prefixed, so that
+    /// it never spells a standard method).
+    fn extension_method(&mut self) -> String {
+        if self.rng.coin() {
+            self.rng.pick(EXTENSION_METHODS).to_string()
+        } else {
+            format!("X-{}", self.token(8))
+        }
     }
 
     /// A valid request, the `k`-th on its connection.
@@ -578,10 +603,13 @@ impl Gen<'_> {
                 class = "valid.options-star";
                 ("OPTIONS".into(), Target::OptionsStar)
             }
-            22..=23 => {
+            22 => {
                 class = "valid.not-implemented";
-                let m = self.rng.pick(&["CONNECT", "BREW", "PURGE", "get", "Post"]);
-                (m.to_string(), Target::NotImplemented)
+                ("CONNECT".into(), Target::NotImplemented)
+            }
+            23 => {
+                class = "valid.extension-method";
+                (self.extension_method(), Target::Echo)
             }
             24..=26 if !small => {
                 class = "valid.static";
@@ -609,6 +637,16 @@ impl Gen<'_> {
                 class = "valid.not-modified";
                 ("GET".into(), Target::NotModified)
             }
+            37 => {
+                class = "valid.method-not-allowed";
+                let m = self.rng.pick(&["POST", "PUT", "DELETE", "PATCH", "TRACE"]);
+                let m = if self.rng.coin() {
+                    m.to_string()
+                } else {
+                    self.extension_method()
+                };
+                (m, Target::MethodNotAllowed)
+            }
             _ => (self.rng.pick(ECHO_METHODS).to_string(), Target::Echo),
         };
         if method == "GET"
@@ -635,7 +673,9 @@ impl Gen<'_> {
         if literal_other {
             method = self
                 .rng
-                .pick(&["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+                .pick(&[
+                    "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PURGE", "QUERY",
+                ])
                 .to_string();
             target_kind = Target::Echo;
             class = "valid.literal-other-method";
@@ -661,7 +701,7 @@ impl Gen<'_> {
             }
             Target::Json => "/json".into(),
             Target::Echo => {
-                if self.rng.chance(80_000) {
+                if self.rng.chance(80_000) && class != "valid.extension-method" {
                     class = "valid.absolute-form";
                     format!("http://{}{}", self.host(), self.echo_path())
                 } else {
@@ -670,12 +710,17 @@ impl Gen<'_> {
             }
             Target::OptionsStar => "*".into(),
             Target::NotImplemented => {
-                if method == "CONNECT" {
-                    format!("{}:{}", self.host_name(), self.rng.range(1, 65535))
-                } else {
-                    self.echo_path()
-                }
+                format!("{}:{}", self.host_name(), self.rng.range(1, 65535))
             }
+            Target::MethodNotAllowed => self
+                .rng
+                .pick(&[
+                    "/sim/static",
+                    "/sim/empty",
+                    "/sim/not-modified",
+                    "/sim/big/7",
+                ])
+                .to_string(),
             Target::Static => "/sim/static".into(),
             Target::Big(n) => format!("/sim/big/{n}"),
             Target::Stream(n, per) => format!("/sim/stream/{n}/{per}"),
@@ -683,10 +728,10 @@ impl Gen<'_> {
             Target::NotModified => "/sim/not-modified".into(),
         };
         if method.len() + target.len() + 10 > cfg.limits.max_request_line as usize {
-            target = if target_kind == Target::NotImplemented && method == "CONNECT" {
-                "h:1".into()
-            } else {
-                "/e".into()
+            target = match target_kind {
+                Target::NotImplemented => "h:1".into(),
+                Target::MethodNotAllowed => "/sim/empty".into(),
+                _ => "/e".into(),
             };
         }
 
@@ -699,6 +744,8 @@ impl Gen<'_> {
             _ => self.body(if small { max_body.min(40) } else { max_body }),
         };
         let chunked = body_kind == 2 && !v10;
+        // RFC 9110 §2.5: a higher minor version is served as HTTP/1.1.
+        let minor = (!v10 && self.rng.chance(30_000)).then(|| self.rng.range(2, 9));
 
         // Connection handling.
         let conn_token = *self.rng.pick(&[
@@ -730,7 +777,15 @@ impl Gen<'_> {
         let mut headers: Vec<(String, String)> = Vec::new();
         if !v10 || self.rng.coin() {
             let name = *self.rng.pick(&["Host", "host", "HOST"]);
-            headers.push((name.into(), self.host()));
+            // An absolute-form target carries its own authority; Host is then ignored, even
+            // empty (RFC 9112 §3.2.2).
+            let host = if class == "valid.absolute-form" && self.rng.chance(300_000) {
+                class = "valid.absolute-form-empty-host";
+                String::new()
+            } else {
+                self.host()
+            };
+            headers.push((name.into(), host));
         }
         if !conn_token.is_empty() {
             headers.push(("Connection".into(), conn_token.into()));
@@ -774,7 +829,16 @@ impl Gen<'_> {
         if v10 {
             class = "valid.http10";
         }
-        let version = if v10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        let minor_version;
+        let version = match minor {
+            _ if v10 => "HTTP/1.0",
+            Some(m) => {
+                class = "valid.minor-version";
+                minor_version = format!("HTTP/1.{m}");
+                minor_version.as_str()
+            }
+            None => "HTTP/1.1",
+        };
         let mut bytes = Vec::new();
         if self.rng.chance(30_000) {
             bytes.extend_from_slice(b"\r\n");
@@ -798,8 +862,11 @@ impl Gen<'_> {
 
         let body_start = bytes.len();
         if chunked {
-            let enc = self.chunked(&body);
+            let (enc, bws) = self.chunked(&body);
             bytes.extend_from_slice(&enc);
+            if bws && class == "valid.chunked" {
+                class = "valid.chunk-ext-bws";
+            }
         } else {
             bytes.extend_from_slice(&body);
         }
@@ -981,6 +1048,14 @@ impl Gen<'_> {
                 e.status = 204;
                 e.present.push("allow");
             }
+            Target::MethodNotAllowed => {
+                e.status = 405;
+                e.headers.push(("allow".into(), SIM_ROUTE_ALLOW.into()));
+                e.headers
+                    .push(("content-type".into(), "text/plain; charset=utf-8".into()));
+                e.body = b"Method Not Allowed\n".to_vec();
+                length = Some(e.body.len());
+            }
             Target::NotImplemented => {
                 e.status = 501;
                 e.headers
@@ -1046,7 +1121,7 @@ impl Gen<'_> {
                 may_need_block: true,
             };
         }
-        let (class, status, bytes): (&'static str, u16, Vec<u8>) = match self.rng.below(36) {
+        let (class, status, bytes): (&'static str, u16, Vec<u8>) = match self.rng.below(38) {
             0 => ("smuggle.cl-te", 400, format!("{ok_line}{host}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").into()),
             1 => ("smuggle.te-cl", 400, format!("{ok_line}{host}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello").into()),
             2 => ("smuggle.cl-conflict", 400, format!("{ok_line}{host}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!").into()),
@@ -1090,7 +1165,8 @@ impl Gen<'_> {
             17 => ("host.duplicate", 400, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".into()),
             18 => ("host.invalid", 400, "GET / HTTP/1.1\r\nHost: a b\r\n\r\n".into()),
             19 => {
-                let v = self.rng.pick(&["HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/3.0"]);
+                // HTTP/1.2 and up are HTTP/1.1 (RFC 9110 §2.5): only another major version.
+                let v = self.rng.pick(&["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/9.1"]);
                 ("version.unsupported", 505, format!("GET / {v}\r\n{host}\r\n").into())
             }
             20 => {
@@ -1167,7 +1243,22 @@ impl Gen<'_> {
                 ("method.invalid", 400, format!("{m} / HTTP/1.1\r\n{host}\r\n").into())
             }
             34 => ("smuggle.leading-space", 400, "GET / HTTP/1.1\r\n Host: h\r\n\r\n".into()),
-            _ => ("target.connect-no-port", 400, format!("CONNECT h HTTP/1.1\r\n{host}\r\n").into()),
+            35 => ("target.connect-no-port", 400, format!("CONNECT h HTTP/1.1\r\n{host}\r\n").into()),
+            36 => {
+                // RFC 9112 §7.1: whitespace after a chunk size only before an extension's `;`.
+                let size = self.rng.pick(&["5 ", "5\t", "5  ", "5 0", "05 \t"]);
+                ("chunk.size-whitespace", 400, format!("{ok_line}{host}Transfer-Encoding: chunked\r\n\r\n{size}\r\nhello\r\n0\r\n\r\n").into())
+            }
+            _ => {
+                // RFC 9110 §7.2, §4.2.1: an empty Host leaves an origin-form target no authority.
+                let req = self.rng.pick(&[
+                    "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+                    "GET /x HTTP/1.1\r\nHost: \t\r\n\r\n",
+                    "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n",
+                    "GET /plaintext HTTP/1.2\r\nHost:\r\n\r\n",
+                ]);
+                ("host.empty", 400, req.as_bytes().to_vec())
+            }
         };
         Built {
             body_start: bytes.len(),

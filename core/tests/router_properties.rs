@@ -12,7 +12,8 @@
 //! - (a) A route's own path (its pattern with parameters filled by digits, which no literal
 //!   spells) resolves to that route, or to a route that also matches the path and is strictly
 //!   more specific by the documented order; and the whole answer (route, parameters, `405`
-//!   with `Allow`, automatic `OPTIONS`, `404`, `501`) is the model's.
+//!   with `Allow`, automatic `OPTIONS`, `404`, `501`) is the model's, for standard methods,
+//!   extension methods (declared or not) and `Route::any` alike.
 //! - (b) Building the same routes in any order gives the same answers on a set of probe paths.
 //! - (c) A route whose shape duplicates an existing one (same literals, parameters in the same
 //!   places under any names and types) makes [`Router::new`] fail with
@@ -29,7 +30,7 @@ use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use zzz_core::handler::{Ctx, Request, Response};
 use zzz_core::http::{Method, MethodSet, Status};
-use zzz_core::router::RouteMatch;
+use zzz_core::router::{RouteMatch, RouteMethod};
 use zzz_core::{Route, RouteError, Router};
 
 /// `n` cases, unless `PROPTEST_CASES` asks for another number.
@@ -50,29 +51,28 @@ fn handler(ctx: &mut Ctx<()>, _: &Request) -> Response {
 /// Literal segments: letters only, so that a digit-only value never equals one. A small
 /// alphabet, so that tables share prefixes and compete for the same paths.
 const LITERALS: &[&str] = &["a", "b", "ab", "users", "x"];
-/// Methods a route may be declared for. CONNECT is left out: zzz answers it with `501`
-/// whatever the table says (see `connect_route_is_refused_or_served`).
-const ROUTE_METHODS: &[Method] = &[
-    Method::Get,
-    Method::Head,
-    Method::Post,
-    Method::Put,
-    Method::Delete,
-    Method::Options,
-    Method::Trace,
-    Method::Patch,
+/// Methods a route may be declared for: the standard ones, extension methods (`get` is one:
+/// methods are case-sensitive) and any method. CONNECT is left out: zzz refuses a CONNECT
+/// route and answers CONNECT with `501` (see `connect_route_is_refused`).
+const ROUTE_METHODS: &[RouteMethod] = &[
+    RouteMethod::Token("GET"),
+    RouteMethod::Token("HEAD"),
+    RouteMethod::Token("POST"),
+    RouteMethod::Token("PUT"),
+    RouteMethod::Token("DELETE"),
+    RouteMethod::Token("OPTIONS"),
+    RouteMethod::Token("TRACE"),
+    RouteMethod::Token("PATCH"),
+    RouteMethod::Token("PURGE"),
+    RouteMethod::Token("QUERY"),
+    RouteMethod::Token("get"),
+    RouteMethod::Any,
 ];
-const ALL_METHODS: &[Method] = &[
-    Method::Get,
-    Method::Head,
-    Method::Post,
-    Method::Put,
-    Method::Delete,
-    Method::Connect,
-    Method::Options,
-    Method::Trace,
-    Method::Patch,
-    Method::Extension,
+/// Methods requests are sent with: every declarable one, CONNECT, and an extension method no
+/// table declares.
+const ALL_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PURGE",
+    "QUERY", "get", "BREW",
 ];
 const PARAM_TYPES: &[&str] = &["", ":str", ":u32", ":u64", ":i32", ":u8"];
 
@@ -162,7 +162,7 @@ fn gen_shape() -> impl Strategy<Value = GenShape> {
 /// One row of a generated table, before it is leaked into a `Route`.
 #[derive(Clone, Debug)]
 struct GenRoute {
-    method: Method,
+    method: RouteMethod,
     pattern: &'static str,
 }
 
@@ -172,7 +172,7 @@ fn gen_table() -> impl Strategy<Value = Vec<GenRoute>> {
     vec(
         (
             gen_shape(),
-            proptest::bits::u8::between(0, ROUTE_METHODS.len()),
+            proptest::bits::u16::between(0, ROUTE_METHODS.len()),
         ),
         1..14,
     )
@@ -196,7 +196,7 @@ fn gen_table() -> impl Strategy<Value = Vec<GenRoute>> {
             }
             if !any {
                 rows.push(GenRoute {
-                    method: Method::Get,
+                    method: RouteMethod::Token("GET"),
                     pattern,
                 });
             }
@@ -209,7 +209,10 @@ fn gen_table() -> impl Strategy<Value = Vec<GenRoute>> {
 fn leak_table(rows: &[GenRoute]) -> &'static [Route<()>] {
     let routes: Vec<Route<()>> = rows
         .iter()
-        .map(|r| Route::new(r.method, r.pattern, handler))
+        .map(|r| match r.method {
+            RouteMethod::Token(token) => Route::method(token, r.pattern, handler),
+            RouteMethod::Any => Route::any(r.pattern, handler),
+        })
         .collect();
     Box::leak(routes.into_boxed_slice())
 }
@@ -354,12 +357,13 @@ fn more_specific(a: &str, b: &str) -> std::cmp::Ordering {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Answer {
     Found {
-        method: Method,
+        method: RouteMethod,
         pattern: &'static str,
         params: Vec<(String, String)>,
     },
-    MethodNotAllowed(MethodSet),
-    Options(MethodSet),
+    /// The standard methods of `Allow`, its extension methods in order, and its value.
+    MethodNotAllowed(MethodSet, Vec<&'static str>, String),
+    Options(MethodSet, Vec<&'static str>, String),
     NotFound,
     NotImplemented,
 }
@@ -384,8 +388,16 @@ fn answer_of(m: RouteMatch<'_, '_, ()>, path: &str) -> Answer {
                 params,
             }
         }
-        RouteMatch::MethodNotAllowed { allow } => Answer::MethodNotAllowed(allow),
-        RouteMatch::Options { allow } => Answer::Options(allow),
+        RouteMatch::MethodNotAllowed { allow } => Answer::MethodNotAllowed(
+            allow.standard(),
+            allow.extensions().collect(),
+            allow.to_string(),
+        ),
+        RouteMatch::Options { allow } => Answer::Options(
+            allow.standard(),
+            allow.extensions().collect(),
+            allow.to_string(),
+        ),
         RouteMatch::NotFound => Answer::NotFound,
         RouteMatch::NotImplemented => Answer::NotImplemented,
     }
@@ -412,46 +424,72 @@ fn model_winner(rows: &[GenRoute], path: &str) -> Option<&'static str> {
 }
 
 /// What the model says about a path, whatever the method: the winning pattern, its
-/// parameters, and the methods declared for it.
-type PathVerdict = Option<(&'static str, Vec<(String, String)>, MethodSet)>;
+/// parameters, and the methods declared for it, in the table's order.
+type PathVerdict = Option<(&'static str, Vec<(String, String)>, Vec<RouteMethod>)>;
 
 fn model_path(rows: &[GenRoute], path: &str) -> PathVerdict {
     let pattern = model_winner(rows, path)?;
     let declared = rows
         .iter()
         .filter(|r| r.pattern == pattern)
-        .fold(MethodSet::EMPTY, |s, r| s.with(r.method));
+        .map(|r| r.method)
+        .collect();
     Some((pattern, model_match(pattern, path).unwrap(), declared))
 }
 
-/// RFC 9110 §15.5.6 (405 with `Allow`), §9.3.2 (HEAD by the GET route), §9.3.7 (OPTIONS
-/// answered with `Allow`), §15.6.2 (501 for methods zzz does not implement).
-fn model_answer(verdict: &PathVerdict, method: Method) -> Answer {
-    if matches!(method, Method::Extension | Method::Connect) {
+/// The router module's documentation: CONNECT is 501 (RFC 9110 §15.6.2); no path is 404;
+/// then the method's own route, HEAD by the GET route (RFC 9110 §9.3.2), the path's `any`
+/// route, OPTIONS answered with `Allow` (§9.3.7), and 405 with `Allow` for any other method
+/// (§15.5.6), extension methods included.
+fn model_answer(verdict: &PathVerdict, method: &'static str) -> Answer {
+    if method == "CONNECT" {
         return Answer::NotImplemented;
     }
     let Some((pattern, params, declared)) = verdict else {
         return Answer::NotFound;
     };
-    let mut allow = declared.with(Method::Options);
-    if declared.contains(Method::Get) {
-        allow = allow.with(Method::Head);
-    }
-    let served_by = if declared.contains(method) {
-        Some(method)
-    } else if method == Method::Head && declared.contains(Method::Get) {
-        Some(Method::Get)
+    let has = |m: RouteMethod| declared.contains(&m);
+    let served_by = if has(RouteMethod::Token(method)) {
+        Some(RouteMethod::Token(method))
+    } else if method == "HEAD" && has(RouteMethod::Token("GET")) {
+        Some(RouteMethod::Token("GET"))
+    } else if has(RouteMethod::Any) {
+        Some(RouteMethod::Any)
     } else {
         None
     };
-    match served_by {
-        Some(m) => Answer::Found {
+    if let Some(m) = served_by {
+        return Answer::Found {
             method: m,
             pattern,
             params: params.clone(),
-        },
-        None if method == Method::Options => Answer::Options(allow),
-        None => Answer::MethodNotAllowed(allow),
+        };
+    }
+    // `Allow` (RFC 9110 §10.2.1): the standard methods in a fixed order, HEAD with GET,
+    // OPTIONS always, then the extension methods in byte order.
+    let mut standard = MethodSet::of(Method::Options);
+    let mut extensions = Vec::new();
+    for m in declared {
+        let RouteMethod::Token(token) = *m else {
+            continue;
+        };
+        match Method::from_token(token.as_bytes()) {
+            Method::Extension => extensions.push(token),
+            Method::Get => standard = standard.with(Method::Get).with(Method::Head),
+            other => standard = standard.with(other),
+        }
+    }
+    extensions.sort_unstable();
+    let value = standard
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .chain(extensions.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if method == "OPTIONS" {
+        Answer::Options(standard, extensions, value)
+    } else {
+        Answer::MethodNotAllowed(standard, extensions, value)
     }
 }
 
@@ -459,7 +497,7 @@ fn model_answer(verdict: &PathVerdict, method: Method) -> Answer {
 fn check_against_model(
     router: &Router<()>,
     rows: &[GenRoute],
-    methods: &[Method],
+    methods: &[&'static str],
     path: &str,
 ) -> Result<(), TestCaseError> {
     let verdict = model_path(rows, path);
@@ -496,7 +534,12 @@ proptest! {
                 winner == row.pattern || more_specific(winner, row.pattern).is_lt(),
                 "{} won over {} on {}", winner, row.pattern, path
             );
-            let answer = answer_of(router.resolve(row.method, &path), &path);
+            let token = match row.method {
+                RouteMethod::Token(token) => token,
+                // Any method the path declares no route for: one no table declares.
+                RouteMethod::Any => "BREW",
+            };
+            let answer = answer_of(router.resolve(token, &path), &path);
             if winner == row.pattern {
                 prop_assert_eq!(
                     &answer,
@@ -585,7 +628,7 @@ proptest! {
                 let key = |r: &GenRoute| (r.method, r.pattern);
                 let dup = key(&duplicate);
                 prop_assert!(first == dup || second == dup, "the duplicate is named: {:?} {:?}", first, second);
-                let position_of = |k: (Method, &str)| {
+                let position_of = |k: (RouteMethod, &str)| {
                     table.iter().enumerate()
                         .filter(|(_, r)| key(r) == k)
                         .map(|(i, _)| i)
@@ -635,33 +678,31 @@ fn parameters_of_a_very_long_path() {
     static ROUTES: &[Route<()>] = &[Route::get("/files/{*rest}", handler)];
     let router = Router::new(ROUTES).unwrap();
     let path = format!("/files/{}/end", "a".repeat(70_000));
-    let RouteMatch::Found { params, .. } = router.resolve(Method::Get, &path) else {
+    let RouteMatch::Found { params, .. } = router.resolve("GET", &path) else {
         panic!("the tail route matches")
     };
     assert_eq!(params.get("rest"), Some(&path["/files/".len()..]));
 }
 
-/// The module documentation: "a method zzz does not implement (an extension method,
-/// CONNECT) is 501", and issue 3: conflicting or unreachable routes are an error when the
-/// table is built, "never a silent shadow". A CONNECT row can never serve, yet the table is
-/// accepted and its path's `Allow` (RFC 9110 §10.2.1) lists CONNECT.
+/// The module documentation: CONNECT is `501`, since zzz implements no tunnels, and issue 3:
+/// conflicting or unreachable routes are an error when the table is built, "never a silent
+/// shadow". A CONNECT row could never serve, so the table is refused, naming it.
 #[test]
-fn connect_route_is_refused_or_served() {
+fn connect_route_is_refused() {
     static ROUTES: &[Route<()>] = &[
-        Route::new(Method::Connect, "/tunnel", handler),
         Route::get("/tunnel", handler),
+        Route::new(Method::Connect, "/tunnel", handler),
     ];
     match Router::new(ROUTES) {
-        Err(RouteError::InvalidPattern { route, .. }) => assert_eq!(route.0, Method::Connect),
-        Err(other) => panic!("{other:?}"),
-        Ok(router) => {
-            assert!(
-                matches!(
-                    router.resolve(Method::Connect, "/tunnel"),
-                    RouteMatch::Found { .. }
-                ),
-                "an accepted CONNECT route serves CONNECT"
-            );
+        Err(RouteError::InvalidMethod { route, .. }) => {
+            assert_eq!(route, (RouteMethod::Token("CONNECT"), "/tunnel"))
         }
+        other => panic!("{other:?}"),
     }
+    static ANY: &[Route<()>] = &[Route::any("/tunnel", handler)];
+    let router = Router::new(ANY).unwrap();
+    assert!(matches!(
+        router.resolve("CONNECT", "/tunnel"),
+        RouteMatch::NotImplemented
+    ));
 }

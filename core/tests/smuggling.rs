@@ -1118,10 +1118,7 @@ fn puma_cve_2022_24790_lenient_numbers_and_codings() {
     let bodies: [(&[u8], RequestError); 6] = [
         (b"1\r\nh\r\n5.01\r\nHello\r\n0\r\n\r\n", InvalidChunkSize),
         (b"1\r\nh\r\n+5\r\nHello\r\n0\r\n\r\n", InvalidChunkSize),
-        (
-            b"1\r\nh\r\n5 bad\r\nHello\r\n0\r\n\r\n",
-            InvalidChunkExtension,
-        ),
+        (b"1\r\nh\r\n5 bad\r\nHello\r\n0\r\n\r\n", InvalidChunkSize),
         (
             b"1\r\nh\r\n0xA\r\nHelloHello\r\n0\r\n\r\n",
             InvalidChunkSize,
@@ -1239,6 +1236,119 @@ fn puma_cve_2024_21647_chunk_extension_limit() {
     )
     .accepted();
     assert_eq!(a.body, b"h");
+}
+
+// ───────────────────────────────────────────────────────────────────────── RFC 9112 gaps
+
+/// **Whitespace after a chunk size.** `5 \r\n` is not in RFC 9112 §7.1's grammar, yet parsers
+/// long disagreed on it: some skip the spaces, some stop at them and fail, and some read on —
+/// Pekko HTTP took `5 0` for `0x50` (apache/pekko-http#1257) where a proxy that stops at the
+/// space reads 5, a smuggling primitive. llhttp refuses spaces after the size since version 9
+/// (nodejs/llhttp#245 made accepting them a lenient flag).
+///
+/// RFC 9112 §7.1: `chunk = chunk-size [ chunk-ext ] CRLF`, and whitespace belongs only to the
+/// extension, as BWS around its `;` and `=` (§7.1.1), which RFC 9110 §5.6.3 says a recipient
+/// MUST parse. zzz rejects whitespace that no `;` follows with 400 and closes; `5 ;ext` is
+/// framed as 5 bytes.
+#[test]
+fn whitespace_after_chunk_size() {
+    let head = "POST / HTTP/1.1\nHost: example.com\nTransfer-Encoding: chunked\n\n";
+    for body in [
+        &b"5 \r\nhello\r\n0\r\n\r\n"[..],
+        b"5\t\r\nhello\r\n0\r\n\r\n",
+        b"5 0\r\nhello\r\n0\r\n\r\n",
+        b"5\r\nhello\r\n0 \r\n\r\n",
+        b"1 \r\nh\r\n4\r\nello\r\n0\r\n\r\n",
+    ] {
+        assert_rejected(&request(head, body), RequestError::InvalidChunkSize, 400);
+    }
+    // After an extension, trailing whitespace is no better.
+    assert_rejected(
+        &request(head, b"5;a=b \r\nhello\r\n0\r\n\r\n"),
+        RequestError::InvalidChunkExtension,
+        400,
+    );
+    for body in [
+        &b"5 ;a=b\r\nhello\r\n0\r\n\r\n"[..],
+        b"5\t; a = b\r\nhello\r\n0 ;c\r\n\r\n",
+    ] {
+        let a = run(&[request(head, body), NEXT.to_vec()].concat()).accepted();
+        assert_eq!(a.body, b"hello");
+        assert_next_request(&a.rest);
+    }
+}
+
+/// **Higher minor versions.** RFC 9110 §2.5: a recipient SHOULD process a message of a higher
+/// minor version "as if it were in the highest minor version within that major version to
+/// which the recipient is conformant"; only another major version is 505 (RFC 9110 §15.6.6).
+/// An `HTTP/1.2` request is framed exactly as HTTP/1.1 frames it: Host is required (RFC 9112
+/// §3.2), Transfer-Encoding frames the body (where HTTP/1.0 would make it faulty, RFC 9112
+/// §6.1), the connection persists and the next request is left intact.
+#[test]
+fn higher_minor_version_is_framed_as_http11() {
+    for minor in ["2", "9"] {
+        let input = [
+            request(
+                &format!(
+                    "POST / HTTP/1.{minor}\nHost: example.com\nTransfer-Encoding: chunked\n\n"
+                ),
+                b"5\r\nhello\r\n0\r\n\r\n",
+            ),
+            NEXT.to_vec(),
+        ]
+        .concat();
+        let a = run(&input).accepted();
+        assert_eq!(
+            (a.head.version, a.head.framing, a.head.keep_alive),
+            (Version::Http11, Framing::Chunked, true)
+        );
+        assert_eq!(a.body, b"hello");
+        assert_next_request(&a.rest);
+        assert_rejected(
+            &crlf(&format!("GET / HTTP/1.{minor}\n\n")),
+            RequestError::MissingHost,
+            400,
+        );
+    }
+    for version in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.1"] {
+        assert_rejected(
+            &crlf(&format!("GET / {version}\nHost: example.com\n\n")),
+            RequestError::UnsupportedVersion,
+            505,
+        );
+    }
+}
+
+/// **An empty Host.** RFC 9110 §7.2: a client sends an empty Host only when the target URI has
+/// no authority; for an origin-form target the authority is the Host value (RFC 9112 §3.3), and
+/// an `http` URI with an empty host is invalid (RFC 9110 §4.2.1). A server that fills in a
+/// default instead would route the request by a host the client never named: 400, and close.
+/// An absolute-form target carries its own authority and the server ignores Host (RFC 9112
+/// §3.2.2): accepted, and framed as usual.
+#[test]
+fn empty_host() {
+    for head in [
+        "GET / HTTP/1.1\nHost:\n\n",
+        "GET / HTTP/1.1\nHost: \n\n",
+        "POST / HTTP/1.1\nHost:\nContent-Length: 5\n\n",
+        "OPTIONS * HTTP/1.1\nHost:\n\n",
+    ] {
+        assert_rejected(&request(head, b"hello"), RequestError::EmptyHost, 400);
+    }
+    let input = [
+        request(
+            "POST http://example.com/a HTTP/1.1\nHost:\nContent-Length: 5\n\n",
+            b"hello",
+        ),
+        NEXT.to_vec(),
+    ]
+    .concat();
+    let a = run(&input).accepted();
+    assert_eq!(
+        (a.target.as_str(), a.body.as_slice()),
+        ("http://example.com/a", &b"hello"[..])
+    );
+    assert_next_request(&a.rest);
 }
 
 // ───────────────────────────────────────────────────────────────────────── the harness itself

@@ -10,6 +10,17 @@
 //! stay under [`Limits::max_chunk_extensions`]; chunk data must be followed by CRLF exactly;
 //! trailer fields are validated like header fields, bounded by [`Limits::max_trailers`], and
 //! then discarded (zzz does not merge trailers into the head). Bare CR and bare LF are errors.
+//!
+//! ## Whitespace on a chunk-size line
+//!
+//! RFC 9112 §7.1 writes the line as `chunk-size [ chunk-ext ] CRLF` with
+//! `chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`: whitespace may
+//! only stand before a `;` or an `=`, or after one. zzz accepts exactly that (`5 ;a = b`), since
+//! RFC 9110 §5.6.3 says a recipient MUST parse such "bad" whitespace; and it rejects whitespace
+//! anywhere else, above all between the size and the CRLF (`5 \r\n`) and inside the size
+//! (`5 0`): parsers that skip it and parsers that stop at it read different sizes, which is a
+//! request-smuggling primitive (llhttp has refused spaces after the size since its version 9,
+//! and so do Pekko HTTP and picohttpparser for what follows them).
 
 use super::error::RequestError::{self, *};
 use super::limits::Limits;
@@ -19,18 +30,22 @@ use super::scan::{TOKEN, is_field_byte};
 enum State {
     /// Hex digits of a chunk size; `digits` counts them.
     Size,
-    /// Whitespace after the size or an extension, before `;` or CR.
+    /// Whitespace after the size: only more whitespace or `;` may follow.
+    SizeBws,
+    /// Whitespace after an extension value: only more whitespace or `;` may follow.
     ExtBws,
     /// After `;`, before the extension name.
     ExtNameStart,
     ExtName,
-    /// Whitespace after a name, before `=`, `;` or CR.
+    /// Whitespace after a name: only more whitespace, `=` or `;` may follow.
     ExtAfterName,
     /// After `=`, before the value.
     ExtValueStart,
     ExtToken,
     ExtQuoted,
     ExtQuotedEscape,
+    /// Just after the closing quote of a quoted value: `;`, whitespace or CR.
+    ExtQuotedEnd,
     /// The LF of a chunk-size line.
     SizeLf,
     Data,
@@ -145,7 +160,8 @@ impl ChunkedDecoder {
         if b != b'\r'
             && matches!(
                 self.state,
-                ExtBws
+                SizeBws
+                    | ExtBws
                     | ExtNameStart
                     | ExtName
                     | ExtAfterName
@@ -153,6 +169,7 @@ impl ChunkedDecoder {
                     | ExtToken
                     | ExtQuoted
                     | ExtQuotedEscape
+                    | ExtQuotedEnd
             )
             || (self.state == Size && matches!(b, b';' | b' ' | b'\t'))
         {
@@ -185,11 +202,13 @@ impl ChunkedDecoder {
                 Size
             }
             (Size, _) if self.digits == 0 => return Err(InvalidChunkSize),
-            (Size | ExtBws, b';') => ExtNameStart,
-            (Size | ExtBws, _) if is_ws => ExtBws,
-            (Size | ExtBws | ExtName | ExtAfterName | ExtToken, b'\r') => SizeLf,
+            (Size | SizeBws | ExtBws | ExtQuotedEnd, b';') => ExtNameStart,
+            (Size | SizeBws, _) if is_ws => SizeBws,
+            (ExtBws | ExtQuotedEnd, _) if is_ws => ExtBws,
+            (Size | ExtName | ExtToken | ExtQuotedEnd, b'\r') => SizeLf,
             (Size, b'\n') => return Err(BareLf),
-            (Size, _) => return Err(InvalidChunkSize),
+            // Whitespace after the size that no `;` follows: `5 \r\n`, `5 0` (module docs).
+            (Size | SizeBws, _) => return Err(InvalidChunkSize),
             (ExtNameStart, _) if is_ws => ExtNameStart,
             (ExtNameStart | ExtName, _) if is_token => ExtName,
             (ExtName | ExtAfterName, _) if is_ws => ExtAfterName,
@@ -199,7 +218,7 @@ impl ChunkedDecoder {
             (ExtValueStart, b'"') => ExtQuoted,
             (ExtValueStart | ExtToken, _) if is_token => ExtToken,
             (ExtToken, _) if is_ws => ExtBws,
-            (ExtQuoted, b'"') => ExtBws,
+            (ExtQuoted, b'"') => ExtQuotedEnd,
             (ExtQuoted, b'\\') => ExtQuotedEscape,
             (ExtQuoted | ExtQuotedEscape, _) if is_field_byte(b) => ExtQuoted,
             (_, b'\n')
@@ -212,7 +231,7 @@ impl ChunkedDecoder {
             }
             (
                 ExtBws | ExtNameStart | ExtName | ExtAfterName | ExtValueStart | ExtToken
-                | ExtQuoted | ExtQuotedEscape,
+                | ExtQuoted | ExtQuotedEscape | ExtQuotedEnd,
                 _,
             ) => return Err(InvalidChunkExtension),
             (SizeLf, b'\n') => self.end_size_line(limits)?,
@@ -333,6 +352,53 @@ mod tests {
             decode_all(b"3\r\nhello\r\n0\r\n\r\n"),
             Err(InvalidChunkData)
         );
+    }
+
+    /// RFC 9112 §7.1: `chunk = chunk-size [ chunk-ext ] CRLF`, and whitespace belongs only to
+    /// chunk-ext, as the BWS around its `;` and `=`. Whitespace between the size and the CRLF,
+    /// or inside the size, is not in the grammar: parsers that skip it and parsers that stop at
+    /// it disagree on the size (a smuggling vector), so it is 400.
+    #[test]
+    fn whitespace_after_size_only_before_an_extension() {
+        for bad in [
+            &b"5 \r\nhello\r\n0\r\n\r\n"[..],
+            b"5\t\r\nhello\r\n0\r\n\r\n",
+            b"5 \t \r\nhello\r\n0\r\n\r\n",
+            b"5\r\nhello\r\n0 \r\n\r\n",
+            b"5 0\r\n",
+            b"5 \n",
+        ] {
+            assert_eq!(
+                decode_all(bad),
+                Err(InvalidChunkSize),
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+            assert_eq!(InvalidChunkSize.status().code(), 400);
+        }
+        // After an extension, whitespace must be followed by `;` or `=` too.
+        for bad in [
+            &b"5;a \r\n"[..],
+            b"5;a=b \r\n",
+            b"5;a=\"b\" \r\n",
+            b"5;a=b\t\r\n",
+        ] {
+            assert_eq!(
+                decode_all(bad),
+                Err(InvalidChunkExtension),
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+        }
+        // RFC 9110 §5.6.3: a recipient MUST parse BWS where the grammar has it.
+        for good in [
+            &b"5 ;a\r\nhello\r\n0\r\n\r\n"[..],
+            b"5\t; a = b ;c\r\nhello\r\n0\r\n\r\n",
+            b"5;a=\"b\" ;c=d\r\nhello\r\n0 ;x\r\n\r\n",
+        ] {
+            let (body, read) = decode_all(good).unwrap();
+            assert_eq!((&body[..], read), (&b"hello"[..], good.len()));
+        }
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub enum RequestError {
     DuplicateHost,
     /// A Host value that is not `host [ ":" port ]` (RFC 9112 §3.2: MUST answer 400).
     InvalidHost,
+    /// An empty Host on an HTTP/1.1 request whose target takes its authority from Host (origin
+    /// or asterisk form): the target URI would be an `http` URI without a host, which RFC 9110
+    /// §4.2.1 makes invalid (RFC 9110 §7.2 allows an empty Host only where the target URI has
+    /// no authority).
+    EmptyHost,
     /// An expectation other than `100-continue` (RFC 9110 §10.1.1).
     UnsupportedExpectation,
     /// The declared or decoded body is larger than [`Limits::max_body`](super::Limits).
@@ -104,6 +109,7 @@ impl RequestError {
             | MissingHost
             | DuplicateHost
             | InvalidHost
+            | EmptyHost
             | InvalidChunkSize
             | InvalidChunkExtension
             | InvalidChunkData
@@ -137,6 +143,7 @@ impl RequestError {
             MissingHost => "missing Host",
             DuplicateHost => "repeated Host",
             InvalidHost => "invalid Host",
+            EmptyHost => "empty Host",
             UnsupportedExpectation => "unsupported expectation",
             BodyTooLarge => "body too large",
             InvalidChunkSize => "invalid chunk size",

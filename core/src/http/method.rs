@@ -1,5 +1,7 @@
 //! Request methods (RFC 9110 §9).
 
+use super::scan::TOKEN;
+
 /// A request method. The methods of RFC 9110 and PATCH (RFC 5789) are variants; any other
 /// token is an [`Method::Extension`], whose text the request keeps (RFC 9110 §9.1: methods
 /// are case-sensitive tokens, so `get` is an extension method, not GET).
@@ -80,6 +82,12 @@ impl Method {
     pub const fn bit(self) -> u16 {
         1 << (self as u16)
     }
+}
+
+/// Whether `text` is a method token (RFC 9110 §9.1: `method = token`), as the parser
+/// requires of every request's method.
+pub fn is_method_token(text: &[u8]) -> bool {
+    !text.is_empty() && text.iter().all(|&b| TOKEN[b as usize])
 }
 
 /// A set of methods, as a route's filter or an `Allow` list.

@@ -28,7 +28,7 @@ pub use date::{HTTP_DATE_LEN, HttpDate, format_imf_fixdate};
 pub use error::RequestError;
 pub use header::{TokenList, eq_ignore_case, trim_ows};
 pub use limits::Limits;
-pub use method::{Method, MethodSet};
+pub use method::{Method, MethodSet, is_method_token};
 pub use parse::{HeadParser, Parsed};
 pub use query::QueryPairs;
 pub use request::{Framing, HeaderSpan, Request, RequestHead, Span, TargetForm, Version};

@@ -2,12 +2,17 @@
 //!
 //! Reading borrows from the request body: a `&'r str` field points into it (a string with
 //! escapes cannot be borrowed and needs an owned type such as `heapless::String<N>`, which is
-//! unescaped through the caller's scratch buffer). Writing serializes straight into the
-//! response buffer's spare room, moving once to the standby large buffer if it does not fit.
+//! decoded through the caller's scratch buffer). Any JSON text of RFC 8259 is read, strings
+//! with escapes of every kind included (a surrogate pair is the one character it encodes);
+//! serde-json-core parses, and zzz decodes the strings (see `escapes` for why). Writing
+//! serializes straight into the response buffer's spare room, moving once to the standby
+//! large buffer if it does not fit.
 
 use serde::{Deserialize, Serialize};
 use serde_json_core::de::Error as DeError;
 
+use super::escapes::StringError;
+use super::reader::{Decoding, Strings};
 use crate::handler::{BodyOut, Reply, Request, Response};
 use crate::http::{Status, eq_ignore_case, trim_ows};
 
@@ -19,6 +24,12 @@ pub enum BodyError {
     UnsupportedMediaType,
     /// The body is not JSON text (a syntax error, or it ends early): `400`.
     Malformed(DeError),
+    /// A string of the body cannot be decoded (an invalid escape, a lone surrogate, an
+    /// unescaped control character; never [`StringError::TooLong`], which is [`Invalid`]):
+    /// `400`.
+    ///
+    /// [`Invalid`]: BodyError::Invalid
+    MalformedString(StringError),
     /// The body is JSON but not a `T`: a wrong type, a missing or unknown property, a number
     /// out of range, a string too long for its buffer: `422`.
     Invalid(DeError),
@@ -29,7 +40,7 @@ impl BodyError {
     pub const fn status(&self) -> Status {
         match self {
             BodyError::UnsupportedMediaType => Status::UNSUPPORTED_MEDIA_TYPE,
-            BodyError::Malformed(_) => Status::BAD_REQUEST,
+            BodyError::Malformed(_) | BodyError::MalformedString(_) => Status::BAD_REQUEST,
             BodyError::Invalid(_) => Status::UNPROCESSABLE_CONTENT,
         }
     }
@@ -38,7 +49,7 @@ impl BodyError {
     pub const fn title(&self) -> &'static str {
         match self {
             BodyError::UnsupportedMediaType => "Unsupported Media Type",
-            BodyError::Malformed(_) => "Malformed JSON",
+            BodyError::Malformed(_) | BodyError::MalformedString(_) => "Malformed JSON",
             BodyError::Invalid(_) => "Invalid body",
         }
     }
@@ -71,6 +82,9 @@ impl core::fmt::Display for BodyError {
         match self {
             BodyError::UnsupportedMediaType => f.write_str("the body must be application/json"),
             BodyError::Malformed(e) => write!(f, "the body is not valid JSON: {}", reason(e)),
+            BodyError::MalformedString(e) => {
+                write!(f, "the body is not valid JSON: {}", e.reason())
+            }
             BodyError::Invalid(e) => write!(f, "the body does not match its schema: {}", reason(e)),
         }
     }
@@ -114,9 +128,18 @@ pub fn is_json_media_type(value: &[u8]) -> bool {
 /// else). Strings with escapes are unescaped through `scratch`, which must hold the longest
 /// such string; a `&str` field can only borrow strings without escapes.
 pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Result<T, BodyError> {
-    match serde_json_core::from_slice_escaped(body, scratch) {
-        Ok((value, _)) => Ok(value),
-        Err(error) => Err(BodyError::classify(error)),
+    let mut strings = Strings::new(scratch);
+    // No unescape buffer: the crate hands strings over as they are, and `Decoding` decodes.
+    let mut parser = serde_json_core::de::Deserializer::new(body, None);
+    let parsed = T::deserialize(Decoding::new(&mut parser, &mut strings))
+        .and_then(|value| parser.end().map(|_| value));
+    match (parsed, strings.refused) {
+        (Ok(value), _) => Ok(value),
+        (Err(_), Some(StringError::TooLong)) => {
+            Err(BodyError::Invalid(DeError::EscapedStringIsTooLong))
+        }
+        (Err(_), Some(refused)) => Err(BodyError::MalformedString(refused)),
+        (Err(error), None) => Err(BodyError::classify(error)),
     }
 }
 
@@ -217,6 +240,108 @@ mod tests {
                 core::str::from_utf8(bad)
             );
         }
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Note {
+        title: heapless::String<16>,
+        text: heapless::String<64>,
+    }
+
+    /// The body Python's `json.dumps` writes for an emoji title (every character outside the
+    /// Basic Multilingual Plane becomes a UTF-16 surrogate pair, RFC 8259 §7): one character.
+    #[test]
+    fn surrogate_pair_is_one_character() {
+        let body = br#"{"title":"\ud83d\ude00","text":"x"}"#;
+        let note: Note = read(body, &mut [0u8; 16]).unwrap();
+        assert_eq!(note.title, "😀");
+        assert_eq!(note.title.chars().count(), 1);
+        assert_eq!(note.text, "x");
+    }
+
+    /// RFC 8259 §7: every escape, in values and in member names, whatever the type asks
+    /// for (an owned string, a `char`, a sequence, an enum, an ignored member).
+    #[test]
+    fn every_escape_of_rfc_8259() {
+        let body = br#"{"ti\u0074le":"\"\\\/\b\f\n\r\t","text":"\u00e9\u00C9\u20ac\uD834\uDD1E"}"#;
+        let note: Note = read(body, &mut [0u8; 32]).unwrap();
+        assert_eq!(note.title, "\"\\/\u{8}\u{c}\n\r\t");
+        assert_eq!(note.text, "éÉ€\u{1d11e}");
+
+        #[derive(Deserialize, Debug, PartialEq)]
+        enum Kind {
+            Plain,
+            #[serde(rename = "é")]
+            Accented,
+        }
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Many {
+            c: char,
+            list: heapless::Vec<heapless::String<4>, 3>,
+            kinds: [Kind; 2],
+            maybe: Option<heapless::String<4>>,
+        }
+        let body = br#"{"c":"\u00e9","list":["\ud83d\ude00","a\nb"],"kinds":["Plain","\u00e9"],"maybe":"\t","extra":{"k\u00e9y":["\u0041"]}}"#;
+        let many: Many = read(body, &mut [0u8; 8]).unwrap();
+        assert_eq!(many.c, 'é');
+        assert_eq!(&many.list[..], ["😀", "a\nb"]);
+        assert_eq!(many.kinds, [Kind::Plain, Kind::Accented]);
+        assert_eq!(many.maybe.as_deref(), Some("\t"));
+    }
+
+    /// RFC 8259 §8.2: a lone surrogate encodes no character; the body is 400 and its detail
+    /// says why. Other string faults are 400 too, each with its own reason.
+    #[test]
+    fn lone_surrogates_are_400_with_a_reason() {
+        for body in [
+            &br#"{"title":"\ud83d","text":"x"}"#[..],
+            br#"{"title":"\ude00","text":"x"}"#,
+            br#"{"title":"\ud83d\u0041","text":"x"}"#,
+            br#"{"title":"ok","text":"\ude00\ud83d"}"#,
+            br#"{"title":"ok","text":"x","\ud800":1}"#,
+        ] {
+            let e = read::<Note>(body, &mut [0u8; 16]).unwrap_err();
+            assert_eq!(
+                e,
+                BodyError::MalformedString(StringError::LoneSurrogate),
+                "{:?}",
+                core::str::from_utf8(body)
+            );
+            assert_eq!(e.status(), Status::BAD_REQUEST);
+            let detail = std::format!("{e}");
+            assert!(detail.contains("lone UTF-16 surrogate"), "{detail}");
+        }
+        for (body, error) in [
+            (
+                &br#"{"title":"\x","text":"x"}"#[..],
+                StringError::InvalidEscape,
+            ),
+            (
+                br#"{"title":"\u00zz","text":"x"}"#,
+                StringError::InvalidEscape,
+            ),
+            (
+                b"{\"title\":\"a\nb\",\"text\":\"x\"}",
+                StringError::UnescapedControl,
+            ),
+        ] {
+            let e = read::<Note>(body, &mut [0u8; 16]).unwrap_err();
+            assert_eq!(e, BodyError::MalformedString(error));
+            assert_eq!(e.status(), Status::BAD_REQUEST);
+        }
+    }
+
+    /// The scratch buffer bounds a decoded string: exactly full is read, one byte more is 422
+    /// (the body is JSON, but not one this handler can hold), as serde-json-core answers.
+    #[test]
+    fn scratch_bounds_a_decoded_string() {
+        let body = br#"{"title":"\ud83d\ude00\ud83d\ude00","text":""}"#;
+        let note: Note = read(body, &mut [0u8; 8]).unwrap();
+        assert_eq!(note.title, "😀😀");
+        let e = read::<Note>(body, &mut [0u8; 7]).unwrap_err();
+        assert_eq!(e, BodyError::Invalid(DeError::EscapedStringIsTooLong));
+        assert_eq!(e.status(), Status::UNPROCESSABLE_CONTENT);
     }
 
     /// A value serialized in place: in the buffer when it fits, moved once to the standby

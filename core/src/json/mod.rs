@@ -13,9 +13,15 @@ mod writer;
 
 #[cfg(feature = "json")]
 mod body;
+#[cfg(feature = "json")]
+mod escapes;
+#[cfg(feature = "json")]
+mod reader;
 
 #[cfg(feature = "json")]
 pub use body::{BodyError, is_json_media_type, read, read_request};
+#[cfg(feature = "json")]
+pub use escapes::StringError;
 pub use writer::{JsonWriter, MAX_DEPTH, Style, WriteError};
 
 /// Re-exported so that derives can name it (`#[serde(crate = "zzz_core::json::serde")]`).

@@ -29,6 +29,9 @@
 //!   HEAD and OPTIONS, which the router answers for every path (RFC 9110 §9.3.2, §9.3.7),
 //!   appear only when the table declares them. Hidden routes ([`Route::hidden`]) are left out,
 //!   and so is a path whose routes all are.
+//! - **Extension methods and [`Route::any`]** are left out too, as if hidden: an OpenAPI 3.1
+//!   path item has a fixed field per method (the eight above) and nothing for `PURGE`, `QUERY`
+//!   or "any other method". Their routes still serve; document them in a description.
 //! - **Path parameters** come from the pattern alone: their names, and their types as
 //!   schemas (`u32` is an integer from 0 to 4294967295, `str` a non-empty string, a tail any
 //!   string, `/` included). The route's [`ParamDoc`](crate::router::ParamDoc)s only describe
@@ -58,7 +61,7 @@ pub use schema::MAX_COMPONENTS;
 use crate::handler::{Ctx, Request, Response, StreamCursor, StreamOut, StreamStep};
 use crate::http::{Method, Status};
 use crate::json::{JsonWriter, Style, WriteError};
-use crate::router::{Pattern, ResponseDoc, Route, SegmentKind};
+use crate::router::{Pattern, ResponseDoc, Route, RouteMethod, SegmentKind};
 use crate::schema::{JsonSchema, Schema};
 use schema::{Components, write_schema};
 
@@ -94,14 +97,14 @@ pub enum SpecError {
     /// A route's pattern is invalid (the router rejects it too).
     InvalidPattern {
         /// The route.
-        route: (Method, &'static str),
+        route: (RouteMethod, &'static str),
         /// What is wrong.
         reason: &'static str,
     },
     /// A route describes a path parameter its pattern does not have.
     UnknownPathParam {
         /// The route.
-        route: (Method, &'static str),
+        route: (RouteMethod, &'static str),
         /// The parameter named in its documentation.
         name: &'static str,
     },
@@ -110,7 +113,7 @@ pub enum SpecError {
     /// A route declares one status with one media type twice.
     DuplicateResponse {
         /// The route.
-        route: (Method, &'static str),
+        route: (RouteMethod, &'static str),
         /// The status.
         status: u16,
     },
@@ -137,27 +140,22 @@ impl From<core::fmt::Error> for SpecError {
 
 impl core::fmt::Display for SpecError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let m = |m: Method| m.as_str().unwrap_or("?");
         match self {
             SpecError::Destination => f.write_str("the document does not fit its destination"),
             SpecError::TooDeep => f.write_str("a schema nests too deep"),
             SpecError::InvalidPattern { route, reason } => {
-                write!(f, "route `{} {}`: {}", m(route.0), route.1, reason)
+                write!(f, "route `{} {}`: {}", route.0, route.1, reason)
             }
             SpecError::UnknownPathParam { route, name } => write!(
                 f,
                 "route `{} {}` documents a path parameter `{}` its pattern does not have",
-                m(route.0),
-                route.1,
-                name
+                route.0, route.1, name
             ),
             SpecError::DuplicateOperationId(id) => write!(f, "operationId `{id}` is used twice"),
             SpecError::DuplicateResponse { route, status } => write!(
                 f,
                 "route `{} {}` declares status {} with one media type twice",
-                m(route.0),
-                route.1,
-                status
+                route.0, route.1, status
             ),
             SpecError::TooManyComponents => {
                 write!(f, "more than {MAX_COMPONENTS} named schemas")
@@ -355,6 +353,12 @@ fn automatic(route_has_typed_param: bool, has_body: bool) -> [Option<&'static Re
     ]
 }
 
+/// Whether a route appears in the document: not hidden, and for a method an OpenAPI 3.1
+/// path item can name.
+fn documented<S>(route: &Route<S>) -> bool {
+    !route.doc.hidden && route.method.standard().is_some()
+}
+
 fn pattern_of<S>(route: &Route<S>) -> Result<Pattern, SpecError> {
     Pattern::parse(route.pattern).map_err(|reason| SpecError::InvalidPattern {
         route: (route.method, route.pattern),
@@ -373,7 +377,7 @@ fn has_typed_param(pattern: &Pattern) -> bool {
 fn check<S>(routes: &[Route<S>]) -> Result<Components, SpecError> {
     let mut components = Components::new();
     for (i, route) in routes.iter().enumerate() {
-        if route.doc.hidden {
+        if !documented(route) {
             continue;
         }
         let key = (route.method, route.pattern);
@@ -394,7 +398,7 @@ fn check<S>(routes: &[Route<S>]) -> Result<Components, SpecError> {
         if !doc.operation_id.is_empty()
             && routes[..i]
                 .iter()
-                .any(|r| !r.doc.hidden && r.doc.operation_id == doc.operation_id)
+                .any(|r| documented(r) && r.doc.operation_id == doc.operation_id)
         {
             return Err(SpecError::DuplicateOperationId(doc.operation_id));
         }
@@ -456,12 +460,12 @@ fn write_paths<S, W: Write + ?Sized>(
 ) -> Result<(), SpecError> {
     w.begin_object()?;
     for (i, route) in routes.iter().enumerate() {
-        if route.doc.hidden {
+        if !documented(route) {
             continue;
         }
         let pattern = pattern_of(route)?;
         let mut seen = false;
-        for earlier in routes[..i].iter().filter(|r| !r.doc.hidden) {
+        for earlier in routes[..i].iter().filter(|r| documented(r)) {
             if same_path(&pattern_of(earlier)?, &pattern) {
                 seen = true;
                 break;
@@ -475,7 +479,7 @@ fn write_paths<S, W: Write + ?Sized>(
         for (method, name) in METHOD_ORDER {
             for candidate in routes[i..]
                 .iter()
-                .filter(|r| !r.doc.hidden && r.method == method)
+                .filter(|r| documented(r) && r.method.standard() == Some(method))
             {
                 let candidate_pattern = pattern_of(candidate)?;
                 if same_path(&candidate_pattern, &pattern) {

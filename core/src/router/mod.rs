@@ -10,6 +10,8 @@
 //!     Route::get("/", home),
 //!     Route::get("/users/{id:u64}", user).id("getUser").summary("One user"),
 //!     Route::get("/static/{*path}", asset),
+//!     Route::method("PURGE", "/static/{*path}", purge), // an extension method
+//!     Route::any("/legacy/{*path}", legacy),             // every other method
 //! ];
 //! ```
 //!
@@ -32,10 +34,24 @@
 //!
 //! ## Methods
 //!
-//! A path that matches with another method answers `405` with `Allow` (RFC 9110 §15.5.6);
-//! HEAD is served by the GET handler with the body suppressed; OPTIONS is answered with
-//! `Allow` unless declared; a method zzz does not implement (an extension method, CONNECT)
-//! is `501` (RFC 9110 §15.6.2); no matching path is `404`.
+//! A route names one method by its token ([`Route::get`]..., or [`Route::method`] for any
+//! other, such as `PURGE` or `QUERY`), or every method ([`Route::any`]). Once the path has
+//! matched, the request goes to, in order:
+//!
+//! 1. the route of its own method (methods are case-sensitive tokens, RFC 9110 §9.1);
+//! 2. for HEAD, the GET route, with the body suppressed (RFC 9110 §9.3.2);
+//! 3. the path's [`Route::any`];
+//! 4. for OPTIONS, an automatic `204` with `Allow` (RFC 9110 §9.3.7);
+//! 5. otherwise `405 Method Not Allowed` with `Allow`, listing the methods the path declares,
+//!    extension methods included, HEAD with GET, and OPTIONS (RFC 9110 §15.5.6, §10.2.1).
+//!
+//! No matching path is `404`, whatever the method. `405` answers every method a resource
+//! lacks, extension methods included, as axum, actix-web and Go's `ServeMux` do: zzz routes
+//! any token, so no method is one it cannot recognise, and RFC 9110 §9.1 reserves `501` for a
+//! method that is "unrecognized or not implemented" by the server. The one such method is
+//! CONNECT: zzz implements no tunnels, for any resource (its authority-form target names no
+//! path of the table either), so CONNECT is `501 Not Implemented` (RFC 9110 §15.6.2) and a
+//! CONNECT route is refused when the table is built.
 
 mod params;
 mod pattern;
@@ -44,10 +60,12 @@ mod route;
 use params::ParamSlot;
 pub use params::{ParamError, Params};
 pub use pattern::{MAX_PARAMS, MAX_SEGMENTS, ParamType};
-pub use route::{BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc};
+pub use route::{
+    BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc, RouteMethod,
+};
 
 use crate::http::percent::{Decode, decode_into};
-use crate::http::{Method, MethodSet};
+use crate::http::{Method, MethodSet, is_method_token};
 pub(crate) use pattern::{Pattern, SegmentKind};
 
 /// The most distinct paths (patterns) in one table.
@@ -58,6 +76,10 @@ pub const MAX_ROUTES: usize = 1024;
 pub const MAX_LITERALS: usize = 512;
 /// The longest path segment compared against literals after percent-decoding.
 const MAX_DECODED_SEGMENT: usize = 256;
+/// The most routes for extension methods ([`Route::method`] with a method that has no
+/// [`Method`] variant of its own) in one table. They are looked up by a scan of the path's
+/// own, so the bound keeps that scan short.
+pub const MAX_EXTENSION_ROUTES: usize = 64;
 
 /// Why a table was rejected; names the routes involved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,16 +87,23 @@ pub enum RouteError {
     /// A pattern is malformed.
     InvalidPattern {
         /// The route, as `METHOD /pattern`.
-        route: (Method, &'static str),
+        route: (RouteMethod, &'static str),
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A route's method is not a token, or is one zzz does not implement (CONNECT).
+    InvalidMethod {
+        /// The route, as `METHOD /pattern`.
+        route: (RouteMethod, &'static str),
         /// What is wrong.
         reason: &'static str,
     },
     /// Two routes would serve the same requests.
     Conflict {
         /// The first route.
-        first: (Method, &'static str),
+        first: (RouteMethod, &'static str),
         /// The one declared later.
-        second: (Method, &'static str),
+        second: (RouteMethod, &'static str),
     },
     /// More paths, routes or literals than the table can hold.
     TooMany(&'static str),
@@ -82,18 +111,15 @@ pub enum RouteError {
 
 impl core::fmt::Display for RouteError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let name = |m: Method| m.as_str().unwrap_or("?");
         match self {
-            RouteError::InvalidPattern { route, reason } => {
-                write!(f, "route `{} {}`: {}", name(route.0), route.1, reason)
+            RouteError::InvalidPattern { route, reason }
+            | RouteError::InvalidMethod { route, reason } => {
+                write!(f, "route `{} {}`: {}", route.0, route.1, reason)
             }
             RouteError::Conflict { first, second } => write!(
                 f,
                 "routes `{} {}` and `{} {}` match the same requests",
-                name(first.0),
-                first.1,
-                name(second.0),
-                second.1
+                first.0, first.1, second.0, second.1
             ),
             RouteError::TooMany(what) => write!(f, "too many {what}"),
         }
@@ -154,11 +180,84 @@ impl PathSet {
 #[derive(Clone, Copy, Debug)]
 struct PathEntry {
     pattern: &'static str,
+    /// The index of the first route declared with this pattern, for conflict reports.
+    first_route: u16,
     /// Route index + 1 for each method in [`Method::KNOWN`] order; 0 when not declared.
     by_method: [u16; 9],
     methods: MethodSet,
+    /// Route index + 1 of its [`Route::any`]; 0 when not declared.
+    any: u16,
+    /// This path's extension-method routes: `extensions[extensions.0..extensions.0 + .1]`.
+    extensions: (u16, u8),
     /// This path's parameters: `param_slots[params.0..params.0 + params.1]`.
     params: (u16, u8),
+}
+
+/// A route for an extension method, as a path's entry lists it.
+#[derive(Clone, Copy, Debug)]
+struct ExtensionRoute {
+    /// The method's token.
+    name: &'static str,
+    /// The route's index in the table.
+    route: u16,
+}
+
+/// Where a route's method puts it in its path's entry.
+#[derive(Clone, Copy)]
+enum MethodSlot {
+    /// A method of [`Method::KNOWN`], at this index.
+    Standard(usize),
+    /// An extension method, by its token.
+    Extension(&'static str),
+    /// [`Route::any`].
+    Any,
+}
+
+/// The methods a path allows, as its `Allow` field lists them (RFC 9110 §10.2.1): the
+/// standard ones in [`Method::KNOWN`] order, then the extension methods, each once, in byte
+/// order (path by path for [`Router::all_methods`]), so that the order of the table's rows
+/// never shows. `Display` writes the field's value, `GET, HEAD, OPTIONS, PURGE`.
+#[derive(Clone, Copy, Debug)]
+pub struct Allow<'r> {
+    standard: MethodSet,
+    extensions: &'r [ExtensionRoute],
+}
+
+impl<'r> Allow<'r> {
+    /// The standard methods allowed.
+    pub fn standard(&self) -> MethodSet {
+        self.standard
+    }
+
+    /// The extension methods allowed, each once.
+    pub fn extensions(&self) -> impl Iterator<Item = &'static str> + 'r {
+        let all = self.extensions;
+        all.iter()
+            .enumerate()
+            .filter(move |(i, e)| !all[..*i].iter().any(|earlier| earlier.name == e.name))
+            .map(|(_, e)| e.name)
+    }
+
+    /// Whether the method spelt `token` is allowed (case-sensitive, RFC 9110 §9.1).
+    pub fn contains(&self, token: &str) -> bool {
+        match Method::from_token(token.as_bytes()) {
+            Method::Extension => self.extensions.iter().any(|e| e.name == token),
+            method => self.standard.contains(method),
+        }
+    }
+}
+
+impl core::fmt::Display for Allow<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let standard = self.standard.iter().filter_map(Method::as_str);
+        for (i, name) in standard.chain(self.extensions()).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
 }
 
 /// The most parameters summed over all paths of a table.
@@ -182,19 +281,20 @@ pub enum RouteMatch<'r, 'p, S: 'static> {
         /// The captured parameters.
         params: Params<'p>,
     },
-    /// The path exists but not with this method: `405` with `Allow`.
+    /// The path exists but has no route for this method (whatever the method, extension
+    /// methods included): `405` with `Allow`.
     MethodNotAllowed {
         /// The methods the path allows.
-        allow: MethodSet,
+        allow: Allow<'r>,
     },
-    /// OPTIONS on a path without an OPTIONS route: `204` with `Allow`.
+    /// OPTIONS on a path without an OPTIONS or [`Route::any`] route: `204` with `Allow`.
     Options {
         /// The methods the path allows.
-        allow: MethodSet,
+        allow: Allow<'r>,
     },
     /// No route matches the path: `404`.
     NotFound,
-    /// zzz does not implement the method: `501`.
+    /// CONNECT, which zzz does not implement for any resource: `501`.
     NotImplemented,
 }
 
@@ -215,6 +315,8 @@ pub struct Router<S: 'static> {
     tails: PathSet,
     /// The parameters of every path, grouped by path.
     param_slots: heapless::Vec<ParamSlot, MAX_PARAM_SLOTS>,
+    /// The extension-method routes of every path, grouped by path.
+    extensions: heapless::Vec<ExtensionRoute, MAX_EXTENSION_ROUTES>,
 }
 
 impl<S> core::fmt::Debug for Router<S> {
@@ -249,73 +351,118 @@ fn specificity(a: &Pattern, b: &Pattern) -> core::cmp::Ordering {
     Ordering::Equal
 }
 
+/// GET's index in [`Method::KNOWN`].
+const GET: usize = Method::Get as usize;
+
+/// A method's index in [`Method::KNOWN`], which lists the variants in declaration order
+/// (checked below), so that the index is the discriminant: this runs for every request.
 fn method_index(method: Method) -> Option<usize> {
-    Method::KNOWN.iter().position(|m| *m == method)
+    (method != Method::Extension).then_some(method as usize)
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < Method::KNOWN.len() {
+        assert!(Method::KNOWN[i] as usize == i);
+        i += 1;
+    }
+    assert!(Method::Extension as usize == Method::KNOWN.len());
+};
+
+/// Where a route's method goes, or why the router refuses it.
+fn method_slot(method: RouteMethod) -> Result<MethodSlot, &'static str> {
+    let RouteMethod::Token(token) = method else {
+        return Ok(MethodSlot::Any);
+    };
+    if !is_method_token(token.as_bytes()) {
+        return Err("the method is not a token (RFC 9110 §9.1); \
+                    declare an extension method by its name with `Route::method`");
+    }
+    match Method::from_token(token.as_bytes()) {
+        // CONNECT asks for a tunnel, which zzz does not implement: such a route could never be
+        // reached (the server answers 501).
+        Method::Connect => Err("CONNECT is not supported (zzz answers it with 501)"),
+        Method::Extension => Ok(MethodSlot::Extension(token)),
+        method => Ok(MethodSlot::Standard(
+            method_index(method).expect("a standard method"),
+        )),
+    }
 }
 
 impl<S> Router<S> {
-    /// Checks `routes` and builds the index.
+    /// Checks `routes` and builds the index. Refuses an invalid pattern or method and two
+    /// routes that would serve the same requests, naming them ([`RouteError`]); a table over
+    /// [`MAX_ROUTES`], [`MAX_PATHS`], [`MAX_LITERALS`], [`MAX_PARAM_SLOTS`] or
+    /// [`MAX_EXTENSION_ROUTES`] is [`RouteError::TooMany`].
     pub fn new(routes: &'static [Route<S>]) -> Result<Router<S>, RouteError> {
         if routes.len() > MAX_ROUTES {
             return Err(RouteError::TooMany("routes (at most 1024)"));
         }
         let mut paths: heapless::Vec<PathEntry, MAX_PATHS> = heapless::Vec::new();
+        // Extension routes by pattern, until the paths are ranked.
+        let mut pending: heapless::Vec<(&'static str, ExtensionRoute), MAX_EXTENSION_ROUTES> =
+            heapless::Vec::new();
         for (index, route) in routes.iter().enumerate() {
             let key = (route.method, route.pattern);
             let pattern = Pattern::parse(route.pattern)
                 .map_err(|reason| RouteError::InvalidPattern { route: key, reason })?;
-            let Some(m) = method_index(route.method) else {
-                return Err(RouteError::InvalidPattern {
-                    route: key,
-                    reason: "routes need a standard method",
-                });
-            };
-            if route.method == Method::Connect {
-                // CONNECT asks for a tunnel, which zzz does not implement: such a route could
-                // never be reached (the server answers 501).
-                return Err(RouteError::InvalidPattern {
-                    route: key,
-                    reason: "CONNECT is not supported (zzz answers it with 501)",
-                });
-            }
+            let slot = method_slot(route.method)
+                .map_err(|reason| RouteError::InvalidMethod { route: key, reason })?;
             let same_shape = paths.iter_mut().find(|p| {
                 specificity(&Pattern::parse(p.pattern).expect("validated"), &pattern).is_eq()
             });
-            match same_shape {
-                Some(entry) if entry.pattern != route.pattern || entry.by_method[m] != 0 => {
-                    let other = if entry.by_method[m] != 0 {
-                        &routes[entry.by_method[m] as usize - 1]
-                    } else {
-                        &routes[entry
-                            .by_method
-                            .iter()
-                            .find(|i| **i != 0)
-                            .copied()
-                            .unwrap_or(1) as usize
-                            - 1]
-                    };
-                    return Err(RouteError::Conflict {
-                        first: (other.method, other.pattern),
-                        second: key,
-                    });
-                }
-                Some(entry) => {
-                    entry.by_method[m] = index as u16 + 1;
-                    entry.methods = entry.methods.with(route.method);
-                }
+            let entry = match same_shape {
+                Some(entry) => entry,
                 None => {
-                    let mut by_method = [0; 9];
-                    by_method[m] = index as u16 + 1;
                     let entry = PathEntry {
                         pattern: route.pattern,
-                        by_method,
-                        methods: MethodSet::of(route.method),
+                        first_route: index as u16,
+                        by_method: [0; 9],
+                        methods: MethodSet::EMPTY,
+                        any: 0,
+                        extensions: (0, 0),
                         params: (0, 0),
                     };
                     paths
                         .push(entry)
                         .map_err(|_| RouteError::TooMany("paths (at most 256)"))?;
+                    paths.last_mut().expect("just pushed")
                 }
+            };
+            let declared = match slot {
+                MethodSlot::Standard(m) => entry.by_method[m],
+                MethodSlot::Any => entry.any,
+                MethodSlot::Extension(name) => pending
+                    .iter()
+                    .find(|(p, e)| *p == entry.pattern && e.name == name)
+                    .map_or(0, |(_, e)| e.route + 1),
+            };
+            if entry.pattern != route.pattern || declared != 0 {
+                let other = if declared != 0 {
+                    &routes[declared as usize - 1]
+                } else {
+                    &routes[entry.first_route as usize]
+                };
+                return Err(RouteError::Conflict {
+                    first: (other.method, other.pattern),
+                    second: key,
+                });
+            }
+            match slot {
+                MethodSlot::Standard(m) => {
+                    entry.by_method[m] = index as u16 + 1;
+                    entry.methods = entry.methods.with(Method::KNOWN[m]);
+                }
+                MethodSlot::Any => entry.any = index as u16 + 1,
+                MethodSlot::Extension(name) => pending
+                    .push((
+                        entry.pattern,
+                        ExtensionRoute {
+                            name,
+                            route: index as u16,
+                        },
+                    ))
+                    .map_err(|_| RouteError::TooMany("extension-method routes (at most 64)"))?,
             }
         }
         paths.sort_unstable_by(|a, b| {
@@ -324,6 +471,15 @@ impl<S> Router<S> {
                 &Pattern::parse(b.pattern).expect("validated"),
             )
         });
+        let mut extensions = heapless::Vec::new();
+        for entry in paths.iter_mut() {
+            let first = extensions.len();
+            for (_, e) in pending.iter().filter(|(p, _)| *p == entry.pattern) {
+                extensions.push(*e).expect("as many as pending");
+            }
+            extensions[first..].sort_unstable_by_key(|e| e.name);
+            entry.extensions = (first as u16, (extensions.len() - first) as u8);
+        }
 
         let mut router = Router {
             routes,
@@ -335,6 +491,7 @@ impl<S> Router<S> {
             ends_at: [PathSet::EMPTY; MAX_SEGMENTS + 1],
             tails: PathSet::EMPTY,
             param_slots: heapless::Vec::new(),
+            extensions,
         };
         let mut literals: heapless::Vec<Literal, MAX_LITERALS> = heapless::Vec::new();
         for (rank, entry) in paths.iter_mut().enumerate() {
@@ -426,54 +583,80 @@ impl<S> Router<S> {
         self.routes
     }
 
-    /// The methods every path of the table allows together, for `OPTIONS *`.
-    pub fn all_methods(&self) -> MethodSet {
-        self.paths
-            .iter()
-            .fold(MethodSet::EMPTY, |acc, p| acc.union(allowed(p.methods)))
+    /// The methods every path of the table allows together, for `OPTIONS *` (a
+    /// [`Route::any`] adds none: it cannot be listed).
+    pub fn all_methods(&self) -> Allow<'_> {
+        Allow {
+            standard: self
+                .paths
+                .iter()
+                .fold(MethodSet::EMPTY, |acc, p| acc.union(allowed(p.methods))),
+            extensions: &self.extensions,
+        }
     }
 
-    /// Resolves a request's method and path (the path component only, still
-    /// percent-encoded, starting with `/`).
-    pub fn resolve<'r: 'p, 'p>(&'r self, method: Method, path: &'p str) -> RouteMatch<'r, 'p, S> {
-        if matches!(method, Method::Extension | Method::Connect) {
+    /// Resolves a request's method (its token, as the request line spells it) and path (the
+    /// path component only, still percent-encoded, starting with `/`). See the
+    /// [module documentation](self) for the order in which routes are tried.
+    pub fn resolve<'r: 'p, 'p>(&'r self, method: &str, path: &'p str) -> RouteMatch<'r, 'p, S> {
+        self.resolve_parsed(Method::from_token(method.as_bytes()), method, path)
+    }
+
+    /// [`Router::resolve`] for a method the parser has classified already: `standard` is
+    /// `Method::from_token(method)` (as [`RequestHead::method`](crate::http::RequestHead) holds
+    /// it), which spares classifying it again on every request.
+    pub fn resolve_parsed<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        path: &'p str,
+    ) -> RouteMatch<'r, 'p, S> {
+        debug_assert_eq!(standard, Method::from_token(method.as_bytes()));
+        if standard == Method::Connect {
             return RouteMatch::NotImplemented;
         }
         let Some(rank) = self.match_path(path) else {
             return RouteMatch::NotFound;
         };
         let entry = &self.paths[rank];
-        let route_for = |m: Method| {
-            let i = entry.by_method[method_index(m)?];
-            (i != 0).then(|| &self.routes[i as usize - 1])
+        let route_index = match method_index(standard) {
+            Some(m) => entry.by_method[m].checked_sub(1),
+            None => self
+                .extensions_of(entry)
+                .iter()
+                .find(|e| e.name == method)
+                .map(|e| e.route),
         };
-        let route = match route_for(method) {
-            Some(route) => route,
-            None if method == Method::Head => match route_for(Method::Get) {
-                Some(route) => route,
-                None => {
-                    return RouteMatch::MethodNotAllowed {
-                        allow: allowed(entry.methods),
-                    };
-                }
-            },
-            None if method == Method::Options => {
-                return RouteMatch::Options {
-                    allow: allowed(entry.methods),
-                };
-            }
-            None => {
-                return RouteMatch::MethodNotAllowed {
-                    allow: allowed(entry.methods),
-                };
-            }
+        let get_for_head = match standard {
+            Method::Head => entry.by_method[GET].checked_sub(1),
+            _ => None,
+        };
+        let any = entry.any.checked_sub(1);
+        let Some(index) = route_index.or(get_for_head).or(any) else {
+            let allow = Allow {
+                standard: allowed(entry.methods),
+                extensions: self.extensions_of(entry),
+            };
+            return match standard {
+                Method::Options => RouteMatch::Options { allow },
+                _ => RouteMatch::MethodNotAllowed { allow },
+            };
         };
         let (first, count) = entry.params;
         let params = capture(
             &self.param_slots[first as usize..first as usize + count as usize],
             path,
         );
-        RouteMatch::Found { route, params }
+        RouteMatch::Found {
+            route: &self.routes[index as usize],
+            params,
+        }
+    }
+
+    /// The extension-method routes of a path.
+    fn extensions_of(&self, entry: &PathEntry) -> &[ExtensionRoute] {
+        let (first, count) = entry.extensions;
+        &self.extensions[first as usize..first as usize + count as usize]
     }
 
     /// The rank of the most specific path matching `path`.

@@ -137,12 +137,57 @@ impl RouteDoc {
     };
 }
 
+/// The requests a route serves, by method.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RouteMethod {
+    /// One method, by its token as a request line spells it: `GET`, or an extension method
+    /// such as `PURGE`. Methods are case-sensitive (RFC 9110 §9.1): `purge` is another method.
+    /// [`Router::new`](super::Router::new) checks that it is a token.
+    Token(&'static str),
+    /// Every method the path has no route of its own for (HEAD still goes to a GET route
+    /// first); CONNECT excepted, which zzz answers with 501 whatever the table says.
+    Any,
+}
+
+impl RouteMethod {
+    /// The [`Method`] this row serves, when it is one with a variant of its own (not
+    /// [`Method::Extension`], not [`RouteMethod::Any`]).
+    pub fn standard(self) -> Option<Method> {
+        match self {
+            RouteMethod::Token(token) => match Method::from_token(token.as_bytes()) {
+                Method::Extension => None,
+                method => Some(method),
+            },
+            RouteMethod::Any => None,
+        }
+    }
+}
+
+impl From<Method> for RouteMethod {
+    /// The row for a method with a variant of its own; [`Method::Extension`] names no method
+    /// (an empty token, which the router refuses): declare one with [`Route::method`].
+    fn from(method: Method) -> RouteMethod {
+        RouteMethod::Token(method.as_str().unwrap_or_default())
+    }
+}
+
+impl core::fmt::Display for RouteMethod {
+    /// The token, or `(any)`, which no token spells (parentheses are delimiters).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            RouteMethod::Token(token) => token,
+            RouteMethod::Any => "(any)",
+        })
+    }
+}
+
 /// One route: requests with `method` whose path matches `pattern` go to `handler`.
 /// See [`crate::router`] for the pattern syntax.
 pub struct Route<S: 'static> {
     /// The method it serves. HEAD is served by the GET route unless one is declared for HEAD;
-    /// OPTIONS is answered automatically unless one is declared.
-    pub method: Method,
+    /// OPTIONS is answered automatically unless one is declared; [`RouteMethod::Any`] takes
+    /// every method the path declares no route for.
+    pub method: RouteMethod,
     /// The path pattern.
     pub pattern: &'static str,
     /// The handler.
@@ -161,19 +206,14 @@ impl<S> Copy for Route<S> {}
 
 impl<S> core::fmt::Debug for Route<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:?} {}", self.method, self.pattern)
+        write!(f, "{} {}", self.method, self.pattern)
     }
 }
 
 impl<S> core::fmt::Display for Route<S> {
-    /// `GET /users/{id}`.
+    /// `GET /users/{id}`, `PURGE /cache/{*key}`, `(any) /{*path}`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{} {}",
-            self.method.as_str().unwrap_or("?"),
-            self.pattern
-        )
+        write!(f, "{} {}", self.method, self.pattern)
     }
 }
 
@@ -187,10 +227,44 @@ macro_rules! method_constructors {
 }
 
 impl<S> Route<S> {
-    /// A route for `method`.
+    /// A route for `method`, one of the methods with a variant of their own;
+    /// [`Method::Extension`] names no method, and [`Router::new`](super::Router::new) refuses
+    /// the row: declare an extension method by its name with [`Route::method`].
     pub const fn new(method: Method, pattern: &'static str, handler: Handler<S>) -> Route<S> {
+        let token = match method.as_str() {
+            Some(name) => name,
+            None => "",
+        };
+        Route::method(token, pattern, handler)
+    }
+
+    /// A route for the method spelt `token` (case-sensitive, RFC 9110 §9.1), such as an
+    /// extension method: `Route::method("PURGE", "/cache/{*key}", purge)`. `"GET"` is the same
+    /// row as [`Route::get`]. [`Router::new`] refuses a `token` that is not a token
+    /// ([`RouteError::InvalidMethod`](super::RouteError::InvalidMethod), naming the route), and
+    /// CONNECT, which zzz does not implement.
+    ///
+    /// [`Router::new`]: super::Router::new
+    pub const fn method(
+        token: &'static str,
+        pattern: &'static str,
+        handler: Handler<S>,
+    ) -> Route<S> {
         Route {
-            method,
+            method: RouteMethod::Token(token),
+            pattern,
+            handler,
+            doc: RouteDoc::EMPTY,
+        }
+    }
+
+    /// A route for every method its path has no route of its own for, extension methods
+    /// included (a fallback, as axum's `any`): a GET route of the same path still serves GET and
+    /// HEAD, and OPTIONS comes here rather than to the automatic answer. CONNECT never does
+    /// (501). The OpenAPI document leaves it out: OpenAPI 3.1 names only its fixed methods.
+    pub const fn any(pattern: &'static str, handler: Handler<S>) -> Route<S> {
+        Route {
+            method: RouteMethod::Any,
             pattern,
             handler,
             doc: RouteDoc::EMPTY,

@@ -8,7 +8,7 @@ fn h(ctx: &mut Ctx<()>, _: &Request) -> Response {
     ctx.empty(Status::OK)
 }
 
-fn found(router: &Router<()>, method: Method, path: &str) -> Option<&'static str> {
+fn found(router: &Router<()>, method: &str, path: &str) -> Option<&'static str> {
     match router.resolve(method, path) {
         RouteMatch::Found { route, .. } => Some(route.pattern),
         _ => None,
@@ -31,18 +31,18 @@ static TABLE: &[Route<()>] = &[
 #[test]
 fn specificity() {
     let r = Router::new(TABLE).unwrap();
-    assert_eq!(found(&r, Method::Get, "/users/me"), Some("/users/me"));
-    assert_eq!(found(&r, Method::Get, "/users/42"), Some("/users/{id:u64}"));
+    assert_eq!(found(&r, "GET", "/users/me"), Some("/users/me"));
+    assert_eq!(found(&r, "GET", "/users/42"), Some("/users/{id:u64}"));
     assert_eq!(
-        found(&r, Method::Get, "/users/42/posts/x"),
+        found(&r, "GET", "/users/42/posts/x"),
         Some("/users/{id:u64}/posts/{post}")
     );
-    assert_eq!(found(&r, Method::Get, "/"), Some("/"));
-    assert_eq!(found(&r, Method::Get, "/a/"), Some("/a/"));
-    assert_eq!(found(&r, Method::Get, "/a"), Some("/{*any}"));
-    assert_eq!(found(&r, Method::Get, "/users/42/posts"), Some("/{*any}"));
+    assert_eq!(found(&r, "GET", "/"), Some("/"));
+    assert_eq!(found(&r, "GET", "/a/"), Some("/a/"));
+    assert_eq!(found(&r, "GET", "/a"), Some("/{*any}"));
+    assert_eq!(found(&r, "GET", "/users/42/posts"), Some("/{*any}"));
     assert_eq!(
-        found(&r, Method::Get, "/users/"),
+        found(&r, "GET", "/users/"),
         Some("/{*any}"),
         "params never match empty segments"
     );
@@ -58,18 +58,14 @@ fn mounts() {
         "/static/a.css",
         "/static/css/a/b.css",
     ] {
-        assert_eq!(
-            found(&r, Method::Get, path),
-            Some("/static/{*path}"),
-            "{path}"
-        );
+        assert_eq!(found(&r, "GET", path), Some("/static/{*path}"), "{path}");
     }
-    assert_eq!(found(&r, Method::Get, "/staticx"), Some("/{*any}"));
-    let RouteMatch::Found { params, .. } = r.resolve(Method::Get, "/static/css/a.css") else {
+    assert_eq!(found(&r, "GET", "/staticx"), Some("/{*any}"));
+    let RouteMatch::Found { params, .. } = r.resolve("GET", "/static/css/a.css") else {
         panic!()
     };
     assert_eq!(params.get("path"), Some("css/a.css"));
-    let RouteMatch::Found { params, .. } = r.resolve(Method::Get, "/static") else {
+    let RouteMatch::Found { params, .. } = r.resolve("GET", "/static") else {
         panic!()
     };
     assert_eq!(params.get("path"), Some(""));
@@ -78,8 +74,7 @@ fn mounts() {
 #[test]
 fn parameters() {
     let r = Router::new(TABLE).unwrap();
-    let RouteMatch::Found { params, .. } = r.resolve(Method::Get, "/users/42/posts/hello%20world")
-    else {
+    let RouteMatch::Found { params, .. } = r.resolve("GET", "/users/42/posts/hello%20world") else {
         panic!()
     };
     assert_eq!(params.parse::<u64>("id"), Ok(42));
@@ -87,7 +82,7 @@ fn parameters() {
     let mut buf = [0u8; 32];
     assert_eq!(params.decode("post", &mut buf), Ok("hello world"));
     assert_eq!(params.parse::<u64>("nope"), Err(ParamError::Missing));
-    let RouteMatch::Found { params, .. } = r.resolve(Method::Get, "/users/4x2") else {
+    let RouteMatch::Found { params, .. } = r.resolve("GET", "/users/4x2") else {
         panic!()
     };
     assert_eq!(params.first_mismatch().map(|(n, _)| n), Some("id"));
@@ -97,39 +92,249 @@ fn parameters() {
 #[test]
 fn percent_encoded_literals() {
     let r = Router::new(TABLE).unwrap();
-    assert_eq!(found(&r, Method::Get, "/caf%C3%A9"), Some("/caf\u{e9}"));
-    assert_eq!(found(&r, Method::Get, "/users%2Fme"), Some("/{*any}"));
+    assert_eq!(found(&r, "GET", "/caf%C3%A9"), Some("/caf\u{e9}"));
+    assert_eq!(found(&r, "GET", "/users%2Fme"), Some("/{*any}"));
 }
 
 /// RFC 9110 §15.5.6 (405 + Allow), §9.3.2 (HEAD via GET), §9.3.7 (OPTIONS), §15.6.2 (501).
 #[test]
 fn methods() {
     let r = Router::new(TABLE).unwrap();
-    assert_eq!(found(&r, Method::Head, "/users/me"), Some("/users/me"));
-    match r.resolve(Method::Delete, "/users") {
+    assert_eq!(found(&r, "HEAD", "/users/me"), Some("/users/me"));
+    match r.resolve("DELETE", "/users") {
         RouteMatch::MethodNotAllowed { allow } => {
-            assert_eq!(allow, MethodSet::of(Method::Post).with(Method::Options));
+            assert_eq!(
+                allow.standard(),
+                MethodSet::of(Method::Post).with(Method::Options)
+            );
+            assert_eq!(std::format!("{allow}"), "POST, OPTIONS");
         }
         other => panic!("{other:?}"),
     }
-    match r.resolve(Method::Options, "/users/me") {
-        RouteMatch::Options { allow } => {
-            assert!(allow.contains(Method::Get) && allow.contains(Method::Head))
-        }
+    match r.resolve("OPTIONS", "/users/me") {
+        RouteMatch::Options { allow } => assert_eq!(std::format!("{allow}"), "GET, HEAD, OPTIONS"),
         other => panic!("{other:?}"),
     }
+    // RFC 9110 §9.1: methods are case-sensitive; `get` is an extension method, which no
+    // route of this path names: 405 like any other method the resource lacks.
+    for method in ["PURGE", "get", "QUERY"] {
+        match r.resolve(method, "/users/me") {
+            RouteMatch::MethodNotAllowed { allow } => {
+                assert_eq!(std::format!("{allow}"), "GET, HEAD, OPTIONS", "{method}")
+            }
+            other => panic!("{method}: {other:?}"),
+        }
+    }
     assert!(matches!(
-        r.resolve(Method::Extension, "/users/me"),
-        RouteMatch::NotImplemented
-    ));
-    assert!(matches!(
-        r.resolve(Method::Connect, "/users/me"),
+        r.resolve("CONNECT", "/users/me"),
         RouteMatch::NotImplemented
     ));
     static ONLY: &[Route<()>] = &[Route::get("/x", h)];
     let only = ONLY;
     let r = Router::new(only).unwrap();
-    assert!(matches!(r.resolve(Method::Get, "/y"), RouteMatch::NotFound));
+    assert!(matches!(r.resolve("GET", "/y"), RouteMatch::NotFound));
+    assert!(matches!(r.resolve("PURGE", "/y"), RouteMatch::NotFound));
+}
+
+fn purge(ctx: &mut Ctx<()>, _: &Request) -> Response {
+    ctx.empty(Status::ACCEPTED)
+}
+
+fn fallback(ctx: &mut Ctx<()>, _: &Request) -> Response {
+    ctx.empty(Status::NOT_FOUND)
+}
+
+static EXTENDED: &[Route<()>] = &[
+    Route::get("/cache/{*key}", h),
+    Route::method("PURGE", "/cache/{*key}", purge),
+    Route::method("QUERY", "/search", h),
+    Route::method("purge", "/cache/{*key}", h),
+    Route::any("/echo/{*rest}", fallback),
+    Route::get("/echo/{*rest}", h),
+    Route::method("REPORT", "/echo/{*rest}", purge),
+    Route::method("GET", "/plain", h),
+];
+
+/// The route a request reaches, as `METHOD /pattern`.
+fn route_of(r: &Router<()>, method: &str, path: &str) -> Option<std::string::String> {
+    match r.resolve(method, path) {
+        RouteMatch::Found { route, .. } => Some(std::format!("{route}")),
+        _ => None,
+    }
+}
+
+/// Extension methods are routed by their token, case-sensitively (RFC 9110 §9.1); `Allow`
+/// lists the ones a path declares (RFC 9110 §10.2.1).
+#[test]
+fn extension_methods() {
+    let r = Router::new(EXTENDED).unwrap();
+    let some = |s: &str| Some(std::string::String::from(s));
+    assert_eq!(
+        route_of(&r, "PURGE", "/cache/a/b"),
+        some("PURGE /cache/{*key}")
+    );
+    assert_eq!(
+        route_of(&r, "purge", "/cache/a/b"),
+        some("purge /cache/{*key}")
+    );
+    assert_eq!(route_of(&r, "QUERY", "/search"), some("QUERY /search"));
+    assert_eq!(route_of(&r, "GET", "/cache/a"), some("GET /cache/{*key}"));
+    let RouteMatch::Found { route, .. } = r.resolve("GET", "/plain") else {
+        panic!("GET /plain")
+    };
+    assert_eq!(
+        route.method.standard(),
+        Some(Method::Get),
+        "`GET` is Route::get"
+    );
+    match r.resolve("DELETE", "/cache/a") {
+        RouteMatch::MethodNotAllowed { allow } => {
+            assert_eq!(std::format!("{allow}"), "GET, HEAD, OPTIONS, PURGE, purge");
+            assert!(allow.contains("PURGE") && allow.contains("purge") && allow.contains("HEAD"));
+            assert!(!allow.contains("QUERY") && !allow.contains("DELETE"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match r.resolve("GET", "/search") {
+        RouteMatch::MethodNotAllowed { allow } => {
+            assert_eq!(std::format!("{allow}"), "OPTIONS, QUERY")
+        }
+        other => panic!("{other:?}"),
+    }
+    match r.resolve("OPTIONS", "/search") {
+        RouteMatch::Options { allow } => assert_eq!(std::format!("{allow}"), "OPTIONS, QUERY"),
+        other => panic!("{other:?}"),
+    }
+    // `OPTIONS *`: every method of the table, each once.
+    let all = std::format!("{}", r.all_methods());
+    let mut listed: std::vec::Vec<&str> = all.split(", ").collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [
+            "GET", "HEAD", "OPTIONS", "PURGE", "QUERY", "REPORT", "purge"
+        ]
+    );
+}
+
+/// `Route::any` takes every method its path has no route of its own for, after HEAD has
+/// tried the GET route (RFC 9110 §9.3.2); OPTIONS reaches it too; CONNECT never does.
+#[test]
+fn any_method() {
+    let r = Router::new(EXTENDED).unwrap();
+    let some = |s: &str| Some(std::string::String::from(s));
+    assert_eq!(route_of(&r, "GET", "/echo/x"), some("GET /echo/{*rest}"));
+    assert_eq!(route_of(&r, "HEAD", "/echo/x"), some("GET /echo/{*rest}"));
+    assert_eq!(
+        route_of(&r, "REPORT", "/echo/x"),
+        some("REPORT /echo/{*rest}")
+    );
+    for method in ["POST", "DELETE", "OPTIONS", "TRACE", "PATCH", "BREW", "x"] {
+        assert_eq!(
+            route_of(&r, method, "/echo/x"),
+            some("(any) /echo/{*rest}"),
+            "{method}"
+        );
+    }
+    assert!(matches!(
+        r.resolve("CONNECT", "/echo/x"),
+        RouteMatch::NotImplemented
+    ));
+    static ANY_ONLY: &[Route<()>] = &[Route::any("/", fallback)];
+    let r = Router::new(ANY_ONLY).unwrap();
+    assert_eq!(route_of(&r, "HEAD", "/"), some("(any) /"));
+    assert!(matches!(r.resolve("GET", "/x"), RouteMatch::NotFound));
+}
+
+/// A route's method must be a token (RFC 9110 §9.1), and not CONNECT; the error names the
+/// route.
+#[test]
+fn invalid_methods() {
+    static SPACE: &[Route<()>] = &[Route::get("/a", h), Route::method("PU RGE", "/a", h)];
+    let e = Router::new(SPACE).unwrap_err();
+    assert!(matches!(
+        e,
+        RouteError::InvalidMethod {
+            route: (RouteMethod::Token("PU RGE"), "/a"),
+            ..
+        }
+    ));
+    assert!(std::format!("{e}").starts_with("route `PU RGE /a`: the method is not a token"));
+    static EMPTY: &[Route<()>] = &[Route::new(Method::Extension, "/a", h)];
+    assert!(matches!(
+        Router::new(EMPTY),
+        Err(RouteError::InvalidMethod {
+            route: (RouteMethod::Token(""), "/a"),
+            ..
+        })
+    ));
+    static CONNECT: &[Route<()>] = &[Route::method("CONNECT", "/a", h)];
+    assert!(matches!(
+        Router::new(CONNECT),
+        Err(RouteError::InvalidMethod { .. })
+    ));
+    static PARENS: &[Route<()>] = &[Route::method("(any)", "/a", h)];
+    assert!(matches!(
+        Router::new(PARENS),
+        Err(RouteError::InvalidMethod { .. })
+    ));
+}
+
+/// The same extension method twice on one path, or two `any` routes, conflict; the error
+/// names both routes, the earlier first.
+#[test]
+fn extension_conflicts() {
+    static TWICE: &[Route<()>] = &[
+        Route::method("PURGE", "/a/{x}", h),
+        Route::get("/a/{x}", h),
+        Route::method("PURGE", "/a/{x}", purge),
+    ];
+    assert_eq!(
+        Router::new(TWICE).unwrap_err(),
+        RouteError::Conflict {
+            first: (RouteMethod::Token("PURGE"), "/a/{x}"),
+            second: (RouteMethod::Token("PURGE"), "/a/{x}"),
+        }
+    );
+    static ANY_TWICE: &[Route<()>] = &[Route::any("/a", h), Route::any("/a", h)];
+    let e = Router::new(ANY_TWICE).unwrap_err();
+    assert_eq!(
+        std::format!("{e}"),
+        "routes `(any) /a` and `(any) /a` match the same requests"
+    );
+    static RESPELT: &[Route<()>] = &[
+        Route::method("PURGE", "/a/{x}", h),
+        Route::method("QUERY", "/a/{y}", h),
+    ];
+    assert_eq!(
+        Router::new(RESPELT).unwrap_err(),
+        RouteError::Conflict {
+            first: (RouteMethod::Token("PURGE"), "/a/{x}"),
+            second: (RouteMethod::Token("QUERY"), "/a/{y}"),
+        }
+    );
+}
+
+/// At most `MAX_EXTENSION_ROUTES` extension-method routes: at the limit the table builds,
+/// one past it is refused.
+#[test]
+fn extension_route_limit() {
+    let names: std::vec::Vec<&'static str> = (0..=MAX_EXTENSION_ROUTES)
+        .map(|i| &*std::boxed::Box::leak(std::format!("M{i}").into_boxed_str()))
+        .collect();
+    let table = |n: usize| -> &'static [Route<()>] {
+        let rows: std::vec::Vec<Route<()>> = names[..n]
+            .iter()
+            .map(|m| Route::method(m, "/x", h))
+            .collect();
+        std::boxed::Box::leak(rows.into_boxed_slice())
+    };
+    let r = Router::new(table(MAX_EXTENSION_ROUTES)).expect("at the limit");
+    assert_eq!(route_of(&r, "M63", "/x").as_deref(), Some("M63 /x"));
+    assert!(matches!(
+        Router::new(table(MAX_EXTENSION_ROUTES + 1)),
+        Err(RouteError::TooMany(_))
+    ));
 }
 
 /// Conflicts are errors that name both routes.
@@ -141,8 +346,8 @@ fn conflicts() {
     assert_eq!(
         e,
         RouteError::Conflict {
-            first: (Method::Get, "/users/{id}"),
-            second: (Method::Get, "/users/{name}")
+            first: (Method::Get.into(), "/users/{id}"),
+            second: (Method::Get.into(), "/users/{name}")
         }
     );
     assert_eq!(
@@ -181,13 +386,10 @@ fn conflicts() {
 fn deep_paths() {
     let r = Router::new(TABLE).unwrap();
     let deep: std::string::String = (0..40).map(|i| std::format!("/s{i}")).collect();
-    assert_eq!(found(&r, Method::Get, &deep), Some("/{*any}"));
+    assert_eq!(found(&r, "GET", &deep), Some("/{*any}"));
     static NO_TAIL: &[Route<()>] = &[Route::get("/a", h)];
     let r = Router::new(NO_TAIL).unwrap();
-    assert!(matches!(
-        r.resolve(Method::Get, &deep),
-        RouteMatch::NotFound
-    ));
+    assert!(matches!(r.resolve("GET", &deep), RouteMatch::NotFound));
 }
 
 /// A tail matches zero or more segments, so `/static` and `/static/` resolve to
@@ -197,14 +399,14 @@ fn deep_paths() {
 fn empty_tail_is_not_a_mismatch() {
     let r = Router::new(TABLE).unwrap();
     for path in ["/static", "/static/"] {
-        let RouteMatch::Found { params, .. } = r.resolve(Method::Get, path) else {
+        let RouteMatch::Found { params, .. } = r.resolve("GET", path) else {
             panic!("{path}")
         };
         assert_eq!(params.first_mismatch(), None, "{path}");
     }
     static TAIL_ONLY: &[Route<()>] = &[Route::post("/{*any}", h)];
     let r = Router::new(TAIL_ONLY).unwrap();
-    let RouteMatch::Found { params, .. } = r.resolve(Method::Post, "/") else {
+    let RouteMatch::Found { params, .. } = r.resolve("POST", "/") else {
         panic!("/")
     };
     assert_eq!(params.first_mismatch(), None);

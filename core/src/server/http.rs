@@ -6,8 +6,8 @@ use super::{Server, ServerView, SlotId};
 use crate::app::Completed;
 use crate::handler::{Ctx, Out, Outcome, Request, StreamOut, StreamStep};
 use crate::http::{
-    self, ByteWriter, Framing, Method, MethodSet, Parsed, RequestError, Status, StreamFraming,
-    TargetForm, canned,
+    self, ByteWriter, Framing, Method, Parsed, RequestError, Status, StreamFraming, TargetForm,
+    canned,
 };
 use crate::router::{Params, RouteMatch};
 
@@ -556,7 +556,8 @@ impl<S> Server<'_, S> {
                 allow: app.router.all_methods(),
             }
         } else {
-            app.router.resolve(head.method, path)
+            app.router
+                .resolve_parsed(head.method, http_request.method_str(), path)
         };
         let mut params = Params::default();
         match resolved {
@@ -595,7 +596,7 @@ impl<S> Server<'_, S> {
                 let _ = ctx
                     .out
                     .respond(Status::METHOD_NOT_ALLOWED)
-                    .header_fmt("Allow", format_args!("{}", AllowList(allow)))
+                    .header_fmt("Allow", format_args!("{allow}"))
                     .header("Content-Type", "text/plain; charset=utf-8")
                     .body(b"Method Not Allowed\n");
             }
@@ -603,7 +604,7 @@ impl<S> Server<'_, S> {
                 let _ = ctx
                     .out
                     .respond(Status::NO_CONTENT)
-                    .header_fmt("Allow", format_args!("{}", AllowList(allow)))
+                    .header_fmt("Allow", format_args!("{allow}"))
                     .body(b"");
             }
             RouteMatch::NotImplemented => {
@@ -875,20 +876,5 @@ fn write_hex_fixed(mut n: usize, out: &mut [u8]) {
     for digit in out.iter_mut().rev() {
         *digit = b"0123456789abcdef"[n & 0xf];
         n >>= 4;
-    }
-}
-
-/// `GET, HEAD, OPTIONS`: an `Allow` value.
-struct AllowList(MethodSet);
-
-impl core::fmt::Display for AllowList {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for (i, method) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(method.as_str().unwrap_or(""))?;
-        }
-        Ok(())
     }
 }

@@ -22,7 +22,15 @@
 //! - **Request targets** must hold only RFC 3986 characters (no `"<>\^`{|}`, no `#`, no
 //!   spaces, no non-ASCII); absolute-form targets must be `http` or `https` without userinfo
 //!   (RFC 9110 §4.2.4).
-//! - **HTTP versions** other than 1.0 and 1.1, well formed, get 505; malformed ones 400.
+//! - **HTTP versions**: a higher minor version (`HTTP/1.2` to `HTTP/1.9`) is processed as
+//!   HTTP/1.1 (RFC 9110 §2.5); another major version, well formed, gets 505; a malformed one
+//!   400.
+//! - **An empty Host** (RFC 9110 §7.2 lets a client send one only when the target URI has no
+//!   authority) is 400 on an HTTP/1.1 request in origin or asterisk form: the target URI's
+//!   authority would come from that Host (RFC 9112 §3.3), and an `http` URI with an empty host
+//!   is invalid (RFC 9110 §4.2.1). An absolute-form target carries its own authority (the
+//!   server then ignores Host, RFC 9112 §3.2.2), and an HTTP/1.0 request may leave Host out
+//!   altogether, so there an empty Host is accepted.
 
 use super::error::RequestError;
 use super::header::{TokenList, eq_ignore_case, trim_ows};
@@ -545,6 +553,11 @@ impl HeadParser {
         if http11 && facts.host_count == 0 {
             return Err(MissingHost);
         }
+        let authority_from_host =
+            matches!(head.target_form, TargetForm::Origin | TargetForm::Asterisk);
+        if http11 && authority_from_host && head.host.is_some_and(|h| h.len == 0) {
+            return Err(EmptyHost);
+        }
         head.framing = if facts.transfer_encoding {
             if !http11 {
                 return Err(TransferEncodingInHttp10);
@@ -741,11 +754,19 @@ fn check_version_prefix(rest: &[u8]) -> Result<(), RequestError> {
 }
 
 /// `HTTP/d.d` (already checked for shape) to a version we speak, or 505.
+///
+/// RFC 9110 §2.5: a recipient SHOULD process a message of a higher minor version than it
+/// implements "as if it were in the highest minor version within that major version to which
+/// the recipient is conformant", and the minor version only signals the sender's
+/// capabilities (RFC 9112 §2.3). So `HTTP/1.2` to `HTTP/1.9` are read, framed and answered as
+/// HTTP/1.1 (whose response line zzz writes anyway, RFC 9110 §6.2); only another major version
+/// is 505 (RFC 9110 §15.6.6).
 #[inline]
 fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
     match v {
         b"HTTP/1.1" => Ok(Version::Http11),
         b"HTTP/1.0" => Ok(Version::Http10),
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', _] => Ok(Version::Http11),
         _ => Err(UnsupportedVersion),
     }
 }

@@ -267,7 +267,7 @@ fn target_characters() {
 fn versions() {
     let p = parse(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     assert_eq!(p.head.version, Version::Http10);
-    for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/1.2", "HTTP/3.0"] {
+    for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/0.0", "HTTP/3.0", "HTTP/9.1"] {
         let req = std::format!("GET / {v}\r\nHost: x\r\n\r\n");
         assert_eq!(err(req.as_bytes()), RequestError::UnsupportedVersion, "{v}");
     }
@@ -282,6 +282,29 @@ fn versions() {
     ] {
         let req = std::format!("GET / {v}\r\nHost: x\r\n\r\n");
         assert_eq!(status(req.as_bytes()), 400, "{v}");
+    }
+}
+
+/// RFC 9110 §2.5: "A recipient that receives a message with a major version number that it
+/// implements and a minor version number higher than what it implements SHOULD process the
+/// message as if it were in the highest minor version within that major version to which the
+/// recipient is conformant." HTTP/1.2 to HTTP/1.9 are HTTP/1.1 here: Host is required, the
+/// connection persists, Transfer-Encoding frames the body.
+#[test]
+fn higher_minor_versions_are_http11() {
+    for minor in 2..=9 {
+        let req =
+            std::format!("POST / HTTP/1.{minor}\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let p = parse(req.as_bytes()).unwrap();
+        assert_eq!(p.head.version, Version::Http11, "HTTP/1.{minor}");
+        assert_eq!(p.head.framing, Framing::Chunked, "HTTP/1.{minor}");
+        assert!(p.head.keep_alive, "HTTP/1.{minor}");
+        let no_host = std::format!("GET / HTTP/1.{minor}\r\n\r\n");
+        assert_eq!(
+            err(no_host.as_bytes()),
+            RequestError::MissingHost,
+            "HTTP/1.{minor}"
+        );
     }
 }
 
@@ -536,9 +559,33 @@ fn host() {
             .host
             .is_none()
     );
-    // RFC 9110 §7.2: an empty Host is valid when the target has no authority.
-    assert!(parse(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").is_ok());
     assert!(parse(b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").is_ok());
+}
+
+/// RFC 9110 §7.2: a client sends an empty Host only "if the authority component is missing or
+/// undefined for the target URI". An origin-form (or asterisk-form) target takes its authority
+/// from Host (RFC 9112 §3.3), and an `http` URI with an empty host is invalid (RFC 9110
+/// §4.2.1): 400. An absolute-form target has its own authority, and Host is then ignored
+/// (RFC 9112 §3.2.2); HTTP/1.0 may omit Host, so an empty one is no worse.
+#[test]
+fn empty_host() {
+    for req in [
+        &b"GET / HTTP/1.1\r\nHost:\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: \t \r\n\r\n",
+        b"OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n",
+        b"GET /a HTTP/1.2\r\nHost:\r\n\r\n",
+    ] {
+        let e = err(req);
+        assert_eq!(
+            (e, e.status().code()),
+            (RequestError::EmptyHost, 400),
+            "{:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+    let p = parse(b"GET http://example.com/a HTTP/1.1\r\nHost:\r\n\r\n").unwrap();
+    assert_eq!(p.path, "/a");
+    assert!(parse(b"GET / HTTP/1.0\r\nHost:\r\n\r\n").is_ok());
 }
 
 /// RFC 9112 §9.3: persistence defaults and the `close` / `keep-alive` options.

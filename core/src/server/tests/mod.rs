@@ -103,6 +103,7 @@ pub(super) static ROUTES: &[Route<TestState>] = &[
     Route::get("/plaintext", plaintext),
     Route::post("/echo", echo),
     Route::put("/echo", echo),
+    Route::method("PURGE", "/echo", echo),
     Route::get("/users/{id:u32}", user),
     Route::get("/big", big),
     Route::get("/asset", asset),
@@ -295,10 +296,29 @@ fn method_handling() {
     h.run();
     let r = h.take_output(c);
     assert!(
-        r.starts_with("HTTP/1.1 204 No Content") && r.contains("\r\nAllow: POST, PUT, OPTIONS\r\n"),
+        r.starts_with("HTTP/1.1 204 No Content")
+            && r.contains("\r\nAllow: POST, PUT, OPTIONS, PURGE\r\n"),
         "{r}"
     );
+    // An extension method reaches its route, whose handler reads its name.
+    h.client_send(c, b"PURGE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.run();
+    let r = h.take_output(c);
+    assert!(
+        r.starts_with("HTTP/1.1 200 OK") && r.contains("\r\nx-echo-method: PURGE\r\n"),
+        "{r}"
+    );
+    // One the resource lacks is 405, like any method (the router's rule).
     h.client_send(c, b"BREW /plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.run();
+    let r = h.take_output(c);
+    assert!(
+        r.starts_with("HTTP/1.1 405 Method Not Allowed")
+            && r.contains("\r\nAllow: GET, HEAD, OPTIONS\r\n"),
+        "{r}"
+    );
+    // CONNECT: zzz implements no tunnels.
+    h.client_send(c, b"CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n");
     h.run();
     assert!(h.take_output(c).starts_with("HTTP/1.1 501 Not Implemented"));
     h.client_send(c, b"GET /users/abc HTTP/1.1\r\nHost: x\r\n\r\n");
