@@ -10,7 +10,7 @@ assertions among them: `assert!`, `assert_eq!`, `assert_ne!`, their `debug_` for
 `const _: () = assert!(..)` layout checks. Density is assertions per 100 lines.
 
 A loop counts as bounded when it is a `for` over a finite range or slice, or when its
-`loop`/`while` line (or the line before it) carries a `// Bounded:` comment naming its budget
+`loop`/`while` line (or the comment block right above it) carries a `// Bounded:` comment naming its budget
 variable AND the loop body asserts or errors on that budget; `--loops` lists the `loop` and
 `while` lines without the `Bounded:` marker, for review.
 """
@@ -102,7 +102,15 @@ def main():
             lines = strip_tests(open(path).read()).splitlines()
             for n, line in enumerate(lines):
                 if LOOP.match(line):
-                    marked = "Bounded:" in line or (n > 0 and "Bounded:" in lines[n - 1])
+                    # The marker is on the loop's line or in the comment block right above.
+                    above = n - 1
+                    marked = "Bounded:" in line
+                    while above >= 0 and not marked:
+                        prev = lines[above].strip()
+                        if not (prev.startswith("//") or prev.startswith("let mut budget")):
+                            break
+                        marked = "Bounded:" in prev
+                        above -= 1
                     if not marked:
                         print(f"{os.path.relpath(path, root)}: {line.strip()}")
         return

@@ -93,6 +93,9 @@ pub struct Config {
     pub timeouts: Timeouts,
 }
 
+// The documented defaults are a valid configuration.
+const _: () = assert!(Config::DEFAULT.validate().is_ok());
+
 impl Default for Config {
     fn default() -> Self {
         Config::DEFAULT

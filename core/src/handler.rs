@@ -301,7 +301,10 @@ impl<'a, S> Out<'a, S> {
         match &self.outcome {
             Outcome::Written {
                 start, len, moved, ..
-            } => assert!(start + len <= room(*moved), "a response ends past its buffer"),
+            } => assert!(
+                start + len <= room(*moved),
+                "a response ends past its buffer"
+            ),
             Outcome::Static {
                 head_len, moved, ..
             }

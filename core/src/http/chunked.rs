@@ -130,7 +130,15 @@ impl ChunkedDecoder {
         if self.state == State::Done {
             return Ok(true);
         }
+        // Bounded: each round consumes at least one byte of `buf` (data, or a byte of a size,
+        // extension, CRLF or trailer line) or returns.
+        let mut budget = buf.len() - *read + 1;
         while *read < buf.len() {
+            assert!(
+                budget > 0,
+                "the chunked decoder stopped consuming its input"
+            );
+            budget -= 1;
             if self.state == State::Data {
                 let available = (buf.len() - *read) as u64;
                 let n = self.remaining.min(available) as usize;

@@ -27,6 +27,9 @@ pub struct Limits {
     pub max_trailers: u16,
 }
 
+// The documented defaults are valid limits.
+const _: () = assert!(Limits::DEFAULT.validate().is_ok());
+
 impl Limits {
     /// The documented defaults.
     pub const DEFAULT: Limits = Limits {

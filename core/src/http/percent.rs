@@ -91,6 +91,8 @@ pub fn decode_into<'o>(
         *slot = b?;
         n += 1;
     }
+    // Decoding never lengthens: `%XX` is three bytes for one.
+    assert!(n <= input.len());
     Ok(&out[..n])
 }
 

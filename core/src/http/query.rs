@@ -31,7 +31,11 @@ impl<'a> Iterator for QueryPairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<(&'a str, &'a str)> {
-        while !self.rest.is_empty() {
+        // Bounded: each round consumes a pair and its `&` (at least one byte of `rest`).
+        for _ in 0..=self.rest.len() {
+            if self.rest.is_empty() {
+                break;
+            }
             let (pair, rest) = self.rest.split_once('&').unwrap_or((self.rest, ""));
             self.rest = rest;
             if !pair.is_empty() {

@@ -61,6 +61,7 @@ pub fn decode<'o>(raw: &str, out: &'o mut [u8]) -> Result<&'o str, StringError> 
     let bytes = raw.as_bytes();
     let mut written = 0;
     let mut i = 0;
+    // Bounded: counted, each round moves past a run and an escape (at least one byte).
     while i < bytes.len() {
         let run_end = bytes[i..]
             .iter()

@@ -362,6 +362,7 @@ fn method_index(method: Method) -> Option<usize> {
 
 const _: () = {
     let mut i = 0;
+    // Bounded: counted over Method::KNOWN (a const block has no `for`).
     while i < Method::KNOWN.len() {
         assert!(Method::KNOWN[i] as usize == i);
         i += 1;
@@ -575,7 +576,70 @@ impl<S> Router<S> {
         }
         router.literals = literals;
         router.paths = paths;
+        router.assert_built();
         Ok(router)
+    }
+
+    /// The invariants lookups rely on, checked once when the table is built (the lookup side
+    /// asserts its half of each pair where it reads): paths strictly ordered by specificity,
+    /// literals sorted within contiguous per-depth ranges, every range inside its array, and
+    /// every route reachable from exactly one place.
+    fn assert_built(&self) {
+        for pair in self.paths.windows(2) {
+            let (a, b) = (
+                Pattern::parse(pair[0].pattern).expect("validated"),
+                Pattern::parse(pair[1].pattern).expect("validated"),
+            );
+            assert!(
+                specificity(&a, &b).is_lt(),
+                "paths out of specificity order"
+            );
+        }
+        let key = |l: &Literal| (l.depth, l.text.len(), l.text.as_bytes());
+        for pair in self.literals.windows(2) {
+            assert!(
+                key(&pair[0]) < key(&pair[1]),
+                "literals unsorted or repeated"
+            );
+        }
+        let mut next = 0u16;
+        for (depth, &(start, end)) in self.literal_ranges.iter().enumerate() {
+            assert!(start == next && start <= end && end as usize <= self.literals.len());
+            for l in &self.literals[start as usize..end as usize] {
+                assert_eq!(l.depth as usize, depth);
+            }
+            next = end;
+        }
+        let mut reached = [false; MAX_ROUTES];
+        let mut reach = |route: usize| {
+            assert!(
+                route < self.routes.len() && !reached[route],
+                "route {route} reached twice"
+            );
+            reached[route] = true;
+        };
+        for p in self.paths.iter() {
+            let (first, count) = (p.params.0 as usize, p.params.1 as usize);
+            assert!(first + count <= self.param_slots.len());
+            let (first, count) = (p.extensions.0 as usize, p.extensions.1 as usize);
+            assert!(first + count <= self.extensions.len());
+            for e in &self.extensions[first..first + count] {
+                reach(e.route as usize);
+            }
+            for (m, &route) in p.by_method.iter().enumerate() {
+                assert_eq!(route != 0, p.methods.contains(Method::KNOWN[m]));
+                if route != 0 {
+                    reach(route as usize - 1);
+                }
+            }
+            if p.any != 0 {
+                reach(p.any as usize - 1);
+            }
+        }
+        assert!(
+            reached[..self.routes.len()].iter().all(|&r| r),
+            "a route is unreachable"
+        );
     }
 
     /// The routes of the table, in declaration order.
@@ -760,6 +824,7 @@ fn capture<'p>(slots: &'p [ParamSlot], path: &'p str) -> Params<'p> {
     let mut depth = 0;
     let mut start = 1; // past the leading '/'
     for (i, slot) in slots.iter().enumerate() {
+        // Bounded: counted up to the slot's depth (at most MAX_SEGMENTS).
         while depth < slot.depth as usize {
             start = bytes[start..]
                 .iter()

@@ -845,7 +845,11 @@ fn queue_bytes<S>(
 ) {
     if moved {
         let id = pool.take().expect("the standby block was free");
-        assert_eq!(Some(id), standby, "a response moved to a block it was not lent");
+        assert_eq!(
+            Some(id),
+            standby,
+            "a response moved to a block it was not lent"
+        );
         assert!(start + len <= pool.block_size());
         c.spill = Some(Spill {
             id,

@@ -203,7 +203,12 @@ impl HeadParser {
         }
 
         if self.phase == Phase::RequestLine {
+            // Bounded: each round skips an empty line's CRLF (two bytes of the window) or
+            // leaves.
+            let mut budget = window.len() / 2 + 1;
             loop {
+                assert!(budget > 0, "the leading CRLFs outlasted the window");
+                budget -= 1;
                 match window.get(pos) {
                     None => {
                         return self.partial(
@@ -243,7 +248,9 @@ impl HeadParser {
         }
 
         let max_fields = fields.len().min(limits.max_headers as usize);
-        loop {
+        // Bounded: each round stores a field (at most `max_fields`, then TooManyHeaders), ends
+        // the head, or finds the line incomplete.
+        for _ in 0..=max_fields {
             match self.parse_field_line(window, pos, fields, max_fields)? {
                 Line::Partial(part) => {
                     return self.partial(part, pos, window.len(), buf.len(), limits);
@@ -255,6 +262,7 @@ impl HeadParser {
                 }
             }
         }
+        unreachable!("a field line past max_fields is TooManyHeaders")
     }
 
     fn partial(
@@ -438,11 +446,16 @@ impl HeadParser {
         }
 
         let mut i = name_end + 1;
+        // Bounded: counted, i += 1 within buf.
         while let Some(b' ' | b'\t') = buf.get(i) {
             i += 1;
         }
         let value_start = i;
+        // Bounded: each round moves past a byte (a tab) or leaves.
+        let mut budget = buf.len() - i + 1;
         loop {
+            assert!(budget > 0, "a field value outlasted its buffer");
+            budget -= 1;
             i = scan_field_value(buf, i);
             match buf.get(i) {
                 None => return Ok(Line::Partial(LinePart::Value)),
@@ -458,6 +471,7 @@ impl HeadParser {
             Some(_) => return Err(BareCr),
         }
         let mut value_end = i;
+        // Bounded: counted down to value_start.
         while value_end > value_start && matches!(buf[value_end - 1], b' ' | b'\t') {
             value_end -= 1;
         }
@@ -587,6 +601,13 @@ impl HeadParser {
         head.keep_alive = !facts.close && (http11 || facts.keep_alive);
         head.len = len as u16;
         self.phase = Phase::Done;
+        // What `Request` reads without checking again: every span inside the head, the head
+        // within its limit, the fields within their array (asserted again in `Request::new`).
+        let within = |s: Span| s.start as usize + s.len as usize <= len;
+        assert!(len <= limits.max_head as usize && len == head.len as usize);
+        assert!(within(head.method_span) && within(head.target) && within(head.path));
+        assert!(head.query.is_none_or(within) && head.host.is_none_or(within));
+        assert!(head.header_count <= limits.max_headers);
         Ok(())
     }
 }
@@ -667,6 +688,7 @@ fn resume(mut part: LinePart, buf: &[u8], from: usize) -> Resume {
     use LinePart::*;
     const VERSION: &[u8; 9] = b"HTTP/0.0\r";
     let mut i = from;
+    // Bounded: counted, i moves forward at least one byte a round.
     while i < buf.len() {
         part = match part {
             LeadingLf | RequestLf | FieldLf | EndLf => return Resume::Reparse,
