@@ -23,10 +23,11 @@ ci/openapi-check.sh
 step "simulation campaign (2,000 seeds of zzz-sim)"
 cargo run -p zzz-sim --release -- --seeds 0..2000
 
-step "no_std build of zzz-core (thumbv7em-none-eabihf)"
+step "no_std build of zzz-core and zzz-apps (thumbv7em-none-eabihf)"
 cargo build -p zzz-core --no-default-features --target thumbv7em-none-eabihf
 cargo build -p zzz-core --no-default-features --features json --target thumbv7em-none-eabihf
 cargo build -p zzz-core --no-default-features --features templates --target thumbv7em-none-eabihf
+cargo build -p zzz-apps --target thumbv7em-none-eabihf
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

@@ -15,8 +15,8 @@ use std::sync::atomic::AtomicBool;
 
 use zzz::bench_app;
 use zzz::core::memory::Region;
-use zzz::core::shim::portable::Portable;
 use zzz::core::{Config, Now, Server, Service};
+use zzz::poll::Portable;
 
 fn main() {
     let mut args = std::env::args().skip(1);

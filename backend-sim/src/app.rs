@@ -1,5 +1,5 @@
 //! The application the simulator serves: the production bench contract
-//! ([`zzz::bench_app`], the very handlers `examples/bench.rs` serves) plus a few routes of the
+//! ([`zzz_apps::bench`], the very handlers `examples/bench.rs` serves) plus a few routes of the
 //! simulator's own, written against the public handler API, that exercise what the bench
 //! contract does not: streamed, static, large and bodiless responses. Also the raw-TCP and
 //! UDP handlers of the simulated clients that speak those.
@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use zzz::bench_app::{self, BenchState};
+use zzz_apps::bench::{self, BenchState};
 use zzz_core::http::Status;
 use zzz_core::{
     App, Ctx, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut, StreamStep,
@@ -124,7 +124,7 @@ static SIM_ROUTES: &[Route<BenchState>] = &[
 pub fn routes() -> &'static [Route<BenchState>] {
     static ALL: OnceLock<&'static [Route<BenchState>]> = OnceLock::new();
     ALL.get_or_init(|| {
-        let mut all: Vec<Route<BenchState>> = bench_app::routes().to_vec();
+        let mut all: Vec<Route<BenchState>> = bench::routes().to_vec();
         all.extend_from_slice(SIM_ROUTES);
         Box::leak(all.into_boxed_slice())
     })

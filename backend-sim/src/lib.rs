@@ -2,7 +2,7 @@
 //!
 //! The deterministic simulation backend of zzz. It drives the very `zzz-core` [`Server`] and
 //! the very application code that production serves (the bench contract of
-//! [`zzz::bench_app`], plus a few routes of its own) through simulated sockets, faults and a
+//! [`zzz_apps::bench`], plus a few routes of its own) through simulated sockets, faults and a
 //! simulated clock. One 64-bit seed determines everything — the server's configuration, the
 //! probability of every fault, the clients and what they send, the order of events — so every
 //! failure replays from its seed, and the same seed gives a byte-identical trace.

@@ -18,7 +18,7 @@ const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
 --replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
 fresh server running --app: `sim` (the default) is the simulator's app, the bench contract
 plus its /sim/ routes, with its raw-TCP line handler as TCP service 1 and its UDP pong
-handler as UDP handler 0; `bench` is the bench contract alone (zzz::bench_app::app(), what
+handler as UDP handler 0; `bench` is the bench contract alone (zzz_apps::bench::app(), what
 examples/bench.rs serves). A recording of the bench contract replays the same with either,
 unless a request targets /sim/.";
 
@@ -192,7 +192,7 @@ fn replay_file(path: &str, which: ReplayApp) -> ExitCode {
         ReplayApp::Sim => replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]),
         ReplayApp::Bench => replay(
             &recording,
-            zzz::bench_app::app(),
+            zzz_apps::bench::app(),
             &[app::tcp_lines],
             &[app::udp_pong],
         ),

@@ -11,7 +11,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use zzz::bench_app::BenchState;
+use zzz_apps::bench::BenchState;
 use zzz_core::{
     AcceptError, Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId,
     Stats,

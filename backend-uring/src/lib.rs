@@ -50,8 +50,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use zzz_core::shim::portable::Portable;
 use zzz_core::{App, Config, Now, Server, Service, Snapshot, UdpHandler};
+use zzz_poll::Portable;
 
 use stats_board::StatsBoard;
 

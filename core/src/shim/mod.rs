@@ -4,18 +4,15 @@
 //!   UART, a TCP socket of an embedded stack, a test pipe.
 //! - [`nonblocking`]: several connections over streams that answer
 //!   [`nb::Error::WouldBlock`], for a poll loop (a smoltcp socket, a bare-metal superloop).
-//! - `portable` (with the `std` feature, on Unix): a complete server over `std::net`
-//!   non-blocking sockets and a `poll(2)` readiness loop through rustix, for any Unix and for
-//!   kernels without io_uring, at lower speed than `zzz-uring`.
 //!
-//! All three only translate: they perform the [`Op`](crate::Op)s the server hands out and
+//! The portable `poll(2)` server for Unix (any kernel) is a backend of its own, `zzz-poll`.
+//!
+//! Both only translate: they perform the [`Op`](crate::Op)s the server hands out and
 //! report what happened, exactly as the io_uring backend and the simulator do.
 
 pub mod blocking;
 #[cfg(test)]
 pub(crate) mod exchange;
 pub mod nonblocking;
-#[cfg(all(feature = "std", unix))]
-pub mod portable;
 #[cfg(all(test, feature = "std"))]
 mod tests;

@@ -1,3 +1,5 @@
+//! # zzz-poll
+//!
 //! A complete server over `std::net` non-blocking sockets and a `poll(2)` readiness loop
 //! (through rustix): for any Unix, and for Linux kernels without io_uring. Slower than
 //! `zzz-uring` (a system call per operation and a poll per turn), equally correct: it drives
@@ -12,12 +14,10 @@ use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use std::vec::Vec;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
-use crate::server::{IoError, Op, OpKind, Server};
-use crate::{Instant, Now, PeerAddr, Service, UdpHandler};
+use zzz_core::{Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, UdpHandler};
 
 /// The most connections accepted from one listener per loop turn, so that a flood of
 /// connections cannot starve the connections already served.
@@ -75,8 +75,8 @@ impl<'m, S> Portable<'m, S> {
             conns: (0..n).map(|_| None).collect(),
             fds: Vec::with_capacity(n + 2 * MAX_LISTENERS),
             targets: Vec::with_capacity(n + 2 * MAX_LISTENERS),
-            datagram_buf: std::vec![0; 65536],
-            reply_buf: std::vec![0; 65536],
+            datagram_buf: vec![0; 65536],
+            reply_buf: vec![0; 65536],
             waiting: VecDeque::with_capacity(WAITING_ROOM),
             ops_left: false,
             started: std::time::Instant::now(),

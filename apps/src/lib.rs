@@ -1,0 +1,11 @@
+//! # zzz-apps
+//!
+//! The apps that zzz's examples, integration tests and simulator share, so that each of them
+//! serves the very same code: `no_std` and heap-free, like the core they are written against,
+//! and free of any backend (the simulator depends on this crate and the core only).
+//!
+//! - [`bench`](mod@bench): the bench contract, an HTTP app (`examples/bench.rs`).
+#![no_std]
+#![warn(missing_docs)]
+
+pub mod bench;
