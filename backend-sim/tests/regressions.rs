@@ -9,6 +9,22 @@ use zzz_sim::{RunOptions, reproduce_command, run};
 /// (seed, what it found).
 const REGRESSIONS: &[(u64, &str)] = &[
     (
+        2281,
+        "generator: an absolute-form target shortened to /e kept its empty-Host class",
+    ),
+    (
+        8191,
+        "generator: an absolute-form target shortened to /e kept its empty-Host class",
+    ),
+    (
+        10148,
+        "generator: an absolute-form target shortened to /e kept its empty-Host class",
+    ),
+    (
+        15980,
+        "generator: an absolute-form target shortened to /e kept its empty-Host class",
+    ),
+    (
         8,
         "core: GET / answered 400 'Invalid path parameter' (an empty tail)",
     ),
