@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json_core::de::Error as DeError;
 
+use super::syntax::SyntaxError;
 use crate::handler::{BodyOut, Reply, Request, Response};
 use crate::http::{Status, eq_ignore_case, trim_ows};
 
@@ -19,6 +20,9 @@ pub enum BodyError {
     UnsupportedMediaType,
     /// The body is not JSON text (a syntax error, or it ends early): `400`.
     Malformed(DeError),
+    /// The body nests arrays and objects deeper than [`MAX_NESTING`](super::MAX_NESTING):
+    /// `400`, refused before it is read.
+    TooDeep,
     /// The body is JSON but not a `T`: a wrong type, a missing or unknown property, a number
     /// out of range, a string too long for its buffer: `422`.
     Invalid(DeError),
@@ -29,7 +33,7 @@ impl BodyError {
     pub const fn status(&self) -> Status {
         match self {
             BodyError::UnsupportedMediaType => Status::UNSUPPORTED_MEDIA_TYPE,
-            BodyError::Malformed(_) => Status::BAD_REQUEST,
+            BodyError::Malformed(_) | BodyError::TooDeep => Status::BAD_REQUEST,
             BodyError::Invalid(_) => Status::UNPROCESSABLE_CONTENT,
         }
     }
@@ -39,6 +43,7 @@ impl BodyError {
         match self {
             BodyError::UnsupportedMediaType => "Unsupported Media Type",
             BodyError::Malformed(_) => "Malformed JSON",
+            BodyError::TooDeep => "JSON nested too deeply",
             BodyError::Invalid(_) => "Invalid body",
         }
     }
@@ -71,6 +76,11 @@ impl core::fmt::Display for BodyError {
         match self {
             BodyError::UnsupportedMediaType => f.write_str("the body must be application/json"),
             BodyError::Malformed(e) => write!(f, "the body is not valid JSON: {}", reason(e)),
+            BodyError::TooDeep => write!(
+                f,
+                "the body nests arrays and objects more than {} deep",
+                super::MAX_NESTING
+            ),
             BodyError::Invalid(e) => write!(f, "the body does not match its schema: {}", reason(e)),
         }
     }
@@ -91,7 +101,7 @@ fn reason(error: &DeError) -> &'static str {
         ExpectedSomeIdent => "`true`, `false` or `null` is misspelt",
         ExpectedSomeValue => "a value is missing",
         InvalidEscapeSequence => "a string has an invalid escape",
-        InvalidUnicodeCodePoint => "a string is not valid UTF-8",
+        InvalidUnicodeCodePoint => "a string is not valid UTF-8 or holds a control character",
         KeyMustBeAString => "an object key is not a string",
         TrailingCharacters => "text follows the value",
         TrailingComma => "a `,` precedes a closing bracket",
@@ -112,8 +122,16 @@ pub fn is_json_media_type(value: &[u8]) -> bool {
 
 /// Deserializes `body` as one JSON value of type `T` (whitespace around it allowed, nothing
 /// else). Strings with escapes are unescaped through `scratch`, which must hold the longest
-/// such string; a `&str` field can only borrow strings without escapes.
+/// such string; a `&str` field can only borrow strings without escapes. The body is first
+/// checked to be JSON text nested at most [`MAX_NESTING`](super::MAX_NESTING) deep, in one
+/// pass without recursion: serde-json-core recurses once per array or object it skips, so a
+/// deeply nested value of an unknown field would otherwise overflow the stack.
 pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Result<T, BodyError> {
+    match super::syntax::check(body) {
+        Ok(()) => {}
+        Err(SyntaxError::Malformed(error)) => return Err(BodyError::Malformed(error)),
+        Err(SyntaxError::TooDeep) => return Err(BodyError::TooDeep),
+    }
     match serde_json_core::from_slice_escaped(body, scratch) {
         Ok((value, _)) => Ok(value),
         Err(error) => Err(BodyError::classify(error)),
@@ -247,6 +265,31 @@ mod tests {
         assert_eq!(out.write_with(fill), None);
         assert!(out.overflowed());
         assert_eq!(out.write_with(|_| Some(0)), None, "stays failed");
+    }
+
+    /// A value skipped as an unknown field is skipped by recursion in serde-json-core: a body
+    /// of a million `[` (well under the default 1 MiB body limit) overflowed the stack and
+    /// aborted the server. RFC 8259 §9 lets a parser bound nesting; past the bound is `400`.
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_read() {
+        #[derive(Deserialize, Debug)]
+        struct Lenient {
+            #[allow(dead_code)]
+            x: i32,
+        }
+        let mut body = std::vec::Vec::from(&b"{\"x\":1,\"skipped\":"[..]);
+        body.extend(core::iter::repeat_n(b'[', 1 << 20));
+        let mut scratch = [0u8; 16];
+        let error = read::<Lenient>(&body, &mut scratch).unwrap_err();
+        assert_eq!(error, BodyError::TooDeep);
+        assert_eq!(error.status(), Status::BAD_REQUEST);
+
+        let mut within = std::vec::Vec::from(&b"{\"x\":1,\"skipped\":"[..]);
+        let depth = crate::json::MAX_NESTING - 1;
+        within.extend(core::iter::repeat_n(b'[', depth));
+        within.extend(core::iter::repeat_n(b']', depth));
+        within.push(b'}');
+        assert!(read::<Lenient>(&within, &mut scratch).is_ok());
     }
 
     #[test]
