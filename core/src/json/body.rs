@@ -47,28 +47,6 @@ impl BodyError {
             BodyError::Invalid(_) => "Invalid body",
         }
     }
-
-    fn classify(error: DeError) -> BodyError {
-        use DeError::*;
-        match error {
-            EofWhileParsingList
-            | EofWhileParsingObject
-            | EofWhileParsingString
-            | EofWhileParsingNumber
-            | EofWhileParsingValue
-            | ExpectedColon
-            | ExpectedListCommaOrEnd
-            | ExpectedObjectCommaOrEnd
-            | ExpectedSomeIdent
-            | ExpectedSomeValue
-            | InvalidEscapeSequence
-            | InvalidUnicodeCodePoint
-            | KeyMustBeAString
-            | TrailingCharacters
-            | TrailingComma => BodyError::Malformed(error),
-            _ => BodyError::Invalid(error),
-        }
-    }
 }
 
 impl core::fmt::Display for BodyError {
@@ -81,7 +59,13 @@ impl core::fmt::Display for BodyError {
                 "the body nests arrays and objects more than {} deep",
                 super::MAX_NESTING
             ),
-            BodyError::Invalid(e) => write!(f, "the body does not match its schema: {}", reason(e)),
+            BodyError::Invalid(e) => {
+                write!(
+                    f,
+                    "the body does not match its schema: {}",
+                    invalid_reason(e)
+                )
+            }
         }
     }
 }
@@ -113,6 +97,21 @@ fn reason(error: &DeError) -> &'static str {
     }
 }
 
+/// Why JSON text is not the type asked for. serde-json-core names some type mismatches as
+/// syntax faults (a fraction for an integer is "a missing `,`"), which on JSON text they are
+/// not.
+fn invalid_reason(error: &DeError) -> &'static str {
+    use DeError::*;
+    match error {
+        InvalidType
+        | InvalidNumber
+        | InvalidUnicodeCodePoint
+        | EscapedStringIsTooLong
+        | CustomError => reason(error),
+        _ => "a value has the wrong type",
+    }
+}
+
 /// Whether a `Content-Type` value is JSON: `application/json`, parameters allowed,
 /// case-insensitive (RFC 8259 §11, RFC 9110 §8.3.1).
 pub fn is_json_media_type(value: &[u8]) -> bool {
@@ -134,7 +133,10 @@ pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Re
     }
     match serde_json_core::from_slice_escaped(body, scratch) {
         Ok((value, _)) => Ok(value),
-        Err(error) => Err(BodyError::classify(error)),
+        // The body is JSON text, so whatever serde-json-core objects to makes it not a `T`,
+        // even when it names a syntax fault: it reports a fraction where an integer is
+        // expected as a missing `,` (`[4.4]` as a list of integers).
+        Err(error) => Err(BodyError::Invalid(error)),
     }
 }
 
@@ -226,6 +228,8 @@ mod tests {
             br#"{"x":1,"label":"a","note":"123456789"}"#,
             br#"{"x":3000000000,"label":"a"}"#,
             br#"[]"#,
+            br#"{"x":1.5,"label":"a"}"#,
+            br#"{"x":1e2,"label":"a"}"#,
         ] {
             let e = read::<Point>(bad, &mut scratch).unwrap_err();
             assert_eq!(
@@ -290,6 +294,18 @@ mod tests {
         within.extend(core::iter::repeat_n(b']', depth));
         within.push(b'}');
         assert!(read::<Lenient>(&within, &mut scratch).is_ok());
+    }
+
+    /// Found by the `json_body` fuzz target (type byte 0x55, scratch byte 0xcd): a fraction
+    /// read as an integer is JSON of the wrong type, `422`, not a syntax error.
+    #[test]
+    fn fraction_for_an_integer_is_invalid_not_malformed() {
+        let mut scratch = [0u8; 0xcd];
+        let error = read::<heapless::Vec<i32, 8>>(b"[4.4]", &mut scratch).unwrap_err();
+        assert_eq!(error, BodyError::Invalid(DeError::ExpectedListCommaOrEnd));
+        assert_eq!(error.status(), Status::UNPROCESSABLE_CONTENT);
+        let error = read::<i32>(b"4.4", &mut scratch).unwrap_err();
+        assert_eq!(error.status(), Status::UNPROCESSABLE_CONTENT);
     }
 
     #[test]
