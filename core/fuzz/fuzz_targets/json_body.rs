@@ -1,15 +1,15 @@
 //! Fuzzes the JSON body reader (`zzz_core::json::read`, feature `json`) and the media-type
 //! check, with `serde_json` as the reference parser.
 //!
-//! Input layout: byte 0 picks the type the body is read as (low two bits: a note with borrowed,
-//! owned and optional fields, an array of integers, a string, a number), byte 1 the size of the
-//! scratch buffer that unescapes strings; the rest is the body, also tried as a `Content-Type`
+//! Input layout: byte 0 picks the type the body is read as (modulo 5: a note with borrowed,
+//! owned and optional fields, an array of integers, a string, a number, a struct that skips
+//! unknown fields), byte 1 the size of the scratch buffer that unescapes strings; the rest is the body, also tried as a `Content-Type`
 //! value.
 //!
 //! Checks: no panic; a body read as a value is, if it is JSON text (RFC 8259), read by
 //! `serde_json` as the same value; the value written back with `Reply::json`'s serializer is
-//! JSON text of that value; a body refused as malformed (`400`) is not JSON text for
-//! `serde_json` either; `is_json_media_type` holds exactly for `application/json` with optional
+//! JSON text of that value; a body refused as malformed or too deep (`400`) is not JSON text
+//! for `serde_json` either; `is_json_media_type` holds exactly for `application/json` with optional
 //! parameters (RFC 9110 §8.3.1).
 
 #![no_main]
@@ -42,6 +42,12 @@ struct Note<'a> {
     at: Option<(i8, u16)>,
 }
 
+/// A body read leniently: unknown fields are skipped, whatever they hold.
+#[derive(Deserialize, Serialize, Debug, PartialEq)]
+struct Lenient {
+    x: i32,
+}
+
 /// Reads `body` as a `T`; checks what holds whatever the body.
 fn check<'a, T>(body: &'a [u8], scratch: &mut [u8])
 where
@@ -67,7 +73,7 @@ where
                 "written back"
             );
         }
-        Err(e @ BodyError::Malformed(_)) => {
+        Err(e @ (BodyError::Malformed(_) | BodyError::TooDeep)) => {
             assert_eq!(e.status(), Status::BAD_REQUEST);
             assert!(syntax.is_err(), "{e:?} for JSON text");
         }
@@ -88,11 +94,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut scratch = vec![0u8; *scratch_len as usize];
-    match kind & 3 {
+    match kind % 5 {
         0 => check::<Note>(body, &mut scratch),
         1 => check::<heapless::Vec<i32, 8>>(body, &mut scratch),
         2 => check::<heapless::String<16>>(body, &mut scratch),
-        _ => check::<f64>(body, &mut scratch),
+        3 => check::<f64>(body, &mut scratch),
+        _ => check::<Lenient>(body, &mut scratch),
     }
     assert_eq!(is_json_media_type(body), is_json_reference(body));
 });
