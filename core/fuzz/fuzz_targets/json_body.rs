@@ -3,14 +3,14 @@
 //!
 //! Input layout: byte 0 picks the type the body is read as (modulo 5: a note with borrowed,
 //! owned and optional fields, an array of integers, a string, a number, a struct that skips
-//! unknown fields), byte 1 the size of the scratch buffer that unescapes strings; the rest is the body, also tried as a `Content-Type`
-//! value.
+//! unknown fields), byte 1 the size of the scratch buffer that unescapes strings; the rest is
+//! the body, also tried as a `Content-Type` value.
 //!
-//! Checks: no panic; a body read as a value is, if it is JSON text (RFC 8259), read by
-//! `serde_json` as the same value; the value written back with `Reply::json`'s serializer is
+//! Checks: no panic; a body read as a value is read by `serde_json` as the same value, where
+//! `serde_json` reads it at all; the value written back with `Reply::json`'s serializer is
 //! JSON text of that value; a body refused as malformed or too deep (`400`) is not JSON text
-//! for `serde_json` either; `is_json_media_type` holds exactly for `application/json` with optional
-//! parameters (RFC 9110 §8.3.1).
+//! for `serde_json` either; `is_json_media_type` holds exactly for `application/json` with
+//! optional parameters (RFC 9110 §8.3.1).
 
 #![no_main]
 
@@ -57,10 +57,12 @@ where
     let syntax = serde_json::from_slice::<serde_json::Value>(body);
     match read::<T>(body, scratch) {
         Ok(value) => {
-            // RFC 8259 §9 lets a parser accept forms that are not JSON (serde-json-core reads
-            // `0.` as a number); on JSON text, both parsers must read the same value.
+            // Where serde_json reads the text too, both read the same value (it refuses some
+            // JSON text: numbers beyond f64, which serde-json-core reads as infinity).
             match serde_json::from_slice::<T>(body) {
                 Ok(theirs) => assert_eq!(value, theirs),
+                // serde_json reads `-0` as a float, to keep its sign, which no integer takes.
+                Err(e) if e.to_string().contains("floating point `-0.0`") => {}
                 Err(e) => assert!(syntax.is_err(), "serde_json reads no value: {e}"),
             }
             let mut out = [0u8; 4096];

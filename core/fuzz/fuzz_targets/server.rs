@@ -278,6 +278,15 @@ const CANNED: &[&[u8]] = &[
 
 // ───────────────────────────────────────────────────────────── the driver
 
+/// Where a posted operation reads or writes: address and length.
+type Region = (usize, usize);
+
+/// A posted send: where its parts lie, and its bytes when it was posted.
+struct PostedSend {
+    parts: [Region; 2],
+    bytes: Vec<u8>,
+}
+
 /// What one connection's client has done and is owed.
 #[derive(Default)]
 struct Client {
@@ -287,9 +296,9 @@ struct Client {
     /// The client shut down its sending side.
     eof: bool,
     /// The posted receive: where it writes.
-    recv: Option<(usize, usize)>,
-    /// The posted send: its parts' regions and its bytes when posted.
-    send: Option<([(usize, usize); 2], Vec<u8>)>,
+    recv: Option<Region>,
+    /// The posted send.
+    send: Option<PostedSend>,
     /// The server shut down its sending side.
     shut: bool,
     /// The server asked to close the socket.
@@ -352,11 +361,11 @@ fn range_of(bytes: &[u8]) -> core::ops::Range<usize> {
 }
 
 /// Whether a region `(address, length)` lies inside `range`.
-fn inside((at, len): (usize, usize), range: &core::ops::Range<usize>) -> bool {
+fn inside((at, len): Region, range: &core::ops::Range<usize>) -> bool {
     range.start <= at && at + len <= range.end
 }
 
-fn disjoint((a, a_len): (usize, usize), (b, b_len): (usize, usize)) -> bool {
+fn disjoint((a, a_len): Region, (b, b_len): Region) -> bool {
     a_len == 0 || b_len == 0 || a + a_len <= b || b + b_len <= a
 }
 
@@ -414,7 +423,7 @@ impl<'m> Driver<'m> {
                     }
                     let bytes = self.server.send_parts(slot).concat();
                     assert!(!bytes.is_empty(), "a send of nothing on slot {slot}");
-                    self.client(slot).send = Some((parts, bytes));
+                    self.client(slot).send = Some(PostedSend { parts, bytes });
                 }
                 Op::Shutdown(_) => {
                     assert!(!send_posted, "shutdown while a send is posted");
@@ -440,8 +449,8 @@ impl<'m> Driver<'m> {
             if let Some(region) = c.recv {
                 posted.push((slot, true, region));
             }
-            if let Some((parts, _)) = &c.send {
-                posted.extend(parts.iter().map(|&part| (slot, false, part)));
+            if let Some(send) = &c.send {
+                posted.extend(send.parts.iter().map(|&part| (slot, false, part)));
             }
         }
         for (i, &(slot, writes, region)) in posted.iter().enumerate() {
@@ -506,7 +515,7 @@ impl<'m> Driver<'m> {
         let Some(c) = &mut self.clients[slot as usize] else {
             return false;
         };
-        let Some((_, bytes)) = c.send.take() else {
+        let Some(PostedSend { bytes, .. }) = c.send.take() else {
             return false;
         };
         let now = self.server.send_parts(slot).concat();
