@@ -61,8 +61,10 @@ where
             // JSON text: numbers beyond f64, which serde-json-core reads as infinity).
             match serde_json::from_slice::<T>(body) {
                 Ok(theirs) => assert_eq!(value, theirs),
-                // serde_json reads `-0` as a float, to keep its sign, which no integer takes.
+                // serde_json reads `-0` as a float, to keep its sign, which no integer takes;
+                // serde-json-core reads `null` as a NaN float (it writes non-finite ones so).
                 Err(e) if e.to_string().contains("floating point `-0.0`") => {}
+                Err(e) if e.to_string().contains("invalid type: null, expected f") => {}
                 Err(e) => assert!(syntax.is_err(), "serde_json reads no value: {e}"),
             }
             let mut out = [0u8; 4096];
