@@ -36,7 +36,7 @@ fi
 
 cd "$root/core"
 if [[ ! -f "fuzz/fuzz_targets/$target.rs" ]]; then
-    targets=$(cd fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||' | tr '\n' ' ')
+    targets=$(cd fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||' | paste -sd ' ')
     echo "fuzz $target: no such target (core/fuzz/fuzz_targets/ has: $targets)" >&2
     exit 2
 fi
