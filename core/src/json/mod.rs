@@ -5,9 +5,10 @@
 //!   (the OpenAPI generator writes with it), compact or indented, with a bounded depth.
 //! - With the `json` feature, typed bodies through serde and serde-json-core: `read` and
 //!   `read_request` check that a request body is JSON text nested at most `MAX_NESTING` deep,
-//!   deserialize it (borrowing from it) and say which status a bad one deserves (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight
-//!   into the response buffer's spare room (moving once to the standby large buffer if it
-//!   does not fit, failing like any overflow if it still does not).
+//!   deserialize it (borrowing from it) and say which status a bad one deserves
+//!   (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight into the
+//!   response buffer's spare room (moving once to the standby large buffer if it does not
+//!   fit, failing like any overflow if it still does not).
 
 mod writer;
 
