@@ -10,7 +10,7 @@
 //! Input layout: byte 0 is the number of routes (modulo 48); each route and then each probe
 //! (up to 16) is a method byte, a shape byte (low 5 bits: segments; bit 7: no leading `/`) and
 //! one byte per segment choosing a piece. Pieces include every parameter type, tails, invalid
-//! syntax, escapes (valid, invalid, `%2F`, `%00`), and segments longer than 256 bytes.
+//! syntax, escapes (valid, invalid, `%2F`, `%00`), and literals at 256 bytes and past them.
 //!
 //! Checks: no panic; `Router::new` accepts the table in one order exactly when it accepts it
 //! reversed, and both give the same answers; an error names routes of the table; a path is
@@ -40,17 +40,23 @@ const METHODS: [Method; 10] = [
     Method::Extension,
 ];
 
-/// Longer than the 256 bytes the router decodes a segment into.
+/// A literal of the longest length a pattern may have (`MAX_LITERAL`, 256 bytes).
 const LONG: &str = concat!(
-    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
-    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
-    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
 );
-/// `LONG` with its first byte escaped.
+/// One byte past it: refused when the table is built.
+const LONGER: &str = concat!(
+    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+);
+/// `LONG` with its first byte escaped: it must still match `LONG`.
 const LONG_ESCAPED: &str = concat!(
-    "%6Clllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
-    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
-    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "%6Clllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+    "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
 );
 
 /// Segments of route patterns: literals, parameters of every type, tails, and mistakes.
@@ -64,6 +70,7 @@ const PATTERN_PIECES: &[&str] = &[
     "a%41",
     "",
     LONG,
+    LONGER,
     "{id}",
     "{id:u8}",
     "{id:u64}",
@@ -122,6 +129,7 @@ const PATH_PIECES: &[&str] = &[
     "{id}",
     "*",
     LONG,
+    LONGER,
     LONG_ESCAPED,
 ];
 
