@@ -6,7 +6,7 @@
 //! running past every timeout.
 //!
 //! Input layout: a sequence of operations, each an opcode byte (high nibble: the operation;
-//! low nibble: the connection slot, modulo the slots) and, for some, one argument byte:
+//! low nibble: the connection slot, modulo the slots) and, for some, argument bytes:
 //!
 //! | op | name | argument |
 //! |---|---|---|
@@ -18,7 +18,7 @@
 //! | 5, 6 | the posted receive fails: `Retry`, `Broken` | |
 //! | 7, 8 | the posted send fails: `Retry`, `Broken` | |
 //! | 9 | time passes | (value + 1) × 20 ms |
-//! | 10 | the clocks skew: monotonic back, wall clock jumps | ms back; seconds |
+//! | 10 | the clocks skew: monotonic back, wall clock ahead | ms back; then 1000 s ahead |
 //! | 11 | a socket the server asked to close is closed (`Server::closed`) | |
 //! | 12 | every posted operation completes, whole, until nothing moves | |
 //! | 13 | accept a raw TCP connection (a line protocol) | |
