@@ -3,12 +3,23 @@
 #
 #   ci/fuzz.sh TARGET SECONDS        e.g. ci/fuzz.sh head_parser 60
 #
-# Targets live in core/fuzz/fuzz_targets/ (head_parser, chunked_decoder). Needs the nightly
-# toolchain; installs cargo-fuzz if it is missing. Exits non-zero if the target crashes (the
-# crashing input is left in core/fuzz/artifacts/TARGET/). The committed corpus in
-# core/fuzz/corpus/TARGET/ seeds the run and is left untouched: new entries go to a scratch
-# directory, removed afterwards, unless FUZZ_KEEP_CORPUS=1 (then they go to the committed
-# corpus; minimise before committing them: cargo +nightly fuzz cmin TARGET).
+# Targets live in core/fuzz/fuzz_targets/, each with a seed corpus in core/fuzz/corpus/TARGET/:
+#   head_parser      request heads, whole and split anywhere
+#   chunked_decoder  chunked bodies, whole and split anywhere
+#   router           route tables built from pattern pieces, and lookups, against a model of
+#                    the documented specificity
+#   percent_query    percent-decoding and query pairs, against RFC 3986 and rust-url's crates
+#   json_body        typed JSON bodies and the media-type check, against serde_json
+#   server           the whole sans-IO server with several connections: bytes, completion
+#                    sizes, errors, EOFs, closes and clock ticks chosen by the input
+# Each target's file says what its input means and what it checks. ci/fuzz-long.sh runs them
+# all for longer.
+#
+# Needs the nightly toolchain; installs cargo-fuzz if it is missing. Exits non-zero if the
+# target crashes (the crashing input is left in core/fuzz/artifacts/TARGET/). The committed
+# corpus in core/fuzz/corpus/TARGET/ seeds the run and is left untouched: new entries go to a
+# scratch directory, removed afterwards, unless FUZZ_KEEP_CORPUS=1 (then they go to the
+# committed corpus; minimise before committing them: cargo +nightly fuzz cmin TARGET).
 set -euo pipefail
 
 if [[ $# -ne 2 ]]; then
@@ -24,13 +35,25 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 cd "$root/core"
+if [[ ! -f "fuzz/fuzz_targets/$target.rs" ]]; then
+    targets=$(cd fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||' | paste -sd ' ')
+    echo "fuzz $target: no such target (core/fuzz/fuzz_targets/ has: $targets)" >&2
+    exit 2
+fi
 log=$(mktemp)
 scratch=$(mktemp -d)
 trap 'rm -rf "$log" "$scratch"' EXIT
+seeds="fuzz/corpus/$target"
 if [[ ${FUZZ_KEEP_CORPUS:-0} = 1 ]]; then
-    corpora=("fuzz/corpus/$target")
+    mkdir -p "$seeds"
+    corpora=("$seeds")
+elif [[ -d $seeds ]]; then
+    corpora=("$scratch" "$seeds")
 else
-    corpora=("$scratch" "fuzz/corpus/$target")
+    # Fuzzing still works from nothing, but far more slowly: say so, and where seeds belong.
+    echo "fuzz $target: warning: no seed corpus in core/$seeds, starting from an empty one" \
+        "(add a few small valid inputs there)" >&2
+    corpora=("$scratch")
 fi
 
 status=0

@@ -13,6 +13,7 @@ use serde_json_core::de::Error as DeError;
 
 use super::escapes::StringError;
 use super::reader::{Decoding, Strings};
+use super::syntax::SyntaxError;
 use crate::handler::{BodyOut, Reply, Request, Response};
 use crate::http::{Status, eq_ignore_case, trim_ows};
 
@@ -30,6 +31,9 @@ pub enum BodyError {
     ///
     /// [`Invalid`]: BodyError::Invalid
     MalformedString(StringError),
+    /// The body nests arrays and objects deeper than [`MAX_NESTING`](super::MAX_NESTING):
+    /// `400`, refused before it is read.
+    TooDeep,
     /// The body is JSON but not a `T`: a wrong type, a missing or unknown property, a number
     /// out of range, a string too long for its buffer: `422`.
     Invalid(DeError),
@@ -40,7 +44,9 @@ impl BodyError {
     pub const fn status(&self) -> Status {
         match self {
             BodyError::UnsupportedMediaType => Status::UNSUPPORTED_MEDIA_TYPE,
-            BodyError::Malformed(_) | BodyError::MalformedString(_) => Status::BAD_REQUEST,
+            BodyError::Malformed(_) | BodyError::MalformedString(_) | BodyError::TooDeep => {
+                Status::BAD_REQUEST
+            }
             BodyError::Invalid(_) => Status::UNPROCESSABLE_CONTENT,
         }
     }
@@ -50,29 +56,8 @@ impl BodyError {
         match self {
             BodyError::UnsupportedMediaType => "Unsupported Media Type",
             BodyError::Malformed(_) | BodyError::MalformedString(_) => "Malformed JSON",
+            BodyError::TooDeep => "JSON nested too deeply",
             BodyError::Invalid(_) => "Invalid body",
-        }
-    }
-
-    fn classify(error: DeError) -> BodyError {
-        use DeError::*;
-        match error {
-            EofWhileParsingList
-            | EofWhileParsingObject
-            | EofWhileParsingString
-            | EofWhileParsingNumber
-            | EofWhileParsingValue
-            | ExpectedColon
-            | ExpectedListCommaOrEnd
-            | ExpectedObjectCommaOrEnd
-            | ExpectedSomeIdent
-            | ExpectedSomeValue
-            | InvalidEscapeSequence
-            | InvalidUnicodeCodePoint
-            | KeyMustBeAString
-            | TrailingCharacters
-            | TrailingComma => BodyError::Malformed(error),
-            _ => BodyError::Invalid(error),
         }
     }
 }
@@ -85,7 +70,18 @@ impl core::fmt::Display for BodyError {
             BodyError::MalformedString(e) => {
                 write!(f, "the body is not valid JSON: {}", e.reason())
             }
-            BodyError::Invalid(e) => write!(f, "the body does not match its schema: {}", reason(e)),
+            BodyError::TooDeep => write!(
+                f,
+                "the body nests arrays and objects more than {} deep",
+                super::MAX_NESTING
+            ),
+            BodyError::Invalid(e) => {
+                write!(
+                    f,
+                    "the body does not match its schema: {}",
+                    invalid_reason(e)
+                )
+            }
         }
     }
 }
@@ -105,7 +101,7 @@ fn reason(error: &DeError) -> &'static str {
         ExpectedSomeIdent => "`true`, `false` or `null` is misspelt",
         ExpectedSomeValue => "a value is missing",
         InvalidEscapeSequence => "a string has an invalid escape",
-        InvalidUnicodeCodePoint => "a string is not valid UTF-8",
+        InvalidUnicodeCodePoint => "a string is not valid UTF-8 or holds a control character",
         KeyMustBeAString => "an object key is not a string",
         TrailingCharacters => "text follows the value",
         TrailingComma => "a `,` precedes a closing bracket",
@@ -114,6 +110,21 @@ fn reason(error: &DeError) -> &'static str {
         EscapedStringIsTooLong => "a string is too long",
         CustomError => "a property is missing, unknown, repeated or out of range",
         _ => "it cannot be read",
+    }
+}
+
+/// Why JSON text is not the type asked for. serde-json-core names some type mismatches as
+/// syntax faults (a fraction for an integer is "a missing `,`"), which on JSON text they are
+/// not.
+fn invalid_reason(error: &DeError) -> &'static str {
+    use DeError::*;
+    match error {
+        InvalidType
+        | InvalidNumber
+        | InvalidUnicodeCodePoint
+        | EscapedStringIsTooLong
+        | CustomError => reason(error),
+        _ => "a value has the wrong type",
     }
 }
 
@@ -126,8 +137,17 @@ pub fn is_json_media_type(value: &[u8]) -> bool {
 
 /// Deserializes `body` as one JSON value of type `T` (whitespace around it allowed, nothing
 /// else). Strings with escapes are unescaped through `scratch`, which must hold the longest
-/// such string; a `&str` field can only borrow strings without escapes.
+/// such string; a `&str` field can only borrow strings without escapes. The body is first
+/// checked to be JSON text nested at most [`MAX_NESTING`](super::MAX_NESTING) deep, in one
+/// pass without recursion: serde-json-core recurses once per array or object it skips, so a
+/// deeply nested value of an unknown field would otherwise overflow the stack.
 pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Result<T, BodyError> {
+    match super::syntax::check(body) {
+        Ok(()) => {}
+        Err(SyntaxError::Malformed(error)) => return Err(BodyError::Malformed(error)),
+        Err(SyntaxError::TooDeep) => return Err(BodyError::TooDeep),
+        Err(SyntaxError::String(error)) => return Err(BodyError::MalformedString(error)),
+    }
     let mut strings = Strings::new(scratch);
     // No unescape buffer: the crate hands strings over as they are, and `Decoding` decodes.
     let mut parser = serde_json_core::de::Deserializer::new(body, None);
@@ -139,7 +159,10 @@ pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Re
             Err(BodyError::Invalid(DeError::EscapedStringIsTooLong))
         }
         (Err(_), Some(refused)) => Err(BodyError::MalformedString(refused)),
-        (Err(error), None) => Err(BodyError::classify(error)),
+        // The body is JSON text, so whatever else serde-json-core objects to makes it not a
+        // `T`, even when it names a syntax fault: it reports a fraction where an integer is
+        // expected as a missing `,` (`[4.4]` as a list of integers).
+        (Err(error), None) => Err(BodyError::Invalid(error)),
     }
 }
 
@@ -231,6 +254,8 @@ mod tests {
             br#"{"x":1,"label":"a","note":"123456789"}"#,
             br#"{"x":3000000000,"label":"a"}"#,
             br#"[]"#,
+            br#"{"x":1.5,"label":"a"}"#,
+            br#"{"x":1e2,"label":"a"}"#,
         ] {
             let e = read::<Point>(bad, &mut scratch).unwrap_err();
             assert_eq!(
@@ -372,6 +397,43 @@ mod tests {
         assert_eq!(out.write_with(fill), None);
         assert!(out.overflowed());
         assert_eq!(out.write_with(|_| Some(0)), None, "stays failed");
+    }
+
+    /// A value skipped as an unknown field is skipped by recursion in serde-json-core: a body
+    /// of a million `[` (well under the default 1 MiB body limit) overflowed the stack and
+    /// aborted the server. RFC 8259 §9 lets a parser bound nesting; past the bound is `400`.
+    #[test]
+    fn deep_nesting_is_refused_before_it_is_read() {
+        #[derive(Deserialize, Debug)]
+        struct Lenient {
+            #[allow(dead_code)]
+            x: i32,
+        }
+        let mut body = std::vec::Vec::from(&b"{\"x\":1,\"skipped\":"[..]);
+        body.extend(core::iter::repeat_n(b'[', 1 << 20));
+        let mut scratch = [0u8; 16];
+        let error = read::<Lenient>(&body, &mut scratch).unwrap_err();
+        assert_eq!(error, BodyError::TooDeep);
+        assert_eq!(error.status(), Status::BAD_REQUEST);
+
+        let mut within = std::vec::Vec::from(&b"{\"x\":1,\"skipped\":"[..]);
+        let depth = crate::json::MAX_NESTING - 1;
+        within.extend(core::iter::repeat_n(b'[', depth));
+        within.extend(core::iter::repeat_n(b']', depth));
+        within.push(b'}');
+        assert!(read::<Lenient>(&within, &mut scratch).is_ok());
+    }
+
+    /// Found by the `json_body` fuzz target (type byte 0x55, scratch byte 0xcd): a fraction
+    /// read as an integer is JSON of the wrong type, `422`, not a syntax error.
+    #[test]
+    fn fraction_for_an_integer_is_invalid_not_malformed() {
+        let mut scratch = [0u8; 0xcd];
+        let error = read::<heapless::Vec<i32, 8>>(b"[4.4]", &mut scratch).unwrap_err();
+        assert_eq!(error, BodyError::Invalid(DeError::ExpectedListCommaOrEnd));
+        assert_eq!(error.status(), Status::UNPROCESSABLE_CONTENT);
+        let error = read::<i32>(b"4.4", &mut scratch).unwrap_err();
+        assert_eq!(error.status(), Status::UNPROCESSABLE_CONTENT);
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! - [`JsonWriter`] writes a JSON document token by token into any [`core::fmt::Write`]
 //!   (the OpenAPI generator writes with it), compact or indented, with a bounded depth.
 //! - With the `json` feature, typed bodies through serde and serde-json-core: `read` and
-//!   `read_request` deserialize a request body (borrowing from it) and say which status a bad
-//!   one deserves (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight
-//!   into the response buffer's spare room (moving once to the standby large buffer if it
-//!   does not fit, failing like any overflow if it still does not).
+//!   `read_request` check that a request body is JSON text nested at most `MAX_NESTING` deep,
+//!   deserialize it (borrowing from it) and say which status a bad one deserves
+//!   (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight into the
+//!   response buffer's spare room (moving once to the standby large buffer if it does not
+//!   fit, failing like any overflow if it still does not).
 
 mod writer;
 
@@ -17,11 +18,15 @@ mod body;
 mod escapes;
 #[cfg(feature = "json")]
 mod reader;
+#[cfg(feature = "json")]
+mod syntax;
 
 #[cfg(feature = "json")]
 pub use body::{BodyError, is_json_media_type, read, read_request};
 #[cfg(feature = "json")]
 pub use escapes::StringError;
+#[cfg(feature = "json")]
+pub use syntax::MAX_NESTING;
 pub use writer::{JsonWriter, MAX_DEPTH, Style, WriteError};
 
 /// Re-exported so that derives can name it (`#[serde(crate = "zzz_core::json::serde")]`).

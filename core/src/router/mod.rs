@@ -59,7 +59,7 @@ mod route;
 
 use params::ParamSlot;
 pub use params::{ParamError, Params};
-pub use pattern::{MAX_PARAMS, MAX_SEGMENTS, ParamType};
+pub use pattern::{MAX_LITERAL, MAX_PARAMS, MAX_SEGMENTS, ParamType};
 pub use route::{
     BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc, RouteMethod,
 };
@@ -74,8 +74,9 @@ pub const MAX_PATHS: usize = 256;
 pub const MAX_ROUTES: usize = 1024;
 /// The most distinct (depth, literal) pairs in one table.
 pub const MAX_LITERALS: usize = 512;
-/// The longest path segment compared against literals after percent-decoding.
-const MAX_DECODED_SEGMENT: usize = 256;
+/// The longest path segment compared against literals after percent-decoding: no literal is
+/// longer.
+const MAX_DECODED_SEGMENT: usize = MAX_LITERAL;
 /// The most routes for extension methods ([`Route::method`] with a method that has no
 /// [`Method`] variant of its own) in one table. They are looked up by a scan of the path's
 /// own, so the bound keeps that scan short.

@@ -5,13 +5,17 @@
 //! names, default `str`), or, as the last segment only, a tail `{*name}` that matches zero or
 //! more remaining segments (a mount: `/static/{*path}` serves `/static`, `/static/` and
 //! `/static/css/a.css`, never `/staticx`). Only the last segment may be empty (a trailing
-//! slash, which is significant). Literal text is matched against the percent-decoded path
-//! segment.
+//! slash, which is significant). Literal text, at most [`MAX_LITERAL`] bytes, is matched
+//! against the percent-decoded path segment.
 
 /// The most segments a pattern may have.
 pub const MAX_SEGMENTS: usize = 16;
 /// The most parameters (tail included) a pattern may have.
 pub const MAX_PARAMS: usize = 8;
+/// The longest literal segment, in bytes: a request's segment is percent-decoded into a buffer
+/// of this size to be compared with the literals, so a longer literal could never match a
+/// request that escapes any of its bytes.
+pub const MAX_LITERAL: usize = 256;
 
 /// The type of a path parameter: parsed and checked before the handler runs (a mismatch is
 /// `400`), and documented in the OpenAPI spec.
@@ -153,6 +157,9 @@ impl Pattern {
             if text.contains(['{', '}']) {
                 return Err("a parameter must be a whole segment");
             }
+            if text.len() > MAX_LITERAL {
+                return Err("a literal segment is longer than 256 bytes");
+            }
             return Ok(literal);
         };
         let inner = inner
@@ -230,6 +237,48 @@ mod tests {
             "/{a-b}",
         ] {
             assert!(Pattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Found by the `router` fuzz target: a route `/l...l` (264 bytes) answered `404` to
+    /// `/%6Cl...l`, the same segment with its first byte escaped, since the router decodes a
+    /// request's segment into `MAX_LITERAL` bytes to compare it with literals. A literal at
+    /// the bound matches however its request is escaped; one past it is refused when the table
+    /// is built.
+    #[test]
+    fn literals_fit_the_decoded_segment() {
+        use crate::handler::{Ctx, Request, Response};
+        use crate::http::Status;
+        use crate::router::{Route, RouteMatch, Router};
+        use std::string::String;
+        use std::vec::Vec;
+
+        fn h(ctx: &mut Ctx<()>, _: &Request) -> Response {
+            ctx.empty(Status::OK)
+        }
+        let pattern = |len: usize| -> &'static str {
+            let mut text = String::from("/");
+            text.push_str(&"l".repeat(len));
+            text.leak()
+        };
+        assert_eq!(
+            Pattern::parse(pattern(MAX_LITERAL + 1)).err(),
+            Some("a literal segment is longer than 256 bytes")
+        );
+        assert_eq!(
+            Pattern::parse(pattern(264)).err(),
+            Pattern::parse(pattern(257)).err()
+        );
+
+        let at_limit = pattern(MAX_LITERAL);
+        let routes: &'static [Route<()>] = Vec::from([Route::get(at_limit, h)]).leak();
+        let router = Router::new(routes).unwrap();
+        let escaped = std::format!("/%6C{}", &at_limit[2..]);
+        for path in [at_limit, escaped.as_str()] {
+            assert!(
+                matches!(router.resolve("GET", path), RouteMatch::Found { .. }),
+                "{path}"
+            );
         }
     }
 
