@@ -10,6 +10,7 @@ use zzz_core::{Service, UdpHandler};
 
 /// Backlog of every listening socket: what the kernel holds while all slots are busy.
 pub const BACKLOG: i32 = 4096;
+const _: () = assert!(BACKLOG > 0);
 
 /// Something to listen on.
 pub enum Listen<S: 'static> {
@@ -63,6 +64,7 @@ pub(crate) fn tcp(addr: SocketAddr, reuse_port: bool) -> io::Result<(OwnedFd, So
     bind(&fd, &addr)?;
     listen(&fd, BACKLOG)?;
     let local = local_addr(&fd)?;
+    assert_bound(addr, local);
     Ok((fd, local))
 }
 
@@ -74,6 +76,7 @@ pub(crate) fn udp(addr: SocketAddr, reuse_port: bool) -> io::Result<(OwnedFd, So
     }
     bind(&fd, &addr)?;
     let local = local_addr(&fd)?;
+    assert_bound(addr, local);
     Ok((fd, local))
 }
 
@@ -89,6 +92,16 @@ pub(crate) fn unix(path: &Path) -> io::Result<OwnedFd> {
     bind(&fd, &SocketAddrUnix::new(path)?)?;
     listen(&fd, BACKLOG)?;
     Ok(fd)
+}
+
+/// The address a socket asked for `addr` got is the one reported to the user (and to the
+/// instances that bind it again with `SO_REUSEPORT`): the same port, or the one the kernel
+/// picked for port 0.
+fn assert_bound(addr: SocketAddr, local: SocketAddr) {
+    assert!(
+        local.port() != 0 && (addr.port() == 0 || local.port() == addr.port()),
+        "bound {local} for {addr}"
+    );
 }
 
 fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {

@@ -65,6 +65,14 @@ impl StatsBoard {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if latest.0 != FINAL {
+            // Readers number their requests in order (`read`), and an instance answers the
+            // newest it saw: what a cell answers never goes back, so no reader takes an old
+            // snapshot for the one it asked.
+            assert!(
+                answers >= latest.0,
+                "instance {index} answered request {answers} after {}",
+                latest.0
+            );
             *latest = (answers, snapshot);
         }
         cell.published.notify_all();
@@ -75,6 +83,7 @@ impl StatsBoard {
     /// in time contributes its last snapshot.
     pub(crate) fn read(&self, wake: impl FnOnce(), patience: Duration) -> Vec<Snapshot> {
         let request = self.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        assert!(request < FINAL, "request numbers reach the final one");
         wake();
         let deadline = Instant::now() + patience;
         self.cells
