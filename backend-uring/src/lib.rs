@@ -666,21 +666,48 @@ fn block_stop_signals(dump: bool) -> io::Result<OwnedFd> {
     }
 }
 
+/// Bytes of one signal read from a signalfd: `struct signalfd_siginfo`.
+const SIGINFO_LEN: usize = 128;
+// signalfd(2) fixes the structure at 128 bytes, its first field the signal number.
+const _: () = assert!(
+    size_of::<libc::signalfd_siginfo>() == SIGINFO_LEN
+        && std::mem::offset_of!(libc::signalfd_siginfo, ssi_signo) == 0
+);
+
+/// Reads of the signalfd in a row that may be interrupted before the signal thread gives up
+/// (every signal it reads is blocked, so an interruption carries none: this is a backstop).
+const INTERRUPTED_READS_MAX: u32 = 64;
+
 /// First SIGINT or SIGTERM: graceful shutdown. Second: exit at once. SIGUSR1 (received only
 /// when recording): [`Handle::dump`].
 fn wait_for_signals(signals: OwnedFd, handle: Handle) {
-    let mut info = [0u8; 128]; // sizeof(struct signalfd_siginfo)
+    let mut info = [0u8; SIGINFO_LEN];
     let mut count = 0;
+    let mut interrupted = 0;
+    // Bounded: the process's signal loop, one round per signal, until the second stop signal
+    // exits; an interrupted read, which carries no signal, counts against `interrupted`.
     loop {
         // SAFETY: reads into a local buffer of the size signalfd requires.
         let n = unsafe { libc::read(signals.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) };
         if n <= 0 {
             if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
+                interrupted += 1;
+                if interrupted < INTERRUPTED_READS_MAX {
+                    continue;
+                }
+                log::error!(
+                    "zzz: the signal thread was interrupted {INTERRUPTED_READS_MAX} times in a \
+                     row; SIGINT and SIGTERM are no longer handled"
+                );
             }
             return;
         }
-        // The first field of `struct signalfd_siginfo` is the signal number.
+        interrupted = 0;
+        // A signalfd read returns whole structures.
+        assert_eq!(
+            n as usize, SIGINFO_LEN,
+            "a signalfd read of part of a signal"
+        );
         let signo = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
         if signo == libc::SIGUSR1 as u32 {
             handle.dump();
