@@ -47,7 +47,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use io_uring::{IoUring, SubmissionQueue, Submitter, cqueue, opcode, squeue, types};
+use io_uring::{CompletionQueue, IoUring, cqueue, opcode, types};
 use zzz_core::memory::Region;
 use zzz_core::record::Recorder;
 use zzz_core::{
@@ -57,7 +57,8 @@ use zzz_core::{
 
 use crate::buf_ring::{self, BufRing, Pending};
 use crate::stats_board::StatsBoard;
-use crate::token::{Kind, token, untoken};
+use crate::submit::Submit;
+use crate::token::{Kind, UDP_INDEX_MAX, token, udp_reply, udp_reply_of, untoken};
 
 /// A listening socket of this instance.
 pub(crate) struct Listener<S: 'static> {
@@ -169,8 +170,9 @@ impl Drop for Recording<'_> {
     }
 }
 
-/// What the backend knows about the operations of one slot.
-#[derive(Clone, Copy, Default)]
+/// What the backend knows about the operations of one slot. All clear (the default, but for
+/// `file`) while the server may hand the slot out.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 struct SlotIo {
     /// Index in the registered file table.
     file: u32,
@@ -204,6 +206,17 @@ struct ListenerState<S: 'static> {
 /// Replies to datagrams wait here until their send completes.
 const UDP_REPLY_SLOTS: usize = 32;
 const UDP_BUFFER: usize = 65536;
+
+// A UDP send's token numbers its reply slot in the bits `udp_reply` gives it.
+const _: () = assert!(UDP_REPLY_SLOTS <= UDP_INDEX_MAX);
+// `peer_of` reads the address the kernel wrote into a `sockaddr_storage` as the IPv4 or IPv6
+// address its family says, in place.
+const _: () = assert!(
+    size_of::<libc::sockaddr_in>() <= size_of::<libc::sockaddr_storage>()
+        && size_of::<libc::sockaddr_in6>() <= size_of::<libc::sockaddr_storage>()
+        && align_of::<libc::sockaddr_in>() <= align_of::<libc::sockaddr_storage>()
+        && align_of::<libc::sockaddr_in6>() <= align_of::<libc::sockaddr_storage>()
+);
 
 struct UdpState<S: 'static> {
     fd: OwnedFd,
@@ -321,8 +334,13 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
     let n = config.max_connections as usize;
     // Every slot, every connection of the waiting room, and room for the accepts that complete
     // in the turn that fills them.
-    ring.submitter()
-        .register_files_sparse((n + waiting_room + MAX_BATCH) as u32)?;
+    let files = u32::try_from(n + waiting_room + MAX_BATCH)
+        .expect("slots (at most 2^20) and the waiting room (at most WAITING_ROOM_MAX) fit a u32");
+    ring.submitter().register_files_sparse(files)?;
+    assert!(
+        datagrams.len() <= UDP_INDEX_MAX,
+        "more UDP sockets than a token numbers"
+    );
     let mut io = Io {
         server,
         slots: vec![SlotIo::default(); n],
@@ -352,12 +370,13 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
         grace,
         clock,
         inflight: 0,
+        files,
         waiting: std::collections::VecDeque::with_capacity(waiting_room),
         waiting_room,
         buf_ring,
         pending: match recv_mode {
             crate::RecvMode::BufferRing { buffers, .. } => Pending::new(buffers, n),
-            crate::RecvMode::Direct => Pending::new(0, 0),
+            crate::RecvMode::Direct => Pending::new(0, n),
         },
         rec: recording,
         services,
@@ -369,79 +388,12 @@ pub(crate) fn run<S>(setup: Setup<S>) -> io::Result<()> {
     };
     let (submitter, sq, mut cq) = ring.split();
     let mut sub = Submit { submitter, sq };
-    io.arm_wake(&mut sub);
-    for u in 0..io.udp.len() {
-        io.arm_udp_recv(&mut sub, u);
-    }
-    if let Some(hook) = on_ready {
-        hook(index);
-    }
-    let result = loop {
-        cq.sync();
-        for cqe in &mut cq {
-            io.complete(&mut sub, cqe.user_data(), cqe.result(), cqe.flags());
+    let result = io.arm_standing(&mut sub).and_then(|()| {
+        if let Some(hook) = on_ready {
+            hook(index);
         }
-        let now = io.clock.now();
-        io.tell_tick(now);
-        let server = &io.server;
-        io.stats
-            .serve(io.index, &mut io.stats_answered, || server.snapshot());
-        if io.stop.load(Ordering::Relaxed) && io.stopping.is_none() {
-            io.begin_stop(&mut sub, now);
-        }
-        io.admit_waiting(&mut sub);
-        io.make_room();
-        io.perform_ops(&mut sub);
-        io.arm_accepts(&mut sub);
-        if io.rec.is_some() {
-            io.recording_chores();
-        }
-        if let Some(since) = io.stopping {
-            let expired = now.monotonic.since(since) > io.grace.as_millis() as u64;
-            // An accept still in flight holds the listening socket open, and the kernel's
-            // teardown of a closed ring is asynchronous: leaving before the cancelled accepts
-            // complete would leave the address listening for a moment after the process ends,
-            // so that a server started at once again fails to bind it (or, with SO_REUSEPORT,
-            // shares it with a socket nobody accepts on).
-            let accepting = io.listeners.iter().any(|l| l.armed);
-            if (io.server.is_idle() && !accepting) || expired {
-                let report = StopReport(io.server.stats());
-                log::info!("zzz: instance {index}: {report}");
-                if report_on_exit {
-                    eprintln!("zzz: instance {index}: {report}");
-                }
-                break Ok(());
-            }
-        }
-        let room_at = match io.waiting.is_empty() {
-            true => None,
-            false => io.server.room_at(),
-        };
-        let wait_ms = match (io.server.next_wake(), room_at) {
-            (Some(a), Some(b)) => a.min(b).since(now.monotonic).clamp(1, 1000),
-            (Some(at), None) | (None, Some(at)) => at.since(now.monotonic).clamp(1, 1000),
-            (None, None) => 1000,
-        };
-        let timeout = types::Timespec::new()
-            .sec(wait_ms / 1000)
-            .nsec((wait_ms % 1000) as u32 * 1_000_000);
-        let mut args = types::SubmitArgs::new().timespec(&timeout);
-        let mut want = 1;
-        if batch_wait_us > 0 {
-            args = args.min_wait_usec(batch_wait_us);
-            want = io.inflight.clamp(1, MAX_BATCH);
-        }
-        sub.sq.sync();
-        match sub.submitter.submit_with_args(want, &args) {
-            Ok(_) => {}
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
-                ) => {}
-            Err(e) => break Err(e),
-        }
-    };
+        io.serve(&mut sub, &mut cq, batch_wait_us, report_on_exit)
+    });
     // Teardown. Closing the ring cancels what is still in flight, but the kernel may finish
     // doing so after `close` returns: memory it may still write into is never freed. Once
     // every connection has closed (the normal end), no operation targets the server's region
@@ -495,31 +447,6 @@ impl Clock {
     }
 }
 
-/// The submission side of the ring.
-struct Submit<'r> {
-    submitter: Submitter<'r>,
-    sq: SubmissionQueue<'r>,
-}
-
-impl Submit<'_> {
-    /// Queues an entry, submitting first if the queue is full.
-    ///
-    /// # Safety
-    ///
-    /// Every buffer the entry points to must stay valid and unmoved until its completion.
-    unsafe fn push(&mut self, entry: &squeue::Entry) {
-        loop {
-            // SAFETY: forwarded to the caller.
-            if unsafe { self.sq.push(entry) }.is_ok() {
-                return;
-            }
-            self.sq.sync();
-            let _ = self.submitter.submit();
-            self.sq.sync();
-        }
-    }
-}
-
 /// Everything of an instance except the ring. `'m` is the server's region, `'r` the
 /// recording's buffer (apart, so that the teardown may keep the one and free the other).
 struct Io<'m, 'r, S: 'static> {
@@ -537,6 +464,8 @@ struct Io<'m, 'r, S: 'static> {
     clock: Clock,
     /// Receives and sends in flight: how many completions a batch may wait for.
     inflight: usize,
+    /// Entries of the registered file table: every accepted connection's index is below.
+    files: u32,
     /// Connections accepted while every slot was busy, in arrival order, waiting for the slot
     /// the server is freeing for each: (registered file, listener). At most `waiting_room`;
     /// beyond, a newcomer is turned away (closed unserved).
@@ -589,10 +518,17 @@ impl<S> Io<'_, '_, S> {
     }
 
     fn tell_received(&mut self, slot: SlotId, n: usize) {
+        let buf = self.server.recv_buffer(slot);
+        // The kernel, or `deliver_pending`, wrote at most the buffer posted: a count past it
+        // would have the server parse bytes nobody sent.
+        assert!(
+            n <= buf.len(),
+            "slot {slot}: {n} bytes received into {}",
+            buf.len()
+        );
         if let Some(r) = &mut self.rec {
             // What the kernel wrote, before the server reads (and may move past) it.
-            let buf = self.server.recv_buffer(slot);
-            r.recorder.received(slot, &buf[..n.min(buf.len())]);
+            r.recorder.received(slot, &buf[..n]);
         }
         self.server.received(slot, n);
     }
@@ -645,26 +581,140 @@ impl<S> Io<'_, '_, S> {
         }
     }
 
+    // ----- the loop ------------------------------------------------------------------------------
+
+    /// Arms what stays armed for the instance's whole life: the wake-up read and each UDP
+    /// socket's receive.
+    fn arm_standing(&mut self, sub: &mut Submit<'_>) -> io::Result<()> {
+        self.arm_wake(sub)?;
+        for u in 0..self.udp.len() {
+            self.arm_udp_recv(sub, u)?;
+        }
+        Ok(())
+    }
+
+    /// The event loop: one turn per `io_uring_enter`, until the instance has stopped and its
+    /// connections have finished (or the grace period is over). Fails when the ring does.
+    fn serve(
+        &mut self,
+        sub: &mut Submit<'_>,
+        cq: &mut CompletionQueue<'_>,
+        batch_wait_us: u32,
+        report_on_exit: bool,
+    ) -> io::Result<()> {
+        // Bounded: this is the event loop, which turns until the instance is asked to stop,
+        // then for at most `grace` more: the deadline is checked every turn, and a turn waits
+        // at most a second. Every turn's work is bounded: the completions queued when it
+        // starts, and `Server::op_budget` operations.
+        loop {
+            cq.sync();
+            for cqe in &mut *cq {
+                self.complete(sub, cqe.user_data(), cqe.result(), cqe.flags())?;
+            }
+            let now = self.clock.now();
+            self.tell_tick(now);
+            let server = &self.server;
+            self.stats
+                .serve(self.index, &mut self.stats_answered, || server.snapshot());
+            if self.stop.load(Ordering::Relaxed) && self.stopping.is_none() {
+                self.begin_stop(sub, now)?;
+            }
+            self.admit_waiting(sub)?;
+            self.make_room();
+            let ops_left = self.perform_ops(sub)?;
+            self.arm_accepts(sub)?;
+            if self.rec.is_some() {
+                self.recording_chores();
+            }
+            if let Some(since) = self.stopping {
+                let expired = now.monotonic.since(since) > self.grace.as_millis() as u64;
+                // An accept still in flight holds the listening socket open, and the kernel's
+                // teardown of a closed ring is asynchronous: leaving before the cancelled
+                // accepts complete would leave the address listening for a moment after the
+                // process ends, so that a server started at once again fails to bind it (or,
+                // with SO_REUSEPORT, shares it with a socket nobody accepts on).
+                let accepting = self.listeners.iter().any(|l| l.armed);
+                if (self.server.is_idle() && !accepting) || expired {
+                    let report = StopReport(self.server.stats());
+                    log::info!("zzz: instance {}: {report}", self.index);
+                    if report_on_exit {
+                        eprintln!("zzz: instance {}: {report}", self.index);
+                    }
+                    return Ok(());
+                }
+            }
+            self.submit_and_wait(sub, now, batch_wait_us, ops_left)?;
+        }
+    }
+
+    /// Submits the turn's entries and waits for completions: until the next timer (at most a
+    /// second, so that the loop sees a stop request and the grace deadline), not at all when
+    /// operations are left for the next turn.
+    fn submit_and_wait(
+        &self,
+        sub: &mut Submit<'_>,
+        now: Now,
+        batch_wait_us: u32,
+        ops_left: bool,
+    ) -> io::Result<()> {
+        let room_at = match self.waiting.is_empty() {
+            true => None,
+            false => self.server.room_at(),
+        };
+        let wait_ms = match (self.server.next_wake(), room_at) {
+            (Some(a), Some(b)) => a.min(b).since(now.monotonic).clamp(1, 1000),
+            (Some(at), None) | (None, Some(at)) => at.since(now.monotonic).clamp(1, 1000),
+            (None, None) => 1000,
+        };
+        let timeout = types::Timespec::new()
+            .sec(wait_ms / 1000)
+            .nsec((wait_ms % 1000) as u32 * 1_000_000);
+        let mut args = types::SubmitArgs::new().timespec(&timeout);
+        let mut want = 1;
+        if batch_wait_us > 0 {
+            args = args.min_wait_usec(batch_wait_us);
+            want = self.inflight.clamp(1, MAX_BATCH);
+        }
+        if ops_left {
+            // The server has operations the turn's budget left over: no sleeping on them.
+            want = 0;
+        }
+        sub.sq.sync();
+        match sub.submitter.submit_with_args(want, &args) {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     // ----- the ring ------------------------------------------------------------------------------
 
-    fn arm_wake(&mut self, sub: &mut Submit<'_>) {
+    fn arm_wake(&mut self, sub: &mut Submit<'_>) -> io::Result<()> {
         let entry = opcode::Read::new(
             types::Fd(self.waker.as_raw_fd()),
             (&mut *self.wake_buf as *mut u64).cast(),
-            8,
+            size_of::<u64>() as u32,
         )
         .build()
         .user_data(token(Kind::Wake, 0));
         // SAFETY: `wake_buf` is boxed and lives as long as the instance.
-        unsafe { sub.push(&entry) };
+        unsafe { sub.push(&entry) }
     }
 
-    fn begin_stop(&mut self, sub: &mut Submit<'_>, now: Now) {
+    fn begin_stop(&mut self, sub: &mut Submit<'_>, now: Now) -> io::Result<()> {
+        assert!(self.stopping.is_none(), "an instance stops once");
         self.stopping = Some(now.monotonic);
         self.tell_shutdown();
         // Waiting connections never got a request in: close them.
-        while let Some((file, _)) = self.waiting.pop_front() {
-            push_close_rejected(sub, file);
+        for (file, _) in self.waiting.drain(..) {
+            push_close_rejected(sub, file)?;
         }
         // A posted accept keeps its own reference to the socket until it completes, so the
         // socket can be released now.
@@ -678,18 +728,19 @@ impl<S> Io<'_, '_, S> {
                     .build()
                     .user_data(token(Kind::Cancel, 0));
                 // SAFETY: a cancel refers to no buffer.
-                unsafe { sub.push(&entry) };
+                unsafe { sub.push(&entry) }?;
             }
         }
+        Ok(())
     }
 
     /// Keeps an accept armed on every listener until the instance stops, whether or not the
     /// server has a free slot: with every slot taken the server makes room for each newcomer
     /// (its overload policy), which is what keeps a flood of idle connections from locking
     /// real clients out. Accepts are cancelled only by [`Io::begin_stop`].
-    fn arm_accepts(&mut self, sub: &mut Submit<'_>) {
+    fn arm_accepts(&mut self, sub: &mut Submit<'_>) -> io::Result<()> {
         if self.stopping.is_some() {
-            return;
+            return Ok(());
         }
         for (l, listener) in self.listeners.iter_mut().enumerate() {
             let Some(fd) = &listener.fd else { continue };
@@ -701,175 +752,297 @@ impl<S> Io<'_, '_, S> {
                     .build()
                     .user_data(token(Kind::Accept, l as u32));
                 // SAFETY: a multishot accept into the file table refers to no buffer.
-                unsafe { sub.push(&entry) };
+                unsafe { sub.push(&entry) }?;
             }
         }
+        Ok(())
     }
 
-    /// Submits what the server asks for.
-    fn perform_ops(&mut self, sub: &mut Submit<'_>) {
-        while let Some(op) = self.server.poll_op() {
+    /// Submits what the server asks for, at most [`Server::op_budget`] operations: a receive
+    /// served at once from the buffer ring tells the server, which may ask for more (a
+    /// pipelining client). Returns whether operations may be left for the next turn.
+    fn perform_ops(&mut self, sub: &mut Submit<'_>) -> io::Result<bool> {
+        for _ in 0..self.server.op_budget() {
+            let Some(op) = self.server.poll_op() else {
+                return Ok(false);
+            };
             match op {
-                Op::Recv(slot) if self.buf_ring.is_some() => {
-                    self.slots[slot as usize].recv = true;
-                    if !self.deliver_pending(slot) {
-                        self.inflight += 1;
-                        self.arm_multishot(sub, slot);
-                    }
-                }
-                Op::Recv(slot) => {
-                    self.inflight += 1;
-                    let s = &mut self.slots[slot as usize];
-                    s.recv = true;
-                    let buf = self.server.recv_buffer(slot);
-                    debug_assert!(!buf.is_empty());
-                    let entry =
-                        opcode::Recv::new(types::Fixed(s.file), buf.as_mut_ptr(), buf.len() as u32)
-                            .build()
-                            .user_data(token(Kind::Recv, slot));
-                    // SAFETY: the buffer lies in the server's region, which outlives the loop
-                    // and never moves; the server does not touch it until `received`.
-                    unsafe { sub.push(&entry) };
-                }
-                Op::Send(slot) => {
-                    self.inflight += 1;
-                    let s = &mut self.slots[slot as usize];
-                    s.send = true;
-                    let [first, second] = self.server.send_parts(slot);
-                    let entry = if second.is_empty() {
-                        opcode::Send::new(types::Fixed(s.file), first.as_ptr(), first.len() as u32)
-                            .flags(libc::MSG_NOSIGNAL)
-                            .build()
-                    } else {
-                        let iov = &mut self.iov[slot as usize];
-                        iov[0] = libc::iovec {
-                            iov_base: first.as_ptr() as *mut _,
-                            iov_len: first.len(),
-                        };
-                        iov[1] = libc::iovec {
-                            iov_base: second.as_ptr() as *mut _,
-                            iov_len: second.len(),
-                        };
-                        let msg = &mut self.msg[slot as usize];
-                        msg.msg_iov = iov.as_mut_ptr();
-                        msg.msg_iovlen = 2;
-                        opcode::SendMsg::new(types::Fixed(s.file), msg)
-                            .flags(libc::MSG_NOSIGNAL as u32)
-                            .build()
-                    };
-                    // SAFETY: the parts lie in the server's region or in `'static` data, the
-                    // iovecs and msghdr in per-slot tables allocated before the loop; none of
-                    // them changes until `sent`.
-                    unsafe { sub.push(&entry.user_data(token(Kind::Send, slot))) };
-                }
-                Op::Shutdown(slot) => {
-                    self.slots[slot as usize].shutdown = true;
-                    let file = self.slots[slot as usize].file;
-                    let entry = opcode::Shutdown::new(types::Fixed(file), libc::SHUT_WR)
-                        .build()
-                        .user_data(token(Kind::Shutdown, slot));
-                    // SAFETY: refers to no buffer.
-                    unsafe { sub.push(&entry) };
-                }
-                Op::Close(slot) => {
-                    self.drop_pending(slot);
-                    let s = &mut self.slots[slot as usize];
-                    s.closing = true;
-                    if s.multishot && !s.multishot_cancelled {
-                        s.multishot_cancelled = true;
-                        let entry = opcode::AsyncCancel::new(token(Kind::RecvMulti, slot))
-                            .build()
-                            .user_data(token(Kind::Cancel, slot));
-                        // SAFETY: refers to no buffer.
-                        unsafe { sub.push(&entry) };
-                    }
-                    if self.buf_ring.is_some() && s.recv {
-                        // No receive is in flight for it in this mode: only the multishot.
-                        s.recv = false;
-                        self.inflight -= 1;
-                    }
-                    let s = &mut self.slots[slot as usize];
-                    // A posted receive waits for bytes that may never come: cancel what is in
-                    // flight, then close; the slot is reported closed after all three complete.
-                    for (posted, kind) in [(s.recv, Kind::Recv), (s.send, Kind::Send)] {
-                        if posted {
-                            let entry = opcode::AsyncCancel::new(token(kind, slot))
-                                .build()
-                                .user_data(token(Kind::Cancel, slot));
-                            // SAFETY: refers to no buffer.
-                            unsafe { sub.push(&entry) };
-                        }
-                    }
-                    if s.shutdown {
-                        s.close_deferred = true;
-                    } else {
-                        push_close(sub, s.file, slot);
-                    }
-                }
+                Op::Recv(slot) if self.buf_ring.is_some() => self.post_ring_recv(sub, slot)?,
+                Op::Recv(slot) => self.post_recv(sub, slot)?,
+                Op::Send(slot) => self.post_send(sub, slot)?,
+                Op::Shutdown(slot) => self.post_shutdown(sub, slot)?,
+                Op::Close(slot) => self.post_close(sub, slot)?,
             }
+        }
+        Ok(true)
+    }
+
+    /// One more receive or send in flight.
+    fn posted(&mut self) {
+        self.inflight += 1;
+        // A receive and a send per slot at most, which `SlotIo` tracks.
+        assert!(
+            self.inflight <= 2 * self.slots.len(),
+            "more operations in flight than slots allow"
+        );
+    }
+
+    /// One receive or send fewer in flight.
+    fn finished(&mut self) {
+        assert!(
+            self.inflight > 0,
+            "an operation finished that was never posted"
+        );
+        self.inflight -= 1;
+    }
+
+    /// A receive in the buffer ring's mode: served at once from what the multishot receive
+    /// kept, else waiting for its next completion.
+    fn post_ring_recv(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            !s.recv && !s.closing,
+            "slot {slot}: a receive posted twice or after close"
+        );
+        s.recv = true;
+        if !self.deliver_pending(slot) {
+            self.posted();
+            self.arm_multishot(sub, slot)?;
+        }
+        Ok(())
+    }
+
+    /// A receive straight into the slot's buffer in the server's region.
+    fn post_recv(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        self.posted();
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            !s.recv && !s.closing,
+            "slot {slot}: a receive posted twice or after close"
+        );
+        s.recv = true;
+        let buf = self.server.recv_buffer(slot);
+        // An empty buffer would complete with 0 bytes, which the server takes for the end of
+        // the stream: the connection would close on a request it never read.
+        assert!(
+            !buf.is_empty(),
+            "slot {slot}: a receive into an empty buffer"
+        );
+        let len = u32::try_from(buf.len()).expect("a receive buffer is sized by a u32");
+        let entry = opcode::Recv::new(types::Fixed(s.file), buf.as_mut_ptr(), len)
+            .build()
+            .user_data(token(Kind::Recv, slot));
+        // SAFETY: the buffer lies in the server's region, which outlives the loop and never
+        // moves; the server does not touch it until `received`.
+        unsafe { sub.push(&entry) }
+    }
+
+    fn post_send(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        self.posted();
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            !s.send && !s.closing,
+            "slot {slot}: a send posted twice or after close"
+        );
+        s.send = true;
+        let [first, second] = self.server.send_parts(slot);
+        // A send of nothing completes with 0 bytes, which asks the server to try again: it
+        // would spin without end.
+        assert!(!first.is_empty(), "slot {slot}: a send of nothing");
+        let entry = if second.is_empty() {
+            // A part past 4 GiB (a static body) goes out in several sends, as a short send
+            // would: the server counts what was sent.
+            let len = u32::try_from(first.len()).unwrap_or(u32::MAX);
+            opcode::Send::new(types::Fixed(s.file), first.as_ptr(), len)
+                .flags(libc::MSG_NOSIGNAL)
+                .build()
+        } else {
+            let iov = &mut self.iov[slot as usize];
+            iov[0] = libc::iovec {
+                iov_base: first.as_ptr() as *mut _,
+                iov_len: first.len(),
+            };
+            iov[1] = libc::iovec {
+                iov_base: second.as_ptr() as *mut _,
+                iov_len: second.len(),
+            };
+            let msg = &mut self.msg[slot as usize];
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len() as _;
+            opcode::SendMsg::new(types::Fixed(s.file), msg)
+                .flags(libc::MSG_NOSIGNAL as u32)
+                .build()
+        };
+        // SAFETY: the parts lie in the server's region or in `'static` data, the iovecs and
+        // msghdr in per-slot tables allocated before the loop; none of them changes until
+        // `sent`.
+        unsafe { sub.push(&entry.user_data(token(Kind::Send, slot))) }
+    }
+
+    fn post_shutdown(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            !s.shutdown && !s.closing,
+            "slot {slot}: a shutdown posted twice or after close"
+        );
+        s.shutdown = true;
+        let entry = opcode::Shutdown::new(types::Fixed(s.file), libc::SHUT_WR)
+            .build()
+            .user_data(token(Kind::Shutdown, slot));
+        // SAFETY: refers to no buffer.
+        unsafe { sub.push(&entry) }
+    }
+
+    /// Cancels what is in flight for the slot, then closes it (after its shutdown, if one is
+    /// in flight); the slot is reported closed once every completion is in.
+    fn post_close(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        self.drop_pending(slot);
+        let ring_mode = self.buf_ring.is_some();
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            !s.closing && !s.close_done && !s.close_deferred,
+            "slot {slot} closed twice"
+        );
+        s.closing = true;
+        if s.multishot && !s.multishot_cancelled {
+            s.multishot_cancelled = true;
+            let entry = opcode::AsyncCancel::new(token(Kind::RecvMulti, slot))
+                .build()
+                .user_data(token(Kind::Cancel, slot));
+            // SAFETY: refers to no buffer.
+            unsafe { sub.push(&entry) }?;
+        }
+        if ring_mode && s.recv {
+            // No receive is in flight for it in this mode: only the multishot.
+            s.recv = false;
+            self.finished();
+        }
+        let s = self.slots[slot as usize];
+        // A posted receive waits for bytes that may never come: cancel what is in flight,
+        // then close.
+        for (posted, kind) in [(s.recv, Kind::Recv), (s.send, Kind::Send)] {
+            if posted {
+                let entry = opcode::AsyncCancel::new(token(kind, slot))
+                    .build()
+                    .user_data(token(Kind::Cancel, slot));
+                // SAFETY: refers to no buffer.
+                unsafe { sub.push(&entry) }?;
+            }
+        }
+        if s.shutdown {
+            self.slots[slot as usize].close_deferred = true;
+            Ok(())
+        } else {
+            push_close(sub, s.file, slot)
         }
     }
 
     /// Reports one completion to the server.
-    fn complete(&mut self, sub: &mut Submit<'_>, user_data: u64, result: i32, flags: u32) {
+    fn complete(
+        &mut self,
+        sub: &mut Submit<'_>,
+        user_data: u64,
+        result: i32,
+        flags: u32,
+    ) -> io::Result<()> {
         let (kind, index) = untoken(user_data);
         match kind {
-            Kind::Accept => self.accepted(sub, index as usize, result, flags),
-            Kind::Recv => {
-                self.inflight -= 1;
-                let s = &mut self.slots[index as usize];
-                s.recv = false;
-                if s.closing {
-                    self.maybe_closed(index);
-                } else if result >= 0 {
-                    self.tell_received(index, result as usize);
-                } else {
-                    self.tell_failed(index, OpKind::Recv, classify(-result));
-                }
-            }
-            Kind::Send => {
-                self.inflight -= 1;
-                let s = &mut self.slots[index as usize];
-                s.send = false;
-                if s.closing {
-                    self.maybe_closed(index);
-                } else if result > 0 {
-                    self.tell_sent(index, result as usize);
-                } else if result == 0 {
-                    // The kernel took nothing: try again.
-                    self.tell_failed(index, OpKind::Send, IoError::Retry);
-                } else {
-                    self.tell_failed(index, OpKind::Send, classify(-result));
-                }
-            }
+            Kind::Accept => self.accepted(sub, index as usize, result, flags)?,
+            Kind::Recv => self.recv_completed(index, result),
+            Kind::Send => self.send_completed(index, result),
             Kind::Shutdown => {
                 let s = &mut self.slots[index as usize];
+                assert!(
+                    s.shutdown,
+                    "slot {index}: a shutdown completed that was not posted"
+                );
                 s.shutdown = false;
                 if s.close_deferred {
+                    assert!(s.closing);
                     s.close_deferred = false;
-                    push_close(sub, s.file, index);
+                    push_close(sub, s.file, index)?;
                 }
             }
-            Kind::RecvMulti => self.multishot_completed(sub, index, result, flags),
+            Kind::RecvMulti => self.multishot_completed(sub, index, result, flags)?,
             Kind::Close => {
-                self.slots[index as usize].close_done = true;
+                let s = &mut self.slots[index as usize];
+                assert!(
+                    s.closing && !s.close_done && !s.shutdown && !s.close_deferred,
+                    "slot {index}: a close completed that was not posted"
+                );
+                s.close_done = true;
                 self.maybe_closed(index);
             }
             Kind::Wake => {
                 if !self.stop.load(Ordering::Relaxed) {
-                    self.arm_wake(sub);
+                    self.arm_wake(sub)?;
                 }
             }
-            Kind::UdpRecv => self.datagram(sub, index as usize, result),
+            Kind::UdpRecv => self.datagram(sub, index as usize, result)?,
             Kind::UdpSend => {
-                let (u, r) = ((index >> 16) as usize, (index & 0xffff) as usize);
-                self.udp[u].replies[r].busy = false;
+                let (u, r) = udp_reply_of(index);
+                let reply = &mut self.udp[u].replies[r];
+                assert!(
+                    reply.busy,
+                    "UDP reply {u}.{r}: a send completed that was not posted"
+                );
+                reply.busy = false;
             }
             Kind::Cancel | Kind::CloseRejected => {}
         }
+        Ok(())
     }
 
-    fn accepted(&mut self, sub: &mut Submit<'_>, l: usize, result: i32, flags: u32) {
+    fn recv_completed(&mut self, slot: SlotId, result: i32) {
+        assert!(
+            self.buf_ring.is_none(),
+            "a plain receive in the buffer ring's mode"
+        );
+        self.finished();
+        let s = &mut self.slots[slot as usize];
+        assert!(
+            s.recv,
+            "slot {slot}: a receive completed that was not posted"
+        );
+        s.recv = false;
+        if s.closing {
+            self.maybe_closed(slot);
+        } else if result >= 0 {
+            self.tell_received(slot, result as usize);
+        } else {
+            self.tell_failed(slot, OpKind::Recv, classify(-result));
+        }
+    }
+
+    fn send_completed(&mut self, slot: SlotId, result: i32) {
+        self.finished();
+        let s = &mut self.slots[slot as usize];
+        assert!(s.send, "slot {slot}: a send completed that was not posted");
+        s.send = false;
+        if s.closing {
+            self.maybe_closed(slot);
+        } else if result > 0 {
+            self.tell_sent(slot, result as usize);
+        } else if result == 0 {
+            // The kernel took nothing: try again.
+            self.tell_failed(slot, OpKind::Send, IoError::Retry);
+        } else {
+            self.tell_failed(slot, OpKind::Send, classify(-result));
+        }
+    }
+
+    fn accepted(
+        &mut self,
+        sub: &mut Submit<'_>,
+        l: usize,
+        result: i32,
+        flags: u32,
+    ) -> io::Result<()> {
+        // Every completion of a multishot accept, its last included, arrives while it is armed.
+        assert!(
+            self.listeners[l].armed,
+            "listener {l}: an accept completed that was not armed"
+        );
         if !cqueue::more(flags) {
             self.listeners[l].armed = false;
         }
@@ -880,12 +1053,16 @@ impl<S> Io<'_, '_, S> {
                 "zzz: accept failed: {}",
                 io::Error::from_raw_os_error(-result)
             );
-            return;
+            return Ok(());
         }
         let file = result as u32;
+        assert!(
+            file < self.files,
+            "the kernel allocated file {file} outside the table"
+        );
         // Earlier arrivals first: they may have a slot by now.
-        self.admit_waiting(sub);
-        self.offer(sub, file, l);
+        self.admit_waiting(sub)?;
+        self.offer(sub, file, l)
     }
 
     /// Asks the server to make room for the connections that wait (once per loop turn).
@@ -900,22 +1077,23 @@ impl<S> Io<'_, '_, S> {
     }
 
     /// Hands waiting connections to the server while it has room, in arrival order.
-    fn admit_waiting(&mut self, sub: &mut Submit<'_>) {
+    fn admit_waiting(&mut self, sub: &mut Submit<'_>) -> io::Result<()> {
         for _ in 0..self.waiting.len() {
             if !self.server.can_accept() {
-                return;
+                break;
             }
             let Some((file, l)) = self.waiting.pop_front() else {
-                return;
+                break;
             };
-            self.offer(sub, file, l);
+            self.offer(sub, file, l)?;
         }
+        Ok(())
     }
 
     /// Offers an accepted connection to the server. With every slot taken the server begins
     /// freeing one for it, and it waits in arrival order; when the waiting room is full it is
     /// turned away.
-    fn offer(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) {
+    fn offer(&mut self, sub: &mut Submit<'_>, file: u32, l: usize) -> io::Result<()> {
         let accepted = self
             .server
             .accept(self.listeners[l].service, PeerAddr::Local);
@@ -924,58 +1102,100 @@ impl<S> Io<'_, '_, S> {
         }
         match accepted {
             Ok(slot) => {
+                // The server hands out a slot only after `closed`, which `maybe_closed` calls
+                // once the backend is done with it too.
+                assert!(
+                    self.slots[slot as usize] == SlotIo::default()
+                        && self.pending.len(slot as usize) == 0,
+                    "slot {slot} handed out while the backend still has operations on it"
+                );
                 self.slots[slot as usize] = SlotIo {
                     file,
                     ..SlotIo::default()
-                }
+                };
+                Ok(())
             }
             Err(AcceptError::Full) if self.waiting.len() < self.waiting_room => {
                 self.waiting.push_back((file, l));
+                // Within the capacity taken at startup: the queue never reallocates.
+                assert!(self.waiting.len() <= self.waiting_room);
+                Ok(())
             }
             Err(AcceptError::Full) => {
                 if let Some(r) = &mut self.rec {
                     r.recorder.turned_away();
                 }
                 self.server.turned_away();
-                push_close_rejected(sub, file);
+                push_close_rejected(sub, file)
             }
             // Shutting down: no new connections.
             Err(AcceptError::ShuttingDown) => push_close_rejected(sub, file),
         }
     }
 
-    /// Arms the multishot receive of `slot` if it is not armed and the ring has buffers left.
-    fn arm_multishot(&mut self, sub: &mut Submit<'_>, slot: SlotId) {
+    /// Arms the multishot receive of `slot` if it is not armed. Called when the server asks
+    /// for bytes and none are kept for it.
+    fn arm_multishot(&mut self, sub: &mut Submit<'_>, slot: SlotId) -> io::Result<()> {
+        assert!(
+            self.buf_ring.is_some(),
+            "a multishot receive without a buffer ring"
+        );
+        let kept = self.pending.len(slot as usize);
         let s = &mut self.slots[slot as usize];
-        if s.multishot || s.closing {
-            return;
+        assert!(
+            !s.closing,
+            "slot {slot}: a multishot receive armed after close"
+        );
+        if s.multishot {
+            return Ok(());
         }
+        // Bytes, an end of stream or an error kept for the slot are delivered before any
+        // newer completion: arming with them kept would reorder the stream.
+        assert!(
+            kept == 0 && !s.eof_pending && s.error_pending == 0,
+            "slot {slot}: a multishot receive armed with data kept"
+        );
         s.multishot = true;
         s.multishot_cancelled = false;
         let entry = opcode::RecvMulti::new(types::Fixed(s.file), buf_ring::GROUP)
             .build()
             .user_data(token(Kind::RecvMulti, slot));
         // SAFETY: the kernel picks buffers from the registered ring, which outlives the ring.
-        unsafe { sub.push(&entry) };
+        unsafe { sub.push(&entry) }
     }
 
     /// A multishot receive completed: keep the bytes for the server, and hand them over at
     /// once if it asked.
-    fn multishot_completed(&mut self, sub: &mut Submit<'_>, slot: SlotId, result: i32, flags: u32) {
+    fn multishot_completed(
+        &mut self,
+        sub: &mut Submit<'_>,
+        slot: SlotId,
+        result: i32,
+        flags: u32,
+    ) -> io::Result<()> {
         let more = cqueue::more(flags);
         let bid = cqueue::buffer_select(flags);
         let s = &mut self.slots[slot as usize];
+        // Every completion of a multishot receive, its last included, arrives while it is
+        // armed (`maybe_closed` waits for the last).
+        assert!(
+            s.multishot,
+            "slot {slot}: a multishot completion without one armed"
+        );
         if !more {
             s.multishot = false;
         }
         let closing = s.closing;
+        let ring = self
+            .buf_ring
+            .as_mut()
+            .expect("a multishot receive has a buffer ring");
+        if let Some(bid) = bid {
+            ring.take(bid, result.max(0) as u32);
+        }
         match (result, bid) {
             (n, Some(bid)) if n > 0 && !closing => self.pending.push(slot as usize, bid, n as u32),
-            (_, Some(bid)) => {
-                if let Some(ring) = &mut self.buf_ring {
-                    ring.recycle(bid);
-                }
-            }
+            (_, Some(bid)) => ring.recycle(bid),
             (0, None) if !closing => self.slots[slot as usize].eof_pending = true,
             // The ring ran dry (ENOBUFS) or our cancel: re-armed when asked for data again.
             (e, None) if e == -libc::ENOBUFS || e == -libc::ECANCELED => {}
@@ -984,14 +1204,14 @@ impl<S> Io<'_, '_, S> {
         }
         if closing {
             self.maybe_closed(slot);
-            return;
+            return Ok(());
         }
         let s = self.slots[slot as usize];
         if s.recv {
             if self.deliver_pending(slot) {
-                self.inflight -= 1;
+                self.finished();
             } else if !s.multishot {
-                self.arm_multishot(sub, slot);
+                self.arm_multishot(sub, slot)?;
             }
         } else if s.multishot
             && !s.multishot_cancelled
@@ -1003,18 +1223,24 @@ impl<S> Io<'_, '_, S> {
                 .build()
                 .user_data(token(Kind::Cancel, slot));
             // SAFETY: refers to no buffer.
-            unsafe { sub.push(&entry) };
+            unsafe { sub.push(&entry) }?;
         }
+        Ok(())
     }
 
     /// Gives the server what is pending for `slot` (bytes, then an end of stream or an error),
-    /// if anything; returns whether it did.
+    /// if anything; returns whether it did. The server asked: a receive is posted.
     fn deliver_pending(&mut self, slot: SlotId) -> bool {
         let Some(ring) = &mut self.buf_ring else {
             return false;
         };
         let i = slot as usize;
-        if self.pending.len(i) == 0 {
+        assert!(
+            self.slots[i].recv,
+            "slot {slot}: bytes delivered without a receive posted"
+        );
+        let held = self.pending.len(i);
+        if held == 0 {
             let s = &mut self.slots[i];
             if s.eof_pending {
                 s.eof_pending = false;
@@ -1031,8 +1257,15 @@ impl<S> Io<'_, '_, S> {
             return false;
         }
         let target = self.server.recv_buffer(slot);
+        // Delivering 0 bytes would tell the server the stream ended.
+        assert!(
+            !target.is_empty(),
+            "slot {slot}: a receive into an empty buffer"
+        );
         let mut n = 0;
-        while let Some((bid, from, to)) = self.pending.front(i) {
+        // Bounded: one round per buffer held for the slot.
+        for _ in 0..held {
+            let (bid, from, to) = self.pending.front(i).expect("a list holds `len` buffers");
             let data = ring.data(bid, from, to);
             let take = data.len().min(target.len() - n);
             target[n..n + take].copy_from_slice(&data[..take]);
@@ -1044,7 +1277,8 @@ impl<S> Io<'_, '_, S> {
             self.pending.pop(i);
             ring.recycle(bid);
         }
-        debug_assert!(n > 0, "a posted receive always has room");
+        // Either the target is full or every buffer was delivered, and something was.
+        assert!(n > 0 && (n == target.len() || self.pending.len(i) == 0));
         self.slots[i].recv = false;
         // The multishot receive is re-armed, if it ended, when the server asks again.
         self.tell_received(slot, n);
@@ -1056,27 +1290,37 @@ impl<S> Io<'_, '_, S> {
         let Some(ring) = &mut self.buf_ring else {
             return;
         };
-        while let Some(bid) = self.pending.pop(slot as usize) {
+        // Bounded: one round per buffer held for the slot.
+        for _ in 0..self.pending.len(slot as usize) {
+            let bid = self
+                .pending
+                .pop(slot as usize)
+                .expect("a list holds `len` buffers");
             ring.recycle(bid);
         }
+        assert_eq!(self.pending.len(slot as usize), 0);
     }
 
+    /// Reports `slot` closed once its close and every operation posted before it completed.
     fn maybe_closed(&mut self, slot: SlotId) {
         let s = self.slots[slot as usize];
         if s.closing && s.close_done && !s.recv && !s.send && !s.multishot {
+            // The close was issued after the shutdown completed, and the buffers it held were
+            // given back when it was asked for.
+            assert!(!s.shutdown && !s.close_deferred && self.pending.len(slot as usize) == 0);
             self.slots[slot as usize] = SlotIo::default();
             self.tell_closed(slot);
         }
     }
 
-    fn arm_udp_recv(&mut self, sub: &mut Submit<'_>, u: usize) {
+    fn arm_udp_recv(&mut self, sub: &mut Submit<'_>, u: usize) -> io::Result<()> {
         let state = &mut self.udp[u];
         state.iov = libc::iovec {
             iov_base: state.buf.as_mut_ptr().cast(),
             iov_len: state.buf.len(),
         };
         state.msg.msg_name = (&mut state.name as *mut libc::sockaddr_storage).cast();
-        state.msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+        state.msg.msg_namelen = size_of::<libc::sockaddr_storage>() as u32;
         state.msg.msg_iov = &mut state.iov;
         state.msg.msg_iovlen = 1;
         let entry = opcode::RecvMsg::new(types::Fd(state.fd.as_raw_fd()), &mut state.msg)
@@ -1084,12 +1328,16 @@ impl<S> Io<'_, '_, S> {
             .user_data(token(Kind::UdpRecv, u as u32));
         // SAFETY: the buffer is boxed and the iovec, name and msghdr live in `self.udp`,
         // which is not resized while the loop runs.
-        unsafe { sub.push(&entry) };
+        unsafe { sub.push(&entry) }
     }
 
-    fn datagram(&mut self, sub: &mut Submit<'_>, u: usize, result: i32) {
+    fn datagram(&mut self, sub: &mut Submit<'_>, u: usize, result: i32) -> io::Result<()> {
         if result >= 0 {
             let state = &mut self.udp[u];
+            assert!(
+                result as usize <= state.buf.len(),
+                "a datagram longer than its buffer"
+            );
             let peer = peer_of(&state.name);
             let free = state.replies.iter().position(|r| !r.busy);
             if let Some(r) = free {
@@ -1113,14 +1361,14 @@ impl<S> Io<'_, '_, S> {
                     reply.msg.msg_iovlen = 1;
                     let entry = opcode::SendMsg::new(types::Fd(state.fd.as_raw_fd()), &reply.msg)
                         .build()
-                        .user_data(token(Kind::UdpSend, (u as u32) << 16 | r as u32));
+                        .user_data(token(Kind::UdpSend, udp_reply(u, r)));
                     // SAFETY: the reply slot is boxed and marked busy until its completion.
-                    unsafe { sub.push(&entry) };
+                    unsafe { sub.push(&entry) }?;
                 }
             }
             // With every reply slot busy the datagram is dropped, as UDP allows.
         }
-        self.arm_udp_recv(sub, u);
+        self.arm_udp_recv(sub, u)
     }
 }
 
@@ -1155,21 +1403,21 @@ impl<S> UdpState<S> {
 }
 
 /// Closes a registered file that never got a slot.
-fn push_close_rejected(sub: &mut Submit<'_>, file: u32) {
+fn push_close_rejected(sub: &mut Submit<'_>, file: u32) -> io::Result<()> {
     let entry = opcode::Close::new(types::Fixed(file))
         .build()
         .user_data(token(Kind::CloseRejected, file));
     // SAFETY: refers to no buffer.
-    unsafe { sub.push(&entry) };
+    unsafe { sub.push(&entry) }
 }
 
 /// Closes the registered file of `slot`.
-fn push_close(sub: &mut Submit<'_>, file: u32, slot: SlotId) {
+fn push_close(sub: &mut Submit<'_>, file: u32, slot: SlotId) -> io::Result<()> {
     let entry = opcode::Close::new(types::Fixed(file))
         .build()
         .user_data(token(Kind::Close, slot));
     // SAFETY: refers to no buffer.
-    unsafe { sub.push(&entry) };
+    unsafe { sub.push(&entry) }
 }
 
 /// The address in a `sockaddr_storage` filled by the kernel.

@@ -39,6 +39,7 @@ mod buf_ring;
 mod instance;
 mod listen;
 mod stats_board;
+mod submit;
 mod token;
 
 use std::io;
@@ -66,8 +67,8 @@ pub enum RecvMode {
     Direct,
     /// One multishot receive per connection, the kernel filling buffers from a shared
     /// provided-buffer ring, copied into the connection's buffer when the server asks: a copy
-    /// of what arrives, and no submission per read. `buffers` (a power of two) of `size`
-    /// bytes each; Linux 5.19+, else `Direct`.
+    /// of what arrives, and no submission per read. `buffers` (a power of two, at most
+    /// 32768) of `size` (at least 1) bytes each; Linux 5.19+, else `Direct`.
     BufferRing {
         /// Buffers in the ring.
         buffers: u16,
@@ -76,12 +77,59 @@ pub enum RecvMode {
     },
 }
 
+/// Why a [`RecvMode`] cannot be used.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InvalidRecvMode {
+    /// `buffers` is not a power of two (the kernel indexes the ring by masking).
+    BuffersNotPowerOfTwo,
+    /// `size` is 0.
+    EmptyBuffers,
+}
+
+impl std::fmt::Display for InvalidRecvMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InvalidRecvMode::BuffersNotPowerOfTwo => {
+                "RecvMode::BufferRing: buffers must be a power of two, at most 32768"
+            }
+            InvalidRecvMode::EmptyBuffers => "RecvMode::BufferRing: size must be at least 1",
+        })
+    }
+}
+
+impl std::error::Error for InvalidRecvMode {}
+
+/// Buffers in the default ring.
+const DEFAULT_RING_BUFFERS: u16 = 256;
+/// Bytes per buffer of the default ring.
+const DEFAULT_RING_BUFFER_SIZE: u32 = 2048;
+const _: () = assert!(
+    DEFAULT_RING_BUFFERS.is_power_of_two()
+        && DEFAULT_RING_BUFFERS <= buf_ring::BUFFERS_MAX
+        && DEFAULT_RING_BUFFER_SIZE > 0
+);
+
+impl RecvMode {
+    /// Checks that the kernel can be given this mode's ring: `Ok` for `Direct`, and for
+    /// `BufferRing` with `buffers` a power of two (hence at most 32768) and `size` at least 1.
+    pub const fn validate(&self) -> Result<(), InvalidRecvMode> {
+        match *self {
+            RecvMode::Direct => Ok(()),
+            RecvMode::BufferRing { buffers, .. } if !buffers.is_power_of_two() => {
+                Err(InvalidRecvMode::BuffersNotPowerOfTwo)
+            }
+            RecvMode::BufferRing { size: 0, .. } => Err(InvalidRecvMode::EmptyBuffers),
+            RecvMode::BufferRing { .. } => Ok(()),
+        }
+    }
+}
+
 impl Default for RecvMode {
     /// A ring of 256 buffers of 2 KiB (512 KiB per instance).
     fn default() -> Self {
         RecvMode::BufferRing {
-            buffers: 256,
-            size: 2048,
+            buffers: DEFAULT_RING_BUFFERS,
+            size: DEFAULT_RING_BUFFER_SIZE,
         }
     }
 }
@@ -118,6 +166,11 @@ pub struct Builder<S: 'static> {
 /// while every slot is taken (see [`Builder::waiting_room`]).
 pub const DEFAULT_WAITING_ROOM: usize = 1024;
 
+/// The largest waiting room: io_uring's limit on registered files, each waiting connection
+/// taking one.
+pub const WAITING_ROOM_MAX: usize = 1 << 20;
+const _: () = assert!(DEFAULT_WAITING_ROOM >= 1 && DEFAULT_WAITING_ROOM <= WAITING_ROOM_MAX);
+
 impl<S: Send + 'static> Builder<S> {
     /// A builder for instances with this configuration (validated when starting).
     pub fn new(config: Config) -> Builder<S> {
@@ -140,14 +193,14 @@ impl<S: Send + 'static> Builder<S> {
     }
 
     /// How many accepted connections may wait, per instance, while every slot is taken
-    /// (default [`DEFAULT_WAITING_ROOM`], at least 1). An instance keeps accepting when full:
+    /// (default [`DEFAULT_WAITING_ROOM`], at least 1, at most [`WAITING_ROOM_MAX`]). An instance keeps accepting when full:
     /// for each newcomer the server closes one connection to make room (the oldest without a
     /// complete request head, else the oldest idle one) and the newcomer waits here, in
     /// arrival order, for that slot. When nobody can be closed (every slot is serving a
     /// request) and the room is full, a newcomer is closed at once: turned away, and counted.
     /// Each place costs one entry in the ring's registered file table.
     pub fn waiting_room(mut self, connections: usize) -> Self {
-        self.waiting_room = connections.max(1);
+        self.waiting_room = connections.clamp(1, WAITING_ROOM_MAX);
         self
     }
 
@@ -224,7 +277,8 @@ impl<S: Send + 'static> Builder<S> {
     }
 
     /// How connections receive (default: a ring of 256 buffers of 2 KiB, see
-    /// [`RecvMode::default`]).
+    /// [`RecvMode::default`]); [`Builder::start`] fails with [`InvalidRecvMode`] for a ring the
+    /// kernel cannot be given.
     pub fn recv_mode(mut self, mode: RecvMode) -> Self {
         self.recv_mode = mode;
         self
@@ -288,6 +342,9 @@ impl<S: Send + 'static> Builder<S> {
         make_app: impl Fn(usize) -> App<S> + Send + Sync + 'static,
     ) -> io::Result<Running> {
         self.config
+            .validate()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.recv_mode
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         if let Some((_, capacity)) = &self.record
@@ -721,5 +778,53 @@ fn wait_for_signals(signals: OwnedFd, handle: Handle) {
             eprintln!("zzz: exiting at once");
             std::process::exit(130);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ring_of_32768_buffers_of_one_byte_is_valid() {
+        let mode = RecvMode::BufferRing {
+            buffers: 32768,
+            size: 1,
+        };
+        assert_eq!(mode.validate(), Ok(()));
+        assert_eq!(RecvMode::default().validate(), Ok(()));
+        assert_eq!(RecvMode::Direct.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_ring_the_kernel_cannot_index_is_refused() {
+        for buffers in [0, 3, 32767, u16::MAX] {
+            let mode = RecvMode::BufferRing {
+                buffers,
+                size: 2048,
+            };
+            assert_eq!(
+                mode.validate(),
+                Err(InvalidRecvMode::BuffersNotPowerOfTwo),
+                "{buffers} buffers"
+            );
+        }
+        let empty = RecvMode::BufferRing {
+            buffers: 256,
+            size: 0,
+        };
+        assert_eq!(empty.validate(), Err(InvalidRecvMode::EmptyBuffers));
+    }
+
+    #[test]
+    fn the_waiting_room_holds_one_to_waiting_room_max() {
+        let room = |n| {
+            Builder::<()>::new(Config::DEFAULT)
+                .waiting_room(n)
+                .waiting_room
+        };
+        assert_eq!(room(0), 1);
+        assert_eq!(room(WAITING_ROOM_MAX), WAITING_ROOM_MAX);
+        assert_eq!(room(WAITING_ROOM_MAX + 1), WAITING_ROOM_MAX);
     }
 }

@@ -1,5 +1,7 @@
 //! What each submission is for, packed into its 64-bit `user_data`.
 
+use zzz_core::SlotId;
+
 /// The kind of operation a completion belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
@@ -18,6 +20,22 @@ pub(crate) enum Kind {
     /// A multishot receive into the provided-buffer ring.
     RecvMulti,
 }
+
+/// Where the kind starts in a `user_data`: above the 32 bits of the index.
+const KIND_SHIFT: u32 = 56;
+
+// The kind and the index never overlap, and the kind's byte is the word's top one.
+const _: () = assert!(KIND_SHIFT >= u32::BITS && KIND_SHIFT + u8::BITS == u64::BITS);
+// A slot number is an index: it fits the 32 bits the token keeps.
+const _: () = assert!(size_of::<SlotId>() <= size_of::<u32>());
+// No kind is 0, so a `user_data` left at 0 (an entry built without one) is never taken for ours.
+const _: () = assert!(Kind::Accept as u8 == 1);
+
+/// Bits of a UDP send's index that number the reply slot; the listener's number is above them.
+const REPLY_BITS: u32 = 16;
+
+/// The most UDP sockets, and the most reply slots per socket, a UDP send's index can number.
+pub(crate) const UDP_INDEX_MAX: usize = 1 << REPLY_BITS;
 
 impl Kind {
     fn from_u8(v: u8) -> Option<Kind> {
@@ -41,25 +59,87 @@ impl Kind {
 
 /// `kind` in the top byte, `index` (a slot, listener or buffer) in the low 32 bits.
 pub(crate) fn token(kind: Kind, index: u32) -> u64 {
-    (kind as u64) << 56 | index as u64
+    (kind as u64) << KIND_SHIFT | index as u64
 }
 
-/// The kind and index of a completion's `user_data`.
+/// The kind and index of a completion's `user_data`. Panics on a `user_data` this backend did
+/// not make with [`token`]: the completion would be routed to the wrong connection.
 pub(crate) fn untoken(user_data: u64) -> (Kind, u32) {
-    let kind = Kind::from_u8((user_data >> 56) as u8).expect("a user_data this backend submitted");
+    let kind =
+        Kind::from_u8((user_data >> KIND_SHIFT) as u8).expect("a user_data this backend submitted");
+    assert!(
+        (user_data >> u32::BITS) & ((1 << (KIND_SHIFT - u32::BITS)) - 1) == 0,
+        "a user_data this backend submitted has nothing between its kind and its index"
+    );
     (kind, user_data as u32)
+}
+
+/// The index of a UDP send: reply slot `reply` of UDP socket `socket`, both below
+/// [`UDP_INDEX_MAX`].
+pub(crate) fn udp_reply(socket: usize, reply: usize) -> u32 {
+    assert!(
+        socket < UDP_INDEX_MAX && reply < UDP_INDEX_MAX,
+        "UDP socket {socket} or reply slot {reply} does not fit a token"
+    );
+    (socket << REPLY_BITS | reply) as u32
+}
+
+/// The UDP socket and reply slot of a UDP send's index, as [`udp_reply`] packed them.
+pub(crate) fn udp_reply_of(index: u32) -> (usize, usize) {
+    let (socket, reply) = (index >> REPLY_BITS, index & (UDP_INDEX_MAX as u32 - 1));
+    (socket as usize, reply as usize)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const EVERY_KIND: [Kind; 11] = [
+        Kind::Accept,
+        Kind::Recv,
+        Kind::Send,
+        Kind::Close,
+        Kind::Shutdown,
+        Kind::Cancel,
+        Kind::Wake,
+        Kind::UdpRecv,
+        Kind::UdpSend,
+        Kind::CloseRejected,
+        Kind::RecvMulti,
+    ];
+
     #[test]
     fn round_trip() {
-        for kind in [Kind::Accept, Kind::Recv, Kind::UdpSend, Kind::CloseRejected] {
+        for kind in EVERY_KIND {
             for index in [0, 1, u32::MAX] {
                 assert_eq!(untoken(token(kind, index)), (kind, index));
             }
         }
+    }
+
+    #[test]
+    fn udp_reply_round_trip_at_the_limits() {
+        let last = UDP_INDEX_MAX - 1;
+        for (socket, reply) in [(0, 0), (0, last), (last, 0), (last, last)] {
+            assert_eq!(udp_reply_of(udp_reply(socket, reply)), (socket, reply));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "does not fit a token")]
+    fn udp_reply_past_the_limit_is_a_bug() {
+        udp_reply(0, UDP_INDEX_MAX);
+    }
+
+    #[test]
+    #[should_panic(expected = "a user_data this backend submitted")]
+    fn a_zero_user_data_is_not_a_token() {
+        untoken(0);
+    }
+
+    #[test]
+    #[should_panic(expected = "nothing between its kind and its index")]
+    fn stray_bits_are_not_a_token() {
+        untoken(token(Kind::Recv, 7) | 1 << 40);
     }
 }
