@@ -77,7 +77,7 @@ where
                 "written back"
             );
         }
-        Err(e @ (BodyError::Malformed(_) | BodyError::TooDeep)) => {
+        Err(e @ (BodyError::Malformed(_) | BodyError::MalformedString(_) | BodyError::TooDeep)) => {
             assert_eq!(e.status(), Status::BAD_REQUEST);
             assert!(syntax.is_err(), "{e:?} for JSON text");
         }
