@@ -3,6 +3,7 @@
 # target into a report and prints it; exits non-zero if any target crashed.
 #
 #   ci/fuzz-long.sh                       every target, 3600 s each
+#   ci/fuzz-long.sh router server         those targets only
 #   FUZZ_SECONDS=60 ci/fuzz-long.sh       a minute each
 #
 # FUZZ_SECONDS  seconds per target (default 3600)
@@ -27,7 +28,17 @@ mkdir -p "$(dirname "$report")" "$logs"
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
-mapfile -t targets < <(cd core/fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||')
+if (($#)); then
+    targets=("$@")
+    for target in "${targets[@]}"; do
+        [[ -f core/fuzz/fuzz_targets/$target.rs ]] || {
+            echo "fuzz-long: no target $target in core/fuzz/fuzz_targets" >&2
+            exit 2
+        }
+    done
+else
+    mapfile -t targets < <(cd core/fuzz/fuzz_targets && ls ./*.rs | sed 's|^\./||; s|\.rs$||')
+fi
 
 # Build every target once, so that the runs do not wait on each other's builds.
 (cd core && cargo +nightly fuzz build >/dev/null)

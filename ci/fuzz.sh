@@ -6,8 +6,8 @@
 # Targets live in core/fuzz/fuzz_targets/, each with a seed corpus in core/fuzz/corpus/TARGET/:
 #   head_parser      request heads, whole and split anywhere
 #   chunked_decoder  chunked bodies, whole and split anywhere
-#   router           route tables built from pattern pieces, and lookups, against a model of
-#                    the documented specificity
+#   router           route tables built from methods and pattern pieces, and lookups, against
+#                    a model of the documented specificity and method rules (405, Allow)
 #   percent_query    percent-decoding and query pairs, against RFC 3986 and rust-url's crates
 #   json_body        typed JSON bodies and the media-type check, against serde_json
 #   server           the whole sans-IO server with several connections: bytes, completion
