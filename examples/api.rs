@@ -12,7 +12,7 @@
 
 use std::io::Write;
 
-use zzz::core::Service;
+use zzz::core::Sole;
 use zzz::notes_api;
 
 fn main() -> std::io::Result<()> {
@@ -28,6 +28,6 @@ fn main() -> std::io::Result<()> {
     }
     zzz::uring::Builder::new(notes_api::CONFIG)
         .fallback_to_portable(true)
-        .listen_tcp(addr.parse().expect("an address"), Service::Http)
+        .listen_tcp(addr.parse().expect("an address"), Sole)
         .run(|_| notes_api::app())
 }

@@ -1,4 +1,4 @@
-//! The bench contract (DESIGN §7) on the io_uring backend: what `ci/bench/run.sh` measures
+//! The bench contract (ARCHITECTURE.md §7) on the io_uring backend: what `ci/bench/run.sh` measures
 //! against its peers.
 //!
 //! ```text
@@ -22,7 +22,7 @@
 use std::net::SocketAddr;
 
 use zzz::bench_app;
-use zzz::core::{Config, Service};
+use zzz::core::{Config, Sole};
 use zzz::uring::{Builder, ListenerMode, RecvMode};
 
 fn main() -> std::io::Result<()> {
@@ -58,6 +58,6 @@ fn main() -> std::io::Result<()> {
         .listener_mode(mode)
         .batch_wait_us(batch_wait_us)
         .recv_mode(recv_mode)
-        .listen_tcp(addr, Service::Http)
+        .listen_tcp(addr, Sole)
         .run(|_| bench_app::app())
 }

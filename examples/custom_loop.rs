@@ -8,13 +8,17 @@
 //!
 //! The contract between a loop and the server is four rules:
 //!
-//! 1. Tell the server what happened: `accept`, `received` (0 bytes = EOF), `sent`, `failed`,
-//!    `closed`, and `tick` with the time.
+//! 1. Tell the server what happened, with `handle(Event::...)`: `Accepted`, `Received`
+//!    (0 bytes = EOF), `Sent`, `Failed`, `Closed`, and `Tick` with the time.
 //! 2. Ask it what to do with `poll_op` until it returns `None`, and do it: receive into
 //!    `recv_buffer(slot)`, send `send_parts(slot)`, shut down, close.
 //! 3. Keep at most one receive and one send in flight per slot (the server never asks for
 //!    more), and report each exactly once.
-//! 4. Call `closed(slot)` only when nothing is in flight on that socket any more.
+//! 4. Tell `Closed { slot }` only when nothing is in flight on that socket any more.
+//!
+//! This loop accepts only while the server has a free slot, leaving the rest in the kernel's
+//! backlog; a loop that must stand a flood of idle connections keeps accepting and lets the
+//! server make room (`Event::MakeRoom`), as `zzz-poll` and `zzz-uring` do.
 
 use std::collections::BTreeMap;
 use std::io::{self, IoSlice, Read, Write};
@@ -25,7 +29,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustix::event::epoll;
 use zzz::bench_app;
 use zzz::core::memory::Region;
-use zzz::core::{Config, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, SlotId};
+use zzz::core::{
+    Config, Event, Http, Instant, IoError, Now, Op, OpKind, PeerAddr, Server, SlotId, Sole,
+};
+
+/// The server this loop drives: the bench app's state, HTTP/1.1 as its one protocol.
+type BenchServer<'m> = Server<'m, bench_app::BenchState, Http<bench_app::BenchState>>;
 
 /// What the loop knows about one connection.
 struct Socket {
@@ -85,8 +94,10 @@ fn main() -> io::Result<()> {
                     // Nothing is in flight in a readiness loop, so the slot is free at once
                     // (rule 4). Dropping the stream closes it and leaves the epoll set.
                     sockets.remove(&slot);
-                    server.closed(slot);
+                    let _ = server.handle(Event::Closed { slot });
                 }
+                // This loop has no UDP socket, so the server writes no datagram replies.
+                Op::SendDatagram(_) => unreachable!("no datagrams without a UDP socket"),
             }
         }
         // Perform posted operations on sockets that are ready; each completion may post more,
@@ -113,7 +124,7 @@ fn main() -> io::Result<()> {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
-        server.tick(clock()); // Rule 1: time.
+        let _ = server.handle(Event::Tick(clock())); // Rule 1: time.
         for event in &events {
             let key = event.data.u64();
             if key == LISTENER {
@@ -137,7 +148,7 @@ fn main() -> io::Result<()> {
 fn accept_all(
     listener: &TcpListener,
     epoll_fd: &impl AsFd,
-    server: &mut Server<'_, bench_app::BenchState>,
+    server: &mut BenchServer<'_>,
     sockets: &mut BTreeMap<SlotId, Socket>,
 ) -> io::Result<()> {
     while server.can_accept() {
@@ -147,7 +158,11 @@ fn accept_all(
             Err(e) => return Err(e),
         };
         stream.set_nonblocking(true)?;
-        let Ok(slot) = server.accept(Service::Http, PeerAddr::from(peer)) else {
+        let accepted = server.handle(Event::Accepted {
+            protocol: Sole,
+            peer: PeerAddr::from(peer),
+        });
+        let Ok(slot) = accepted.accepted() else {
             return Ok(());
         };
         let interest = epoll::EventFlags::IN | epoll::EventFlags::OUT | epoll::EventFlags::ET;
@@ -173,10 +188,7 @@ fn accept_all(
 }
 
 /// Completes posted operations on ready sockets; returns whether anything completed.
-fn drive(
-    server: &mut Server<'_, bench_app::BenchState>,
-    sockets: &mut BTreeMap<SlotId, Socket>,
-) -> bool {
+fn drive(server: &mut BenchServer<'_>, sockets: &mut BTreeMap<SlotId, Socket>) -> bool {
     let mut progress = false;
     for (&slot, socket) in sockets.iter_mut() {
         if socket.send_posted && socket.writable {
@@ -187,13 +199,17 @@ fn drive(
             {
                 Ok(n) => {
                     socket.send_posted = false;
-                    server.sent(slot, n);
+                    let _ = server.handle(Event::Sent { slot, n });
                     progress = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.writable = false,
                 Err(_) => {
                     socket.send_posted = false;
-                    server.failed(slot, OpKind::Send, IoError::Broken);
+                    let _ = server.handle(Event::Failed {
+                        slot,
+                        op: OpKind::Send,
+                        error: IoError::Broken,
+                    });
                     progress = true;
                 }
             }
@@ -202,13 +218,17 @@ fn drive(
             match socket.stream.read(server.recv_buffer(slot)) {
                 Ok(n) => {
                     socket.recv_posted = false;
-                    server.received(slot, n);
+                    let _ = server.handle(Event::Received { slot, n });
                     progress = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.readable = false,
                 Err(_) => {
                     socket.recv_posted = false;
-                    server.failed(slot, OpKind::Recv, IoError::Broken);
+                    let _ = server.handle(Event::Failed {
+                        slot,
+                        op: OpKind::Recv,
+                        error: IoError::Broken,
+                    });
                     progress = true;
                 }
             }

@@ -4,7 +4,7 @@
 //! cargo run --example hello            # then: curl http://127.0.0.1:8080/hello/world
 //! ```
 
-use zzz::core::{App, Config, Ctx, Request, Response, Route, Router, Service, Status};
+use zzz::core::{App, Config, Ctx, Request, Response, Route, Router, Sole, Status};
 
 /// Per-instance state: here, a request counter.
 #[derive(Default)]
@@ -31,6 +31,6 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8080".into());
     zzz::uring::Builder::new(Config::DEFAULT)
-        .listen_tcp(addr.parse().expect("an address"), Service::Http)
+        .listen_tcp(addr.parse().expect("an address"), Sole)
         .run(|_| App::new(Hello::default(), Router::new(ROUTES).expect("valid routes")))
 }

@@ -1,4 +1,4 @@
-//! The bench contract (DESIGN §7) served by the portable backend: `std::net` sockets and a
+//! The bench contract (ARCHITECTURE.md §7) served by the portable backend: `std::net` sockets and a
 //! `poll(2)` loop, for systems without io_uring.
 //!
 //! ```text
@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 
 use zzz::bench_app;
 use zzz::core::memory::Region;
-use zzz::core::{Config, Now, Server, Service};
+use zzz::core::{Config, Now, Server, Sole};
 use zzz::poll::Portable;
 
 fn main() {
@@ -51,7 +51,7 @@ fn main() {
                 let server = Server::new(config, bench_app::app(), region.bytes(), Now::default())
                     .expect("server");
                 let mut portable = Portable::new(server);
-                portable.listen(listener, Service::Http).expect("listener");
+                portable.listen(listener, Sole).expect("listener");
                 portable.run(&stop).expect("event loop");
             })
         })

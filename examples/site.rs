@@ -7,7 +7,7 @@
 //! cargo run --release --example site -- --metrics   # and the counters at /metrics
 //! ```
 
-use zzz::core::{Config, Service};
+use zzz::core::{Config, Sole};
 
 fn main() -> std::io::Result<()> {
     let mut addr = "127.0.0.1:8080".to_string();
@@ -19,7 +19,7 @@ fn main() -> std::io::Result<()> {
         }
     }
     zzz::uring::Builder::new(Config::DEFAULT)
-        .listen_tcp(addr.parse().expect("an address"), Service::Http)
+        .listen_tcp(addr.parse().expect("an address"), Sole)
         .run(move |_| {
             if metrics {
                 zzz::site::app_with_metrics()

@@ -1,4 +1,5 @@
-//! The raw TCP module: an echo server, and a line protocol beside it.
+//! Raw TCP protocol modules: an echo server, and a line protocol beside it, served by one
+//! server as a set of two protocols.
 //!
 //! ```text
 //! cargo run --example tcp_echo -- [ADDR]      # echo on ADDR (default 127.0.0.1:7007),
@@ -7,7 +8,8 @@
 
 use std::net::SocketAddr;
 
-use zzz::core::{App, Config, Router, Service, TcpCtx};
+use zzz::core::tcp::TcpFn;
+use zzz::core::{App, Config, Tcp, TcpCtx};
 
 /// Writes back what it receives, as much as fits now; the rest waits for room.
 fn echo(ctx: &mut TcpCtx<()>, data: &[u8]) -> usize {
@@ -40,6 +42,18 @@ fn shout(ctx: &mut TcpCtx<()>, data: &[u8]) -> usize {
     consumed
 }
 
+zzz::core::protocols! {
+    /// The two protocols this server speaks, one per port.
+    struct Served<()> {
+        conn: ServedConn,
+        id: Proto,
+        /// Echo.
+        echo: Echo => Tcp<TcpFn<()>>,
+        /// Upper-cased lines.
+        lines: Lines => Tcp<TcpFn<()>>,
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let addr: SocketAddr = std::env::args()
         .nth(1)
@@ -48,7 +62,13 @@ fn main() -> std::io::Result<()> {
         .expect("an address");
     let lines = SocketAddr::new(addr.ip(), addr.port() + 1);
     zzz::uring::Builder::new(Config::DEFAULT)
-        .listen_tcp(addr, Service::Tcp(echo))
-        .listen_tcp(lines, Service::Tcp(shout))
-        .run(|_| App::new((), Router::new(&[]).expect("no routes")))
+        .listen_tcp(addr, Proto::Echo)
+        .listen_tcp(lines, Proto::Lines)
+        .run(|_| {
+            let modules = Served {
+                echo: Tcp::new(echo as TcpFn<()>),
+                lines: Tcp::new(shout as TcpFn<()>),
+            };
+            App::with_modules((), modules)
+        })
 }

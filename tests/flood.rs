@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 
 use support::{IO_GUARD, TestServer, read_retrying};
-use zzz::core::{Config, Service};
+use zzz::core::{Config, Sole};
 use zzz::uring::Builder;
 
 /// The flood: silent connections, opened as fast as the kernel takes them.
@@ -60,7 +60,7 @@ fn a_prompt_client_is_served_through_a_connection_flood() {
     let server = TestServer::start(
         Builder::new(flood_config())
             .waiting_room(SILENT + PROMPT)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let addr = server.tcp(0);
@@ -141,7 +141,7 @@ fn the_waiting_room_holds_its_size_and_turns_away_the_next() {
     let server = TestServer::start(
         Builder::new(config)
             .waiting_room(2)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let addr = server.tcp(0);

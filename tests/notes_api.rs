@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use zzz::core::Service;
+use zzz::core::Sole;
 use zzz::notes_api;
 use zzz::uring::{BoundAddr, Builder, Running};
 
@@ -20,7 +20,7 @@ impl Server {
         let running = Builder::new(notes_api::CONFIG)
             .fallback_to_portable(true)
             .quiet()
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole)
             .start(|_| notes_api::app())
             .expect("the server starts");
         let BoundAddr::Tcp(addr) = running.addrs()[0].clone() else {

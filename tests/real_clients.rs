@@ -18,7 +18,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::{Client, TestServer, chunked, pseudo_random, run_bounded};
-use zzz::core::{App, Config, PeerAddr, Router, Service, TcpCtx};
+use zzz::core::tcp::TcpFn;
+use zzz::core::{
+    App, Config, Ctx, Http, PeerAddr, Protocols, Request, Response, Route, Router, Sole, Status,
+    Tcp, TcpCtx, Udp,
+};
 use zzz::uring::{Builder, ListenerMode};
 
 /// How long any client program may run before it is killed and the test fails.
@@ -33,10 +37,10 @@ fn config() -> Config {
     config
 }
 
-/// The bench app (DESIGN §7) on `addr`.
+/// The bench app (ARCHITECTURE.md §7) on `addr`.
 fn bench_server(addr: &str) -> TestServer {
     TestServer::start(
-        Builder::new(config()).listen_tcp(addr.parse().unwrap(), Service::Http),
+        Builder::new(config()).listen_tcp(addr.parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     )
 }
@@ -404,9 +408,10 @@ fn pipelining_16_requests_in_one_write() {
     server.stop().unwrap();
 }
 
-/// DESIGN §5 and RFC 9112 §6.3: a request with both Content-Length and Transfer-Encoding is
-/// answered 400 and the connection closed (whatever follows could be a smuggled request); a
-/// head over the limit is 431 then close; an unsupported version 505 then close.
+/// ARCHITECTURE.md §5 HTTP/1.1 and RFC 9112 §6.3: a request with both Content-Length and
+/// Transfer-Encoding is answered 400 and the connection closed (whatever follows could be a
+/// smuggled request); a head over the limit is 431 then close; an unsupported version 505 then
+/// close.
 #[test]
 fn error_statuses_close_the_connection() {
     let server = bench_server("127.0.0.1:0");
@@ -462,16 +467,21 @@ fn tcp_echo(ctx: &mut TcpCtx<()>, data: &[u8]) -> usize {
     n
 }
 
-fn no_routes(_: usize) -> App<()> {
-    App::new((), Router::new(&[]).expect("an empty table"))
+/// The test configuration with datagram buffers of `size` bytes.
+fn udp_config(size: u32) -> Config {
+    let mut config = config();
+    config.datagram_size = size;
+    config.datagram_replies = 4;
+    config
 }
 
-/// The datagram module: each datagram is answered with itself, to its sender.
+/// The datagram module: each datagram is answered with itself, to its sender, up to the
+/// largest a UDP socket carries.
 #[test]
 fn udp_echo_round_trip() {
     let server = TestServer::start(
-        Builder::new(config()).listen_udp("127.0.0.1:0".parse().unwrap(), udp_echo),
-        no_routes,
+        Builder::new(udp_config(65_536)).listen_udp("127.0.0.1:0".parse().unwrap(), Sole),
+        |_| App::with_modules((), Udp::new(udp_echo)),
     );
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_read_timeout(Some(support::IO_GUARD)).unwrap();
@@ -490,13 +500,39 @@ fn udp_echo_round_trip() {
     server.stop().unwrap();
 }
 
+/// `Config::datagram_size` is the largest datagram served: one of that size is answered,
+/// one a byte longer is dropped (not answered cut), and the socket goes on answering.
+#[test]
+fn a_datagram_past_datagram_size_is_dropped() {
+    const SIZE: usize = 1000;
+    let server = TestServer::start(
+        Builder::new(udp_config(SIZE as u32)).listen_udp("127.0.0.1:0".parse().unwrap(), Sole),
+        |_| App::with_modules((), Udp::new(udp_echo)),
+    );
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(support::IO_GUARD)).unwrap();
+    socket.connect(server.udp(0)).unwrap();
+    let mut buf = [0u8; 4096];
+    // One past the limit, then one at it: the first answer is the second's, whole.
+    socket.send(&pseudo_random(SIZE + 1, 1)).unwrap();
+    let at_limit = pseudo_random(SIZE, 2);
+    socket.send(&at_limit).unwrap();
+    let n = support::recv_retrying(&socket, &mut buf).expect("an answer at the limit");
+    assert_eq!(
+        &buf[..n],
+        &at_limit[..],
+        "the answer is the datagram at the limit"
+    );
+    server.stop().unwrap();
+}
+
 /// The raw TCP module: an echo handler returns every byte, in order, with backpressure
 /// (200 KB is more than the connection's buffers, so the handler waits for room).
 #[test]
 fn raw_tcp_echo() {
     let server = TestServer::start(
-        Builder::new(config()).listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Tcp(tcp_echo)),
-        no_routes,
+        Builder::new(config()).listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
+        |_| App::with_modules((), Tcp::new(tcp_echo as TcpFn<()>)),
     );
     let stream = TcpStream::connect(server.tcp(0)).unwrap();
     stream.set_read_timeout(Some(support::IO_GUARD)).unwrap();
@@ -527,14 +563,80 @@ fn raw_tcp_echo() {
     server.stop().unwrap();
 }
 
+zzz::core::protocols! {
+    /// HTTP, and the raw-TCP echo an HTTP request can upgrade to.
+    struct Upgradable<()> {
+        conn: UpgradableConn,
+        id: UpgradableId,
+        /// HTTP/1.1, with `GET /upgrade`.
+        http: Http => Http<()>,
+        /// The echo.
+        echo: Echo => Tcp<TcpFn<()>>,
+    }
+}
+
+/// `GET /upgrade` with `Upgrade: echo`: 101, and the connection is the echo's.
+fn upgrade(ctx: &mut Ctx<()>, req: &Request) -> Response {
+    if req.header("upgrade") != Some(b"echo") {
+        return ctx.text(Status::BAD_REQUEST, "Upgrade: echo, please\n");
+    }
+    ctx.switch_protocol(Upgradable::id_index(UpgradableId::Echo));
+    ctx.respond(Status::SWITCHING_PROTOCOLS)
+        .header("Upgrade", "echo")
+        .body(b"")
+}
+
+/// RFC 9110 §7.8 over io_uring: an HTTP request upgrades its connection to another protocol
+/// module of the server's set; what the client sends with and after the request is echoed.
+#[test]
+fn http_upgrade_to_another_protocol() {
+    static ROUTES: &[Route<()>] = &[Route::get("/upgrade", upgrade)];
+    let server = TestServer::start(
+        Builder::new(config()).listen_tcp("127.0.0.1:0".parse().unwrap(), UpgradableId::Http),
+        |_| {
+            let modules = Upgradable {
+                http: Http::new(Router::new(ROUTES).expect("valid routes")),
+                echo: Tcp::new(tcp_echo as TcpFn<()>),
+            };
+            App::with_modules((), modules)
+        },
+    );
+    let mut stream = TcpStream::connect(server.tcp(0)).unwrap();
+    stream.set_read_timeout(Some(support::IO_GUARD)).unwrap();
+    stream
+        .write_all(b"GET /upgrade HTTP/1.1\r\nHost: t\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nearly")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !got.ends_with(b"early") {
+        let n = support::read_retrying(&mut stream, &mut chunk).expect("the 101 and the echo");
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nConnection: upgrade\r\n") && text.contains("\r\nUpgrade: echo\r\n"));
+    let data = pseudo_random(100_000, 9);
+    let mut writer = stream.try_clone().unwrap();
+    let sent = data.clone();
+    let write = std::thread::spawn(move || writer.write_all(&sent).unwrap());
+    let mut echoed = vec![0u8; data.len()];
+    std::io::Read::read_exact(&mut stream, &mut echoed).expect("the echo");
+    write.join().unwrap();
+    assert!(echoed == data, "echoed after the upgrade, in order");
+    server.stop().unwrap();
+}
+
 /// HTTP over a Unix domain socket, with curl's `--unix-socket`.
 #[test]
 fn unix_socket_with_curl() {
     let path = TempFile::new("http.sock");
-    let server = TestServer::start(
-        Builder::new(config()).listen_unix(&path.0, Service::Http),
-        |_| zzz::bench_app::app(),
-    );
+    let server = TestServer::start(Builder::new(config()).listen_unix(&path.0, Sole), |_| {
+        zzz::bench_app::app()
+    });
     let socket = path.0.to_str().unwrap();
     let (body, trace) = curl(&[
         "--verbose",
@@ -641,7 +743,7 @@ fn a_stopped_server_frees_its_address_at_once() {
                 Builder::new(config())
                     .threads(threads)
                     .listener_mode(mode)
-                    .listen_tcp(addr, Service::Http),
+                    .listen_tcp(addr, Sole),
                 |_| zzz::bench_app::app(),
             );
             addr = server.tcp(0);
@@ -667,7 +769,7 @@ fn wrk_plaintext_no_errors() {
     let mut config = config();
     config.max_requests_per_connection = u32::MAX;
     let server = TestServer::start(
-        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let output = run_bounded(
@@ -763,7 +865,7 @@ fn connection_churn_never_loses_a_response() {
     let mut config = config();
     config.max_connections = 1024; // Far from full: slot exhaustion is the next test's subject.
     let server = TestServer::start(
-        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let failures = connection_churn(server.tcp(0), 4, 500);
@@ -788,7 +890,7 @@ fn connections_beyond_the_slots_wait_in_the_backlog() {
     let mut config = config();
     config.max_connections = 4;
     let server = TestServer::start(
-        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+        Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let failures = connection_churn(server.tcp(0), 16, 50);
@@ -838,8 +940,8 @@ fn bench_contract_echoes_extension_methods() {
     server.stop().unwrap();
 }
 
-/// DESIGN §7: any path other than /plaintext and /json is echoed, `/` included (the bench
-/// app's catch-all `/{*path}` matches `/` with an empty tail).
+/// ARCHITECTURE.md §7 The bench contract: any path other than /plaintext and /json is echoed, `/`
+/// included (the bench app's catch-all `/{*path}` matches `/` with an empty tail).
 #[test]
 fn bench_contract_echoes_the_root_path() {
     let server = bench_server("127.0.0.1:0");
@@ -860,7 +962,7 @@ fn direct_receive_mode() {
     let server = TestServer::start(
         Builder::new(config())
             .recv_mode(zzz::uring::RecvMode::Direct)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http),
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
         |_| zzz::bench_app::app(),
     );
     let mut client = Client::connect(server.tcp(0));

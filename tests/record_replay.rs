@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::{IO_GUARD, TestServer, chunked, pseudo_random, read_retrying};
 use zzz::bench_app;
-use zzz::core::{Config, Service};
+use zzz::core::{Config, Event, Sole};
 use zzz::uring::{Builder, RecvMode};
 use zzz_sim::record::{Record, Recording, ReplayError, replay, replay_transcript};
 
@@ -220,7 +220,7 @@ fn recorded_run_replays_byte_for_byte(mode: RecvMode, scratch: &str) {
         Builder::new(config())
             .threads(1)
             .recv_mode(mode)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole)
             .record(&base, 4 << 20)
             .on_ready(count_from_here),
         |_| bench_app::app(),
@@ -339,15 +339,18 @@ fn recorded_run_replays_byte_for_byte(mode: RecvMode, scratch: &str) {
     assert!(!recording.truncated, "4 MiB hold this run");
     assert_eq!(recording.config, config());
     let count = |f: fn(&Record) -> bool| recording.records.iter().filter(|r| f(r)).count();
-    assert_eq!(count(|r| matches!(r, Record::Accept { .. })), accepted);
-    assert!(count(|r| matches!(r, Record::Recv { data, .. } if data.is_empty())) >= 1);
-    assert!(count(|r| matches!(r, Record::Tick { .. })) >= 1);
-    assert!(count(|r| matches!(r, Record::Sent { .. })) >= 1);
-    assert_eq!(count(|r| matches!(r, Record::Closed { .. })), accepted);
-    assert_eq!(count(|r| matches!(r, Record::Shutdown)), 1);
+    assert_eq!(
+        count(|r| matches!(r.event, Event::Accepted { .. })),
+        accepted
+    );
+    assert!(count(|r| matches!(r.event, Event::Received { n: 0, .. })) >= 1);
+    assert!(count(|r| matches!(r.event, Event::Tick(_))) >= 1);
+    assert!(count(|r| matches!(r.event, Event::Sent { .. })) >= 1);
+    assert_eq!(count(|r| matches!(r.event, Event::Closed { .. })), accepted);
+    assert_eq!(count(|r| matches!(r.event, Event::Shutdown)), 1);
 
     // The replay: same operations, same bytes on every connection.
-    let (report, transcript) = replay_transcript(&recording, bench_app::app(), &[], &[])
+    let (report, transcript) = replay_transcript(&recording, bench_app::app())
         .unwrap_or_else(|e| panic!("the recording replays: {e}"));
     assert_eq!(report.records, recording.records.len());
     assert_eq!(report.stats.accepted, accepted as u64);
@@ -371,7 +374,7 @@ fn recorded_run_replays_byte_for_byte(mode: RecvMode, scratch: &str) {
 
     // `zzz-sim --replay FILE` serves the simulator's app by default: the bench contract plus
     // routes under /sim/, which this traffic never asked for. It replays the same.
-    let sim = replay(&recording, zzz_sim::app::app(), &[], &[]).expect("replays in the sim's app");
+    let sim = replay(&recording, zzz_sim::app::app()).expect("replays in the sim's app");
     assert_eq!(sim.digest, report.digest);
 
     // The dump was a prefix of the final recording, and replays on its own.
@@ -381,7 +384,7 @@ fn recorded_run_replays_byte_for_byte(mode: RecvMode, scratch: &str) {
         dumped.records[..],
         recording.records[..dumped.records.len()]
     );
-    replay(&dumped, bench_app::app(), &[], &[]).expect("the dump replays");
+    replay(&dumped, bench_app::app()).expect("the dump replays");
 
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -394,7 +397,7 @@ fn a_full_recording_is_a_replayable_prefix() {
     let server = TestServer::start(
         Builder::new(config())
             .threads(1)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole)
             // A directory: the file is `zzz.0.zzzrec` in it.
             .record(&dir, 2048),
         |_| bench_app::app(),
@@ -408,7 +411,7 @@ fn a_full_recording_is_a_replayable_prefix() {
     let recording = decode(&dir.join("zzz.0.zzzrec"));
     assert!(recording.truncated);
     assert!(std::fs::metadata(dir.join("zzz.0.zzzrec")).unwrap().len() <= 2048);
-    let report = replay(&recording, bench_app::app(), &[], &[]).expect("a prefix replays");
+    let report = replay(&recording, bench_app::app()).expect("a prefix replays");
     assert!(report.truncated);
     assert!(report.stats.requests >= 1 && report.stats.requests < 20);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -443,7 +446,7 @@ fn a_panic_is_recorded_and_replays_as_a_panic() {
     let server = TestServer::start(
         Builder::new(config())
             .threads(1)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole)
             .record(dir.join("incident"), 1 << 20),
         |_| app_with_a_bug(),
     );
@@ -458,11 +461,12 @@ fn a_panic_is_recorded_and_replays_as_a_panic() {
     let recording = decode(&dir.join("incident.0.zzzrec"));
     let last = recording.records.len() - 1;
     assert!(
-        matches!(&recording.records[last], Record::Recv { data, .. } if data.starts_with(b"GET /boom")),
+        matches!(recording.records[last].event, Event::Received { .. })
+            && recording.records[last].data.starts_with(b"GET /boom"),
         "the last record is the request that panicked: {:?}",
         recording.records[last]
     );
-    match replay(&recording, app_with_a_bug(), &[], &[]) {
+    match replay(&recording, app_with_a_bug()) {
         Err(ReplayError::Panicked { index, message }) => {
             assert_eq!(index, last);
             assert!(message.contains("boom"), "{message}");

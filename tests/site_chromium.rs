@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use zzz::core::{Config, Service};
+use zzz::core::{Config, Sole};
 use zzz::site::{POSTS, SITE};
 use zzz::uring::{BoundAddr, Builder, Running};
 
@@ -30,7 +30,7 @@ fn site() -> SocketAddr {
         let running: Running = Builder::new(config)
             .quiet()
             .fallback_to_portable(true)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Sole)
             .start(|_| zzz::site::app())
             .expect("the site starts");
         let addr = match running.addrs()[0] {

@@ -1,4 +1,5 @@
-//! DESIGN §3: after startup the process makes zero heap allocations, whatever the load.
+//! ARCHITECTURE.md §3 Memory: after startup the process makes zero heap allocations, whatever the
+//! load.
 //!
 //! A counting global allocator counts the allocations of the threads that have raised a
 //! thread-local flag. The io_uring instance raises it in its `on_ready` hook, which runs once
@@ -29,11 +30,14 @@ use support::{Client, TestServer, chunked, pseudo_random};
 use zzz::bench_app::BenchState;
 use zzz::core::handler::StreamFn;
 use zzz::core::router::RouteMethod;
+use zzz::core::tcp::TcpFn;
 use zzz::core::{
-    App, Config, Ctx, Method, PeerAddr, Request, Response, Route, Router, Service, Status,
-    StreamCursor, StreamOut, StreamStep, TcpCtx, Timeouts,
+    App, Config, Ctx, Http, Method, PeerAddr, Request, Response, Route, Router, Status,
+    StreamCursor, StreamOut, StreamStep, Tcp, TcpCtx, Timeouts, Udp,
 };
 use zzz::uring::Builder;
+use zzz_apps::kv::Kv;
+use zzz_apps::kv::store::Capacity;
 
 // ----- the counting allocator ------------------------------------------------------------------
 
@@ -141,6 +145,8 @@ fn config() -> Config {
     config.large_buffer_size = 256 * 1024;
     config.max_requests_per_connection = 100;
     config.timer_tick_ms = 10;
+    config.datagram_size = 2048;
+    config.datagram_replies = 8;
     config.limits.max_request_line = 2048;
     config.limits.max_head = 4096;
     config.limits.max_body = 128 * 1024;
@@ -213,6 +219,22 @@ fn udp_echo(_: &mut BenchState, _: PeerAddr, data: &[u8], reply: &mut [u8]) -> O
     Some(n)
 }
 
+zzz::core::protocols! {
+    /// Every kind of protocol module, on one instance.
+    struct Modules<BenchState> {
+        conn: ModulesConn,
+        id: Proto,
+        /// HTTP/1.1.
+        http: Http => Http<BenchState>,
+        /// The raw TCP echo.
+        tcp: Tcp => Tcp<TcpFn<BenchState>>,
+        /// The UDP echo.
+        udp: Udp => Udp<BenchState>,
+        /// The Redis-protocol store, written outside the core.
+        kv: Kv => Kv,
+    }
+}
+
 /// The bench contract's own handlers (so that what the benchmarks run is what is counted),
 /// with the echo catch-all mounted under `/echo/` so that 404 and 405 are reachable, and three
 /// handlers for the other ways of answering (static, streamed, written in pieces).
@@ -247,6 +269,7 @@ struct Addrs {
     http: SocketAddr,
     tcp: SocketAddr,
     udp: SocketAddr,
+    kv: SocketAddr,
 }
 
 fn get(path: &str) -> Vec<u8> {
@@ -537,8 +560,8 @@ fn pool_exhausted(addr: SocketAddr) -> usize {
     let r = fifth.response();
     assert_eq!(r.status, 503, "{r:?}");
     assert!(r.header("Retry-After").is_some(), "{r:?}");
-    // The first echo needs a fifth large buffer for its response and gets 503 too (DESIGN
-    // §4: never a truncated response), which frees its body's buffer for the next ones.
+    // The first echo needs a fifth large buffer for its response and gets 503 too (ARCHITECTURE.md
+    // §4 Bounds: never a truncated response), which frees its body's buffer for the next ones.
     holders[0].send(&body);
     let r = holders[0].response();
     assert_eq!(r.status, 503, "{r:?}");
@@ -648,6 +671,54 @@ fn raw_modules(addrs: Addrs) -> usize {
     201
 }
 
+/// The key-value module: every command, pipelined, with expiry, errors and a full store.
+fn kv_module(addrs: Addrs) -> usize {
+    let mut stream = TcpStream::connect(addrs.kv).unwrap();
+    stream.set_read_timeout(Some(support::IO_GUARD)).unwrap();
+    let value = "v".repeat(3000);
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["PING"],
+        vec!["SET", "k", "v", "PX", "20"],
+        vec!["SET", "big", &value],
+        vec!["GET", "big"],
+        vec!["MSET", "a", "1", "b", "2", "c", "3"],
+        vec!["MGET", "a", "b", "c", "nope"],
+        vec!["INCR", "n"],
+        vec!["INCRBY", "n", "41"],
+        vec!["EXISTS", "a", "k"],
+        vec!["DEL", "a"],
+        vec!["TTL", "big"],
+        vec!["NOPE", "x"],
+        vec!["GET"],
+        vec!["DBSIZE"],
+        vec!["FLUSHALL"],
+        vec!["ECHO", "done"],
+    ];
+    let mut batch = Vec::new();
+    for args in &commands {
+        batch.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            batch.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    // Pipelined, twice over, then inline.
+    stream.write_all(&batch).unwrap();
+    stream.write_all(&batch).unwrap();
+    stream.write_all(b"ECHO inline\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !got.ends_with(b"$6\r\ninline\r\n") {
+        let n = support::read_retrying(&mut stream, &mut chunk).expect("the replies");
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert_eq!(text.matches("$4\r\ndone\r\n").count(), 2, "{text}");
+    assert_eq!(text.matches(":42\r\n").count(), 2, "{text}");
+    assert_eq!(text.matches("-ERR unknown command").count(), 2, "{text}");
+    2 * commands.len() + 1
+}
+
 // ----- the test --------------------------------------------------------------------------------
 
 #[test]
@@ -656,20 +727,36 @@ fn instance_thread_allocates_nothing_after_startup() {
     let started = Instant::now();
     let server = TestServer::start(
         Builder::new(config())
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Http)
-            .listen_tcp("127.0.0.1:0".parse().unwrap(), Service::Tcp(tcp_echo))
-            .listen_udp("127.0.0.1:0".parse().unwrap(), udp_echo)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Proto::Http)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Proto::Tcp)
+            .listen_udp("127.0.0.1:0".parse().unwrap(), Proto::Udp)
+            .listen_tcp("127.0.0.1:0".parse().unwrap(), Proto::Kv)
             .on_ready(count_from_here),
-        |_| App::new(BenchState, Router::new(routes()).expect("valid routes")),
+        |_| {
+            let modules = Modules {
+                http: Http::new(Router::new(routes()).expect("valid routes")),
+                tcp: Tcp::new(tcp_echo as TcpFn<BenchState>),
+                udp: Udp::new(udp_echo),
+                kv: Kv::new(
+                    Capacity {
+                        keys: 1000,
+                        bytes: 256 * 1024,
+                    },
+                    1,
+                ),
+            };
+            App::with_modules(BenchState, modules)
+        },
     );
     let addrs = Addrs {
         http: server.tcp(0),
         tcp: server.tcp(1),
         udp: server.udp(2),
+        kv: server.tcp(3),
     };
 
     type Scenario = fn(Addrs) -> usize;
-    let scenarios: [(&str, Scenario); 10] = [
+    let scenarios: [(&str, Scenario); 11] = [
         // First, while no slot and no large buffer is taken by anything else.
         ("slots exhausted", |a| slots_exhausted(a.http)),
         ("pool exhausted", |a| pool_exhausted(a.http)),
@@ -680,6 +767,7 @@ fn instance_thread_allocates_nothing_after_startup() {
         ("dropped mid-request", |a| dropped_mid_request(a.http)),
         ("timeouts", |a| timeouts(a.http)),
         ("raw TCP and UDP", raw_modules),
+        ("key-value store", kv_module),
         ("keep-alive again", |a| keep_alive(a.http, 5)),
     ];
     let mut report = Vec::new();
@@ -716,7 +804,7 @@ fn instance_thread_allocates_nothing_after_startup() {
             .map(|b| b.to_string())
             .unwrap_or_default();
         panic!(
-            "the instance thread allocated {counted} time(s) after startup (DESIGN §3)\n\
+            "the instance thread allocated {counted} time(s) after startup (ARCHITECTURE.md §3)\n\
              {report}\nfirst allocation:\n{first}"
         );
     }

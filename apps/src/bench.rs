@@ -1,4 +1,4 @@
-//! The bench contract (DESIGN §7) as an app, shared by `examples/bench.rs`, the portable
+//! The bench contract (ARCHITECTURE.md §7) as an app, shared by `examples/bench.rs`, the portable
 //! example, the simulator and the integration tests, so that every one of them serves the very
 //! same code.
 //!

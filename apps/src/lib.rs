@@ -5,7 +5,13 @@
 //! and free of any backend (the simulator depends on this crate and the core only).
 //!
 //! - [`bench`](mod@bench): the bench contract, an HTTP app (`examples/bench.rs`).
+//! - [`kv`]: a Redis-protocol key-value store, a protocol module written against the core's
+//!   public module interface only (`examples/kv.rs`).
 #![no_std]
 #![warn(missing_docs)]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod bench;
+pub mod kv;

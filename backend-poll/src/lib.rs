@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::net::RecvFlags;
 
-use zzz_core::{Instant, IoError, Now, Op, OpKind, PeerAddr, Server, Service, UdpHandler};
+use zzz_core::{Event, Instant, IoError, Now, Op, OpKind, PeerAddr, Protocols, Server};
 
 /// The most connections accepted from one listener per loop turn, so that a flood of
 /// connections cannot starve the connections already served.
@@ -45,27 +46,25 @@ enum Target {
 }
 
 /// The portable server: a [`Server`], its listeners, and the sockets of its connections.
-pub struct Portable<'m, S: 'static> {
-    server: Server<'m, S>,
-    listeners: Vec<(TcpListener, Service<S>)>,
-    datagrams: Vec<(UdpSocket, UdpHandler<S>)>,
+pub struct Portable<'m, S: 'static, P: Protocols<S>> {
+    server: Server<'m, S, P>,
+    listeners: Vec<(TcpListener, P::Id)>,
+    datagrams: Vec<(UdpSocket, P::Id)>,
     conns: Vec<Option<Conn>>,
     fds: Vec<PollFd<'static>>,
     targets: Vec<Target>,
-    datagram_buf: Vec<u8>,
-    reply_buf: Vec<u8>,
     /// Accepted connections waiting, in arrival order, for the slot the server frees for each
     /// ([`Server::make_room`]); at most [`WAITING_ROOM`].
-    waiting: VecDeque<(TcpStream, PeerAddr, Service<S>)>,
+    waiting: VecDeque<(TcpStream, PeerAddr, P::Id)>,
     /// The last drain stopped at its budget: operations wait, so the next poll must not sleep.
     ops_left: bool,
-    started: std::time::Instant,
+    clock: Clock,
     grace: Duration,
 }
 
-impl<'m, S> Portable<'m, S> {
+impl<'m, S, P: Protocols<S>> Portable<'m, S, P> {
     /// Wraps a server; reserves everything the loop needs.
-    pub fn new(server: Server<'m, S>) -> Portable<'m, S> {
+    pub fn new(server: Server<'m, S, P>) -> Portable<'m, S, P> {
         let n = server.config().max_connections as usize;
         const MAX_LISTENERS: usize = 16;
         Portable {
@@ -75,34 +74,33 @@ impl<'m, S> Portable<'m, S> {
             conns: (0..n).map(|_| None).collect(),
             fds: Vec::with_capacity(n + 2 * MAX_LISTENERS),
             targets: Vec::with_capacity(n + 2 * MAX_LISTENERS),
-            datagram_buf: vec![0; 65536],
-            reply_buf: vec![0; 65536],
             waiting: VecDeque::with_capacity(WAITING_ROOM),
             ops_left: false,
-            started: std::time::Instant::now(),
+            clock: Clock::new(),
             grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 
-    /// Serves connections accepted on `listener` with `service`. At most 16 listeners.
-    pub fn listen(&mut self, listener: TcpListener, service: Service<S>) -> io::Result<()> {
+    /// Serves connections accepted on `listener` with `protocol`. At most 16 listeners.
+    pub fn listen(&mut self, listener: TcpListener, protocol: P::Id) -> io::Result<()> {
         assert!(
             self.listeners.len() < self.listeners.capacity(),
             "at most 16 listeners"
         );
         listener.set_nonblocking(true)?;
-        self.listeners.push((listener, service));
+        self.listeners.push((listener, protocol));
         Ok(())
     }
 
-    /// Answers datagrams received on `socket` with `handler`. At most 16 sockets.
-    pub fn listen_udp(&mut self, socket: UdpSocket, handler: UdpHandler<S>) -> io::Result<()> {
+    /// Hands datagrams received on `socket` to `protocol`, and sends its replies from there.
+    /// At most 16 sockets; the configuration must have datagram buffers.
+    pub fn listen_udp(&mut self, socket: UdpSocket, protocol: P::Id) -> io::Result<()> {
         assert!(
             self.datagrams.len() < self.datagrams.capacity(),
             "at most 16 UDP sockets"
         );
         socket.set_nonblocking(true)?;
-        self.datagrams.push((socket, handler));
+        self.datagrams.push((socket, protocol));
         Ok(())
     }
 
@@ -112,18 +110,8 @@ impl<'m, S> Portable<'m, S> {
     }
 
     /// The server.
-    pub fn server(&mut self) -> &mut Server<'m, S> {
+    pub fn server(&mut self) -> &mut Server<'m, S, P> {
         &mut self.server
-    }
-
-    fn now(&self) -> Now {
-        let unix_secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Now {
-            monotonic: Instant(self.started.elapsed().as_millis() as u64),
-            unix_secs,
-        }
     }
 
     /// Runs until `stop` is set and every connection has finished (or the grace period ends).
@@ -136,18 +124,21 @@ impl<'m, S> Portable<'m, S> {
     pub fn run_with(
         &mut self,
         stop: &AtomicBool,
-        mut each_turn: impl FnMut(&Server<'m, S>),
+        mut each_turn: impl FnMut(&Server<'m, S, P>),
     ) -> io::Result<()> {
         let mut stop_at: Option<Now> = None;
         // Bounded: this is the event loop; it ends once stopped (idle, or the grace period
         // over). Every turn within it is bounded.
         loop {
-            let now = self.now();
-            self.server.tick(now);
+            // The time first, then what the last poll found: the server stamps what it is told
+            // with the time it was last given, which is now that of the wake-up.
+            let now = self.clock.now();
+            let _ = self.server.handle(Event::Tick(now));
+            self.handle_ready();
             each_turn(&self.server);
             if stop.load(Ordering::Relaxed) && stop_at.is_none() {
                 stop_at = Some(now);
-                self.server.shutdown();
+                let _ = self.server.handle(Event::Shutdown);
             }
             self.perform_ops();
             self.admit_waiting();
@@ -173,20 +164,24 @@ impl<'m, S> Portable<'m, S> {
                 tv_nsec: ((wake_ms % 1000) * 1_000_000) as i64,
             };
             match poll(&mut self.fds, Some(&timeout)) {
-                Ok(_) => {}
-                Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e.into()),
             }
-            for i in 0..self.fds.len() {
-                let ready = self.fds[i].revents();
-                if ready.is_empty() {
-                    continue;
-                }
-                match self.targets[i] {
-                    Target::Listener(l) => self.accept_all(l),
-                    Target::Datagrams(d) => self.answer_datagrams(d),
-                    Target::Slot(slot) => self.ready(slot, ready),
-                }
+        }
+    }
+
+    /// Serves what the last poll found ready (nothing after an interrupted poll, which
+    /// reports nothing).
+    fn handle_ready(&mut self) {
+        for i in 0..self.fds.len() {
+            let ready = self.fds[i].revents();
+            if ready.is_empty() {
+                continue;
+            }
+            match self.targets[i] {
+                Target::Listener(l) => self.accept_all(l),
+                Target::Datagrams(d) => self.answer_datagrams(d),
+                Target::Slot(slot) => self.ready(slot, ready),
             }
         }
     }
@@ -214,8 +209,9 @@ impl<'m, S> Portable<'m, S> {
                     // Dropping the stream closes the socket; nothing is in flight in this
                     // backend, so the slot is free at once.
                     self.conns[slot as usize] = None;
-                    self.server.closed(slot);
+                    let _ = self.server.handle(Event::Closed { slot });
                 }
+                Op::SendDatagram(reply) => self.send_datagram(reply),
             }
         }
         self.ops_left = true;
@@ -299,16 +295,21 @@ impl<'m, S> Portable<'m, S> {
                 return;
             }
             if !self.server.can_accept() {
-                self.server.make_room(self.waiting.len());
+                let waiting = self.waiting.len();
+                let _ = self.server.handle(Event::MakeRoom { waiting });
                 self.perform_ops();
                 if !self.server.can_accept() {
                     return;
                 }
             }
-            let Some((stream, peer, service)) = self.waiting.pop_front() else {
+            let Some((stream, peer, protocol)) = self.waiting.pop_front() else {
                 return;
             };
-            match self.server.accept(service, peer) {
+            match self
+                .server
+                .handle(Event::Accepted { protocol, peer })
+                .accepted()
+            {
                 Ok(slot) => {
                     self.conns[slot as usize] = Some(Conn {
                         stream,
@@ -326,21 +327,43 @@ impl<'m, S> Portable<'m, S> {
     fn answer_datagrams(&mut self, d: usize) {
         // Bounded: at most 64 datagrams per readiness, so one socket cannot starve the rest.
         for _ in 0..64 {
-            let (n, from) = match self.datagrams[d].0.recv_from(&mut self.datagram_buf) {
-                Ok(received) => received,
-                Err(_) => return,
-            };
-            let handler = self.datagrams[d].1;
-            let reply = self.server.datagram(
-                handler,
-                PeerAddr::from(from),
-                &self.datagram_buf[..n],
-                &mut self.reply_buf,
-            );
-            if let Some(len) = reply {
-                let _ = self.datagrams[d].0.send_to(&self.reply_buf[..len], from);
+            let buf = self.server.datagram_buffer();
+            if buf.is_empty() {
+                return; // No datagram buffers: the configuration serves no UDP.
             }
+            // With TRUNC the kernel says how long the datagram was, so that one longer than
+            // the buffer is dropped rather than served cut.
+            let (n, length, from) =
+                match rustix::net::recvfrom(&self.datagrams[d].0, buf, RecvFlags::TRUNC) {
+                    Ok(received) => received,
+                    Err(_) => return,
+                };
+            if length > n {
+                continue;
+            }
+            let peer = from
+                .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+                .map_or(PeerAddr::Local, PeerAddr::from);
+            let _ = self.server.handle(Event::Datagram {
+                protocol: self.datagrams[d].1,
+                origin: d as u16,
+                peer,
+                n,
+            });
+            self.perform_ops();
         }
+    }
+
+    /// Sends a datagram reply from the socket its datagram came in on.
+    fn send_datagram(&mut self, reply: u16) {
+        let r = self.server.datagram_reply(reply);
+        if let (Some(to), Some((socket, _))) = (
+            r.peer.to_socket_addr(),
+            self.datagrams.get(r.origin as usize),
+        ) {
+            let _ = socket.send_to(r.data, to);
+        }
+        let _ = self.server.handle(Event::DatagramSent { reply });
     }
 
     fn ready(&mut self, slot: u32, ready: PollFlags) {
@@ -358,14 +381,18 @@ impl<'m, S> Portable<'m, S> {
             match result {
                 Ok(n) => {
                     conn.recv = false;
-                    self.server.received(slot, n);
+                    let _ = self.server.handle(Event::Received { slot, n });
                 }
                 Err(e)
                     if e.kind() == io::ErrorKind::WouldBlock
                         || e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
                     conn.recv = false;
-                    self.server.failed(slot, OpKind::Recv, IoError::Broken);
+                    let _ = self.server.handle(Event::Failed {
+                        slot,
+                        op: OpKind::Recv,
+                        error: IoError::Broken,
+                    });
                 }
             }
         }
@@ -383,15 +410,52 @@ impl<'m, S> Portable<'m, S> {
         match result {
             Ok(n) => {
                 conn.send = false;
-                self.server.sent(slot, n);
+                let _ = self.server.handle(Event::Sent { slot, n });
             }
             Err(e)
                 if e.kind() == io::ErrorKind::WouldBlock
                     || e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => {
                 conn.send = false;
-                self.server.failed(slot, OpKind::Send, IoError::Broken);
+                let _ = self.server.handle(Event::Failed {
+                    slot,
+                    op: OpKind::Send,
+                    error: IoError::Broken,
+                });
             }
         }
+    }
+}
+
+/// The time as a server wants it: monotonic milliseconds since the clock was made, and the
+/// Unix second (for the `Date` header). One per loop; `zzz-uring` uses it too.
+#[derive(Debug)]
+pub struct Clock {
+    started: std::time::Instant,
+}
+
+impl Clock {
+    /// A clock whose monotonic time starts at 0 now.
+    pub fn new() -> Clock {
+        Clock {
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The time now.
+    pub fn now(&self) -> Now {
+        let unix_secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Now {
+            monotonic: Instant(self.started.elapsed().as_millis() as u64),
+            unix_secs,
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::new()
     }
 }

@@ -1,5 +1,5 @@
 //! A counting global allocator, to show that the server allocates nothing after
-//! `Server::new` (DESIGN §3).
+//! `Server::new` (`ARCHITECTURE.md` §3 Memory).
 //!
 //! The count is per thread, so that tests running in parallel do not disturb each other, and
 //! the simulator is single-threaded. A program installs it with

@@ -1,8 +1,9 @@
 //! The application the simulator serves: the production bench contract
 //! ([`zzz_apps::bench`], the very handlers `examples/bench.rs` serves) plus a few routes of the
 //! simulator's own, written against the public handler API, that exercise what the bench
-//! contract does not: streamed, static, large and bodiless responses. Also the raw-TCP and
-//! UDP handlers of the simulated clients that speak those.
+//! contract does not: streamed, static, large and bodiless responses; and beside HTTP, two
+//! more protocol modules of the core, served by the same server ([`SimModules`]): a raw-TCP
+//! line protocol and a UDP pong.
 //!
 //! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
 //! call these functions, it knows what they answer.
@@ -11,9 +12,10 @@ use std::sync::OnceLock;
 
 use zzz_apps::bench::{self, BenchState};
 use zzz_core::http::Status;
+use zzz_core::tcp::TcpFn;
 use zzz_core::{
-    App, Ctx, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut, StreamStep,
-    TcpCtx,
+    App, Ctx, Http, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut,
+    StreamStep, Tcp, TcpCtx, Udp,
 };
 
 /// The byte at offset `i` of every generated body (streamed, static, large).
@@ -130,12 +132,32 @@ pub fn routes() -> &'static [Route<BenchState>] {
     })
 }
 
+zzz_core::protocols! {
+    /// The protocols a simulated server serves, numbered in this order in recordings (HTTP 0,
+    /// raw TCP 1, UDP 2): a recording of the bench contract alone (HTTP, numbered 0 too)
+    /// replays in it unchanged.
+    pub struct SimModules<BenchState> {
+        conn: SimConn,
+        id: SimProtocol,
+        /// HTTP/1.1: the bench contract and the simulator's routes.
+        http: Http => Http<BenchState>,
+        /// The raw-TCP line protocol ([`tcp_lines`]).
+        tcp: Tcp => Tcp<TcpFn<BenchState>>,
+        /// The UDP pong ([`udp_pong`]).
+        udp: Udp => Udp<BenchState>,
+    }
+}
+
 /// The app every simulated server runs (built before `Server::new`, so its allocation is
 /// not the server's).
-pub fn app() -> App<BenchState> {
-    App::new(
+pub fn app() -> App<BenchState, SimModules> {
+    App::with_modules(
         BenchState,
-        Router::new(routes()).expect("the simulator's routes are valid"),
+        SimModules {
+            http: Http::new(Router::new(routes()).expect("the simulator's routes are valid")),
+            tcp: Tcp::new(tcp_lines as TcpFn<BenchState>),
+            udp: Udp::new(udp_pong),
+        },
     )
 }
 
@@ -164,7 +186,8 @@ pub fn tcp_lines(ctx: &mut TcpCtx<'_, BenchState>, data: &[u8]) -> usize {
     consumed
 }
 
-/// The UDP handler: `pong:` followed by the datagram, when it fits in the reply buffer.
+/// The UDP handler: `pong:` followed by the datagram, when it fits in the reply buffer
+/// ([`Config::datagram_size`](zzz_core::Config::datagram_size) bytes); no reply otherwise.
 pub fn udp_pong(_: &mut BenchState, _: PeerAddr, data: &[u8], reply: &mut [u8]) -> Option<usize> {
     let n = 5 + data.len();
     if n > reply.len() {

@@ -60,6 +60,7 @@ pub const REQUIRED: &[&str] = &[
     "server.retry",
     "server.broken",
     "server.datagram",
+    "server.datagram-dropped",
     "server.drain",
     // Workload: clients and request classes answered as the oracle expected.
     "client.valid",
@@ -134,9 +135,20 @@ pub const REQUIRED: &[&str] = &[
     "answered.target.connect-no-port",
     "check.never-answered-after-close",
     "check.shed",
+    "check.datagram-dropped",
     "flood.answered",
     "tcp.answered",
+    "tcp.lingered",
+    // Datagrams: answered; exactly as long as the server's buffer; too long (dropped by the
+    // backend), by one byte; a pong that fills a reply buffer exactly, or does not fit (no
+    // reply); a reply sent late.
     "udp.answered",
+    "udp.at-size",
+    "udp.too-long",
+    "udp.past-size",
+    "udp.reply-at-size",
+    "udp.reply-does-not-fit",
+    "udp.reply-delayed",
 ];
 
 /// Statuses every campaign must have seen.
@@ -196,6 +208,7 @@ impl Coverage {
         self.add("server.retry", s.retries);
         self.add("server.broken", s.broken);
         self.add("server.datagram", s.datagrams);
+        self.add("server.datagram-dropped", s.datagrams_dropped);
         self.add("server.requests", s.requests);
         self.add("server.accepted", s.accepted);
     }

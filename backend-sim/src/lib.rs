@@ -19,28 +19,34 @@
 //! - [`workload`]: the clients. Each is a script — the bytes it writes, how it paces them,
 //!   where it stalls, cuts or resets — and, for every request in it, what the server must
 //!   answer. This is the oracle's knowledge: the generator built each request, so it knows
-//!   from DESIGN §5/§7 and RFC 9112 alone whether it is valid and what it deserves. It never
-//!   calls the core's parser or router.
+//!   from RFC 9110/9112, zzz's strict rules and the bench contract alone whether it is valid
+//!   and what it deserves. It never calls the core's parser or router. Also the raw-TCP
+//!   clients and the UDP datagrams.
 //! - [`flood`]: the connection flood's silent clients, and the rule for the connections the
 //!   server closes to make room for newcomers.
 //! - [`oracle`]: the clients' reading side. A response reader of its own parses what each
 //!   client receives and judges it against the script's expectations, on every response and
 //!   when the connection ends.
-//! - [`sim`]: the simulated kernel and clock around one server: it posts and completes the
-//!   server's operations (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
-//!   across connections), accepts (with `EMFILE`/`ECONNABORTED` and full slots), ticks the
-//!   clock (with jumps, drift and regressions), and checks after every call: no panic, no
-//!   allocation by the server, no operation on a slot it does not own, stable send buffers, no
-//!   slot or large buffer leaked at the end.
-//! - [`record`]: recordings of a server's inputs (the format and its one encoder are
-//!   [`zzz_core::record`]'s), their decoder and a replayer that feeds a recording into a fresh
-//!   server; the simulator records its own runs in it, and the io_uring backend records
-//!   production traffic in it (`zzz_uring::Builder::record`), so an incident replays here.
+//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP and UDP
+//!   ([`app::SimModules`]): it tells the server every event and posts and completes the
+//!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
+//!   across connections), accepts (with `EMFILE`/`ECONNABORTED`, full slots, a waiting room
+//!   and making room), delivers datagrams (dropping those too long) and sends their replies
+//!   (some late), ticks the clock (with jumps, drift and regressions), and checks after
+//!   every event: no panic, no allocation by the server, no operation on a slot it does not
+//!   own, stable send buffers and replies, a datagram dropped exactly when every reply buffer
+//!   is in flight, no slot or large buffer leaked at the end.
+//! - [`record`]: recordings of a server's inputs (the format, its one encoder and its one
+//!   decoder are [`zzz_core::record`]'s) and a replayer that feeds a recording into a fresh
+//!   server of any protocol set; the simulator records its own runs in it, and the io_uring
+//!   backend records production traffic in it (`zzz_uring::Builder::record`), so an incident
+//!   replays here.
 //! - [`coverage`] and [`campaign`]: counters per fault class, status, timeout and request class;
 //!   a campaign runs a range of seeds, reports failing seeds with the command that reproduces
 //!   each, and fails when a required class never fired.
-//! - [`app`]: the simulator's own routes and TCP/UDP handlers; [`alloc`]: the counting
-//!   allocator; [`trace`]: the hashed trace.
+//! - [`app`]: the simulator's own routes, its TCP and UDP handlers and the protocol set that
+//!   serves them; [`alloc`]: the counting allocator; [`panics`]: the panic hook and a caught
+//!   panic's report; [`trace`]: the hashed trace.
 //!
 //! ## Running
 //!
@@ -52,14 +58,13 @@
 
 #![warn(missing_docs)]
 
-use std::cell::RefCell;
-
 pub mod alloc;
 pub mod app;
 pub mod campaign;
 pub mod coverage;
 pub mod flood;
 pub mod oracle;
+pub mod panics;
 pub mod record;
 pub mod rng;
 pub mod sim;
@@ -68,25 +73,9 @@ pub mod trace;
 pub mod workload;
 
 pub use campaign::{CampaignReport, run_campaign};
+pub use panics::install_panic_hook;
 pub use sim::{RunOptions, RunResult, run, run_params};
 pub use swarm::SimParams;
-
-thread_local! {
-    /// Where the last panic caught on this thread happened, set by [`install_panic_hook`].
-    pub static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// Replaces the panic hook by one that prints nothing and remembers where the panic happened,
-/// so that a server panic caught by the simulator is reported once, in its failure report.
-pub fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let location = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let _ = LAST_PANIC.try_with(|p| *p.borrow_mut() = Some(location));
-    }));
-}
 
 /// The command that reproduces `seed`.
 pub fn reproduce_command(seed: u64) -> String {

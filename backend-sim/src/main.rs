@@ -16,11 +16,11 @@ const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
        zzz-sim --replay FILE [--app sim|bench]
 
 --replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
-fresh server running --app: `sim` (the default) is the simulator's app, the bench contract
-plus its /sim/ routes, with its raw-TCP line handler as TCP service 1 and its UDP pong
-handler as UDP handler 0; `bench` is the bench contract alone (zzz_apps::bench::app(), what
-examples/bench.rs serves). A recording of the bench contract replays the same with either,
-unless a request targets /sim/.";
+fresh server running --app, whose protocols the recording names by number: `sim` (the
+default) is the simulator's set, HTTP (the bench contract plus its /sim/ routes) as 0, its
+raw-TCP line protocol as 1 and its UDP pong as 2; `bench` is the bench contract alone
+(zzz_apps::bench::app(), what examples/bench.rs serves), HTTP as 0. A recording of the
+bench contract replays the same with either, unless a request targets /sim/.";
 
 struct Args {
     seed: Option<u64>,
@@ -189,23 +189,19 @@ fn replay_file(path: &str, which: ReplayApp) -> ExitCode {
         }
     };
     let outcome = match which {
-        ReplayApp::Sim => replay(&recording, app::app(), &[app::tcp_lines], &[app::udp_pong]),
-        ReplayApp::Bench => replay(
-            &recording,
-            zzz_apps::bench::app(),
-            &[app::tcp_lines],
-            &[app::udp_pong],
-        ),
+        ReplayApp::Sim => replay(&recording, app::app()),
+        ReplayApp::Bench => replay(&recording, zzz_apps::bench::app()),
     };
     match outcome {
         Ok(r) => {
             println!(
                 "replayed {} records: {} connections, {} requests, responses 1xx..5xx {:?}, \
-                 output digest {:016x}",
+                 {} datagrams, output digest {:016x}",
                 r.records,
                 r.stats.accepted,
                 r.stats.requests,
                 &r.stats.responses[1..],
+                r.stats.datagrams,
                 r.digest
             );
             if r.truncated {

@@ -81,6 +81,8 @@ pub struct Ending {
     pub close_at: u64,
     /// The last time bytes moved either way on the connection, or its accept.
     pub last_activity: u64,
+    /// The server shut down its sending side before it closed (a graceful close).
+    pub fin: bool,
 }
 
 /// A failure the oracle found: a short description for the trace and the report.
@@ -674,8 +676,20 @@ impl TcpView {
             ));
             return;
         }
-        if quit_end.is_some_and(|q| q <= end.delivered) || end.saw_eof || end.reclaimed || end.shed
-        {
+        let quit = quit_end.is_some_and(|q| q <= end.delivered);
+        if quit && !end.fin && !end.saw_eof {
+            // Closing a socket with input unread resets the connection, and the reset may
+            // destroy the answer still in flight (RFC 1122 §4.2.2.13): the module ends by
+            // shutting its sending side and reading until the client's EOF (or the linger
+            // timeout).
+            self.failure = Some(
+                "TCP: after `quit` the server closed without shutting down its sending side \
+                 first, while the client had not closed its own"
+                    .into(),
+            );
+            return;
+        }
+        if quit || end.saw_eof || end.reclaimed || end.shed {
             return;
         }
         let timeout = match end.first_byte_ms {

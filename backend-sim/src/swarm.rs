@@ -38,6 +38,9 @@ pub struct FaultRates {
     /// The completion picked next is the oldest ready one rather than a random one: low values
     /// reorder completions across connections heavily.
     pub in_order: u32,
+    /// A datagram reply's send completes late (up to 100 ms): replies pile up in flight, and
+    /// with every reply buffer in flight the server drops datagrams.
+    pub reply_delay: u32,
 }
 
 /// The workload's shape for one seed.
@@ -45,7 +48,7 @@ pub struct FaultRates {
 pub struct WorkloadShape {
     /// Simulated connections (HTTP and raw TCP) in all.
     pub clients: usize,
-    /// UDP datagrams in all.
+    /// UDP datagrams in all (none when the configuration serves no UDP).
     pub datagrams: usize,
     /// Weights of the client kinds: valid HTTP, invalid HTTP, slow HTTP, raw TCP.
     pub kind_weights: [u32; 4],
@@ -62,7 +65,7 @@ pub struct WorkloadShape {
     /// Shut the server down gracefully once the clients are done.
     pub drain: bool,
     /// Generate non-GET requests on the contract's literal paths (`POST /plaintext`), which
-    /// DESIGN §7 says the echo handler answers.
+    /// the bench contract's echo handler answers.
     pub literal_other_methods: bool,
     /// The backend accepts every arrival at once, even with every slot taken, and keeps a
     /// refused one in a waiting room of `waiting_room` connections while the server makes room
@@ -115,6 +118,7 @@ impl SimParams {
             clock_regress: rate(&mut rng, 500_000, &[10_000, 100_000]),
             cancel_on_close: rate(&mut rng, 200_000, &[200_000, 500_000, 1_000_000]),
             in_order: *rng.pick(&[0, 100_000, 500_000, 900_000, 1_000_000]),
+            reply_delay: 0,
         };
         let clients = *rng.pick(&[1, 2, 4, 8, 12, 20, 32]);
         let shape = WorkloadShape {
@@ -146,6 +150,19 @@ impl SimParams {
         shape.eager_accept = rng.chance(800_000);
         shape.waiting_room = *rng.pick(&[1usize, 4, 64]);
         shape.silent_clients = *rng.pick(&[0usize, 0, 0, 0, 0, 0, 0, 16, 64, 200]);
+        let mut faults = faults;
+        // Datagrams: drawn after the overload parameters, for the same reason. A size of 0
+        // serves no UDP (and then no datagram is sent); otherwise datagrams up to 200 bytes
+        // meet buffers that hold all, some or few of them and their replies.
+        config.datagram_size = *rng.pick(&[0u32, 32, 64, 100, 205, 1024]);
+        config.datagram_replies = match config.datagram_size {
+            0 => 0,
+            _ => *rng.pick(&[1u32, 1, 2, 4]),
+        };
+        if config.datagram_size == 0 {
+            shape.datagrams = 0;
+        }
+        faults.reply_delay = rate(&mut rng, 300_000, &[100_000, 500_000, 1_000_000]);
         SimParams {
             seed,
             config,
@@ -204,5 +221,22 @@ mod tests {
             let p = SimParams::draw(seed);
             assert_eq!(p.config.validate(), Ok(()), "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_seed_without_udp_sends_no_datagrams() {
+        let mut with_udp = 0;
+        for seed in 0..2000 {
+            let p = SimParams::draw(seed);
+            if p.config.datagram_size == 0 {
+                assert_eq!(p.shape.datagrams, 0, "seed {seed}");
+            } else {
+                with_udp += 1;
+            }
+        }
+        assert!(
+            with_udp > 1000 && with_udp < 2000,
+            "{with_udp} of 2000 seeds serve UDP"
+        );
     }
 }

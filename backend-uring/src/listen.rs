@@ -6,20 +6,20 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketType, bind, listen, socket, sockopt};
-use zzz_core::{Service, UdpHandler};
 
 /// Backlog of every listening socket: what the kernel holds while all slots are busy.
 pub const BACKLOG: i32 = 4096;
 const _: () = assert!(BACKLOG > 0);
 
-/// Something to listen on.
-pub enum Listen<S: 'static> {
+/// Something to listen on, and the protocol of the app's set (its
+/// [`Protocols::Id`](zzz_core::Protocols::Id)) that serves what arrives there.
+pub enum Listen<Id> {
     /// A TCP address (IPv4 or IPv6).
-    Tcp(SocketAddr, Service<S>),
+    Tcp(SocketAddr, Id),
     /// A Unix domain socket path (a stale socket file at the path is replaced).
-    Unix(PathBuf, Service<S>),
-    /// A UDP address, for the datagram module.
-    Udp(SocketAddr, UdpHandler<S>),
+    Unix(PathBuf, Id),
+    /// A UDP address.
+    Udp(SocketAddr, Id),
 }
 
 /// Where a listener ended up (with the port the kernel chose for port 0).

@@ -13,7 +13,9 @@ pub(crate) enum Kind {
     Shutdown,
     Cancel,
     Wake,
+    /// A UDP socket's receive; the index is the socket's.
     UdpRecv,
+    /// A datagram reply's send; the index is the reply's number.
     UdpSend,
     /// Closing a connection the server had no slot for.
     CloseRejected,
@@ -30,12 +32,6 @@ const _: () = assert!(KIND_SHIFT >= u32::BITS && KIND_SHIFT + u8::BITS == u64::B
 const _: () = assert!(size_of::<SlotId>() <= size_of::<u32>());
 // No kind is 0, so a `user_data` left at 0 (an entry built without one) is never taken for ours.
 const _: () = assert!(Kind::Accept as u8 == 1);
-
-/// Bits of a UDP send's index that number the reply slot; the listener's number is above them.
-const REPLY_BITS: u32 = 16;
-
-/// The most UDP sockets, and the most reply slots per socket, a UDP send's index can number.
-pub(crate) const UDP_INDEX_MAX: usize = 1 << REPLY_BITS;
 
 impl Kind {
     fn from_u8(v: u8) -> Option<Kind> {
@@ -74,22 +70,6 @@ pub(crate) fn untoken(user_data: u64) -> (Kind, u32) {
     (kind, user_data as u32)
 }
 
-/// The index of a UDP send: reply slot `reply` of UDP socket `socket`, both below
-/// [`UDP_INDEX_MAX`].
-pub(crate) fn udp_reply(socket: usize, reply: usize) -> u32 {
-    assert!(
-        socket < UDP_INDEX_MAX && reply < UDP_INDEX_MAX,
-        "UDP socket {socket} or reply slot {reply} does not fit a token"
-    );
-    (socket << REPLY_BITS | reply) as u32
-}
-
-/// The UDP socket and reply slot of a UDP send's index, as [`udp_reply`] packed them.
-pub(crate) fn udp_reply_of(index: u32) -> (usize, usize) {
-    let (socket, reply) = (index >> REPLY_BITS, index & (UDP_INDEX_MAX as u32 - 1));
-    (socket as usize, reply as usize)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,20 +95,6 @@ mod tests {
                 assert_eq!(untoken(token(kind, index)), (kind, index));
             }
         }
-    }
-
-    #[test]
-    fn udp_reply_round_trip_at_the_limits() {
-        let last = UDP_INDEX_MAX - 1;
-        for (socket, reply) in [(0, 0), (0, last), (last, 0), (last, last)] {
-            assert_eq!(udp_reply_of(udp_reply(socket, reply)), (socket, reply));
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "does not fit a token")]
-    fn udp_reply_past_the_limit_is_a_bug() {
-        udp_reply(0, UDP_INDEX_MAX);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that a running server serves the bench contract (DESIGN.md §7), with curl.
+# Checks that a running server serves the bench contract (ARCHITECTURE.md §7), with curl.
 #   ci/bench/check.sh [ADDR] [--plaintext-only]
 # ADDR defaults to 127.0.0.1:8080. --plaintext-only checks GET /plaintext and pipelining only
 # (for uring-limit, which answers everything with the plaintext response).

@@ -132,7 +132,7 @@ def summarize(runs):
 
 
 def is_zzz(server):
-    """zzz itself or one of its variants (zzz-direct, zzz-nowait)."""
+    """zzz itself or one of its variants (zzz-direct, zzz-nowait, zzz-before)."""
     return server == ZZZ or server.startswith(ZZZ + "-")
 
 

@@ -27,7 +27,9 @@
 #   BENCH_PIPELINE_DEPTH=16
 #   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
 #                            also zzz-direct (zzz with --recv-direct) and zzz-nowait
-#                            (--batch-wait-us 0), to compare zzz's receive modes and waits
+#                            (--batch-wait-us 0), to compare zzz's receive modes and waits,
+#                            and zzz-before: another build of the bench example, named by
+#                            BENCH_ZZZ_BEFORE, to compare two versions of zzz in one run
 #   BENCH_REPORT=ci/bench/results/latest.md    where the report is copied
 #   BENCH_ADDR=127.0.0.1:18080    the first server's; the next ones take the following ports
 #   BENCH_SERVER_CPU=0  BENCH_CLIENT_CPU=1
@@ -126,6 +128,10 @@ for s in $servers; do
       fi
       binary[$s]=$(zzz_binary)
       ;;
+    zzz-before)
+      [ -n "${BENCH_ZZZ_BEFORE:-}" ] || die "zzz-before needs BENCH_ZZZ_BEFORE=/path/to/bench"
+      binary[$s]=$BENCH_ZZZ_BEFORE
+      ;;
     actix | hyper | may-minihttp | uring-limit)
       if [ -z "${BENCH_NO_BUILD:-}" ]; then
         log "building peer $s"
@@ -133,7 +139,7 @@ for s in $servers; do
       fi
       binary[$s]=$(peer_binary "$s")
       ;;
-    *) die "unknown server '$s' (known: zzz zzz-direct zzz-nowait actix hyper may-minihttp uring-limit)" ;;
+    *) die "unknown server '$s' (known: zzz zzz-direct zzz-nowait zzz-before actix hyper may-minihttp uring-limit)" ;;
   esac
   [ -x "${binary[$s]}" ] || die "no binary at ${binary[$s]}"
 done

@@ -91,6 +91,12 @@ pub struct Config {
     pub limits: Limits,
     /// Timeouts.
     pub timeouts: Timeouts,
+    /// Bytes of the buffer UDP datagrams are received into, and of each reply buffer: the
+    /// largest datagram served (a longer one is cut and dropped). 0 serves no UDP. Default 0.
+    pub datagram_size: u32,
+    /// Reply buffers for UDP datagrams, sent in flight at once; with all of them in flight a
+    /// datagram is dropped unanswered (counted). Default 0.
+    pub datagram_replies: u32,
 }
 
 // The documented defaults are a valid configuration.
@@ -129,6 +135,8 @@ impl Config {
         timer_tick_ms: 100,
         limits: Limits::DEFAULT,
         timeouts: Timeouts::DEFAULT,
+        datagram_size: 0,
+        datagram_replies: 0,
     };
 
     /// Checks every field; the error names the field and the reason.
@@ -172,6 +180,15 @@ impl Config {
         if self.max_requests_per_connection == 0 {
             return Err("max_requests_per_connection: must be at least 1");
         }
+        if self.datagram_size > 65_536 {
+            return Err("datagram_size: at most 65536 (the largest UDP datagram)");
+        }
+        if self.datagram_replies > u16::MAX as u32 {
+            return Err("datagram_replies: at most 65535");
+        }
+        if (self.datagram_size == 0) != (self.datagram_replies == 0) {
+            return Err("datagram_size and datagram_replies: both 0 (no UDP) or both at least 1");
+        }
         Ok(())
     }
 
@@ -184,25 +201,11 @@ impl Config {
             + self.limits.max_trailers as usize
             + 64
     }
-
-    /// The memory this configuration needs, computed up front.
-    pub const fn memory(&self) -> MemoryBudget {
-        let n = self.max_connections as usize;
-        let layout = crate::server::SlotLayout::of(self);
-        let per_connection = layout.per_connection();
-        let connections = per_connection * n;
-        let large_buffers = self.large_buffers as usize * self.block_size();
-        MemoryBudget {
-            per_connection,
-            connections,
-            large_buffers,
-            total: connections + large_buffers + layout.fixed() + crate::memory::ALIGN_SLACK,
-        }
-    }
 }
 
 impl core::fmt::Display for MemoryBudget {
-    /// `1024 conns x 33.6 KiB + 16 x 1.0 MiB = 49.6 MiB reserved`, as the startup line shows.
+    /// `1024 conns x 33.6 KiB + 16.0 MiB large buffers = 49.6 MiB reserved`, as the startup
+    /// line shows (the total includes what the protocol modules share).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let conns = self
             .connections

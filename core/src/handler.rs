@@ -37,8 +37,8 @@ use crate::http::{
     self, AsHeaderName, BodyWriter, ByteWriter, HttpDate, ResponseError, ResponseOptions,
     ResponseWriter, Status, StreamFraming,
 };
-use crate::router::{ParamError, Params};
-use crate::server::ServerView;
+use crate::router::params::{ParamError, Params};
+use crate::stats::ServerView;
 use crate::time::Now;
 
 /// The handler signature.
@@ -200,6 +200,8 @@ pub struct Out<'a, S: 'static> {
     head: bool,
     headers_hook: Option<HeadersHook>,
     outcome: Outcome<S>,
+    /// The protocol the connection switches to after this response (a `101`).
+    switch: Option<u8>,
     _state: PhantomData<fn(&mut S)>,
 }
 
@@ -237,6 +239,7 @@ impl<'a, S> Out<'a, S> {
             head,
             headers_hook,
             outcome: Outcome::Nothing,
+            switch: None,
             _state: PhantomData,
         }
     }
@@ -287,6 +290,21 @@ impl<'a, S> Out<'a, S> {
             (true, Some(standby)) => Ok(&standby[start..start + len]),
             _ => Ok(&self.buf[start..start + len]),
         }
+    }
+
+    /// Switches the connection to another protocol of the app's set after this response
+    /// (HTTP `Upgrade`, RFC 9110 §7.8): `protocol` is its number
+    /// ([`Protocols::id_index`](crate::server::Protocols::id_index)). It takes effect only if
+    /// the response is `101 Switching Protocols` to an HTTP/1.1 request (the handler checks the
+    /// request's `Upgrade` header and names the protocol in its own); the server then sends
+    /// `Connection: upgrade`, and the bytes after this request are the new protocol's.
+    pub fn switch_protocol(&mut self, protocol: u8) {
+        self.switch = Some(protocol);
+    }
+
+    /// The protocol [`Out::switch_protocol`] asked for.
+    pub(crate) fn switch(&self) -> Option<u8> {
+        self.switch
     }
 
     /// The outcome, for the server, which sends from the ranges it names: asserted here, where
@@ -613,7 +631,7 @@ pub struct Ctx<'a, S: 'static> {
     /// The time of the event being handled.
     pub now: Now,
     /// The server's counters and gauges, for a metrics route (see
-    /// [`PrometheusText`](crate::server::PrometheusText)).
+    /// [`PrometheusText`](crate::stats::PrometheusText)).
     pub server: ServerView<'a>,
 }
 
@@ -627,6 +645,12 @@ impl<S> core::fmt::Debug for Ctx<'_, S> {
 }
 
 impl<S> Ctx<'_, S> {
+    /// Switches the connection to another protocol after this response; see
+    /// [`Out::switch_protocol`].
+    pub fn switch_protocol(&mut self, protocol: u8) {
+        self.out.switch_protocol(protocol);
+    }
+
     /// Starts a response; see [`Out::respond`].
     pub fn respond(&mut self, status: Status) -> Reply<'_, S> {
         self.out.respond(status)

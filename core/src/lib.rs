@@ -1,31 +1,57 @@
 //! # zzz-core
 //!
 //! The `no_std`, heap-free core of zzz. It performs no I/O and reads no clock: a backend
-//! (io_uring in `zzz-uring`, the simulator in `zzz-sim`, or your own loop) tells it what
-//! happened and asks it what to do next. Every byte of memory it uses is reserved once, at
-//! startup, from a region whose size the configuration computes up front.
+//! (io_uring in `zzz-uring`, `poll(2)` in `zzz-poll`, the simulator in `zzz-sim`, or your own
+//! loop) tells it what happened and asks it what to do next. Every byte of memory it uses is
+//! reserved once, at startup, from a region whose size the configuration computes up front.
 //!
-//! ## Where to look
+//! The core is built in layers. An application meets the top ones; each layer below is
+//! public and documented too, so that a backend, a protocol or a test can use it directly.
+//! `ARCHITECTURE.md` at the repository's root is the design as built, section by section;
+//! the paragraphs below are the map.
 //!
-//! - [`http`]: the HTTP/1.1 engine. A resumable, zero-copy request-head parser
-//!   ([`http::HeadParser`]) that validates strictly (RFC 9112) and maps every error to the
-//!   status it deserves; an incremental chunked decoder ([`http::ChunkedDecoder`]); the
-//!   response writer and the pre-built responses the engine emits on its own; the helpers a
-//!   handler needs (header lookup, token lists, query strings, percent-decoding).
-//! - [`openapi`]: the OpenAPI 3.1 document, generated from the route table ([`Route`] rows
-//!   carry their documentation) and served at `/openapi.json`; [`schema`] holds JSON Schemas as
-//!   static data (`#[derive(JsonSchema)]` with the `macros` feature); [`problem`] writes RFC 9457
-//!   problem details; [`json`] writes JSON without allocation and, with the `json` feature,
-//!   reads and writes typed bodies through serde-json-core.
-//! - `templates` (feature `templates`): compiled askama templates rendered straight into the
-//!   send buffer by `Reply::template`, with their `Content-Length`, never truncated.
-//! - [`assets`]: files embedded at compile time, served without copying, with entity tags,
-//!   `304 Not Modified` and precompressed gzip variants.
-//! - [`record`]: the format of a recording of a server's inputs and its allocation-free
-//!   encoder ([`record::Recorder`]); the simulator replays a recording as a test.
+//! ## The server layer
 //!
-//! Logging goes through one small macro module that switches between `log`, `defmt` and
-//! nothing, chosen by feature; with neither feature, logging compiles to nothing.
+//! [`Server`] is the sans-IO server of one event loop: connection slots, buffers, the
+//! large-buffer pool, timers, the operation queue and the overload policy, over one memory
+//! region. A backend tells it each [`Event`] through [`Server::handle`] and performs the
+//! [`Op`]s that [`Server::poll_op`] hands out (ARCHITECTURE.md §2 Events). The server knows
+//! no protocol: it hosts protocol modules.
+//!
+//! ## The protocol layer
+//!
+//! A [`Protocol`] is the state machine of one kind of connection; it keeps its state in the
+//! connection's slot and works through a [`Link`]. An [`App`] is the instance's state and the
+//! modules it serves: one, or a set declared with [`protocols!`] (ARCHITECTURE.md §6
+//! Protocol modules). The core brings three: [`http1`] (HTTP/1.1), [`tcp`] (raw TCP with
+//! typed per-connection state) and [`udp`].
+//!
+//! ## The application layer
+//!
+//! What an HTTP handler works with: [`handler`] ([`Ctx`], [`Request`], [`Reply`]), the
+//! [`router`], compiled templates (`templates`, feature `templates`), embedded [`assets`],
+//! typed JSON bodies ([`json`], [`schema`]), the [`openapi`] document generated from the
+//! route table, RFC 9457 [`problem`] details, and the [`metrics`] route.
+//!
+//! ## The HTTP engine
+//!
+//! [`http`] is HTTP/1.1 on caller-provided buffers: a resumable, strict request-head parser
+//! that maps every error to its status, the chunked decoder, the response writer, the canned
+//! responses and the limits (ARCHITECTURE.md §5 HTTP/1.1).
+//!
+//! ## Foundations
+//!
+//! [`config`] holds every capacity and computes the memory they need; [`memory`] carves the
+//! region (ARCHITECTURE.md §3 Memory); [`pool`] lends large buffers; [`timer`] is the timer
+//! wheel; [`time`] is time as the backend tells it; [`net`] names peers; [`stats`] holds the
+//! counters and gauges everything above reports into.
+//!
+//! ## Around the server
+//!
+//! [`record`] writes and reads recordings of what a server was told, which the simulator
+//! replays as tests; [`shim`] serves the core from loops that are not zzz's own (any
+//! `embedded-io` or `nb` stream). Logging goes through one small macro module that switches
+//! between `log`, `defmt` and nothing, by feature; with neither, logging compiles to nothing.
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -44,6 +70,7 @@ pub mod assets;
 pub mod config;
 pub mod handler;
 pub mod http;
+pub mod http1;
 pub mod json;
 pub mod memory;
 pub mod metrics;
@@ -56,25 +83,37 @@ pub mod router;
 pub mod schema;
 pub mod server;
 pub mod shim;
+pub mod stats;
+pub mod tcp;
 #[cfg(feature = "templates")]
 pub mod templates;
 pub mod time;
 pub mod timer;
+pub mod udp;
 
-pub use app::{App, Completed, Hooks, Service, TcpCtx, TcpHandler, UdpHandler};
+pub use app::App;
 pub use config::{Config, MemoryBudget, Timeouts};
 pub use handler::{
     Ctx, Handler, Out, Reply, Request, Response, StreamCursor, StreamOut, StreamStep,
 };
 pub use http::{Method, Status};
+pub use http1::{Completed, Hooks, Http};
 pub use net::PeerAddr;
 pub use router::{Route, RouteError, Router};
 pub use schema::JsonSchema;
 pub use server::{
-    AcceptError, Gauges, IoError, NewError, Op, OpKind, PrometheusText, Server, ServerView, SlotId,
-    Snapshot, Stats,
+    AcceptError, Event, Gauges, Handled, IoError, Link, NewError, Op, OpKind, PrometheusText,
+    Protocol, Protocols, Server, ServerView, SlotId, Snapshot, Sole, Stats,
 };
+pub use tcp::{Tcp, TcpCtx, TcpHandler};
 pub use time::{Instant, Now};
+pub use udp::{Udp, UdpHandler};
 /// `#[derive(JsonSchema)]`: see [`schema`].
 #[cfg(feature = "macros")]
 pub use zzz_macros::JsonSchema;
+
+// The Rust blocks of ARCHITECTURE.md (its worked example of a protocol module) are compiled
+// and run with this crate's doctests, so that the document cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../ARCHITECTURE.md")]
+mod architecture {}

@@ -134,7 +134,10 @@ impl Region {
         }
     }
 
-    /// The region for a configuration.
+    /// The region for an HTTP/1.1-only server with `config` ([`Config::memory`]); for an app
+    /// with other protocol modules, `Region::new(app.memory(&config).total)`.
+    ///
+    /// [`Config::memory`]: crate::Config::memory
     pub fn for_config(config: &crate::Config) -> Region {
         Region::new(config.memory().total)
     }

@@ -14,7 +14,7 @@
 
 use crate::handler::{Ctx, Request, Response};
 use crate::http::Status;
-use crate::server::PrometheusText;
+use crate::stats::PrometheusText;
 
 /// A handler answering `200` with [`PrometheusText`] of the serving instance, unlabelled.
 pub fn prometheus<S>(ctx: &mut Ctx<'_, S>, _request: &Request<'_>) -> Response {

@@ -45,6 +45,11 @@ impl<'m> BlockPool<'m> {
         }
     }
 
+    /// Whether block `id` is lent out.
+    pub fn is_lent(&self, id: BlockId) -> bool {
+        self.lent.get(id as usize).copied().unwrap_or(false)
+    }
+
     /// Blocks not lent out.
     pub fn available(&self) -> usize {
         self.free_count

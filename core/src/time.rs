@@ -18,7 +18,7 @@ impl Instant {
     }
 }
 
-/// What a backend passes to [`Server::tick`](crate::Server::tick): the monotonic time for
+/// What a backend tells the server with [`Event::Tick`](crate::Event::Tick): the monotonic time for
 /// timers and the wall-clock second for the `Date` header.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

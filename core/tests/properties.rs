@@ -725,7 +725,8 @@ fn exercise(input: &[u8], steps: &[usize], limits: &Limits) {
 proptest! {
     #![proptest_config(cases(512))]
 
-    /// (d) Arbitrary bytes: a verdict, never a panic (DESIGN §4: bad input is a status).
+    /// (d) Arbitrary bytes: a verdict, never a panic (ARCHITECTURE.md §4 Bounds: bad input is a
+    /// status).
     #[test]
     fn arbitrary_bytes_never_panic(
         input in vec(any::<u8>(), 0..1024),
@@ -789,13 +790,13 @@ fn body_len_counts_only_decoded_bytes() {
     assert_eq!(decoder.data_remaining(), 2);
 }
 
-/// RFC 9112 §2.2 / DESIGN §4: the verdict on a byte stream must not depend on how it was
-/// segmented. Once a line was incomplete, the parser used to look only for that line's LF in
+/// RFC 9112 §2.2 / ARCHITECTURE.md §4 Bounds: the verdict on a byte stream must not depend on how
+/// it was segmented. Once a line was incomplete, the parser used to look only for that line's LF in
 /// the bytes that followed, so invalid bytes in the same line were rejected at once when they
-/// arrived with the line's start (400) but not when they arrived later: the request then waited
-/// for an LF that might never come and ended as 414 when the line passed `max_request_line`.
-/// Found by `arbitrary_bytes_never_panic`; fixed in 0539cd3 (the parser resumes its checks
-/// where the line stopped).
+/// arrived with the line's start (400) but not when they arrived later: the request then waited for
+/// an LF that might never come and ended as 414 when the line passed `max_request_line`. Found by
+/// `arbitrary_bytes_never_panic`; fixed in 0539cd3 (the parser resumes its checks where the line
+/// stopped).
 #[test]
 fn verdict_does_not_depend_on_segmentation() {
     let limits = Limits::DEFAULT;
@@ -844,10 +845,10 @@ fn verdict_does_not_depend_on_segmentation() {
     );
 }
 
-/// RFC 9112 §3 / DESIGN §4: a request line longer than `max_request_line` is 414, however it
-/// arrives, even when the line also holds an invalid byte *past* the limit: bytes are judged in
-/// order, and nothing past the limit is examined. (Once a bug: one read gave 400, pieces 414.
-/// Found by `mutated_requests_never_panic` with `PROPTEST_CASES=50000`.)
+/// RFC 9112 §3 / ARCHITECTURE.md §4 Bounds: a request line longer than `max_request_line` is 414,
+/// however it arrives, even when the line also holds an invalid byte *past* the limit: bytes are
+/// judged in order, and nothing past the limit is examined. (Once a bug: one read gave 400, pieces
+/// 414. Found by `mutated_requests_never_panic` with `PROPTEST_CASES=50000`.)
 #[test]
 fn request_line_limit_does_not_depend_on_segmentation() {
     let small = Limits {

@@ -1,8 +1,8 @@
-//! Properties of the whole sans-IO server (`zzz_core::Server`), driven through its event
-//! interface (DESIGN §2) by an in-memory backend whose every choice is random: when clients
-//! connect, how receives and sends are split (one byte upward), in which order the completions
-//! of different connections arrive, when `tick` runs, when operations fail with `Retry`, and
-//! where a client resets its connection or half-closes it.
+//! Properties of the whole sans-IO server (`zzz_core::Server`), driven through its event interface
+//! (ARCHITECTURE.md §2 Events) by an in-memory backend whose every choice is random: when clients
+//! connect, how receives and sends are split (one byte upward), in which order the completions of
+//! different connections arrive, when `tick` runs, when operations fail with `Retry`, and where a
+//! client resets its connection or half-closes it.
 //!
 //! The clients send random sequences of valid requests (RFC 9112): `GET /fixed`, and
 //! `POST /echo` with a `Content-Length` or a chunked body (RFC 9112 §6.2, §7.1), sometimes
@@ -19,13 +19,14 @@
 //!   send is in flight and no send after it, `Close` asked once;
 //! - nothing leaks: once the clients are done and time has passed every timeout, no
 //!   connection is active, every accepted connection was closed, and every large buffer is
-//!   back in the pool (DESIGN §3, §4);
+//!   back in the pool (ARCHITECTURE.md §3 Memory, §4 Bounds);
 //! - every complete request of a connection that was not reset gets exactly one response, in
 //!   order, with the expected body (RFC 9112 §9.3.2). A half-closed client still gets the
 //!   answers to the requests it completed before its FIN. With fewer large buffers than the
 //!   clients can need at once, a request may get the static `503` instead, which ends its
-//!   connection (DESIGN §4); with time jumping past timeouts, a `408` may end a connection.
-//!   A reset connection gets correct responses for a prefix of its requests, nothing else.
+//!   connection (ARCHITECTURE.md §4 Bounds); with time jumping past timeouts, a `408` may end
+//!   a connection. A reset connection gets correct responses for a prefix of its requests,
+//!   nothing else.
 //!
 //! The same driver runs three ways: `random_event_orderings` (time stays short of every
 //! timeout while the clients are active), `timeouts_anywhere` (time also jumps past them, with
@@ -40,8 +41,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use zzz_core::{
-    App, Config, Ctx, Instant, IoError, Now, Op, OpKind, PeerAddr, Request, Response, Route,
-    Router, Server, Service, SlotId, Status,
+    App, Config, Ctx, Event, Instant, IoError, Now, Op, OpKind, PeerAddr, Request, Response, Route,
+    Router, Server, SlotId, Sole, Status,
 };
 
 /// `n` cases, unless `PROPTEST_CASES` asks for another number.
@@ -583,7 +584,7 @@ enum Action {
 }
 
 struct Backend<'m> {
-    server: Server<'m, ()>,
+    server: Server<'m, (), zzz_core::Http<()>>,
     clients: Vec<Client>,
     owner: HashMap<SlotId, usize>,
     chooser: Chooser,
@@ -613,8 +614,8 @@ impl Backend<'_> {
             .unwrap_or_else(|| panic!("an operation on slot {slot}, which no open connection has"))
     }
 
-    /// Takes every operation the server has for us (DESIGN §2: a bounded batch; call until
-    /// `None`). Returns how many there were.
+    /// Takes every operation the server has for us (ARCHITECTURE.md §2 Events: a bounded batch;
+    /// call until `None`). Returns how many there were.
     fn drain(&mut self) -> usize {
         let mut count = 0;
         while let Some(op) = self.server.poll_op() {
@@ -658,6 +659,7 @@ impl Backend<'_> {
                     assert!(!c.close_asked, "Close asked twice on slot {s}");
                     c.close_asked = true;
                 }
+                Op::SendDatagram(_) => panic!("a datagram reply without datagrams"),
             }
         }
         count
@@ -714,13 +716,17 @@ impl Backend<'_> {
         }
         self.now.monotonic = self.now.monotonic.after_ms(ms);
         self.now.unix_secs = START_UNIX + self.now.monotonic.since(START) / 1000;
-        self.server.tick(self.now);
+        let _ = self.server.handle(Event::Tick(self.now));
     }
 
     fn accept(&mut self, i: usize) {
         let slot = self
             .server
-            .accept(Service::Http, PeerAddr::Local)
+            .handle(Event::Accepted {
+                protocol: Sole,
+                peer: PeerAddr::Local,
+            })
+            .accepted()
             .expect("a free slot: there are more slots than clients");
         assert!(
             self.owner.insert(slot, i).is_none(),
@@ -741,12 +747,20 @@ impl Backend<'_> {
         if c.reset_due() {
             self.clients[i].broken = true;
             self.note(format_args!("{slot}: failed(Recv, Broken)"));
-            self.server.failed(slot, OpKind::Recv, IoError::Broken);
+            let _ = self.server.handle(Event::Failed {
+                slot,
+                op: OpKind::Recv,
+                error: IoError::Broken,
+            });
             return;
         }
         if self.chooser.below(16) == 0 {
             self.note(format_args!("{slot}: failed(Recv, Retry)"));
-            self.server.failed(slot, OpKind::Recv, IoError::Retry);
+            let _ = self.server.handle(Event::Failed {
+                slot,
+                op: OpKind::Recv,
+                error: IoError::Retry,
+            });
             return;
         }
         if c.delivered < c.written() {
@@ -768,12 +782,12 @@ impl Backend<'_> {
             buf[..n].copy_from_slice(&self.clients[i].stream[from..from + n]);
             self.clients[i].delivered += n;
             self.note(format_args!("{slot}: received({n})"));
-            self.server.received(slot, n);
+            let _ = self.server.handle(Event::Received { slot, n });
         } else {
             assert!(c.eof_due());
             self.clients[i].eof_sent = true;
             self.note(format_args!("{slot}: received(0)"));
-            self.server.received(slot, 0);
+            let _ = self.server.handle(Event::Received { slot, n: 0 });
         }
     }
 
@@ -786,12 +800,20 @@ impl Backend<'_> {
         if self.clients[i].reset_due() {
             self.clients[i].broken = true;
             self.note(format_args!("{slot}: failed(Send, Broken)"));
-            self.server.failed(slot, OpKind::Send, IoError::Broken);
+            let _ = self.server.handle(Event::Failed {
+                slot,
+                op: OpKind::Send,
+                error: IoError::Broken,
+            });
             return;
         }
         if self.chooser.below(16) == 0 {
             self.note(format_args!("{slot}: failed(Send, Retry)"));
-            self.server.failed(slot, OpKind::Send, IoError::Retry);
+            let _ = self.server.handle(Event::Failed {
+                slot,
+                op: OpKind::Send,
+                error: IoError::Retry,
+            });
             return;
         }
         let n = self.chooser.size(posted.len());
@@ -800,7 +822,7 @@ impl Backend<'_> {
         c.output.extend_from_slice(&posted[..n]);
         c.count_answers();
         self.note(format_args!("{slot}: sent({n})"));
-        self.server.sent(slot, n);
+        let _ = self.server.handle(Event::Sent { slot, n });
     }
 
     /// `Server::send_parts` is stable until the send completes: what was posted is still
@@ -819,13 +841,21 @@ impl Backend<'_> {
         let slot = self.clients[i].slot.unwrap();
         if self.clients[i].recv.take().is_some() && self.chooser.below(2) == 0 {
             self.note(format_args!("{slot}: failed(Recv, Retry)"));
-            self.server.failed(slot, OpKind::Recv, IoError::Retry);
+            let _ = self.server.handle(Event::Failed {
+                slot,
+                op: OpKind::Recv,
+                error: IoError::Retry,
+            });
         }
         if let Some(posted) = self.clients[i].send.take() {
             match self.chooser.below(3) {
                 0 => {
                     self.note(format_args!("{slot}: failed(Send, Retry) on close"));
-                    self.server.failed(slot, OpKind::Send, IoError::Retry)
+                    let _ = self.server.handle(Event::Failed {
+                        slot,
+                        op: OpKind::Send,
+                        error: IoError::Retry,
+                    });
                 }
                 1 => {
                     // The send completed before the cancellation reached it.
@@ -835,12 +865,12 @@ impl Backend<'_> {
                     c.output.extend_from_slice(&posted[..n]);
                     c.count_answers();
                     self.note(format_args!("{slot}: sent({n})"));
-                    self.server.sent(slot, n);
+                    let _ = self.server.handle(Event::Sent { slot, n });
                 }
                 _ => {}
             }
         }
-        self.server.closed(slot);
+        let _ = self.server.handle(Event::Closed { slot });
         self.owner.remove(&slot);
         self.clients[i].closed = true;
     }
@@ -916,7 +946,7 @@ fn run(scenario: &Scenario, recv_buffer: u32) {
         }
     }
 
-    // Nothing leaks (DESIGN §3, §4).
+    // Nothing leaks (ARCHITECTURE.md §3 Memory, §4 Bounds).
     assert_eq!(
         b.server.active_connections(),
         0,
@@ -1032,12 +1062,12 @@ proptest! {
     }
 }
 
-/// DESIGN §2 and `Server::recv_buffer`: the region of a posted receive is "stable until the
-/// receive completes", and the server "never touches a buffer region while an operation on
-/// it is posted". A body bigger than the receive buffer is received into a large buffer; when
-/// its idle timeout fires (408, RFC 9110 §15.5.9) with that receive still posted, the block
-/// must stay out of the pool until the receive completes: another connection could otherwise
-/// take it while the kernel still writes into it (a bug this test once caught).
+/// ARCHITECTURE.md §2 Events and `Server::recv_buffer`: the region of a posted receive is "stable
+/// until the receive completes", and the server "never touches a buffer region while an operation
+/// on it is posted". A body bigger than the receive buffer is received into a large buffer; when
+/// its idle timeout fires (408, RFC 9110 §15.5.9) with that receive still posted, the block must
+/// stay out of the pool until the receive completes: another connection could otherwise take it
+/// while the kernel still writes into it (a bug this test once caught).
 #[test]
 fn body_timeout_keeps_the_block_of_a_posted_receive() {
     let config = config(1, SMALL_RECV);
@@ -1048,11 +1078,20 @@ fn body_timeout_keeps_the_block_of_a_posted_receive() {
         unix_secs: START_UNIX,
     };
     let mut server = Server::new(config, app, &mut region, start).unwrap();
-    let slot = server.accept(Service::Http, PeerAddr::Local).unwrap();
+    let slot = server
+        .handle(Event::Accepted {
+            protocol: Sole,
+            peer: PeerAddr::Local,
+        })
+        .accepted()
+        .unwrap();
     assert_eq!(server.poll_op(), Some(Op::Recv(slot)));
     let head = b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n";
     server.recv_buffer(slot)[..head.len()].copy_from_slice(head);
-    server.received(slot, head.len());
+    let _ = server.handle(Event::Received {
+        slot,
+        n: head.len(),
+    });
     assert_eq!(
         server.poll_op(),
         Some(Op::Recv(slot)),
@@ -1066,10 +1105,10 @@ fn body_timeout_keeps_the_block_of_a_posted_receive() {
     );
     let posted = server.recv_buffer(slot).as_ptr_range();
 
-    server.tick(Now {
+    let _ = server.handle(Event::Tick(Now {
         monotonic: START.after_ms(config.timeouts.body_idle_ms + 1_000),
         unix_secs: START_UNIX + 31,
-    });
+    }));
     assert_eq!(server.stats().body_timeouts, 1);
     assert_eq!(
         server.large_buffers_available(),

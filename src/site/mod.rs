@@ -243,7 +243,7 @@ fn app_of(state: SiteState) -> App<SiteState> {
         state,
         Router::new(ROUTES).expect("the site's routes are valid"),
     );
-    app.hooks = Hooks {
+    app.modules.hooks = Hooks {
         not_found: Some(not_found),
         ..Hooks::default()
     };

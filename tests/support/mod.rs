@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use zzz::core::App;
+use zzz::core::{App, Protocols};
 use zzz::uring::{BoundAddr, Builder, Handle, Running};
 
 /// How long any single read may block before the test fails: a guard, never a delay.
@@ -50,10 +50,13 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts `builder`'s listeners with `make_app`, quietly, with a short grace period.
-    pub fn start<S: Send + 'static>(
-        builder: Builder<S>,
-        make_app: impl Fn(usize) -> App<S> + Send + Sync + 'static,
-    ) -> TestServer {
+    pub fn start<S: Send + 'static, P: Protocols<S> + Send + 'static>(
+        builder: Builder<S, P>,
+        make_app: impl Fn(usize) -> App<S, P> + Send + Sync + 'static,
+    ) -> TestServer
+    where
+        P::Id: Send,
+    {
         let running = builder
             .quiet()
             .shutdown_grace(Duration::from_secs(5))
@@ -353,8 +356,13 @@ pub fn chunked(body: &[u8], chunk: usize) -> Vec<u8> {
 /// PIDs were reused) if it runs longer than `limit`. A program that is not installed fails
 /// the test with a message that says how to install it.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    run_bounded_with_input(cmd, Stdio::null(), limit)
+}
+
+/// [`run_bounded`], with `stdin` as the program's standard input.
+pub fn run_bounded_with_input(cmd: &mut Command, stdin: Stdio, limit: Duration) -> Output {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    cmd.stdin(Stdio::null())
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = match cmd.spawn() {
@@ -400,4 +408,17 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// The Python of the tests' virtualenv (`ci/setup.sh` makes it under the target directory,
+/// with the packages the tests import, pinned).
+pub fn test_python() -> std::path::PathBuf {
+    // CARGO_TARGET_TMPDIR is `<target>/tmp`.
+    let python = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("../test-venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run ci/setup.sh, which makes the tests' Python virtualenv",
+        python.display()
+    );
+    python
 }

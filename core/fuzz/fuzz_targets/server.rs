@@ -46,8 +46,8 @@ use zzz_core::handler::{StreamCursor, StreamOut, StreamStep};
 use zzz_core::http::{Limits, Status};
 use zzz_core::json;
 use zzz_core::{
-    AcceptError, App, Config, Ctx, Instant, IoError, Now, Op, OpKind, PeerAddr, Request, Response,
-    Route, Router, Server, Service, SlotId, TcpCtx, Timeouts,
+    AcceptError, App, Config, Ctx, Event, Instant, IoError, Now, Op, OpKind, PeerAddr, Request,
+    Response, Route, Router, Server, SlotId, TcpCtx, Timeouts,
 };
 
 // ───────────────────────────────────────────────────────────── allocations
@@ -208,6 +208,18 @@ static ROUTES: &[Route<Site>] = &[
     Route::delete("/{*any}", echo),
 ];
 
+zzz_core::protocols! {
+    /// What the target serves: the site over HTTP, the line protocol over raw TCP.
+    struct Modules<Site> {
+        conn: ModuleConn,
+        id: Proto,
+        /// HTTP/1.1.
+        http: Http => zzz_core::Http<Site>,
+        /// The line protocol.
+        tcp: Tcp => zzz_core::Tcp<zzz_core::tcp::TcpFn<Site>>,
+    }
+}
+
 /// A raw TCP line protocol: each `\n`-terminated line comes back upper-cased; `quit` closes.
 fn lines(ctx: &mut TcpCtx<'_, Site>, data: &[u8]) -> usize {
     let mut consumed = 0;
@@ -257,6 +269,8 @@ const CONFIG: Config = Config {
         pressured_first_byte_ms: 300,
         shed_grace_ms: 40,
     },
+    datagram_size: 0,
+    datagram_replies: 0,
 };
 
 /// Requests a script can write with one byte, so that the fuzzer starts from valid traffic.
@@ -345,14 +359,14 @@ impl<'a> Script<'a> {
 }
 
 struct Driver<'m> {
-    server: Server<'m, Site>,
+    server: Server<'m, Site, Modules>,
     clients: Vec<Option<Client>>,
     /// Connections that ended: (HTTP, output, cut).
     ended: Vec<(bool, Vec<u8>, bool)>,
     region: core::ops::Range<usize>,
     now: Now,
     /// A connection waiting for a slot (a backend's waiting room of one).
-    waiting: Option<Service<Site>>,
+    waiting: Option<Proto>,
 }
 
 const START: Now = Now {
@@ -376,7 +390,7 @@ fn disjoint((a, a_len): Region, (b, b_len): Region) -> bool {
 
 impl<'m> Driver<'m> {
     /// Calls into the server; nothing it does may allocate.
-    fn call<R>(&mut self, f: impl FnOnce(&mut Server<'m, Site>) -> R) -> R {
+    fn call<R>(&mut self, f: impl FnOnce(&mut Server<'m, Site, Modules>) -> R) -> R {
         let before = allocations();
         let result = f(&mut self.server);
         assert_eq!(allocations(), before, "the server allocated");
@@ -398,6 +412,7 @@ impl<'m> Driver<'m> {
             };
             let slot = match op {
                 Op::Recv(s) | Op::Send(s) | Op::Shutdown(s) | Op::Close(s) => s,
+                Op::SendDatagram(r) => panic!("a datagram reply ({r}) without datagrams"),
             };
             let c = self.client(slot);
             assert!(!c.closing, "{op:?} after the server asked to close");
@@ -441,6 +456,7 @@ impl<'m> Driver<'m> {
                     c.closing = true;
                     c.cut |= unsent;
                 }
+                Op::SendDatagram(_) => unreachable!("checked above"),
             }
         }
         panic!("poll_op never ran dry");
@@ -472,14 +488,20 @@ impl<'m> Driver<'m> {
     /// of one place: the server is asked to make room for it (closing the oldest connection
     /// without a request head, or an idle one), and it is admitted once a slot is free; a
     /// second arrival while one waits is turned away.
-    fn accept(&mut self, service: Service<Site>) {
-        match self.call(|s| s.accept(service, PeerAddr::Local)) {
-            Ok(slot) => self.admit(slot, service),
+    fn accept(&mut self, protocol: Proto) {
+        let accepted = Event::Accepted {
+            protocol,
+            peer: PeerAddr::Local,
+        };
+        match self.call(|s| s.handle(accepted).accepted()) {
+            Ok(slot) => self.admit(slot, protocol),
             Err(AcceptError::Full) if self.waiting.is_none() => {
-                self.waiting = Some(service);
-                self.call(|s| s.make_room(1));
+                self.waiting = Some(protocol);
+                let _ = self.call(|s| s.handle(Event::MakeRoom { waiting: 1 }));
             }
-            Err(AcceptError::Full) => self.call(|s| s.turned_away()),
+            Err(AcceptError::Full) => {
+                let _ = self.call(|s| s.handle(Event::TurnedAway));
+            }
             Err(AcceptError::ShuttingDown) => {}
         }
         self.drain();
@@ -487,23 +509,27 @@ impl<'m> Driver<'m> {
 
     /// Admits the waiting connection if a slot is free, else asks again for room.
     fn admit_waiting(&mut self) {
-        let Some(service) = self.waiting else { return };
+        let Some(protocol) = self.waiting else { return };
         if self.server.can_accept() {
             self.waiting = None;
-            if let Ok(slot) = self.call(|s| s.accept(service, PeerAddr::Local)) {
-                self.admit(slot, service);
+            let accepted = Event::Accepted {
+                protocol,
+                peer: PeerAddr::Local,
+            };
+            if let Ok(slot) = self.call(|s| s.handle(accepted).accepted()) {
+                self.admit(slot, protocol);
             }
         } else {
-            self.call(|s| s.make_room(1));
+            let _ = self.call(|s| s.handle(Event::MakeRoom { waiting: 1 }));
         }
         self.drain();
     }
 
-    fn admit(&mut self, slot: SlotId, service: Service<Site>) {
+    fn admit(&mut self, slot: SlotId, protocol: Proto) {
         let entry = &mut self.clients[slot as usize];
         assert!(entry.is_none(), "slot {slot} handed out twice");
         *entry = Some(Client {
-            http: matches!(service, Service::Http),
+            http: protocol == Proto::Http,
             ..Client::default()
         });
     }
@@ -537,7 +563,7 @@ impl<'m> Driver<'m> {
                 "the region of a posted receive moved"
             );
             buf[..n].copy_from_slice(&data);
-            s.received(slot, n);
+            let _ = s.handle(Event::Received { slot, n });
         });
         self.drain();
         true
@@ -559,7 +585,7 @@ impl<'m> Driver<'m> {
         let n = bytes.len().min(most.max(1));
         let c = self.client(slot);
         c.output.extend_from_slice(&bytes[..n]);
-        self.call(|s| s.sent(slot, n));
+        let _ = self.call(|s| s.handle(Event::Sent { slot, n }));
         self.drain();
         true
     }
@@ -576,7 +602,7 @@ impl<'m> Driver<'m> {
             return;
         }
         c.cut |= error == IoError::Broken || op == OpKind::Send && c.closing;
-        self.call(|s| s.failed(slot, op, error));
+        let _ = self.call(|s| s.handle(Event::Failed { slot, op, error }));
         self.drain();
     }
 
@@ -591,12 +617,12 @@ impl<'m> Driver<'m> {
         let c = self.clients[slot as usize].take().expect("a client");
         self.ended
             .push((c.http, c.output, c.cut || c.send.is_some()));
-        self.call(|s| s.closed(slot));
+        let _ = self.call(|s| s.handle(Event::Closed { slot }));
         self.drain();
     }
 
     fn tick(&mut self, now: Now) {
-        self.call(|s| s.tick(now));
+        let _ = self.call(|s| s.handle(Event::Tick(now)));
         self.drain();
     }
 
@@ -645,7 +671,7 @@ impl<'m> Driver<'m> {
             self.admit_waiting();
             let slot = (op & 0x0f) as SlotId % CONFIG.max_connections;
             match op >> 4 {
-                0 => self.accept(Service::Http),
+                0 => self.accept(Proto::Http),
                 1 => {
                     let len = script.arg() as usize + 1;
                     let bytes = script.take(len);
@@ -683,9 +709,9 @@ impl<'m> Driver<'m> {
                 }
                 11 => self.closed(slot),
                 12 => self.pump(),
-                13 => self.accept(Service::Tcp(lines)),
+                13 => self.accept(Proto::Tcp),
                 14 => {
-                    self.call(|s| s.shutdown());
+                    let _ = self.call(|s| s.handle(Event::Shutdown));
                     self.drain();
                 }
                 _ => {
@@ -820,11 +846,14 @@ fn check_responses(out: &[u8], cut: bool) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let app = App::new(
+    let app = App::with_modules(
         Site { requests: 0 },
-        Router::new(ROUTES).expect("valid routes"),
+        Modules {
+            http: zzz_core::Http::new(Router::new(ROUTES).expect("valid routes")),
+            tcp: zzz_core::Tcp::new(lines as zzz_core::tcp::TcpFn<Site>),
+        },
     );
-    let mut region = vec![0u8; CONFIG.memory().total];
+    let mut region = vec![0u8; app.memory(&CONFIG).total];
     let range = range_of(&region);
     let server = Server::new(CONFIG, app, &mut region, START).expect("a valid configuration");
     let mut driver = Driver {

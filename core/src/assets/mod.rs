@@ -40,7 +40,7 @@
 //! MiB, compute the tag in a build script and give it with [`Asset::with_etag`].
 
 use crate::handler::{Ctx, Out, Response};
-use crate::http::{self, Status, TokenList, eq_ignore_case, trim_ows};
+use crate::http::{self, Status, TokenList, trim_ows, write_hex};
 
 /// `Cache-Control: no-cache`: store, but revalidate before each use (RFC 9111 §5.2.2.4). The
 /// default of an [`Asset`].
@@ -62,14 +62,10 @@ impl EntityTag {
 
     /// The tag showing `hash`.
     pub const fn from_hash(hash: u64) -> EntityTag {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut tag = [b'"'; 18];
-        let mut i = 0;
-        // Bounded: counted, i < 16 (a const fn has no `for`).
-        while i < 16 {
-            tag[1 + i] = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
-            i += 1;
-        }
+        let (_, after_quote) = tag.split_at_mut(1);
+        let (digits, _) = after_quote.split_at_mut(16);
+        write_hex(hash, digits);
         EntityTag(tag)
     }
 
@@ -261,15 +257,16 @@ pub fn negotiate_encoding<'a>(
             let Some((coding, weight)) = weighted(element) else {
                 continue;
             };
-            let entry = if eq_ignore_case(coding, b"gzip") || eq_ignore_case(coding, b"x-gzip") {
-                &mut gzip
-            } else if eq_ignore_case(coding, b"identity") {
-                &mut identity
-            } else if coding == b"*" {
-                &mut any
-            } else {
-                continue;
-            };
+            let entry =
+                if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+                    &mut gzip
+                } else if coding.eq_ignore_ascii_case(b"identity") {
+                    &mut identity
+                } else if coding == b"*" {
+                    &mut any
+                } else {
+                    continue;
+                };
             *entry = Some(entry.map_or(weight, |old: u16| old.max(weight)));
         }
     }
@@ -300,7 +297,7 @@ fn weighted(element: &[u8]) -> Option<(&[u8], u16)> {
     let mut weight = 1000;
     for parameter in parts {
         let parameter = trim_ows(parameter);
-        if parameter.len() >= 2 && eq_ignore_case(&parameter[..2], b"q=") {
+        if parameter.len() >= 2 && parameter[..2].eq_ignore_ascii_case(b"q=") {
             weight = qvalue(&parameter[2..])?;
         }
     }
@@ -398,7 +395,7 @@ pub const fn content_type_for(name: &str) -> &'static str {
     let mut i = 0;
     // Bounded: counted over TYPES (a const fn has no `for`).
     while i < TYPES.len() {
-        if eq_ascii_lowercase(ext, TYPES[i].0.as_bytes()) {
+        if ext.eq_ignore_ascii_case(TYPES[i].0.as_bytes()) {
             return TYPES[i].1;
         }
         i += 1;
@@ -419,22 +416,6 @@ const fn extension(name: &[u8]) -> &[u8] {
         }
     }
     &[]
-}
-
-/// Whether `a` equals the lowercase `lower`, ignoring ASCII case.
-const fn eq_ascii_lowercase(a: &[u8], lower: &[u8]) -> bool {
-    if a.len() != lower.len() {
-        return false;
-    }
-    let mut i = 0;
-    // Bounded: counted over a (a const fn has no `for`).
-    while i < a.len() {
-        if a[i].to_ascii_lowercase() != lower[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// A 64-bit hash of `bytes` for entity tags, cheap enough for compile-time evaluation: eight

@@ -1,11 +1,5 @@
-//! Reading field values: case-insensitive names, OWS, and comma-separated lists
-//! (RFC 9110 §5).
-
-/// ASCII case-insensitive equality, as field names and most tokens compare (RFC 9110 §5.1).
-#[inline]
-pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
-}
+//! Reading field values: OWS and comma-separated lists (RFC 9110 §5). Names, and most tokens,
+//! compare case-insensitively (§5.1): `<[u8]>::eq_ignore_ascii_case` from `core` does that.
 
 /// `value` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
 #[inline]
@@ -101,11 +95,5 @@ mod tests {
     fn trims_ows() {
         assert_eq!(trim_ows(b" \t a b \t"), b"a b");
         assert_eq!(trim_ows(b"  "), b"");
-    }
-
-    #[test]
-    fn case_insensitive() {
-        assert!(eq_ignore_case(b"Content-Length", b"content-length"));
-        assert!(!eq_ignore_case(b"Content-Length", b"content-lengt"));
     }
 }

@@ -40,15 +40,6 @@ impl<'a> PercentDecoder<'a> {
     }
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl Iterator for PercentDecoder<'_> {
     type Item = Result<u8, PercentError>;
 
@@ -63,7 +54,11 @@ impl Iterator for PercentDecoder<'_> {
             return Some(Ok(b));
         }
         let decoded = match rest {
-            [h, l, ..] => hex(*h).zip(hex(*l)).map(|(h, l)| h << 4 | l),
+            // HEXDIG, either case: what `char::to_digit(16)` accepts.
+            [h, l, ..] => (*h as char)
+                .to_digit(16)
+                .zip((*l as char).to_digit(16))
+                .map(|(h, l)| (h << 4 | l) as u8),
             _ => None,
         };
         let Some(decoded) = decoded else {

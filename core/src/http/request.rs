@@ -4,7 +4,7 @@
 //! is separate from the bytes it describes; a [`Request`] joins the two, and every accessor
 //! on it is infallible because the parser already validated what it returns.
 
-use super::header::{TokenList, eq_ignore_case};
+use super::header::TokenList;
 use super::method::Method;
 use super::query::QueryPairs;
 
@@ -142,6 +142,25 @@ pub struct RequestHead {
     pub len: u16,
 }
 
+impl RequestHead {
+    /// A head of no request (before one is parsed).
+    pub const EMPTY: RequestHead = RequestHead {
+        method: Method::Get,
+        method_span: Span { start: 0, len: 0 },
+        target: Span { start: 0, len: 0 },
+        target_form: TargetForm::Origin,
+        path: Span { start: 0, len: 0 },
+        query: None,
+        version: Version::Http11,
+        header_count: 0,
+        framing: Framing::None,
+        keep_alive: false,
+        expect_continue: false,
+        host: None,
+        len: 0,
+    };
+}
+
 /// A read-only view of one request: its head, the buffer the head was parsed from, its header
 /// fields and its body (already de-chunked).
 #[derive(Clone, Copy, Debug)]
@@ -235,7 +254,7 @@ impl<'a> Request<'a> {
         let buf = self.buf;
         self.fields
             .iter()
-            .filter(move |f| eq_ignore_case(f.name.of(buf), name.as_bytes()))
+            .filter(move |f| f.name.of(buf).eq_ignore_ascii_case(name.as_bytes()))
             .map(move |f| f.value.of(buf))
     }
 
@@ -243,7 +262,7 @@ impl<'a> Request<'a> {
     /// `Connection: keep-alive, Upgrade` contains `upgrade`.
     pub fn header_has_token(&self, name: &str, token: &str) -> bool {
         self.header_all(name)
-            .any(|v| TokenList::new(v).any(|t| eq_ignore_case(t, token.as_bytes())))
+            .any(|v| TokenList::new(v).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
     }
 
     /// All header fields as `(name, value)`, in the order received.

@@ -15,7 +15,7 @@ use super::escapes::StringError;
 use super::reader::{Decoding, Strings};
 use super::syntax::SyntaxError;
 use crate::handler::{BodyOut, Reply, Request, Response};
-use crate::http::{Status, eq_ignore_case, trim_ows};
+use crate::http::{Status, trim_ows};
 
 /// Why a request body is not the `T` a handler asked for. Each maps to the status that says so
 /// ([`BodyError::status`]).
@@ -132,7 +132,7 @@ fn invalid_reason(error: &DeError) -> &'static str {
 /// case-insensitive (RFC 8259 §11, RFC 9110 §8.3.1).
 pub fn is_json_media_type(value: &[u8]) -> bool {
     let essence = value.split(|&b| b == b';').next().unwrap_or(&[]);
-    eq_ignore_case(trim_ows(essence), b"application/json")
+    trim_ows(essence).eq_ignore_ascii_case(b"application/json")
 }
 
 /// Deserializes `body` as one JSON value of type `T` (whitespace around it allowed, nothing

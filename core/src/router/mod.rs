@@ -53,10 +53,13 @@
 //! path of the table either), so CONNECT is `501 Not Implemented` (RFC 9110 §15.6.2) and a
 //! CONNECT route is refused when the table is built.
 
-mod params;
+mod methods;
+pub(crate) mod params;
 mod pattern;
 mod route;
 
+pub use methods::Allow;
+use methods::{ExtensionRoute, GET, MethodSlot, allowed, method_index, method_slot};
 use params::ParamSlot;
 pub use params::{ParamError, Params};
 pub use pattern::{MAX_LITERAL, MAX_PARAMS, MAX_SEGMENTS, ParamType};
@@ -65,7 +68,7 @@ pub use route::{
 };
 
 use crate::http::percent::{Decode, decode_into};
-use crate::http::{Method, MethodSet, is_method_token};
+use crate::http::{Method, MethodSet};
 pub(crate) use pattern::{Pattern, SegmentKind};
 
 /// The most distinct paths (patterns) in one table.
@@ -194,73 +197,6 @@ struct PathEntry {
     params: (u16, u8),
 }
 
-/// A route for an extension method, as a path's entry lists it.
-#[derive(Clone, Copy, Debug)]
-struct ExtensionRoute {
-    /// The method's token.
-    name: &'static str,
-    /// The route's index in the table.
-    route: u16,
-}
-
-/// Where a route's method puts it in its path's entry.
-#[derive(Clone, Copy)]
-enum MethodSlot {
-    /// A method of [`Method::KNOWN`], at this index.
-    Standard(usize),
-    /// An extension method, by its token.
-    Extension(&'static str),
-    /// [`Route::any`].
-    Any,
-}
-
-/// The methods a path allows, as its `Allow` field lists them (RFC 9110 §10.2.1): the
-/// standard ones in [`Method::KNOWN`] order, then the extension methods, each once, in byte
-/// order (path by path for [`Router::all_methods`]), so that the order of the table's rows
-/// never shows. `Display` writes the field's value, `GET, HEAD, OPTIONS, PURGE`.
-#[derive(Clone, Copy, Debug)]
-pub struct Allow<'r> {
-    standard: MethodSet,
-    extensions: &'r [ExtensionRoute],
-}
-
-impl<'r> Allow<'r> {
-    /// The standard methods allowed.
-    pub fn standard(&self) -> MethodSet {
-        self.standard
-    }
-
-    /// The extension methods allowed, each once.
-    pub fn extensions(&self) -> impl Iterator<Item = &'static str> + 'r {
-        let all = self.extensions;
-        all.iter()
-            .enumerate()
-            .filter(move |(i, e)| !all[..*i].iter().any(|earlier| earlier.name == e.name))
-            .map(|(_, e)| e.name)
-    }
-
-    /// Whether the method spelt `token` is allowed (case-sensitive, RFC 9110 §9.1).
-    pub fn contains(&self, token: &str) -> bool {
-        match Method::from_token(token.as_bytes()) {
-            Method::Extension => self.extensions.iter().any(|e| e.name == token),
-            method => self.standard.contains(method),
-        }
-    }
-}
-
-impl core::fmt::Display for Allow<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let standard = self.standard.iter().filter_map(Method::as_str);
-        for (i, name) in standard.chain(self.extensions()).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(name)?;
-        }
-        Ok(())
-    }
-}
-
 /// The most parameters summed over all paths of a table.
 pub const MAX_PARAM_SLOTS: usize = 512;
 
@@ -350,45 +286,6 @@ fn specificity(a: &Pattern, b: &Pattern) -> core::cmp::Ordering {
         }
     }
     Ordering::Equal
-}
-
-/// GET's index in [`Method::KNOWN`].
-const GET: usize = Method::Get as usize;
-
-/// A method's index in [`Method::KNOWN`], which lists the variants in declaration order
-/// (checked below), so that the index is the discriminant: this runs for every request.
-fn method_index(method: Method) -> Option<usize> {
-    (method != Method::Extension).then_some(method as usize)
-}
-
-const _: () = {
-    let mut i = 0;
-    // Bounded: counted over Method::KNOWN (a const block has no `for`).
-    while i < Method::KNOWN.len() {
-        assert!(Method::KNOWN[i] as usize == i);
-        i += 1;
-    }
-    assert!(Method::Extension as usize == Method::KNOWN.len());
-};
-
-/// Where a route's method goes, or why the router refuses it.
-fn method_slot(method: RouteMethod) -> Result<MethodSlot, &'static str> {
-    let RouteMethod::Token(token) = method else {
-        return Ok(MethodSlot::Any);
-    };
-    if !is_method_token(token.as_bytes()) {
-        return Err("the method is not a token (RFC 9110 §9.1); \
-                    declare an extension method by its name with `Route::method`");
-    }
-    match Method::from_token(token.as_bytes()) {
-        // CONNECT asks for a tunnel, which zzz does not implement: such a route could never be
-        // reached (the server answers 501).
-        Method::Connect => Err("CONNECT is not supported (zzz answers it with 501)"),
-        Method::Extension => Ok(MethodSlot::Extension(token)),
-        method => Ok(MethodSlot::Standard(
-            method_index(method).expect("a standard method"),
-        )),
-    }
 }
 
 impl<S> Router<S> {
@@ -805,16 +702,6 @@ impl<'p> Iterator for Segments<'p> {
             }
         }
     }
-}
-
-/// A path's methods as `Allow` lists them: HEAD with GET, and OPTIONS always.
-fn allowed(methods: MethodSet) -> MethodSet {
-    let with_head = if methods.contains(Method::Get) {
-        methods.with(Method::Head)
-    } else {
-        methods
-    };
-    with_head.with(Method::Options)
 }
 
 /// Captures the parameters of a path from `path`, which is known to match it: one pass over

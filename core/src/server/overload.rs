@@ -29,22 +29,11 @@
 //! joining and leaving are O(1) and need no memory beyond the slots.
 
 use super::SlotId;
-use super::conn::{Conn, NONE};
+use super::slot::{NONE, Slot, Standing};
 use crate::time::Instant;
 
-/// Which overload queue a connection is on.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Standing {
-    /// On no queue: working, closing, or not HTTP-idle.
-    Busy,
-    /// Accepted and still without a complete first request head (or first byte).
-    Unproven,
-    /// Between two requests, with nothing buffered either way.
-    Idle,
-}
-
-/// One FIFO of slots, oldest at the front, linked through [`Conn::queue_prev`] and
-/// [`Conn::queue_next`].
+/// One FIFO of slots, oldest at the front, linked through [`Slot::queue_prev`] and
+/// [`Slot::queue_next`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotQueue {
     head: u32,
@@ -75,7 +64,7 @@ impl SlotQueue {
     }
 
     /// Appends `slot`, which must be on no queue.
-    pub(crate) fn push<S>(&mut self, conns: &mut [Conn<S>], slot: SlotId) {
+    pub(crate) fn push(&mut self, conns: &mut [Slot], slot: SlotId) {
         let c = &mut conns[slot as usize];
         assert!(
             c.standing == Standing::Busy,
@@ -97,7 +86,7 @@ impl SlotQueue {
     }
 
     /// Unlinks `slot`, which must be on this queue.
-    pub(crate) fn remove<S>(&mut self, conns: &mut [Conn<S>], slot: SlotId) {
+    pub(crate) fn remove(&mut self, conns: &mut [Slot], slot: SlotId) {
         let c = &mut conns[slot as usize];
         assert!(
             c.standing == self.standing,
@@ -155,12 +144,7 @@ impl Overload {
 
     /// The connection to close to make room at `now`: the oldest unproven one if it has
     /// waited at least `grace_ms`, else the oldest idle one.
-    pub(crate) fn victim<S>(
-        &self,
-        conns: &[Conn<S>],
-        now: Instant,
-        grace_ms: u64,
-    ) -> Option<Victim> {
+    pub(crate) fn victim(&self, conns: &[Slot], now: Instant, grace_ms: u64) -> Option<Victim> {
         if let Some(slot) = self.unproven.front()
             && now >= conns[slot as usize].accepted_at.after_ms(grace_ms)
         {
@@ -170,7 +154,7 @@ impl Overload {
     }
 
     /// Takes `slot` off whichever queue it is on.
-    pub(crate) fn leave<S>(&mut self, conns: &mut [Conn<S>], slot: SlotId) {
+    pub(crate) fn leave(&mut self, conns: &mut [Slot], slot: SlotId) {
         match conns[slot as usize].standing {
             Standing::Busy => {}
             Standing::Unproven => self.unproven.remove(conns, slot),

@@ -3,7 +3,7 @@
 
 use std::vec::Vec;
 
-use crate::{App, Config, Instant, Now, PeerAddr, Server, Service};
+use crate::{App, Config, Instant, Now, PeerAddr, Server, Sole};
 
 /// A stream that hands out `input` and keeps what is written.
 struct MemoryStream {
@@ -53,7 +53,7 @@ pub(crate) fn exchange<S>(config: Config, app: App<S>, request: &[u8]) -> Vec<u8
     crate::shim::blocking::serve_connection(
         &mut server,
         &mut stream,
-        Service::Http,
+        Sole,
         PeerAddr::Local,
         || now,
     )

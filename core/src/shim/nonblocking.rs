@@ -1,7 +1,7 @@
 //! Several connections over non-blocking streams, driven from the caller's poll loop.
 
-use crate::server::{AcceptError, IoError, Op, OpKind, Server, SlotId};
-use crate::{Now, PeerAddr, Service};
+use crate::server::{AcceptError, Event, IoError, Op, OpKind, Protocols, Server, SlotId};
+use crate::{Now, PeerAddr};
 
 /// A byte stream whose operations may answer [`nb::Error::WouldBlock`].
 pub trait NbStream {
@@ -76,17 +76,17 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
     }
 
     /// Serves a new connection. Gives the stream back when the server or this driver is full.
-    pub fn add<S>(
+    pub fn add<S, P: Protocols<S>>(
         &mut self,
-        server: &mut Server<'_, S>,
+        server: &mut Server<'_, S, P>,
         stream: T,
-        service: Service<S>,
+        protocol: P::Id,
         peer: PeerAddr,
     ) -> Result<SlotId, (T, AcceptError)> {
         if self.entries.is_full() {
             return Err((stream, AcceptError::Full));
         }
-        let slot = match server.accept(service, peer) {
+        let slot = match server.handle(Event::Accepted { protocol, peer }).accepted() {
             Ok(slot) => slot,
             Err(e) => return Err((stream, e)),
         };
@@ -104,8 +104,8 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
 
     /// Advances every connection as far as it can go without blocking; returns how many
     /// operations completed (0: nothing was ready, the loop may wait).
-    pub fn poll<S>(&mut self, server: &mut Server<'_, S>, now: Now) -> usize {
-        server.tick(now);
+    pub fn poll<S, P: Protocols<S>>(&mut self, server: &mut Server<'_, S, P>, now: Now) -> usize {
+        let _ = server.handle(Event::Tick(now));
         let mut done = 0;
         // Bounded: each turn either completes an operation or stops.
         for _ in 0..N * 4 + 4 {
@@ -121,8 +121,12 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
                             // Dropping the stream closes it.
                             drop(self.entries.swap_remove(i));
                         }
-                        server.closed(s);
+                        let _ = server.handle(Event::Closed { slot: s });
                         progress += 1;
+                    }
+                    // No datagrams here: the reply is dropped.
+                    Op::SendDatagram(reply) => {
+                        let _ = server.handle(Event::DatagramSent { reply });
                     }
                 }
             }
@@ -133,13 +137,13 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
                     match e.stream.write(part) {
                         Ok(n) => {
                             e.send = false;
-                            server.sent(e.slot, n);
+                            let _ = server.handle(Event::Sent { slot: e.slot, n });
                             progress += 1;
                         }
                         Err(nb::Error::WouldBlock) => {}
                         Err(nb::Error::Other(_)) => {
                             e.send = false;
-                            server.failed(e.slot, OpKind::Send, IoError::Broken);
+                            let _ = server.handle(broken(e.slot, OpKind::Send));
                             progress += 1;
                         }
                     }
@@ -148,13 +152,13 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
                     match e.stream.read(server.recv_buffer(e.slot)) {
                         Ok(n) => {
                             e.recv = false;
-                            server.received(e.slot, n);
+                            let _ = server.handle(Event::Received { slot: e.slot, n });
                             progress += 1;
                         }
                         Err(nb::Error::WouldBlock) => {}
                         Err(nb::Error::Other(_)) => {
                             e.recv = false;
-                            server.failed(e.slot, OpKind::Recv, IoError::Broken);
+                            let _ = server.handle(broken(e.slot, OpKind::Recv));
                             progress += 1;
                         }
                     }
@@ -172,5 +176,13 @@ impl<T: NbStream, const N: usize> NbDriver<T, N> {
         if let Some(e) = self.entries.iter_mut().find(|e| e.slot == slot) {
             f(e);
         }
+    }
+}
+
+fn broken<Id>(slot: SlotId, op: OpKind) -> Event<Id> {
+    Event::Failed {
+        slot,
+        op,
+        error: IoError::Broken,
     }
 }

@@ -9,7 +9,7 @@ use super::nonblocking::{NbDriver, NbStream};
 use crate::http::Status;
 use crate::memory::Region;
 use crate::{
-    App, Config, Ctx, Instant, Now, PeerAddr, Request, Response, Route, Router, Server, Service,
+    App, Config, Ctx, Instant, Now, PeerAddr, Request, Response, Route, Router, Server, Sole,
 };
 
 fn hello(ctx: &mut Ctx<()>, req: &Request) -> Response {
@@ -85,7 +85,7 @@ fn blocking_stream() {
         input: input.iter().copied().collect(),
         output: Vec::new(),
     };
-    serve_connection(&mut server, &mut pipe, Service::Http, PeerAddr::Local, now).unwrap();
+    serve_connection(&mut server, &mut pipe, Sole, PeerAddr::Local, now).unwrap();
     let out = std::string::String::from_utf8(pipe.output).unwrap();
     assert_eq!(out.matches("HTTP/1.1 200 OK").count(), 2, "{out}");
     assert!(out.ends_with("\r\n\r\nhello"), "{out}");
@@ -153,7 +153,7 @@ fn nonblocking_streams() {
             shut: true,
         };
         driver
-            .add(&mut server, stream, Service::Http, PeerAddr::Local)
+            .add(&mut server, stream, Sole, PeerAddr::Local)
             .ok()
             .unwrap();
     }

@@ -344,8 +344,8 @@ fn server_sends_a_spilled_page_whole() {
     assert_eq!(body(&response).matches("<tr>").count(), 100);
 }
 
-/// DESIGN §4: a page that does not fit even the large buffer is answered with the static 500
-/// (the server logs it), never a truncated page.
+/// ARCHITECTURE.md §4 Bounds: a page that does not fit even the large buffer is answered with the
+/// static 500 (the server logs it), never a truncated page.
 #[test]
 fn server_answers_500_for_a_page_too_large() {
     let response = exchange(config(1), &get("/rows/1000"));
@@ -356,8 +356,8 @@ fn server_answers_500_for_a_page_too_large() {
     assert!(!response.contains("<tr>"));
 }
 
-/// DESIGN §4: when no large buffer is free, a page larger than the send buffer is answered
-/// with the static 503 and `Retry-After` (RFC 9110 §15.6.4, §10.2.3).
+/// ARCHITECTURE.md §4 Bounds: when no large buffer is free, a page larger than the send buffer is
+/// answered with the static 503 and `Retry-After` (RFC 9110 §15.6.4, §10.2.3).
 #[test]
 fn server_answers_503_when_no_large_buffer_is_free() {
     let response = exchange(config(0), &get("/rows/100"));

@@ -6,7 +6,8 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::TestState;
-use crate::{App, Config, Instant, Now, Op, PeerAddr, Server, Service, SlotId};
+use super::{TestId, TestModules};
+use crate::{App, Config, Event, Instant, Now, Op, PeerAddr, Server, SlotId};
 
 #[derive(Default)]
 struct Client {
@@ -20,7 +21,7 @@ struct Client {
 }
 
 pub struct Harness {
-    pub server: Server<'static, TestState>,
+    pub server: Server<'static, TestState, TestModules>,
     clients: BTreeMap<SlotId, Client>,
     now: Now,
     pub max_recv: usize,
@@ -29,9 +30,9 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(config: Config, app: App<TestState>) -> Harness {
+    pub fn new(config: Config, app: App<TestState, TestModules>) -> Harness {
         // Tests are short-lived; leaking one small region keeps the harness simple.
-        let region: &'static mut [u8] = std::vec![0u8; config.memory().total].leak();
+        let region: &'static mut [u8] = std::vec![0u8; app.memory(&config).total].leak();
         let now = Now {
             monotonic: Instant(1_000_000),
             unix_secs: 784_111_777,
@@ -51,10 +52,14 @@ impl Harness {
         self.try_connect().expect("a free slot")
     }
 
-    pub fn connect_service(&mut self, service: Service<TestState>) -> SlotId {
+    pub fn connect_service(&mut self, protocol: TestId) -> SlotId {
         let slot = self
             .server
-            .accept(service, PeerAddr::Local)
+            .handle(Event::Accepted {
+                protocol,
+                peer: PeerAddr::Local,
+            })
+            .accepted()
             .expect("a free slot");
         self.clients.insert(
             slot,
@@ -68,7 +73,13 @@ impl Harness {
     }
 
     pub fn try_connect(&mut self) -> Option<SlotId> {
-        let result = self.server.accept(Service::Http, PeerAddr::Local);
+        let result = self
+            .server
+            .handle(Event::Accepted {
+                protocol: TestId::Http,
+                peer: PeerAddr::Local,
+            })
+            .accepted();
         if let Ok(slot) = result {
             self.clients.insert(
                 slot,
@@ -130,7 +141,7 @@ impl Harness {
             left -= d;
             self.now.monotonic = self.now.monotonic.after_ms(d);
             self.now.unix_secs = 784_111_777 + (self.now.monotonic.0 - 1_000_000) / 1000;
-            self.server.tick(self.now);
+            let _ = self.server.handle(Event::Tick(self.now));
             self.run();
         }
     }
@@ -153,12 +164,15 @@ impl Harness {
                         c.send_posted = true;
                     }
                     Op::Shutdown(s) => self.clients.get_mut(&s).unwrap().shut = true,
+                    Op::SendDatagram(reply) => {
+                        let _ = self.server.handle(Event::DatagramSent { reply });
+                    }
                     Op::Close(s) => {
                         let c = self.clients.get_mut(&s).unwrap();
                         c.open = false;
                         c.recv_posted = false;
                         c.send_posted = false;
-                        self.server.closed(s);
+                        let _ = self.server.handle(Event::Closed { slot: s });
                     }
                 }
             }
@@ -180,7 +194,7 @@ impl Harness {
                     }
                     assert!(n > 0, "a send of nothing was posted on slot {s}");
                     c.send_posted = false;
-                    self.server.sent(s, n);
+                    let _ = self.server.handle(Event::Sent { slot: s, n });
                     progress = true;
                 }
                 let c = self.clients.get_mut(&s).unwrap();
@@ -195,7 +209,7 @@ impl Harness {
                         *dst = src;
                     }
                     c.recv_posted = false;
-                    self.server.received(s, n);
+                    let _ = self.server.handle(Event::Received { slot: s, n });
                     progress = true;
                 }
             }

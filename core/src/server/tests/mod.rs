@@ -4,6 +4,7 @@
 
 mod harness;
 mod overload;
+mod switch;
 
 use crate::handler::{StreamCursor, StreamOut, StreamStep};
 use crate::http::Status;
@@ -17,6 +18,8 @@ use std::vec::Vec;
 pub(super) struct TestState {
     pub hits: u32,
     pub after_calls: u32,
+    /// Greeter connections that let go (closed, or switched to another protocol).
+    pub greeters_closed: u32,
 }
 
 fn plaintext(ctx: &mut Ctx<TestState>, _: &Request) -> Response {
@@ -109,6 +112,7 @@ pub(super) static ROUTES: &[Route<TestState>] = &[
     Route::get("/asset", asset),
     Route::get("/stream", stream),
     Route::get("/empty-stream", empty_stream),
+    Route::get("/upgrade", switch::upgrade),
 ];
 
 pub(super) fn config() -> Config {
@@ -125,10 +129,37 @@ pub(super) fn config() -> Config {
     c
 }
 
-pub(super) fn app() -> App<TestState> {
-    let mut app = App::new(TestState::default(), Router::new(ROUTES).unwrap());
-    app.hooks.after = Some(|state, _, _| state.after_calls += 1);
-    app
+crate::protocols! {
+    /// What the tests serve: HTTP, and an echo over raw TCP.
+    pub(super) struct TestModules<TestState> {
+        conn: TestConn,
+        id: TestId,
+        /// HTTP/1.1.
+        http: Http => crate::Http<TestState>,
+        /// The raw TCP echo.
+        tcp: Tcp => crate::Tcp<crate::tcp::TcpFn<TestState>>,
+        /// The UDP echo.
+        udp: Udp => crate::Udp<TestState>,
+        /// Speaks first; switches to the echo on request.
+        greeter: Greeter => switch::Greeter,
+    }
+}
+
+pub(super) fn app() -> App<TestState, TestModules> {
+    let mut http = crate::Http::new(Router::new(ROUTES).unwrap());
+    http.hooks.after = Some(|state, _, _| state.after_calls += 1);
+    App::with_modules(
+        TestState::default(),
+        TestModules {
+            http,
+            tcp: crate::Tcp::new(tcp_echo as crate::tcp::TcpFn<TestState>),
+            udp: crate::Udp::new(|_, _, data, out| {
+                out[..data.len()].copy_from_slice(data);
+                Some(data.len())
+            }),
+            greeter: switch::Greeter,
+        },
+    )
 }
 
 fn body_of(response: &str) -> &str {
@@ -627,7 +658,7 @@ fn reclaim_never_cuts_a_queued_answer() {
     let _d = h.connect();
     h.advance(100);
     assert!(h.try_connect().is_none());
-    h.server.make_room(1);
+    let _ = h.server.handle(crate::Event::MakeRoom { waiting: 1 });
     h.run();
     assert_eq!(h.server.stats().reclaimed, 0, "nothing is idle");
     assert_eq!(h.server.stats().shed, 1);
@@ -654,7 +685,7 @@ fn graceful_shutdown() {
         b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
     );
     h.run();
-    h.server.shutdown();
+    let _ = h.server.handle(crate::Event::Shutdown);
     h.run();
     assert!(!h.is_open(idle));
     assert!(h.try_connect().is_none());
@@ -682,7 +713,7 @@ fn tcp_echo(ctx: &mut crate::TcpCtx<TestState>, data: &[u8]) -> usize {
 #[test]
 fn tcp_module() {
     let mut h = Harness::new(config(), app());
-    let c = h.connect_service(crate::Service::Tcp(tcp_echo));
+    let c = h.connect_service(TestId::Tcp);
     h.client_send(c, b"hello");
     h.run();
     assert_eq!(h.take_output(c), "hello");
@@ -697,26 +728,51 @@ fn tcp_module() {
     );
     h.client_send(c, b"quit");
     h.run();
+    // A close the module asks for is graceful: the sending side is shut, and input drained
+    // until the client closes too (or the linger timeout).
+    assert!(h.is_shut_down(c) && h.is_open(c));
+    h.client_close(c);
     assert!(!h.is_open(c));
 }
 
+/// A datagram goes to the UDP module, whose reply comes out as an operation; with every reply
+/// buffer in flight the next datagram is dropped, and counted.
 #[test]
 fn udp_module() {
-    let mut h = Harness::new(config(), app());
-    let mut reply = [0u8; 64];
-    let n = h
-        .server
-        .datagram(
-            |_, _, data, out| {
-                out[..data.len()].copy_from_slice(data);
-                Some(data.len())
-            },
-            crate::PeerAddr::Local,
-            b"ping",
-            &mut reply,
-        )
-        .unwrap();
-    assert_eq!(&reply[..n], b"ping");
+    let mut cfg = config();
+    cfg.datagram_size = 64;
+    cfg.datagram_replies = 1;
+    let mut h = Harness::new(cfg, app());
+    let datagram = |h: &mut Harness, data: &[u8]| {
+        h.server.datagram_buffer()[..data.len()].copy_from_slice(data);
+        let _ = h.server.handle(crate::Event::Datagram {
+            protocol: TestId::Udp,
+            origin: 7,
+            peer: crate::PeerAddr::V4([10, 0, 0, 1], 9),
+            n: data.len(),
+        });
+    };
+    datagram(&mut h, b"ping");
+    let Some(crate::Op::SendDatagram(reply)) = h.server.poll_op() else {
+        panic!("no reply");
+    };
+    let r = h.server.datagram_reply(reply);
+    assert_eq!(
+        (r.data, r.origin, r.protocol),
+        (&b"ping"[..], 7, TestId::Udp)
+    );
+    assert_eq!(r.peer, crate::PeerAddr::V4([10, 0, 0, 1], 9));
+    // The one reply buffer is in flight: this datagram is dropped.
+    datagram(&mut h, b"pong");
+    assert_eq!(h.server.poll_op(), None);
+    assert_eq!(h.server.stats().datagrams_dropped, 1);
+    let _ = h.server.handle(crate::Event::DatagramSent { reply });
+    datagram(&mut h, b"again");
+    assert!(matches!(
+        h.server.poll_op(),
+        Some(crate::Op::SendDatagram(_))
+    ));
+    assert_eq!(h.server.stats().datagrams, 3);
 }
 
 /// RFC 9110 §9.3.2: the answer to HEAD carries no content, the server's own error answers

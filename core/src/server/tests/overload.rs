@@ -1,9 +1,10 @@
 //! The overload policy: who gives up a slot when a newcomer needs one, and the shorter
 //! first-byte deadline under pressure.
 
+use super::TestId;
 use super::harness::Harness;
 use super::{app, config};
-use crate::{Service, SlotId};
+use crate::{Event, SlotId};
 use std::vec::Vec;
 
 const REQUEST: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -14,7 +15,7 @@ fn arrive(h: &mut Harness) -> SlotId {
     if let Some(slot) = h.try_connect() {
         return slot;
     }
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     h.connect()
 }
@@ -35,20 +36,20 @@ fn a_full_server_sheds_the_oldest_connection_without_a_head() {
     h.advance(100);
 
     assert!(h.try_connect().is_none(), "full: the newcomer waits");
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(silent), "the oldest unproven connection is shed");
     assert!(h.is_open(dripping) && h.is_open(prompt) && h.is_open(late));
     assert!(h.server.can_accept(), "its slot is free again");
     let newcomer = h.connect();
 
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(dripping), "a partial head is no head");
     let second = h.connect();
     h.advance(100);
     // Still unproven, in accept order: `late`, `newcomer`, `second`; `prompt` is idle.
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(late));
     assert!(h.is_open(newcomer) && h.is_open(second) && h.is_open(prompt));
@@ -63,10 +64,10 @@ fn room_is_made_for_as_many_as_wait() {
     let mut h = Harness::new(config(), app());
     let slots: Vec<_> = (0..4).map(|_| h.connect()).collect();
     h.advance(100);
-    h.server.make_room(0);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 0 });
     assert_eq!(h.server.stats().shed, 0);
-    h.server.make_room(2);
-    h.server.make_room(2);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 2 });
+    let _ = h.server.handle(Event::MakeRoom { waiting: 2 });
     assert_eq!(
         h.server.stats().shed,
         2,
@@ -91,11 +92,11 @@ fn young_connections_are_safe_for_the_grace_period() {
     let rest: Vec<_> = (0..3).map(|_| h.connect()).collect();
     assert_eq!(h.server.room_at(), Some(accepted_at.after_ms(300)));
     h.advance(100);
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(h.is_open(first), "200 ms old: still safe");
     h.advance(100);
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(first), "300 ms old: shed");
     assert!(rest.iter().all(|&c| h.is_open(c)));
@@ -114,14 +115,14 @@ fn idle_keep_alive_connections_go_next_and_busy_ones_never() {
         h.take_output(c);
     }
     assert!(h.try_connect().is_none());
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(idle[0]) && idle[1..].iter().all(|&c| h.is_open(c)));
     assert_eq!(h.server.stats().reclaimed, 1);
     let fresh = h.connect();
     // Unproven before idle, once it has had its grace period.
     h.advance(100);
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(fresh) && h.is_open(idle[1]));
 
@@ -138,7 +139,7 @@ fn idle_keep_alive_connections_go_next_and_busy_ones_never() {
     h.client_send(busy[3], REQUEST);
     h.advance(1000);
     assert!(h.try_connect().is_none());
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(busy.iter().all(|&c| h.is_open(c)), "nobody is closed");
     assert_eq!(h.server.stats().shed + h.server.stats().reclaimed, 0);
@@ -228,18 +229,15 @@ fn pressure_starts_at_its_percentage() {
 /// Raw TCP connections are unproven until their first byte, then never shed as such.
 #[test]
 fn raw_tcp_connections_are_proven_by_their_first_byte() {
-    fn echo(ctx: &mut crate::TcpCtx<'_, super::TestState>, data: &[u8]) -> usize {
-        if ctx.write(data) { data.len() } else { 0 }
-    }
     let mut h = Harness::new(config(), app());
-    let talking = h.connect_service(Service::Tcp(echo));
+    let talking = h.connect_service(TestId::Tcp);
     h.client_send(talking, b"hi");
     assert_eq!(h.take_output(talking), "hi");
-    let silent = h.connect_service(Service::Tcp(echo));
+    let silent = h.connect_service(TestId::Tcp);
     h.connect();
     h.connect();
     h.advance(100);
-    h.server.make_room(1);
+    let _ = h.server.handle(Event::MakeRoom { waiting: 1 });
     h.run();
     assert!(!h.is_open(silent) && h.is_open(talking));
 }

@@ -1,4 +1,4 @@
-//! Bench peer: hyper 1 serving the zzz bench contract (DESIGN.md §7).
+//! Bench peer: hyper 1 serving the zzz bench contract (ARCHITECTURE.md §7 The bench contract).
 //!
 //! `peer-hyper [ADDR] [--threads N]` (defaults 127.0.0.1:8080, 1 thread).
 //!

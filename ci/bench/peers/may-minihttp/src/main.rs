@@ -1,4 +1,4 @@
-//! Bench peer: may_minihttp serving the zzz bench contract (DESIGN.md §7).
+//! Bench peer: may_minihttp serving the zzz bench contract (ARCHITECTURE.md §7 The bench contract).
 //!
 //! `peer-may-minihttp [ADDR] [--threads N]` (defaults 127.0.0.1:8080, 1 worker).
 //!

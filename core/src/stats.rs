@@ -50,13 +50,17 @@ pub struct Stats {
     pub continues: u64,
     /// Streamed responses.
     pub streams: u64,
-    /// Operations that failed with [`IoError::Retry`](super::IoError::Retry) and were posted
+    /// Operations that failed with [`IoError::Retry`](crate::server::IoError::Retry) and were posted
     /// again.
     pub retries: u64,
     /// Connections the peer reset or broke.
     pub broken: u64,
     /// UDP datagrams handled.
     pub datagrams: u64,
+    /// UDP datagrams dropped unanswered because every reply buffer was in flight.
+    pub datagrams_dropped: u64,
+    /// Connections handed from one protocol module to another (an HTTP `Upgrade`).
+    pub protocol_switches: u64,
 }
 
 /// What a server holds at one moment.
@@ -114,7 +118,7 @@ type Counter = (&'static str, &'static str, fn(&Stats) -> u64);
 
 /// Every counter of [`Stats`] but the responses by class (a family of its own), as
 /// Prometheus exposes it.
-const COUNTERS: [Counter; 23] = [
+const COUNTERS: [Counter; 25] = [
     (
         "zzz_connections_accepted_total",
         "Connections accepted.",
@@ -220,6 +224,16 @@ const COUNTERS: [Counter; 23] = [
     ("zzz_datagrams_total", "UDP datagrams handled.", |s| {
         s.datagrams
     }),
+    (
+        "zzz_datagrams_dropped_total",
+        "UDP datagrams dropped unanswered: every reply buffer was in flight.",
+        |s| s.datagrams_dropped,
+    ),
+    (
+        "zzz_protocol_switches_total",
+        "Connections handed from one protocol module to another.",
+        |s| s.protocol_switches,
+    ),
 ];
 
 /// One gauge of the exposition.

@@ -1,0 +1,52 @@
+//! The checks once every client is gone: nothing left to do, no slot or large buffer held,
+//! every accepted connection closed, every datagram counted, a drained server idle.
+
+use super::Sim;
+
+impl Sim<'_> {
+    pub(super) fn epilogue(&mut self) {
+        if self.failure.is_some() {
+            return;
+        }
+        // Anything the server still wants now is a leak.
+        self.drain();
+        let active = self.server.active_connections();
+        if active != 0 {
+            self.fail(format!(
+                "every client is gone but the server holds {active} connection slots"
+            ));
+        }
+        let free = self.server.large_buffers_available();
+        if free != self.config.large_buffers as usize {
+            self.fail(format!(
+                "every client is gone but only {free} of {} large buffers are free",
+                self.config.large_buffers
+            ));
+        }
+        let s = *self.server.stats();
+        if s.accepted != s.closed {
+            self.fail(format!(
+                "accepted {} connections but closed {}",
+                s.accepted, s.closed
+            ));
+        }
+        let (told, dropped) = self.datagrams.counts();
+        if (s.datagrams, s.datagrams_dropped) != (told, dropped) {
+            self.fail(format!(
+                "told {told} datagrams and saw {dropped} dropped, but the server counted {} \
+                 and {} dropped",
+                s.datagrams, s.datagrams_dropped
+            ));
+        }
+        if self.draining && !self.server.is_idle() {
+            self.fail("a drained server is not idle".into());
+        }
+        tr!(
+            self,
+            "end: {} requests, {} accepted, stats {:?}",
+            s.requests,
+            s.accepted,
+            s
+        );
+    }
+}

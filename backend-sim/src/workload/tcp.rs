@@ -1,0 +1,42 @@
+//! Raw-TCP clients of the line protocol ([`crate::app::tcp_lines`]): lines of printable
+//! bytes, each owed its upper-cased echo, perhaps a `quit` (owed `bye`, then the server
+//! closes) or a last line without its end (owed nothing).
+
+use super::{ClientKind, Gen, Script};
+
+impl Gen<'_> {
+    pub(super) fn tcp_client(&mut self) -> Script {
+        let mut s = self.base_script(ClientKind::Tcp, "client.tcp");
+        let lines = self.rng.range_usize(0, 8);
+        let max_line = (self.config.recv_buffer.min(self.config.send_buffer) / 4).min(200) as usize;
+        for _ in 0..lines {
+            let len = self.rng.range_usize(0, max_line);
+            let mut line: Vec<u8> = (0..len).map(|_| self.rng.range(0x20, 0x7e) as u8).collect();
+            if line == b"quit" {
+                line.push(b'!');
+            }
+            s.bytes.extend_from_slice(&line);
+            s.bytes.push(b'\n');
+            s.tcp_expected
+                .extend(line.iter().map(|b| b.to_ascii_uppercase()));
+            s.tcp_expected.push(b'\n');
+            s.tcp_lines.push((s.bytes.len(), s.tcp_expected.len()));
+        }
+        match self.rng.below(3) {
+            0 => {
+                s.bytes.extend_from_slice(b"quit\n");
+                s.tcp_expected.extend_from_slice(b"bye\n");
+                s.tcp_lines.push((s.bytes.len(), s.tcp_expected.len()));
+                s.tcp_quit_end = Some(s.bytes.len());
+            }
+            1 => {
+                // A last line without its end: never answered.
+                let len = self.rng.range_usize(1, 10);
+                s.bytes.extend((0..len).map(|_| b'p'));
+            }
+            _ => {}
+        }
+        self.add_cuts_and_stalls(&mut s);
+        s
+    }
+}
