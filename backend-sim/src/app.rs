@@ -3,7 +3,7 @@
 //! simulator's own, written against the public handler API, that exercise what the bench
 //! contract does not: streamed, static, large and bodiless responses; and beside HTTP, two
 //! more protocol modules of the core, served by the same server ([`SimModules`]): a raw-TCP
-//! line protocol and a UDP pong.
+//! line protocol whose server speaks first ([`TcpLines`]) and a UDP pong.
 //!
 //! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
 //! call these functions, it knows what they answer.
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use zzz_apps::bench::{self, BenchState};
 use zzz_core::http::Status;
-use zzz_core::tcp::TcpFn;
+use zzz_core::tcp::TcpHandler;
 use zzz_core::{
     App, Ctx, Http, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut,
     StreamStep, Tcp, TcpCtx, Udp,
@@ -141,8 +141,8 @@ zzz_core::protocols! {
         id: SimProtocol,
         /// HTTP/1.1: the bench contract and the simulator's routes.
         http: Http => Http<BenchState>,
-        /// The raw-TCP line protocol ([`tcp_lines`]).
-        tcp: Tcp => Tcp<TcpFn<BenchState>>,
+        /// The raw-TCP line protocol ([`TcpLines`]).
+        tcp: Tcp => Tcp<TcpLines>,
         /// The UDP pong ([`udp_pong`]).
         udp: Udp => Udp<BenchState>,
     }
@@ -155,35 +155,98 @@ pub fn app() -> App<BenchState, SimModules> {
         BenchState,
         SimModules {
             http: Http::new(Router::new(routes()).expect("the simulator's routes are valid")),
-            tcp: Tcp::new(tcp_lines as TcpFn<BenchState>),
+            tcp: Tcp::new(TcpLines::default()).idle_ms(TCP_IDLE_MS),
             udp: Udp::new(udp_pong),
         },
     )
 }
 
-/// The raw-TCP line protocol: each `\n`-terminated line comes back upper-cased; `quit` is
-/// answered `bye` and closes. A line is consumed only when its answer fits.
-pub fn tcp_lines(ctx: &mut TcpCtx<'_, BenchState>, data: &[u8]) -> usize {
-    let mut consumed = 0;
-    while let Some(end) = data[consumed..].iter().position(|&b| b == b'\n') {
-        let line = &data[consumed..consumed + end];
-        if line == b"quit" {
-            if !ctx.write(b"bye\n") {
+/// What the line protocol's server says first, on every connection.
+pub const TCP_GREETING: &[u8] = b"lines ready\n";
+
+/// The line protocol's idle timeout, its own rather than the configuration's keep-alive.
+pub const TCP_IDLE_MS: u64 = 1_500;
+
+/// The raw-TCP line protocol, with typed per-connection state: the server greets first
+/// ([`TCP_GREETING`]); each `\n`-terminated line comes back upper-cased; `quit` is answered
+/// `bye N` (N: the lines echoed on this connection) and closes. A line is consumed only when
+/// its answer fits. The module counts the connections it opened and was told were closed, so
+/// that the simulator can check that every open has its close.
+#[derive(Debug, Default)]
+pub struct TcpLines {
+    /// Connections opened.
+    pub opened: u64,
+    /// Connections the server reported closed.
+    pub closed: u64,
+}
+
+/// One connection's state in [`TcpLines`].
+#[derive(Debug)]
+pub struct LinesConn {
+    /// Lines echoed so far.
+    pub echoed: u32,
+}
+
+impl TcpHandler<BenchState> for TcpLines {
+    type Conn = LinesConn;
+
+    fn open(&mut self, ctx: &mut TcpCtx<'_, BenchState>) -> LinesConn {
+        self.opened += 1;
+        // The send buffer is empty at open and holds far more than the greeting.
+        assert!(
+            ctx.write(TCP_GREETING),
+            "the greeting fits an empty send buffer"
+        );
+        LinesConn { echoed: 0 }
+    }
+
+    fn input(
+        &mut self,
+        conn: &mut LinesConn,
+        ctx: &mut TcpCtx<'_, BenchState>,
+        data: &[u8],
+    ) -> usize {
+        let mut consumed = 0;
+        while let Some(end) = data[consumed..].iter().position(|&b| b == b'\n') {
+            let line = &data[consumed..consumed + end];
+            if line == b"quit" {
+                let mut bye = [0u8; 16];
+                let n = bye_line(conn.echoed, &mut bye);
+                if !ctx.write(&bye[..n]) {
+                    break;
+                }
+                ctx.close();
+                return consumed + end + 1;
+            }
+            if ctx.room() < line.len() + 1 {
                 break;
             }
-            ctx.close();
-            return consumed + end + 1;
+            for &b in line {
+                let _ = ctx.write(&[b.to_ascii_uppercase()]);
+            }
+            let _ = ctx.write(b"\n");
+            conn.echoed += 1;
+            consumed += end + 1;
         }
-        if ctx.room() < line.len() + 1 {
-            break;
-        }
-        for &b in line {
-            let _ = ctx.write(&[b.to_ascii_uppercase()]);
-        }
-        let _ = ctx.write(b"\n");
-        consumed += end + 1;
+        consumed
     }
-    consumed
+
+    fn closed(&mut self, _: &mut LinesConn, _: &mut BenchState) {
+        self.closed += 1;
+        assert!(
+            self.closed <= self.opened,
+            "closed a connection never opened"
+        );
+    }
+}
+
+/// Writes `bye N\n` into `out` (without allocating: it runs inside the server), returning
+/// its length.
+pub fn bye_line(echoed: u32, out: &mut [u8; 16]) -> usize {
+    use std::io::Write;
+    let mut cursor = &mut out[..];
+    writeln!(cursor, "bye {echoed}").expect("`bye` and a u32 fit in 16 bytes");
+    16 - cursor.len()
 }
 
 /// The UDP handler: `pong:` followed by the datagram, when it fits in the reply buffer

@@ -137,6 +137,7 @@ pub const REQUIRED: &[&str] = &[
     "check.shed",
     "check.datagram-dropped",
     "flood.answered",
+    "tcp.greeted",
     "tcp.answered",
     "tcp.lingered",
     // Datagrams: answered; exactly as long as the server's buffer; too long (dropped by the

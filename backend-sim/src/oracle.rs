@@ -17,6 +17,7 @@
 //! before its timeout are all failures, unless the connection had a fault that explains them
 //! (a reset, a broken socket, a stalled reader, a clock jump, a graceful shutdown).
 
+use crate::app::TCP_IDLE_MS;
 use crate::workload::{Expected as ExpectedResponse, Outcome, ReqSpec, reason};
 
 /// One response as a client read it.
@@ -660,7 +661,8 @@ impl TcpView {
         t: &Timing<'_>,
         end: &Ending,
     ) {
-        if self.gave_up || self.failure.is_some() || end.excused {
+        if self.gave_up || self.failure.is_some() || end.excused || end.shed {
+            // A shed connection had sent nothing: it may go before its greeting is sent.
             return;
         }
         let owed = lines
@@ -689,19 +691,24 @@ impl TcpView {
             );
             return;
         }
-        if quit || end.saw_eof || end.reclaimed || end.shed {
+        if quit || end.saw_eof || end.reclaimed {
             return;
         }
-        let timeout = match end.first_byte_ms {
-            Some(ms) if end.delivered == 0 => ms.min(t.timeouts.keep_alive_ms),
-            _ => t.timeouts.keep_alive_ms,
+        // The module's idle timeout is its own, not the configuration's keep-alive, and counts
+        // from the last activity (the greeting included); under pressure, a connection that
+        // has sent nothing may go once the shortened first-byte wait, from its accept, ends.
+        let idle_end = end.last_activity + TCP_IDLE_MS;
+        let earliest = match end.first_byte_ms {
+            Some(ms) if end.delivered == 0 => idle_end.min(t.accept_at + ms),
+            _ => idle_end,
         };
-        if end.close_at + t.lag < end.last_activity + timeout {
+        if end.close_at + t.lag < earliest {
             self.failure = Some(format!(
-                "TCP: an idle connection was closed {} ms after its last activity, before its {} \
-                 ms timeout",
+                "TCP: an idle connection was closed {} ms after its last activity, {} ms after \
+                 its accept, before its {TCP_IDLE_MS} ms idle timeout (first-byte wait {:?})",
                 end.close_at.saturating_sub(end.last_activity),
-                timeout
+                end.close_at.saturating_sub(t.accept_at),
+                end.first_byte_ms
             ));
         }
     }

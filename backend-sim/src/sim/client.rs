@@ -4,6 +4,7 @@
 
 use super::Sim;
 use super::conn::{Conn, State};
+use crate::app::TCP_GREETING;
 use crate::oracle::{Ending, Timing};
 use crate::workload::{ClientKind, Cut, EndMode, Outcome, Pace};
 
@@ -241,7 +242,10 @@ impl Sim<'_> {
             ClientKind::Tcp => {
                 c.tcp
                     .on_end(&c.script.tcp_lines, c.script.tcp_quit_end, &t, &end);
-                if c.tcp.failure.is_none() && !c.tcp.received.is_empty() {
+                if c.tcp.failure.is_none() && c.tcp.received.len() >= TCP_GREETING.len() {
+                    self.cov.hit("tcp.greeted");
+                }
+                if c.tcp.failure.is_none() && c.tcp.received.len() > TCP_GREETING.len() {
                     self.cov.hit("tcp.answered");
                 }
                 if c.server_fin {

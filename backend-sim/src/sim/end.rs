@@ -1,5 +1,5 @@
 //! The checks once every client is gone: nothing left to do, no slot or large buffer held,
-//! every accepted connection closed, every datagram counted, a drained server idle.
+//! every accepted connection closed (and every TCP module's open matched by its close callback), every datagram counted, a drained server idle.
 
 use super::Sim;
 
@@ -28,6 +28,13 @@ impl Sim<'_> {
             self.fail(format!(
                 "accepted {} connections but closed {}",
                 s.accepted, s.closed
+            ));
+        }
+        let lines = &self.server.modules().tcp.handler;
+        if lines.opened != lines.closed {
+            self.fail(format!(
+                "the TCP module opened {} connections but was told of {} closes",
+                lines.opened, lines.closed
             ));
         }
         let (told, dropped) = self.datagrams.counts();

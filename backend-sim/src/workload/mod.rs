@@ -37,7 +37,7 @@ pub use datagrams::{Datagram, datagrams};
 pub enum ClientKind {
     /// HTTP/1.x through the app's router.
     Http,
-    /// The raw-TCP line protocol ([`crate::app::tcp_lines`]).
+    /// The raw-TCP line protocol ([`crate::app::TcpLines`]).
     Tcp,
 }
 

@@ -1,12 +1,17 @@
-//! Raw-TCP clients of the line protocol ([`crate::app::tcp_lines`]): lines of printable
-//! bytes, each owed its upper-cased echo, perhaps a `quit` (owed `bye`, then the server
-//! closes) or a last line without its end (owed nothing).
+//! Raw-TCP clients of the line protocol ([`crate::app::TcpLines`]): owed the greeting at
+//! once, then lines of printable bytes, each owed its upper-cased echo, perhaps a `quit`
+//! (owed `bye N` with N the lines before it, then the server closes) or a last line without
+//! its end (owed nothing).
 
 use super::{ClientKind, Gen, Script};
+use crate::app::{TCP_GREETING, bye_line};
 
 impl Gen<'_> {
     pub(super) fn tcp_client(&mut self) -> Script {
         let mut s = self.base_script(ClientKind::Tcp, "client.tcp");
+        // The greeting is owed before the client has written anything.
+        s.tcp_expected.extend_from_slice(TCP_GREETING);
+        s.tcp_lines.push((0, s.tcp_expected.len()));
         let lines = self.rng.range_usize(0, 8);
         let max_line = (self.config.recv_buffer.min(self.config.send_buffer) / 4).min(200) as usize;
         for _ in 0..lines {
@@ -25,7 +30,9 @@ impl Gen<'_> {
         match self.rng.below(3) {
             0 => {
                 s.bytes.extend_from_slice(b"quit\n");
-                s.tcp_expected.extend_from_slice(b"bye\n");
+                let mut bye = [0u8; 16];
+                let n = bye_line(lines as u32, &mut bye);
+                s.tcp_expected.extend_from_slice(&bye[..n]);
                 s.tcp_lines.push((s.bytes.len(), s.tcp_expected.len()));
                 s.tcp_quit_end = Some(s.bytes.len());
             }
