@@ -206,19 +206,26 @@ impl<S> Http<S> {
                 after(state, &Request::new(http_request, params), &done);
             }
         }
+        // A 101 to HTTP/1.1 promises the switch (it says `Connection: upgrade`), whatever the
+        // limit on requests per connection: the connection stops being HTTP's.
+        let upgrade = switch.filter(|_| {
+            done.is_some_and(|d| d.status == Status::SWITCHING_PROTOCOLS)
+                && head.version == http::Version::Http11
+        });
         let failure = queue(conn, link, outcome, standby_id, head.method);
-        self.next_request(conn, link, keep_alive);
+        self.next_request(conn, link, keep_alive || upgrade.is_some());
         if let Some(failure) = failure {
             self.fail(conn, link, failure, head.method);
-        } else if let Some(protocol) = switch {
-            let upgraded = done.is_some_and(|d| d.status == Status::SWITCHING_PROTOCOLS)
-                && head.version == http::Version::Http11;
-            if upgraded && conn.stage == Stage::Head {
-                // The 101 is queued and the request consumed: what follows is the other
-                // protocol's, and this module is done with the connection.
-                conn.stage = Stage::Done;
-                link.switch_protocol(protocol);
-            }
+        } else if let Some(protocol) = upgrade {
+            assert_eq!(
+                conn.stage,
+                Stage::Head,
+                "a queued 101 leaves the connection open"
+            );
+            // The 101 is queued and the request consumed: what follows is the other
+            // protocol's, and this module is done with the connection.
+            conn.stage = Stage::Done;
+            link.switch_protocol(protocol);
         }
     }
 

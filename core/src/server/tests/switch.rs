@@ -152,6 +152,34 @@ fn an_http_upgrade_hands_the_connection_to_another_module() {
 /// RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored; and a switch asked for with
 /// any answer but 101 does not happen.
 #[test]
+fn a_101_switches_even_on_the_last_request_a_connection_may_make() {
+    // The 101 says `Connection: upgrade`: it promises the switch, so the limit on HTTP
+    // requests per connection (which would close after this one) no longer applies.
+    let mut cfg = config();
+    cfg.max_requests_per_connection = 1;
+    let mut h = Harness::new(cfg, app());
+    let c = h.connect();
+    h.client_send(
+        c,
+        b"GET /upgrade HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nfirst",
+    );
+    h.run();
+    let out = h.take_output(c);
+    let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(!head.contains("Connection: close"), "{head}");
+    assert_eq!(rest, "first", "what followed the request is echoed");
+    assert_eq!(h.server.protocol_of(c), Some(TestId::Tcp));
+    assert!(
+        h.is_open(c) && !h.is_shut_down(c),
+        "the connection goes on in the new protocol"
+    );
+    h.client_send(c, b" and more");
+    h.run();
+    assert_eq!(h.take_output(c), " and more");
+}
+
+#[test]
 fn only_a_101_to_http_1_1_switches() {
     let mut h = Harness::new(config(), app());
     let c = h.connect();
