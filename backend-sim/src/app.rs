@@ -14,7 +14,7 @@ use zzz_apps::bench::{self, BenchState};
 use zzz_core::http::Status;
 use zzz_core::tcp::TcpHandler;
 use zzz_core::{
-    App, Ctx, Http, PeerAddr, Request, Response, Route, Router, StreamCursor, StreamOut,
+    App, Ctx, Http, PeerAddr, Protocols, Request, Response, Route, Router, StreamCursor, StreamOut,
     StreamStep, Tcp, TcpCtx, Udp,
 };
 
@@ -113,6 +113,26 @@ fn not_modified(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
     ctx.empty(Status::NOT_MODIFIED)
 }
 
+/// What an upgrading client writes first (RFC 9110 §7.8): `GET /sim/upgrade` asking for the
+/// line protocol.
+pub const UPGRADE_REQUEST: &[u8] =
+    b"GET /sim/upgrade HTTP/1.1\r\nHost: sim\r\nUpgrade: lines\r\nConnection: upgrade\r\n\r\n";
+
+/// `GET /sim/upgrade` with `Upgrade: lines`: `101`, and the connection is the line
+/// protocol's ([`TcpLines`]), which greets it. Without that `Upgrade`, `426 Upgrade Required`.
+fn upgrade(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    if req.header("upgrade") != Some(b"lines") {
+        return ctx
+            .respond(Status::UPGRADE_REQUIRED)
+            .header("Upgrade", "lines")
+            .body(b"");
+    }
+    ctx.switch_protocol(SimModules::id_index(SimProtocol::Tcp));
+    ctx.respond(Status::SWITCHING_PROTOCOLS)
+        .header("Upgrade", "lines")
+        .body(b"")
+}
+
 /// The simulator's own routes, mounted beside the bench contract's.
 static SIM_ROUTES: &[Route<BenchState>] = &[
     Route::get("/sim/static", static_asset),
@@ -120,6 +140,7 @@ static SIM_ROUTES: &[Route<BenchState>] = &[
     Route::get("/sim/stream/{n:u32}/{per_call:u32}", stream),
     Route::get("/sim/empty", empty),
     Route::get("/sim/not-modified", not_modified),
+    Route::get("/sim/upgrade", upgrade),
 ];
 
 /// The bench contract's routes followed by the simulator's, built once per process.

@@ -140,6 +140,8 @@ pub const REQUIRED: &[&str] = &[
     "tcp.greeted",
     "tcp.answered",
     "tcp.lingered",
+    "upgrade.switched",
+    "upgrade.answered",
     // Datagrams: answered; exactly as long as the server's buffer; too long (dropped by the
     // backend), by one byte; a pong that fills a reply buffer exactly, or does not fit (no
     // reply); a reply sent late.

@@ -70,6 +70,7 @@ pub mod rng;
 pub mod sim;
 pub mod swarm;
 pub mod trace;
+pub mod upgrade_view;
 pub mod workload;
 
 pub use campaign::{CampaignReport, run_campaign};

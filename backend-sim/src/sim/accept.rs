@@ -30,7 +30,7 @@ impl Sim<'_> {
             return;
         }
         let protocol = match self.conns[i].script.kind {
-            ClientKind::Http => SimProtocol::Http,
+            ClientKind::Http | ClientKind::Upgrade => SimProtocol::Http,
             ClientKind::Tcp => SimProtocol::Tcp,
         };
         let peer = PeerAddr::V4([10, 0, (i >> 8) as u8, i as u8], 40_000 + i as u16);
@@ -149,7 +149,7 @@ impl Sim<'_> {
                 accept_seq: c.accept_seq,
                 accept_at: c.accept_at,
                 delivered: c.delivered,
-                head_end: first.map(|r| r.body_start),
+                head_end: first.map(|r| r.body_start).or(c.script.upgrade_end),
                 tcp: c.script.kind == ClientKind::Tcp,
                 invalid_first: first.is_some_and(|r| {
                     matches!(r.outcome, Outcome::Reject(_) | Outcome::RejectEither(..))

@@ -29,6 +29,10 @@ impl Sim<'_> {
                         .all(|r| r.outcome == Outcome::Never)
             }
             ClientKind::Tcp => c.tcp.received.len() >= c.script.tcp_expected.len(),
+            ClientKind::Upgrade => {
+                c.upgrade.failure().is_some()
+                    || c.upgrade.tcp.received.len() >= c.script.tcp_expected.len()
+            }
         }
     }
 
@@ -161,6 +165,7 @@ impl Sim<'_> {
             c.excused = true;
             c.http.gave_up = true;
             c.tcp.gave_up = true;
+            c.upgrade.tcp.gave_up = true;
             self.cov.hit("fault.client-reset");
             tr!(self, "c{i} resets after {written} bytes");
         } else {
@@ -190,6 +195,7 @@ impl Sim<'_> {
                 c.http.on_bytes(bytes, posted_at, &c.script.requests, &t);
             }
             ClientKind::Tcp => c.tcp.on_bytes(bytes, &c.script.tcp_expected),
+            ClientKind::Upgrade => c.upgrade.on_bytes(bytes, &c.script.tcp_expected),
         }
         self.drain_view(i);
     }
@@ -254,6 +260,23 @@ impl Sim<'_> {
                     self.cov.hit("tcp.lingered");
                 }
             }
+            ClientKind::Upgrade => {
+                let request_end = c
+                    .script
+                    .upgrade_end
+                    .expect("an upgrade script has its request");
+                let lines = &c.script.tcp_lines;
+                c.upgrade
+                    .on_end(request_end, lines, c.script.tcp_quit_end, &t, &end);
+                if c.upgrade.failure().is_none() && c.upgrade.switched {
+                    self.cov.hit("upgrade.switched");
+                }
+                if c.upgrade.failure().is_none()
+                    && c.upgrade.tcp.received.len() > TCP_GREETING.len()
+                {
+                    self.cov.hit("upgrade.answered");
+                }
+            }
         }
         self.drain_view(i);
     }
@@ -263,7 +286,12 @@ impl Sim<'_> {
         let c = &mut self.conns[i];
         let statuses = std::mem::take(&mut c.http.seen_statuses);
         let answered = std::mem::take(&mut c.http.answered);
-        let failure = c.http.failure.clone().or_else(|| c.tcp.failure.clone());
+        let failure = c
+            .http
+            .failure
+            .clone()
+            .or_else(|| c.tcp.failure.clone())
+            .or_else(|| c.upgrade.failure().cloned());
         for s in &statuses {
             self.cov.status(*s);
         }

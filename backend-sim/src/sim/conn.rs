@@ -5,6 +5,7 @@
 use zzz_core::SlotId;
 
 use crate::oracle::{HttpView, TcpView};
+use crate::upgrade_view::UpgradeView;
 use crate::workload::Script;
 
 /// Where a client connection is in its life.
@@ -61,6 +62,7 @@ pub(super) struct Conn {
     pub first_write: Vec<Option<u64>>,
     pub http: HttpView,
     pub tcp: TcpView,
+    pub upgrade: UpgradeView,
     /// A fault explains lost answers.
     pub excused: bool,
     /// The server closed it, idle, to make room.
@@ -118,6 +120,7 @@ impl Conn {
             expect_since: None,
             http: HttpView::default(),
             tcp: TcpView::default(),
+            upgrade: UpgradeView::default(),
             excused: false,
             reclaimed: false,
             shed: false,

@@ -39,6 +39,9 @@ pub enum ClientKind {
     Http,
     /// The raw-TCP line protocol ([`crate::app::TcpLines`]).
     Tcp,
+    /// HTTP/1.1 upgraded to the raw-TCP line protocol by its first request
+    /// ([`crate::app::UPGRADE_REQUEST`]).
+    Upgrade,
 }
 
 /// A response the oracle expects, field by field.
@@ -156,6 +159,8 @@ pub struct Script {
     pub tcp_expected: Vec<u8>,
     /// TCP: the offset just past `quit\n`, after which the server closes.
     pub tcp_quit_end: Option<usize>,
+    /// Upgrade: the offset just past the upgrade request, where the line protocol begins.
+    pub upgrade_end: Option<usize>,
     /// When it connects, in ms from the start.
     pub connect_at: u64,
     /// How it writes.
@@ -257,6 +262,7 @@ impl Gen<'_> {
             tcp_lines: Vec::new(),
             tcp_expected: Vec::new(),
             tcp_quit_end: None,
+            upgrade_end: None,
             connect_at: 0,
             pace,
             pipelined: self.rng.chance(self.shape.pipelining),

@@ -1,17 +1,26 @@
-//! Raw-TCP clients of the line protocol ([`crate::app::TcpLines`]): owed the greeting at
-//! once, then lines of printable bytes, each owed its upper-cased echo, perhaps a `quit`
+//! Raw-TCP clients of the line protocol ([`crate::app::TcpLines`]), a third of them reaching
+//! it through an HTTP/1.1 upgrade ([`crate::app::UPGRADE_REQUEST`], written with the lines
+//! that follow it, so that some arrive with the request): owed the greeting at once (after
+//! the `101`), then lines of printable bytes, each owed its upper-cased echo, perhaps a `quit`
 //! (owed `bye N` with N the lines before it, then the server closes) or a last line without
 //! its end (owed nothing).
 
 use super::{ClientKind, Gen, Script};
-use crate::app::{TCP_GREETING, bye_line};
+use crate::app::{TCP_GREETING, UPGRADE_REQUEST, bye_line};
 
 impl Gen<'_> {
     pub(super) fn tcp_client(&mut self) -> Script {
-        let mut s = self.base_script(ClientKind::Tcp, "client.tcp");
-        // The greeting is owed before the client has written anything.
+        let mut s = if self.rng.below(3) == 0 {
+            let mut s = self.base_script(ClientKind::Upgrade, "client.upgrade");
+            s.bytes.extend_from_slice(UPGRADE_REQUEST);
+            s.upgrade_end = Some(s.bytes.len());
+            s
+        } else {
+            self.base_script(ClientKind::Tcp, "client.tcp")
+        };
+        // The greeting is owed as soon as the line protocol opens.
         s.tcp_expected.extend_from_slice(TCP_GREETING);
-        s.tcp_lines.push((0, s.tcp_expected.len()));
+        s.tcp_lines.push((s.bytes.len(), s.tcp_expected.len()));
         let lines = self.rng.range_usize(0, 8);
         let max_line = (self.config.recv_buffer.min(self.config.send_buffer) / 4).min(200) as usize;
         for _ in 0..lines {
