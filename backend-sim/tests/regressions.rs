@@ -9,6 +9,14 @@ use zzz_sim::{RunOptions, reproduce_command, run};
 /// (seed, what it found).
 const REGRESSIONS: &[(u64, &str)] = &[
     (
+        15,
+        "core: a 101 on a connection's last allowed request closed instead of switching",
+    ),
+    (
+        93,
+        "oracle: an upgrade request the head timeout cut short is answered 408, not 101",
+    ),
+    (
         2281,
         "generator: an absolute-form target shortened to /e kept its empty-Host class",
     ),
