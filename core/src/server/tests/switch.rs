@@ -118,16 +118,17 @@ fn a_switch_to_a_protocol_outside_the_set_is_a_bug() {
     h.run();
 }
 
+/// An upgrade to the raw-TCP echo, and the first bytes the echo owns.
+const UPGRADE_TO_ECHO: &[u8] =
+    b"GET /upgrade HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nfirst";
+
 /// RFC 9110 §7.8: a 101 names the new protocol in `Upgrade`, with the "upgrade" connection
 /// option, and the bytes after the request are that protocol's.
 #[test]
 fn an_http_upgrade_hands_the_connection_to_another_module() {
     let mut h = Harness::new(config(), app());
     let c = h.connect();
-    h.client_send(
-        c,
-        b"GET /upgrade HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nfirst",
-    );
+    h.client_send(c, UPGRADE_TO_ECHO);
     h.run();
     let out = h.take_output(c);
     let (head, rest) = out.split_once("\r\n\r\n").unwrap();
@@ -149,8 +150,7 @@ fn an_http_upgrade_hands_the_connection_to_another_module() {
     assert_eq!(h.server.stats().protocol_switches, 1);
 }
 
-/// RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored; and a switch asked for with
-/// any answer but 101 does not happen.
+/// RFC 9110 §7.8: a 101 promises the switch.
 #[test]
 fn a_101_switches_even_on_the_last_request_a_connection_may_make() {
     // The 101 says `Connection: upgrade`: it promises the switch, so the limit on HTTP
@@ -159,10 +159,7 @@ fn a_101_switches_even_on_the_last_request_a_connection_may_make() {
     cfg.max_requests_per_connection = 1;
     let mut h = Harness::new(cfg, app());
     let c = h.connect();
-    h.client_send(
-        c,
-        b"GET /upgrade HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nfirst",
-    );
+    h.client_send(c, UPGRADE_TO_ECHO);
     h.run();
     let out = h.take_output(c);
     let (head, rest) = out.split_once("\r\n\r\n").unwrap();
@@ -179,6 +176,8 @@ fn a_101_switches_even_on_the_last_request_a_connection_may_make() {
     assert_eq!(h.take_output(c), " and more");
 }
 
+/// RFC 9110 §7.8: an Upgrade in an HTTP/1.0 request is ignored; and a switch asked for with
+/// any answer but 101 does not happen.
 #[test]
 fn only_a_101_to_http_1_1_switches() {
     let mut h = Harness::new(config(), app());
