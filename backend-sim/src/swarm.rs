@@ -77,6 +77,8 @@ pub struct WorkloadShape {
     /// Clients of a connection flood, on top of `clients`: they connect and never send a
     /// byte, or stop in the middle of their first head, and wait for the server to close.
     pub silent_clients: usize,
+    /// Clients of the key-value store, on top of `clients`.
+    pub kv_clients: usize,
 }
 
 /// Everything a seed fixes before the run.
@@ -140,6 +142,7 @@ impl SimParams {
             eager_accept: false,
             waiting_room: 0,
             silent_clients: 0,
+            kv_clients: 0,
         };
         let mut config = config;
         let mut shape = shape;
@@ -163,6 +166,8 @@ impl SimParams {
             shape.datagrams = 0;
         }
         faults.reply_delay = rate(&mut rng, 300_000, &[100_000, 500_000, 1_000_000]);
+        // Key-value clients: drawn last, for the same reason.
+        shape.kv_clients = *rng.pick(&[0usize, 1, 2, 3, 5, 8]);
         SimParams {
             seed,
             config,

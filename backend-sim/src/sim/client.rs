@@ -4,8 +4,9 @@
 
 use super::Sim;
 use super::conn::{Conn, State};
+use crate::app::KV_IDLE_MS;
 use crate::oracle::{Ending, Timing};
-use crate::workload::{ClientKind, Cut, EndMode, Outcome, Pace};
+use crate::workload::{ClientKind, Cut, EndMode, KvWhat, Outcome, Pace};
 
 /// How long a client that announced `Expect: 100-continue` waits before sending its body.
 pub(super) const EXPECT_WAIT_MS: u64 = 1000;
@@ -28,6 +29,14 @@ impl Sim<'_> {
                         .all(|r| r.outcome == Outcome::Never)
             }
             ClientKind::Tcp => c.tcp.received.len() >= c.script.tcp_expected.len(),
+            ClientKind::Kv => {
+                c.kv.finished
+                    || c.kv.failure.is_some()
+                    || c.script.kv[c.kv.answered.min(c.script.kv.len())..]
+                        .iter()
+                        .all(|k| k.what == KvWhat::Never)
+                        && c.kv.read == c.kv.written.len()
+            }
         }
     }
 
@@ -64,6 +73,12 @@ impl Sim<'_> {
                 if r.expect_continue && c.written >= r.body_start && !answered && !waited {
                     lim = lim.min(r.body_start);
                 }
+            }
+        }
+        if c.script.kind == ClientKind::Kv && !c.script.pipelined {
+            // One command at a time: the next once the last one's reply is read.
+            if let Some(item) = c.script.kv.get(c.kv.replies_read()) {
+                lim = lim.min(item.end);
             }
         }
         if let Some((at, _)) = c.script.write_stall
@@ -160,6 +175,7 @@ impl Sim<'_> {
             c.excused = true;
             c.http.gave_up = true;
             c.tcp.gave_up = true;
+            c.kv.gave_up = true;
             self.cov.hit("fault.client-reset");
             tr!(self, "c{i} resets after {written} bytes");
         } else {
@@ -189,6 +205,10 @@ impl Sim<'_> {
                 c.http.on_bytes(bytes, posted_at, &c.script.requests, &t);
             }
             ClientKind::Tcp => c.tcp.on_bytes(bytes, &c.script.tcp_expected),
+            ClientKind::Kv => {
+                c.kv.on_read(bytes);
+                self.drain_kv_view(i);
+            }
         }
         self.drain_view(i);
     }
@@ -249,6 +269,10 @@ impl Sim<'_> {
                     // open until the client's EOF or the linger timeout.
                     self.cov.hit("tcp.lingered");
                 }
+            }
+            ClientKind::Kv => {
+                c.kv.on_end(&c.script.kv, &t, &end, KV_IDLE_MS);
+                self.drain_kv_view(i);
             }
         }
         self.drain_view(i);

@@ -4,6 +4,7 @@
 
 use zzz_core::SlotId;
 
+use crate::kv_oracle::KvView;
 use crate::oracle::{HttpView, TcpView};
 use crate::workload::Script;
 
@@ -61,6 +62,7 @@ pub(super) struct Conn {
     pub first_write: Vec<Option<u64>>,
     pub http: HttpView,
     pub tcp: TcpView,
+    pub kv: KvView,
     /// A fault explains lost answers.
     pub excused: bool,
     /// The server closed it, idle, to make room.
@@ -118,6 +120,7 @@ impl Conn {
             expect_since: None,
             http: HttpView::default(),
             tcp: TcpView::default(),
+            kv: KvView::default(),
             excused: false,
             reclaimed: false,
             shed: false,

@@ -64,6 +64,7 @@ impl Sim<'_> {
                 "the server allocated {allocated} times after Server::new"
             ));
         }
+        self.observe_kv(&event);
         let stats = *self.server.stats();
         if stats.pool_exhausted > before_stats.pool_exhausted
             && let Some(s) = event_slot(&event)

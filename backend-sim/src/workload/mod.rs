@@ -17,11 +17,14 @@
 //! - `grammar`: the pieces requests are made of (tokens, paths, hosts, field values, bodies,
 //!   chunked encodings);
 //! - `tcp`: raw-TCP clients of the line protocol;
-//! - `datagrams`: the UDP datagrams.
+//! - `datagrams`: the UDP datagrams;
+//! - `kv`: clients of the Redis-protocol store, their commands and how each is framed (what
+//!   each deserves is the store model's to say, [`crate::kv_model`]).
 
 mod datagrams;
 mod grammar;
 mod invalid;
+mod kv;
 mod tcp;
 mod valid;
 
@@ -31,6 +34,7 @@ use crate::rng::Rng;
 use crate::swarm::WorkloadShape;
 
 pub use datagrams::{Datagram, datagrams};
+pub use kv::{KvItem, KvWhat, kv_clients};
 
 /// What a connection speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -39,6 +43,8 @@ pub enum ClientKind {
     Http,
     /// The raw-TCP line protocol ([`crate::app::tcp_lines`]).
     Tcp,
+    /// The Redis-protocol store ([`zzz_apps::kv`]).
+    Kv,
 }
 
 /// A response the oracle expects, field by field.
@@ -156,6 +162,8 @@ pub struct Script {
     pub tcp_expected: Vec<u8>,
     /// TCP: the offset just past `quit\n`, after which the server closes.
     pub tcp_quit_end: Option<usize>,
+    /// Key-value: what it sends, item by item, in order.
+    pub kv: Vec<KvItem>,
     /// When it connects, in ms from the start.
     pub connect_at: u64,
     /// How it writes.
@@ -257,6 +265,7 @@ impl Gen<'_> {
             tcp_lines: Vec::new(),
             tcp_expected: Vec::new(),
             tcp_quit_end: None,
+            kv: Vec::new(),
             connect_at: 0,
             pace,
             pipelined: self.rng.chance(self.shape.pipelining),
