@@ -294,13 +294,18 @@ fn unknown_commands_and_wrong_arities_get_redis_errors() {
         d.command(&["NOPE", "a", "b"]),
         "-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' \r\n"
     );
+    // Named in lower case, as Redis's command table names it, however it was typed.
     assert_eq!(
         d.command(&["GET"]),
-        "-ERR wrong number of arguments for 'GET' command\r\n"
+        "-ERR wrong number of arguments for 'get' command\r\n"
     );
     assert_eq!(
-        d.command(&["MSET", "a"]),
-        "-ERR wrong number of arguments for 'MSET' command\r\n"
+        d.command(&["mSeT", "a"]),
+        "-ERR wrong number of arguments for 'mset' command\r\n"
+    );
+    assert_eq!(
+        d.command(&["FlushDB", "a", "b"]),
+        "-ERR wrong number of arguments for 'flushdb' command\r\n"
     );
     assert_eq!(d.command(&["PING"]), "+PONG\r\n", "the connection goes on");
 }
