@@ -370,7 +370,9 @@ impl KvModel {
                     "DECR" => -1,
                     _ => match integer(&args[2]) {
                         None => {
-                            return one(Alternative::new(error(NOT_INTEGER)).class("kv.not-integer"));
+                            return one(
+                                Alternative::new(error(NOT_INTEGER)).class("kv.not-integer")
+                            );
                         }
                         Some(n) if name == "INCRBY" => n,
                         Some(n) => match n.checked_neg() {

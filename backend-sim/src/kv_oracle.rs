@@ -260,7 +260,7 @@ impl KvView {
         }
         let partial = left
             .first()
-            .is_some_and(|it| it.what != KvWhat::Never && end.delivered > it.cmd_start);
+            .is_some_and(|it| it.what != KvWhat::Never && it.partly_in(end.delivered));
         let (timeout, what) = if partial {
             (t.timeouts.head_ms, "head")
         } else {

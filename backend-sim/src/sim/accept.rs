@@ -152,9 +152,14 @@ impl Sim<'_> {
                 delivered: c.delivered,
                 // A key-value connection proves itself with its first item (which may be an
                 // empty line) and is surely unproven only before its first byte.
-                head_end: first
-                    .map(|r| r.body_start)
-                    .or(c.script.kv.first().map(|k| k.end)),
+                head_end: first.map(|r| r.body_start).or(c.script.kv.first().map(|k| {
+                    k.start
+                        + if k.nothing_unit > 0 {
+                            k.nothing_unit
+                        } else {
+                            k.end - k.start
+                        }
+                })),
                 tcp: c.script.kind == ClientKind::Tcp,
                 invalid_first: c.script.kind == ClientKind::Kv
                     || first.is_some_and(|r| {

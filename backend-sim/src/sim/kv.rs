@@ -6,9 +6,22 @@
 use zzz_core::Event;
 
 use super::Sim;
-use super::conn::State;
+use super::conn::{Conn, State};
 use crate::app::SimProtocol;
 use crate::workload::{ClientKind, KvWhat};
+
+impl Conn {
+    /// Whether the key-value module has proven this connection (it proves one once it has
+    /// consumed a byte: an empty line, or a command it answered).
+    pub(super) fn kv_proven(&self) -> bool {
+        let Some(first) = self.script.kv.first() else {
+            return false;
+        };
+        let skipped = first.nothing_unit > 0 && self.delivered >= first.start + first.nothing_unit;
+        let served = self.kv.answered > 0 && matches!(first.what, KvWhat::Command(_));
+        skipped || served
+    }
+}
 
 impl Sim<'_> {
     /// After `event`: hands each key-value connection's newly queued bytes to its view.

@@ -17,6 +17,7 @@ use crate::alloc;
 use crate::app::{SimModules, SimProtocol};
 use crate::panics::panic_message;
 use crate::record::Record;
+use crate::workload::ClientKind;
 
 /// The slot an event is about, if it is about one.
 fn event_slot(event: &Event<SimProtocol>) -> Option<SlotId> {
@@ -215,8 +216,12 @@ impl Sim<'_> {
         c.stalled_send = c.send.is_some() && now + lag + tick >= c.send_since + stall_ms;
         // Making room closes only idle connections (which have been answered) and connections
         // without a complete first head (which cannot have been).
+        let proven = match c.script.kind {
+            ClientKind::Kv => c.kv_proven(),
+            _ => c.answered,
+        };
         if let Some((shed, reclaimed)) = &mut self.making_room {
-            if c.answered {
+            if proven {
                 *reclaimed += 1;
                 c.reclaimed = true;
             } else {

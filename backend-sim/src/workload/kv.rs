@@ -36,6 +36,8 @@ pub struct KvItem {
     pub start: usize,
     /// The first byte of the command itself.
     pub cmd_start: usize,
+    /// The bytes before the command are this unit repeated (an empty line, an empty array).
+    pub nothing_unit: usize,
     /// One past its last byte.
     pub end: usize,
     /// How many bytes of the script the server needs to answer it: the command's end, the
@@ -48,6 +50,13 @@ pub struct KvItem {
 }
 
 impl KvItem {
+    /// Whether the server, having received `delivered` bytes of the script, holds part of
+    /// this item that it cannot yet act on: part of its command, or part of an empty line.
+    pub fn partly_in(&self, delivered: usize) -> bool {
+        let before = delivered.min(self.cmd_start).saturating_sub(self.start);
+        delivered > self.cmd_start || (self.nothing_unit > 0 && before % self.nothing_unit != 0)
+    }
+
     /// Whether the server closes the connection after answering it.
     pub fn closes(&self) -> bool {
         match &self.what {
@@ -76,13 +85,18 @@ const KEYS: usize = 16;
 /// Bytes before a command that make none (an empty line, an empty or null array).
 const NOTHING: &[&[u8]] = &[b"\r\n", b"\n", b" \t \r\n", b"*0\r\n", b"*-1\r\n"];
 
-/// Malformed RESP and the error each is answered with.
-const MALFORMED: &[(&[u8], &str)] = &[
-    (b"*x\r\n", kv_model::BAD_ARRAY_LENGTH),
-    (b"*65\r\n", kv_model::TOO_MANY_ARGS),
-    (b"*1\r\n:1\r\n", kv_model::EXPECTED_BULK),
-    (b"*1\r\n$-1\r\n", kv_model::BAD_BULK_LENGTH),
-    (b"*2\r\n$3\r\nGET\r\n$1\r\nab\r\n", kv_model::MISSING_CRLF),
+/// Malformed RESP, the error each is answered with, and how many of its bytes the server
+/// needs to tell (it reads an array's elements one by one).
+const MALFORMED: &[(&[u8], &str, usize)] = &[
+    (b"*x\r\n", kv_model::BAD_ARRAY_LENGTH, 4),
+    (b"*65\r\n", kv_model::TOO_MANY_ARGS, 5),
+    (b"*1\r\n:1\r\n", kv_model::EXPECTED_BULK, 5),
+    (b"*1\r\n$-1\r\n", kv_model::BAD_BULK_LENGTH, 9),
+    (
+        b"*2\r\n$3\r\nGET\r\n$1\r\nab\r\n",
+        kv_model::MISSING_CRLF,
+        20,
+    ),
 ];
 
 /// How the server frames a command's bytes.
@@ -164,31 +178,33 @@ impl Gen<'_> {
         let mut closed = false;
         for _ in 0..n {
             let start = s.bytes.len();
+            let mut nothing_unit = 0;
             if self.rng.chance(150_000) {
                 let runs = *self.rng.pick(&[1usize, 3, 50, 400]);
                 let unit = *self.rng.pick(NOTHING);
+                nothing_unit = unit.len();
                 for _ in 0..runs {
                     s.bytes.extend_from_slice(unit);
                 }
             }
             let cmd_start = s.bytes.len();
             let (what, inline, due) = if self.rng.chance(40_000) {
-                let (bytes, error) = if self.rng.below(4) == 0 {
+                let (bytes, error, due) = if self.rng.below(4) == 0 {
                     // A bulk length past the receive buffer.
                     let header = format!("*2\r\n$3\r\nGET\r\n${}\r\n", recv + 1).into_bytes();
-                    (header, kv_model::BAD_BULK_LENGTH)
+                    let due = header.len();
+                    (header, kv_model::BAD_BULK_LENGTH, due)
                 } else if self.rng.below(5) == 0 {
                     // An inline command of more words than a command may have.
-                    (
-                        b"a ".repeat(65).into_iter().chain(*b"\r\n").collect(),
-                        kv_model::TOO_MANY_ARGS,
-                    )
+                    let line: Vec<u8> = b"a ".repeat(65).into_iter().chain(*b"\r\n").collect();
+                    let due = line.len();
+                    (line, kv_model::TOO_MANY_ARGS, due)
                 } else {
-                    let (b, e) = *self.rng.pick(MALFORMED);
-                    (b.to_vec(), e)
+                    let (b, e, due) = *self.rng.pick(MALFORMED);
+                    (b.to_vec(), e, due)
                 };
                 s.bytes.extend_from_slice(&bytes);
-                (KvWhat::ProtocolError(error), false, s.bytes.len())
+                (KvWhat::ProtocolError(error), false, cmd_start + due)
             } else {
                 let args = self.kv_command();
                 let inline = inline_safe(&args) && self.rng.chance(300_000);
@@ -239,6 +255,7 @@ impl Gen<'_> {
             let item = KvItem {
                 start,
                 cmd_start,
+                nothing_unit,
                 end: s.bytes.len(),
                 due,
                 what: if closed { KvWhat::Never } else { what },
@@ -382,10 +399,12 @@ impl Gen<'_> {
             }
             83..=87 => {
                 // Not a command of the store.
+                // Its arguments are short: Redis and the module quote long ones cut
+                // differently (at 128 bytes in all, at 64 each).
                 let which = *self.rng.pick(&["HGET", "LPUSH", "FOO", "GETX"]);
                 let mut a = vec![name(self, which)];
                 for _ in 0..self.rng.range(0, 3) {
-                    a.push(self.kv_key());
+                    a.push(format!("k{}", self.rng.below(KEYS as u64)).into_bytes());
                 }
                 a
             }
