@@ -101,8 +101,8 @@ impl Kv {
         let mut store = Store::new(parts.shared, self.capacity, self.seed);
         let mut reply = Reply::new(parts.output);
         let input = parts.input;
-        // Bounded: each round consumes input (a command takes at least two bytes) or stops.
-        for _ in 0..input.len() / 2 + 1 {
+        // Bounded: each round consumes input (an empty line takes one byte) or stops.
+        for _ in 0..input.len() + 1 {
             let rest = &input[consumed..];
             match parse(rest, conn.searched as usize, limit) {
                 Parsed::Partial { searched } => {

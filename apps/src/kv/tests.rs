@@ -154,6 +154,19 @@ fn ping_echo_and_the_inline_form() {
     assert_eq!(d.send(b"\r\n"), "", "an empty line is skipped");
 }
 
+/// Redis skips empty lines between commands, however many: a run of one-byte lines longer
+/// than half the input once left the command after it unserved.
+#[test]
+fn a_command_after_a_run_of_empty_lines_is_answered() {
+    let mut d = Driver::standard();
+    let mut input = b"\n".repeat(300);
+    input.extend_from_slice(b"PING\r\n");
+    assert_eq!(d.send(&input), "+PONG\r\n");
+    let mut input = b"\r\n".repeat(200);
+    input.extend_from_slice(&encode(&["ECHO", "after"]));
+    assert_eq!(d.send(&input), "$5\r\nafter\r\n");
+}
+
 #[test]
 fn set_get_del_exists_dbsize_flushall() {
     let mut d = Driver::standard();
