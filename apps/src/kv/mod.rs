@@ -107,11 +107,10 @@ impl Kv {
             match parse(rest, conn.searched as usize, limit) {
                 Parsed::Partial { searched } => {
                     conn.searched = searched as u32;
-                    if rest.len() == limit {
-                        // It can never arrive whole.
-                        if reply.fits(SMALL_REPLY) {
-                            reply.error(ProtocolError::TooLarge.message());
-                        }
+                    // It can never arrive whole: the error, once it fits (a reply before it
+                    // may be waiting for the output to drain).
+                    if rest.len() == limit && reply.fits(SMALL_REPLY) {
+                        reply.error(ProtocolError::TooLarge.message());
                         close = true;
                     }
                     break;
@@ -121,10 +120,11 @@ impl Kv {
                     conn.searched = 0;
                 }
                 Parsed::Error(e) => {
+                    // The error is a reply like any other: it waits for room, then closes.
                     if reply.fits(SMALL_REPLY) {
                         reply.error(e.message());
+                        close = true;
                     }
-                    close = true;
                     break;
                 }
                 Parsed::Command(cmd) => {

@@ -333,6 +333,31 @@ fn malformed_resp_is_answered_and_closed() {
     assert!(d.shut, "closed after the error, gracefully");
 }
 
+/// The error answering malformed input queues behind the replies before it, as any reply
+/// does: it once was dropped when those filled the send buffer, and the connection closed
+/// without it.
+#[test]
+fn a_protocol_error_waits_for_room_behind_earlier_replies() {
+    let mut d = Driver::standard();
+    let value = "v".repeat(900);
+    d.command(&["SET", "big", &value]);
+    let mut batch: Vec<u8> = (0..3).flat_map(|_| encode(&["GET", "big"])).collect();
+    batch.extend_from_slice(b"*x\r\n");
+    let mut want = std::format!("$900\r\n{value}\r\n").repeat(3);
+    want.push_str("-ERR Protocol error: invalid multibulk length\r\n");
+    assert_eq!(d.send(&batch), want);
+    assert!(d.shut, "closed after the error");
+    // A command too long for the receive buffer, behind replies that fill the send buffer.
+    let mut d = Driver::standard();
+    d.command(&["SET", "big", &value]);
+    let mut batch: Vec<u8> = (0..3).flat_map(|_| encode(&["GET", "big"])).collect();
+    batch.extend_from_slice(std::format!("SET k {}\r\n", "x".repeat(2000)).as_bytes());
+    let mut want = std::format!("$900\r\n{value}\r\n").repeat(3);
+    want.push_str("-ERR Protocol error: command larger than the receive buffer\r\n");
+    assert_eq!(d.send(&batch), want);
+    assert!(d.shut);
+}
+
 #[test]
 fn a_command_larger_than_the_receive_buffer_is_refused() {
     let mut d = Driver::standard();
