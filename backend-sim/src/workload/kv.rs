@@ -79,6 +79,21 @@ pub fn kv_clients(config: &Config, shape: &WorkloadShape, rng: &mut Rng) -> Vec<
         .collect()
 }
 
+/// What a key-value client mostly does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Style {
+    /// Connects and sends nothing: only the idle timeout ends it.
+    Silent,
+    /// Any commands.
+    Mixed,
+    /// Sets many keys, many of them distinct: the store fills.
+    Fill,
+    /// Sets a long value and reads it back again and again: replies outgrow the send buffer.
+    BigReplies,
+    /// Sets keys with short expiries and reads them back, with pauses between writes.
+    Expiry,
+}
+
 /// Keys most commands use: few enough that clients share them, more than the store holds.
 const KEYS: usize = 16;
 
@@ -174,9 +189,31 @@ impl Gen<'_> {
             gap_ms: *self.rng.pick(&[0u64, 0, 1, 5, 50, 300]),
         };
         let recv = self.config.recv_buffer as usize;
-        let n = self.rng.range_usize(1, 14);
+        let style = match self.rng.below(10) {
+            0 => Style::Silent,
+            1 | 2 => Style::Fill,
+            3 | 4 => Style::BigReplies,
+            5 => Style::Expiry,
+            _ => Style::Mixed,
+        };
+        let n = match style {
+            Style::Silent => 0,
+            Style::Mixed => self.rng.range_usize(1, 24),
+            _ => self.rng.range_usize(4, 40),
+        };
+        if style == Style::BigReplies {
+            // Pipelined, so that replies outgrow the send buffer while commands wait.
+            s.pipelined = self.rng.chance(800_000);
+        }
+        if style == Style::Expiry {
+            s.pace = Pace::Burst {
+                max_chunk: 1 << 20,
+                gap_ms: *self.rng.pick(&[5u64, 50, 300, 900]),
+            };
+        }
+        let big_key = self.kv_key();
         let mut closed = false;
-        for _ in 0..n {
+        for k in 0..n {
             let start = s.bytes.len();
             let mut nothing_unit = 0;
             if self.rng.chance(150_000) {
@@ -206,7 +243,50 @@ impl Gen<'_> {
                 s.bytes.extend_from_slice(&bytes);
                 (KvWhat::ProtocolError(error), false, cmd_start + due)
             } else {
-                let args = self.kv_command();
+                let args = match style {
+                    Style::Fill if self.rng.below(4) > 0 => {
+                        let key = format!("f{}", self.rng.below(64)).into_bytes();
+                        vec![mixed_case(self.rng, "SET"), key, self.kv_value()]
+                    }
+                    Style::BigReplies if k == 0 => {
+                        let len = max_value(self.config.send_buffer as usize);
+                        let len = len - self.rng.range_usize(0, len / 3);
+                        let value = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                        vec![b"SET".to_vec(), big_key.clone(), value]
+                    }
+                    Style::BigReplies if self.rng.below(5) > 0 => {
+                        if self.rng.below(4) == 0 {
+                            vec![b"MGET".to_vec(), big_key.clone(), self.kv_key()]
+                        } else {
+                            vec![mixed_case(self.rng, "GET"), big_key.clone()]
+                        }
+                    }
+                    Style::Expiry if self.rng.coin() => {
+                        let which = *self.rng.pick(&["GET", "TTL", "PTTL", "EXISTS", "INCR"]);
+                        vec![
+                            mixed_case(self.rng, which),
+                            format!("k{}", self.rng.below(4)).into_bytes(),
+                        ]
+                    }
+                    Style::Expiry => {
+                        let ms = *self.rng.pick(&["1", "10", "50", "200", "700"]);
+                        let key = format!("k{}", self.rng.below(4)).into_bytes();
+                        let unit = if self.rng.coin() { "PX" } else { "EX" };
+                        let n = if unit == "EX" {
+                            "1".as_bytes()
+                        } else {
+                            ms.as_bytes()
+                        };
+                        vec![
+                            b"SET".to_vec(),
+                            key,
+                            b"3".to_vec(),
+                            unit.as_bytes().to_vec(),
+                            n.to_vec(),
+                        ]
+                    }
+                    _ => self.kv_command(),
+                };
                 let inline = inline_safe(&args) && self.rng.chance(300_000);
                 if inline {
                     let mut line = Vec::new();
