@@ -179,6 +179,9 @@ impl<S> Protocol<S> for Kv {
             "the key-value module needs a send buffer of at least {SMALL_REPLY} bytes"
         );
         link.want_input(InputTarget::Buffer { limit: None });
+        // Idle from its accept until it speaks.
+        let now = link.now().monotonic;
+        link.set_deadline(self.idle_ms.map(|ms| now.after_ms(ms)));
         KvConn::default()
     }
 

@@ -35,7 +35,11 @@ fn config() -> Config {
 
 impl Driver {
     fn new(config: Config, capacity: Capacity) -> Driver {
-        let app = App::with_modules((), Kv::new(capacity, 42));
+        Driver::serving(config, Kv::new(capacity, 42))
+    }
+
+    fn serving(config: Config, kv: Kv) -> Driver {
+        let app = App::with_modules((), kv);
         let region: &'static mut [u8] = std::vec![0u8; app.memory(&config).total].leak();
         let now = Now {
             monotonic: Instant(1_000),
@@ -430,6 +434,29 @@ fn a_stalled_command_times_out() {
         d.closed,
         "closed: a command must arrive whole within head_ms"
     );
+}
+
+/// A client that connects and never sends a byte is idle from its accept: the idle timeout
+/// closes it (it once had no deadline at all until its first byte, and stayed for ever).
+#[test]
+fn a_silent_connection_is_closed_by_the_idle_timeout() {
+    let capacity = Capacity {
+        keys: 4,
+        bytes: 1024,
+    };
+    let mut d = Driver::serving(config(), Kv::new(capacity, 42).idle_ms(1000));
+    d.advance(999);
+    assert!(!d.closed, "idle for less than the timeout");
+    d.advance(1 + config().timer_tick_ms as u64);
+    assert!(d.closed, "idle for the timeout since its accept");
+    // Once it has spoken, the timeout counts from its last activity.
+    let mut d = Driver::serving(config(), Kv::new(capacity, 42).idle_ms(1000));
+    d.advance(600);
+    assert_eq!(d.command(&["PING"]), "+PONG\r\n");
+    d.advance(600);
+    assert!(!d.closed, "600 ms after its last command");
+    d.advance(400 + config().timer_tick_ms as u64);
+    assert!(d.closed);
 }
 
 #[test]
