@@ -20,6 +20,13 @@ struct Driver {
     shut: bool,
     closed: bool,
     slot: SlotId,
+    /// The send posted and not completed yet.
+    sending: Option<SlotId>,
+    /// Sends wait (the client reads nothing) while set.
+    hold_sends: bool,
+    /// The client's EOF follows its bytes.
+    eof: bool,
+    eof_delivered: bool,
 }
 
 fn config() -> Config {
@@ -62,6 +69,10 @@ impl Driver {
             shut: false,
             closed: false,
             slot,
+            sending: None,
+            hold_sends: false,
+            eof: false,
+            eof_delivered: false,
         };
         d.run();
         d
@@ -81,12 +92,11 @@ impl Driver {
     /// once the server has nothing more to ask, as a kernel's would, later: so a receive
     /// the server asks for meanwhile is posted with the output still queued.
     fn run(&mut self) {
-        let mut sending: Option<SlotId> = None;
         for _ in 0..10_000 {
             if let Some(op) = self.server.poll_op() {
                 match op {
                     Op::Recv(_) => self.recv_posted = true,
-                    Op::Send(slot) => sending = Some(slot),
+                    Op::Send(slot) => self.sending = Some(slot),
                     Op::Shutdown(_) => self.shut = true,
                     Op::Close(slot) => {
                         self.closed = true;
@@ -97,7 +107,8 @@ impl Driver {
                 }
                 continue;
             }
-            if let Some(slot) = sending.take() {
+            if let Some(slot) = self.sending.filter(|_| !self.hold_sends) {
+                self.sending = None;
                 let [a, b] = self.server.send_parts(slot);
                 let n = a.len() + b.len();
                 self.output.extend_from_slice(a);
@@ -114,6 +125,15 @@ impl Driver {
                 }
                 self.recv_posted = false;
                 let _ = self.server.handle(Event::Received { slot: self.slot, n });
+                continue;
+            }
+            if self.recv_posted && self.eof && !self.eof_delivered && !self.closed {
+                self.recv_posted = false;
+                self.eof_delivered = true;
+                let _ = self.server.handle(Event::Received {
+                    slot: self.slot,
+                    n: 0,
+                });
                 continue;
             }
             return;
@@ -302,6 +322,33 @@ fn replies_wait_for_room_in_the_send_buffer() {
     let batch: Vec<u8> = (0..20).flat_map(|_| encode(&["GET", "big"])).collect();
     let replies = d.send(&batch);
     assert_eq!(replies, std::format!("$900\r\n{value}\r\n").repeat(20));
+}
+
+/// A client that pipelines commands and half-closes at once is owed every reply: commands
+/// waiting for room in the send buffer when the EOF arrived were once dropped, the connection
+/// closed after the replies already queued.
+#[test]
+fn commands_waiting_for_room_are_answered_after_the_clients_eof() {
+    let mut d = Driver::standard();
+    let (small, big) = ("s".repeat(400), "b".repeat(900));
+    d.command(&["SET", "small", &small]);
+    d.command(&["SET", "big", &big]);
+    d.hold_sends = true;
+    d.eof = true;
+    let batch: Vec<u8> = [encode(&["GET", "small"]), encode(&["GET", "big"])].concat();
+    assert_eq!(d.send(&batch), "");
+    assert!(
+        d.eof_delivered,
+        "the EOF arrived with the second reply still waiting"
+    );
+    d.hold_sends = false;
+    d.run();
+    let replies = String::from_utf8(std::mem::take(&mut d.output)).unwrap();
+    assert_eq!(
+        replies,
+        std::format!("$400\r\n{small}\r\n$900\r\n{big}\r\n")
+    );
+    assert!(d.closed, "closed once everything owed is sent");
 }
 
 #[test]
