@@ -104,9 +104,8 @@ impl Kv {
         let now = link.now().monotonic.0;
         let limit = link.config().recv_buffer as usize;
         let send_buffer = link.config().send_buffer as usize;
-        // The longest value whose `GET` reply fits the send buffer: the buffer less a bulk
-        // string's framing.
-        let max_value = send_buffer - (resp::bulk_size(send_buffer) - send_buffer);
+        // The longest value whose `GET` reply fits the send buffer.
+        let max_value = resp::longest_bulk(send_buffer);
         let (mut consumed, mut served, mut expiring) = (0, Served::All, false);
         let parts = link.split();
         let mut store = Store::new(parts.shared, self.capacity, self.seed);

@@ -472,6 +472,35 @@ fn a_value_is_at_most_what_a_get_of_it_can_answer() {
     assert!(d.shut);
 }
 
+/// Just past a power of ten, the longest value's length has a digit fewer than the send
+/// buffer's size: `$9995\r\n` + 9,995 bytes + `\r\n` fills 10,004 bytes exactly. It was once
+/// refused, the limit counted with the buffer size's five digits.
+#[test]
+fn the_longest_value_at_a_power_of_ten() {
+    let mut config = config();
+    config.send_buffer = 10_004;
+    config.recv_buffer = 12_000;
+    config.large_buffer_size = 12_000;
+    config.limits.max_body = 12_000;
+    let mut d = Driver::new(
+        config,
+        Capacity {
+            keys: 4,
+            bytes: 32 * 1024,
+        },
+    );
+    let at_limit = "x".repeat(9995);
+    assert_eq!(d.command(&["SET", "k", &at_limit]), "+OK\r\n");
+    assert_eq!(
+        d.command(&["GET", "k"]),
+        std::format!("$9995\r\n{at_limit}\r\n")
+    );
+    assert_eq!(
+        d.command(&["SET", "k", &"y".repeat(9996)]),
+        "-ERR value longer than the send buffer can answer\r\n"
+    );
+}
+
 #[test]
 fn a_stalled_command_times_out() {
     let mut d = Driver::standard();
