@@ -11,7 +11,7 @@
 //! is the store model's business ([`crate::kv_model`]), judged as replies are written
 //! ([`crate::kv_oracle`]).
 
-use super::{ClientKind, Gen, Pace, Script};
+use super::{ClientKind, Cut, Gen, Pace, Script};
 use crate::kv_model::{self, max_value};
 use crate::rng::Rng;
 use crate::swarm::WorkloadShape;
@@ -345,6 +345,11 @@ impl Gen<'_> {
             s.kv.push(item);
         }
         self.add_cuts_and_stalls(&mut s);
+        if s.cut.is_none() && n > 0 && self.rng.chance(250_000) {
+            // It writes everything, then half-closes at once without waiting for a reply (as
+            // `redis-cli --pipe` does): what it sent is still owed.
+            s.cut = Some(Cut::Eof(s.bytes.len()));
+        }
         s
     }
 
