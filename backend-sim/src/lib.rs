@@ -30,8 +30,8 @@
 //! - [`kv_model`] and [`kv_oracle`]: the key-value clients' oracle: a model of the store,
 //!   written from the Redis command semantics, predicts every reply in the order the server
 //!   executes commands.
-//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP and UDP
-//!   ([`app::SimModules`]): it tells the server every event and posts and completes the
+//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP and
+//!   the key-value store ([`app::SimModules`]): it tells the server every event and posts and completes the
 //!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
 //!   across connections), accepts (with `EMFILE`/`ECONNABORTED`, full slots, a waiting room
 //!   and making room), delivers datagrams (dropping those too long) and sends their replies

@@ -344,6 +344,12 @@ impl Gen<'_> {
             closed |= item.closes();
             s.kv.push(item);
         }
+        if let Pace::Burst { max_chunk, gap_ms } = &mut s.pace
+            && (s.bytes.len() / *max_chunk) as u64 * *gap_ms > 60_000
+        {
+            // A long script dripped slowly would take hours: it goes in bursts.
+            *max_chunk = 1 << 20;
+        }
         self.add_cuts_and_stalls(&mut s);
         if s.cut.is_none() && n > 0 && self.rng.chance(250_000) {
             // It writes everything, then half-closes at once without waiting for a reply (as
