@@ -351,6 +351,42 @@ fn commands_waiting_for_room_are_answered_after_the_clients_eof() {
     assert!(d.closed, "closed once everything owed is sent");
 }
 
+/// A receive buffer exactly full of whole commands, every one waiting for room to answer:
+/// each is answered as the output drains, and the input after them is read on.
+#[test]
+fn a_receive_buffer_full_of_commands_waiting_for_room() {
+    let mut d = Driver::standard();
+    let key = "twelve-bytes";
+    let value = "v".repeat(900);
+    d.command(&["SET", key, &value]);
+    let get = encode(&["GET", key]);
+    assert_eq!(config().recv_buffer as usize % get.len(), 0);
+    let batch: Vec<u8> = (0..64).flat_map(|_| get.clone()).collect();
+    assert_eq!(
+        d.send(&batch),
+        std::format!("$900\r\n{value}\r\n").repeat(64)
+    );
+}
+
+/// A command cut by the end of a full receive buffer, behind a reply that fills the send
+/// buffer: its rest is read once the reply is sent, and it is served whole.
+#[test]
+fn a_command_cut_by_a_full_receive_buffer() {
+    let mut d = Driver::standard();
+    let value = "v".repeat(900);
+    d.command(&["SET", "big", &value]);
+    let mut batch = encode(&["GET", "big"]);
+    let filler = "f".repeat(config().recv_buffer as usize - batch.len() - 20);
+    batch.extend(encode(&["SET", "k", &filler]));
+    assert!(batch.len() > config().recv_buffer as usize);
+    batch.extend(encode(&["GET", "k"]));
+    let want = std::format!(
+        "$900\r\n{value}\r\n+OK\r\n${}\r\n{filler}\r\n",
+        filler.len()
+    );
+    assert_eq!(d.send(&batch), want);
+}
+
 #[test]
 fn unknown_commands_and_wrong_arities_get_redis_errors() {
     let mut d = Driver::standard();
