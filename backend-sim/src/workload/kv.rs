@@ -54,7 +54,8 @@ impl KvItem {
     /// this item that it cannot yet act on: part of its command, or part of an empty line.
     pub fn partly_in(&self, delivered: usize) -> bool {
         let before = delivered.min(self.cmd_start).saturating_sub(self.start);
-        delivered > self.cmd_start || (self.nothing_unit > 0 && before % self.nothing_unit != 0)
+        delivered > self.cmd_start
+            || (self.nothing_unit > 0 && !before.is_multiple_of(self.nothing_unit))
     }
 
     /// Whether the server closes the connection after answering it.
@@ -398,7 +399,7 @@ impl Gen<'_> {
     /// Text `INCR` and its kin read: integers at and near the limits of an i64, and text that
     /// is not one.
     fn kv_number(&mut self) -> Vec<u8> {
-        let n: &str = *self.rng.pick(&[
+        let n = *self.rng.pick(&[
             "0",
             "1",
             "-1",
@@ -569,7 +570,7 @@ impl Gen<'_> {
             }
             8 => {
                 // A bad combination or an unknown option.
-                let bad: &[&str] = *self.rng.pick(&[
+                let bad = *self.rng.pick(&[
                     &["NX", "XX"][..],
                     &["EX", "1", "KEEPTTL"],
                     &["KEEPTTL", "PX", "5"],
