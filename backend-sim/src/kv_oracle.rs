@@ -232,7 +232,7 @@ impl KvView {
         if self.gave_up || self.failure.is_some() || end.excused {
             return;
         }
-        if self.read < self.written.len() && !self.finished {
+        if self.read < self.written.len() {
             self.failure = Some(format!(
                 "the connection closed with {} bytes of replies written and never sent",
                 self.written.len() - self.read

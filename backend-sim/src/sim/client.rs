@@ -30,12 +30,11 @@ impl Sim<'_> {
             }
             ClientKind::Tcp => c.tcp.received.len() >= c.script.tcp_expected.len(),
             ClientKind::Kv => {
-                c.kv.finished
-                    || c.kv.failure.is_some()
-                    || c.script.kv[c.kv.answered.min(c.script.kv.len())..]
-                        .iter()
-                        .all(|k| k.what == KvWhat::Never)
-                        && c.kv.read == c.kv.written.len()
+                let owed = c.script.kv[c.kv.answered.min(c.script.kv.len())..]
+                    .iter()
+                    .any(|k| k.what != KvWhat::Never);
+                c.kv.failure.is_some()
+                    || ((c.kv.finished || !owed) && c.kv.read == c.kv.written.len())
             }
         }
     }
