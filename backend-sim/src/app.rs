@@ -137,8 +137,8 @@ pub fn routes() -> &'static [Route<BenchState>] {
 
 zzz_core::protocols! {
     /// The protocols a simulated server serves, numbered in this order in recordings (HTTP 0,
-    /// raw TCP 1, UDP 2, key-value 3): a recording of the bench contract alone (HTTP, numbered 0 too)
-    /// replays in it unchanged.
+    /// raw TCP 1, UDP 2, key-value 3): a recording of the bench contract alone (HTTP,
+    /// numbered 0 too) replays in it unchanged.
     pub struct SimModules<BenchState> {
         conn: SimConn,
         id: SimProtocol,

@@ -10,7 +10,7 @@ use super::Sim;
 use super::conn::{Conn, State};
 use crate::app::SimProtocol;
 use crate::flood;
-use crate::workload::{ClientKind, Outcome};
+use crate::workload::{ClientKind, KvItem, Outcome};
 
 impl Sim<'_> {
     /// The listener accepts client `i` (or fails to).
@@ -150,16 +150,13 @@ impl Sim<'_> {
                 accept_seq: c.accept_seq,
                 accept_at: c.accept_at,
                 delivered: c.delivered,
-                // A key-value connection proves itself with its first item (which may be an
-                // empty line) and is surely unproven only before its first byte.
-                head_end: first.map(|r| r.body_start).or(c.script.kv.first().map(|k| {
-                    k.start
-                        + if k.nothing_unit > 0 {
-                            k.nothing_unit
-                        } else {
-                            k.end - k.start
-                        }
-                })),
+                // A key-value connection proves itself with the first bytes the module consumes
+                // and is surely unproven only before its first byte.
+                head_end: first.map(|r| r.body_start).or(c
+                    .script
+                    .kv
+                    .first()
+                    .map(KvItem::consumed_at)),
                 tcp: c.script.kind == ClientKind::Tcp,
                 invalid_first: c.script.kind == ClientKind::Kv
                     || first.is_some_and(|r| {

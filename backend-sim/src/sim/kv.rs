@@ -17,7 +17,7 @@ impl Conn {
         let Some(first) = self.script.kv.first() else {
             return false;
         };
-        let skipped = first.nothing_unit > 0 && self.delivered >= first.start + first.nothing_unit;
+        let skipped = first.nothing_unit > 0 && self.delivered >= first.consumed_at();
         let served = self.kv.answered > 0 && matches!(first.what, KvWhat::Command(_));
         skipped || served
     }

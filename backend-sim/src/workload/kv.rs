@@ -11,11 +11,12 @@
 //! is the store model's business ([`crate::kv_model`]), judged as replies are written
 //! ([`crate::kv_oracle`]).
 
+use zzz_core::Config;
+
 use super::{ClientKind, Cut, Gen, Pace, Script};
 use crate::kv_model::{self, max_value};
 use crate::rng::Rng;
 use crate::swarm::WorkloadShape;
-use zzz_core::Config;
 
 /// What one item of a key-value script is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +37,8 @@ pub struct KvItem {
     pub start: usize,
     /// The first byte of the command itself.
     pub cmd_start: usize,
-    /// The bytes before the command are this unit repeated (an empty line, an empty array).
+    /// The bytes before the command are this unit repeated (an empty line, an empty array);
+    /// 0 when there are none.
     pub nothing_unit: usize,
     /// One past its last byte.
     pub end: usize,
@@ -50,6 +52,16 @@ pub struct KvItem {
 }
 
 impl KvItem {
+    /// How much of the script the server needs, this item first, to consume a byte of it:
+    /// its first empty line, or else the command itself.
+    pub fn consumed_at(&self) -> usize {
+        if self.nothing_unit > 0 {
+            self.start + self.nothing_unit
+        } else {
+            self.end
+        }
+    }
+
     /// Whether the server, having received `delivered` bytes of the script, holds part of
     /// this item that it cannot yet act on: part of its command, or part of an empty line.
     pub fn partly_in(&self, delivered: usize) -> bool {
