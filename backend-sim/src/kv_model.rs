@@ -209,8 +209,9 @@ impl KvModel {
         u
     }
 
-    /// Whether the store, less `freed` (key, blocks) and plus `added` items, fits: surely
-    /// (`.0`, counting every expired key as still there) and possibly (`.1`, counting none).
+    /// Whether the store, less the keys `removed` and plus `added` items (key and value
+    /// lengths), fits: surely (`.0`, counting every expired key as still there) and possibly
+    /// (`.1`, counting none).
     fn fits(&self, now: u64, removed: &[&[u8]], added: &[(usize, usize)]) -> (bool, bool) {
         let u = self.usage(now);
         let (mut keys, mut blocks) = (u.keys, u.blocks);
@@ -236,8 +237,8 @@ impl KvModel {
         (surely, possibly)
     }
 
-    /// A write of `key` to `value`: `OK` (or `ok`), `OOM`, or either when whether it fits
-    /// depends on what the sweep has deleted.
+    /// A write of `key` to `value`: `ok` (the command's reply when it is done), `OOM`, or
+    /// either when whether it fits depends on what the sweep has deleted.
     fn write(
         &self,
         now: u64,
