@@ -157,7 +157,8 @@ pub fn execute(
         return After::Continue;
     };
     if !arity_ok(name, args.len()) {
-        // Redis names the command as its table does, in lower case, however it was typed.
+        // Redis names the command as its table does, in lower case, however it was typed (a
+        // known name: at most 8 bytes).
         let mut lower = [0u8; 8];
         let typed = arg(0);
         lower[..typed.len()].copy_from_slice(typed);

@@ -358,8 +358,8 @@ pub const fn bulk_size(len: usize) -> usize {
     1 + decimal_digits(len as u64) + 2 + len + 2
 }
 
-/// The longest bulk string whose reply fits `room` bytes (at least 6, an empty one): its framing takes as
-/// many digits as its own length has, which may be one fewer than `room` has.
+/// The longest bulk string whose reply fits `room` bytes (at least 6, an empty one's): its
+/// framing counts its own length's digits, which may be one fewer than `room` has.
 pub const fn longest_bulk(room: usize) -> usize {
     let mut len = room - (bulk_size(room) - room);
     // Bounded: the framing shrinks by a byte per digit the length loses, at most 20 digits.
