@@ -82,7 +82,7 @@ fn redis_cli_one_command_at_a_time() {
         ),
         (
             &["GET"],
-            "ERR wrong number of arguments for 'GET' command\n\n",
+            "ERR wrong number of arguments for 'get' command\n\n",
         ),
         (&["FLUSHALL"], "OK\n"),
         (&["DBSIZE"], "0\n"),

@@ -3,7 +3,9 @@
 //! simulator's own, written against the public handler API, that exercise what the bench
 //! contract does not: streamed, static, large and bodiless responses; and beside HTTP, two
 //! more protocol modules of the core, served by the same server ([`SimModules`]): a raw-TCP
-//! line protocol whose server speaks first ([`TcpLines`]) and a UDP pong.
+//! line protocol whose server speaks first ([`TcpLines`]) and a UDP pong; and the
+//! Redis-protocol store of [`zzz_apps::kv`], sized small ([`KV_CAPACITY`]) so that its limits
+//! are met often.
 //!
 //! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
 //! call these functions, it knows what they answer.
@@ -11,6 +13,8 @@
 use std::sync::OnceLock;
 
 use zzz_apps::bench::{self, BenchState};
+use zzz_apps::kv::Kv;
+use zzz_apps::kv::store::Capacity;
 use zzz_core::http::Status;
 use zzz_core::tcp::TcpHandler;
 use zzz_core::{
@@ -155,8 +159,8 @@ pub fn routes() -> &'static [Route<BenchState>] {
 
 zzz_core::protocols! {
     /// The protocols a simulated server serves, numbered in this order in recordings (HTTP 0,
-    /// raw TCP 1, UDP 2): a recording of the bench contract alone (HTTP, numbered 0 too)
-    /// replays in it unchanged.
+    /// raw TCP 1, UDP 2, key-value 3): a recording of the bench contract alone (HTTP,
+    /// numbered 0 too) replays in it unchanged.
     pub struct SimModules<BenchState> {
         conn: SimConn,
         id: SimProtocol,
@@ -166,8 +170,21 @@ zzz_core::protocols! {
         tcp: Tcp => Tcp<TcpLines>,
         /// The UDP pong ([`udp_pong`]).
         udp: Udp => Udp<BenchState>,
+        /// The Redis-protocol key-value store ([`KV_CAPACITY`], [`KV_IDLE_MS`]).
+        kv: Kv => Kv,
     }
 }
+
+/// What the simulated key-value store holds at most: few keys and little memory, so that
+/// clients fill it (its `OOM` error) and one value at the send buffer's limit fits.
+pub const KV_CAPACITY: Capacity = Capacity {
+    keys: 12,
+    bytes: 24 * 1024,
+};
+
+/// The key-value module's idle timeout: a connection with no command under way is closed
+/// after this long.
+pub const KV_IDLE_MS: u64 = 2_000;
 
 /// The app every simulated server runs (built before `Server::new`, so its allocation is
 /// not the server's).
@@ -178,6 +195,7 @@ pub fn app() -> App<BenchState, SimModules> {
             http: Http::new(Router::new(routes()).expect("the simulator's routes are valid")),
             tcp: Tcp::new(TcpLines::default()).idle_ms(TCP_IDLE_MS),
             udp: Udp::new(udp_pong),
+            kv: Kv::new(KV_CAPACITY, 0x5eed_4b56).idle_ms(KV_IDLE_MS),
         },
     )
 }

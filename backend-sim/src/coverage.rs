@@ -152,6 +152,25 @@ pub const REQUIRED: &[&str] = &[
     "udp.reply-at-size",
     "udp.reply-does-not-fit",
     "udp.reply-delayed",
+    // The key-value store: replies as the model predicted them; several commands in the
+    // server's hands at once; inline commands; a key read after its expiry; a full store; a
+    // protocol error (then the close); a close by the idle or head timeout; a value at the
+    // longest a reply can carry, and one past it; a command larger than the receive buffer.
+    "client.kv",
+    "kv.answered",
+    "kv.pipelined",
+    "kv.inline",
+    "kv.expired",
+    "kv.oom",
+    "kv.protocol-error",
+    "kv.timeout",
+    "kv.value-at-limit",
+    "kv.value-past-limit",
+    "kv.too-large",
+    "kv.reply-too-large",
+    "kv.overflow",
+    "kv.not-integer",
+    "kv.quit",
 ];
 
 /// Statuses every campaign must have seen.

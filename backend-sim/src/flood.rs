@@ -31,6 +31,7 @@ pub fn silent_clients(shape: &WorkloadShape, rng: &mut Rng) -> Vec<Script> {
                 tcp_expected: Vec::new(),
                 tcp_quit_end: None,
                 upgrade_end: None,
+                kv: Vec::new(),
                 connect_at: rng.range(0, shape.spread_ms + 1),
                 pace: Pace::Burst {
                     max_chunk: 1 << 20,

@@ -27,8 +27,11 @@
 //! - [`oracle`]: the clients' reading side. A response reader of its own parses what each
 //!   client receives and judges it against the script's expectations, on every response and
 //!   when the connection ends.
-//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP and UDP
-//!   ([`app::SimModules`]): it tells the server every event and posts and completes the
+//! - [`kv_model`] and [`kv_oracle`]: the key-value clients' oracle: a model of the store,
+//!   written from the Redis command semantics, predicts every reply in the order the server
+//!   executes commands.
+//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP and
+//!   the key-value store ([`app::SimModules`]): it tells the server every event and posts and completes the
 //!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
 //!   across connections), accepts (with `EMFILE`/`ECONNABORTED`, full slots, a waiting room
 //!   and making room), delivers datagrams (dropping those too long) and sends their replies
@@ -63,6 +66,8 @@ pub mod app;
 pub mod campaign;
 pub mod coverage;
 pub mod flood;
+pub mod kv_model;
+pub mod kv_oracle;
 pub mod oracle;
 pub mod panics;
 pub mod record;

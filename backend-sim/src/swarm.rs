@@ -77,6 +77,8 @@ pub struct WorkloadShape {
     /// Clients of a connection flood, on top of `clients`: they connect and never send a
     /// byte, or stop in the middle of their first head, and wait for the server to close.
     pub silent_clients: usize,
+    /// Clients of the key-value store, on top of `clients`.
+    pub kv_clients: usize,
 }
 
 /// Everything a seed fixes before the run.
@@ -140,6 +142,7 @@ impl SimParams {
             eager_accept: false,
             waiting_room: 0,
             silent_clients: 0,
+            kv_clients: 0,
         };
         let mut config = config;
         let mut shape = shape;
@@ -163,6 +166,18 @@ impl SimParams {
             shape.datagrams = 0;
         }
         faults.reply_delay = rate(&mut rng, 300_000, &[100_000, 500_000, 1_000_000]);
+        // Key-value clients: drawn last, for the same reason. Some seeds get a send buffer
+        // just past a power of ten, where the longest value a reply can carry has a digit
+        // fewer in its length than the buffer's size.
+        shape.kv_clients = *rng.pick(&[0usize, 1, 2, 3, 5, 8]);
+        if rng.chance(100_000) {
+            config.send_buffer = rng.range(10_000, 10_008) as u32;
+            config.recv_buffer = config.recv_buffer.max(rng.range(10_050, 12_000) as u32);
+            config.large_buffer_size = config
+                .large_buffer_size
+                .max(config.send_buffer)
+                .max(config.recv_buffer);
+        }
         SimParams {
             seed,
             config,

@@ -55,10 +55,12 @@ impl UpgradeView {
         self.tcp.on_bytes(&rest, expected);
     }
 
-    /// The connection ended; `request_end` is the offset just past the upgrade request.
+    /// The connection ended; `request_end` is the offset just past the upgrade request,
+    /// `had_at_answer` the bytes the server had received when it posted its answer.
     pub fn on_end(
         &mut self,
         request_end: usize,
+        had_at_answer: usize,
         lines: &[(usize, usize)],
         quit_end: Option<usize>,
         t: &Timing<'_>,
@@ -73,7 +75,7 @@ impl UpgradeView {
         }
         // Before the switch the HTTP module's deadlines apply, which the HTTP clients' oracle
         // judges; here only the answer owed to a complete request is.
-        if self.timed_out && end.delivered >= request_end {
+        if self.timed_out && had_at_answer >= request_end {
             self.failure = Some("the server had the whole upgrade request but answered 408".into());
         } else if !self.timed_out && end.delivered >= request_end {
             self.failure = Some(format!(

@@ -17,6 +17,10 @@ const REGRESSIONS: &[(u64, &str)] = &[
         "oracle: an upgrade request the head timeout cut short is answered 408, not 101",
     ),
     (
+        1809,
+        "oracle: a 408 judged by what the server had when it answered, not after its linger",
+    ),
+    (
         2281,
         "generator: an absolute-form target shortened to /e kept its empty-Host class",
     ),
@@ -125,6 +129,80 @@ const REGRESSIONS: &[(u64, &str)] = &[
     (
         45,
         "core: PUT / with Expect: 100-continue answered 400 (an empty tail)",
+    ),
+    // The key-value module, each seed failing with its bug put back (the workload that
+    // first found it has grown since).
+    (
+        5,
+        "kv: a wrong arity named the command as typed, not in lower case",
+    ),
+    (
+        7,
+        "kv: a wrong arity named the command as typed, not in lower case",
+    ),
+    (
+        534,
+        "kv: a run of empty lines used up the serving loop's budget",
+    ),
+    (
+        650,
+        "kv: a run of empty lines used up the serving loop's budget",
+    ),
+    (
+        673,
+        "kv: a run of empty lines used up the serving loop's budget",
+    ),
+    (
+        10,
+        "kv: a protocol error's reply was dropped with the send buffer full",
+    ),
+    (
+        29,
+        "kv: a protocol error's reply was dropped with the send buffer full",
+    ),
+    (
+        346,
+        "kv: a protocol error's reply was dropped with the send buffer full",
+    ),
+    (
+        274,
+        "kv: a connection that never spoke had no idle deadline",
+    ),
+    (
+        315,
+        "kv: a connection that never spoke had no idle deadline",
+    ),
+    (
+        381,
+        "kv: a connection that never spoke had no idle deadline",
+    ),
+    (
+        768,
+        "kv: commands waiting for room were dropped at the client's EOF",
+    ),
+    (
+        2170,
+        "kv: commands waiting for room were dropped at the client's EOF",
+    ),
+    (
+        2514,
+        "kv: commands waiting for room were dropped at the client's EOF",
+    ),
+    (
+        28,
+        "kv: the longest value just past a power of ten was refused",
+    ),
+    (
+        60,
+        "kv: the longest value just past a power of ten was refused",
+    ),
+    (
+        104,
+        "kv: the longest value just past a power of ten was refused",
+    ),
+    (
+        10216,
+        "generator: a long kv script dripped a byte per 300 ms took millions of steps",
     ),
 ];
 

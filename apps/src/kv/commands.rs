@@ -157,9 +157,15 @@ pub fn execute(
         return After::Continue;
     };
     if !arity_ok(name, args.len()) {
+        // Redis names the command as its table does, in lower case, however it was typed (a
+        // known name: at most 8 bytes).
+        let mut lower = [0u8; 8];
+        let typed = arg(0);
+        lower[..typed.len()].copy_from_slice(typed);
+        lower.make_ascii_lowercase();
         reply.error_start();
         reply.error_text("ERR wrong number of arguments for '");
-        reply.error_input(quoted(arg(0)));
+        reply.error_input(&lower[..typed.len()]);
         reply.error_text("' command");
         reply.error_end();
         return After::Continue;

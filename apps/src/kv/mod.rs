@@ -53,6 +53,17 @@ pub struct Kv {
     sweep_at: Option<Instant>,
 }
 
+/// How serving the input ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Served {
+    /// Every whole command is answered; a partial one may follow.
+    All,
+    /// A whole command (or a protocol error's reply) waits for room in the send buffer.
+    WaitingForRoom,
+    /// The connection is to close after its output.
+    Close,
+}
+
 /// What the module keeps per connection.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct KvConn {
@@ -88,31 +99,33 @@ impl Kv {
     }
 
     /// Serves the complete commands at the start of the input, while their replies fit the
-    /// output room; returns whether the connection is to close after its output.
-    fn serve<S>(&mut self, conn: &mut KvConn, link: &mut Link<'_, '_, S>) -> bool {
+    /// output room.
+    fn serve<S>(&mut self, conn: &mut KvConn, link: &mut Link<'_, '_, S>) -> Served {
         let now = link.now().monotonic.0;
         let limit = link.config().recv_buffer as usize;
         let send_buffer = link.config().send_buffer as usize;
-        // The longest value whose `GET` reply fits the send buffer: the buffer less a bulk
-        // string's framing.
-        let max_value = send_buffer - (resp::bulk_size(send_buffer) - send_buffer);
-        let (mut consumed, mut close, mut expiring) = (0, false, false);
+        // The longest value whose `GET` reply fits the send buffer.
+        let max_value = resp::longest_bulk(send_buffer);
+        let (mut consumed, mut served, mut expiring) = (0, Served::All, false);
         let parts = link.split();
         let mut store = Store::new(parts.shared, self.capacity, self.seed);
         let mut reply = Reply::new(parts.output);
         let input = parts.input;
-        // Bounded: each round consumes input (a command takes at least two bytes) or stops.
-        for _ in 0..input.len() / 2 + 1 {
+        // Bounded: each round consumes input (an empty line takes one byte) or stops.
+        for _ in 0..input.len() + 1 {
             let rest = &input[consumed..];
             match parse(rest, conn.searched as usize, limit) {
                 Parsed::Partial { searched } => {
                     conn.searched = searched as u32;
+                    // It can never arrive whole: the error, once it fits (a reply before it
+                    // may be waiting for the output to drain).
                     if rest.len() == limit {
-                        // It can never arrive whole.
-                        if reply.fits(SMALL_REPLY) {
+                        served = if reply.fits(SMALL_REPLY) {
                             reply.error(ProtocolError::TooLarge.message());
-                        }
-                        close = true;
+                            Served::Close
+                        } else {
+                            Served::WaitingForRoom
+                        };
                     }
                     break;
                 }
@@ -121,21 +134,26 @@ impl Kv {
                     conn.searched = 0;
                 }
                 Parsed::Error(e) => {
-                    if reply.fits(SMALL_REPLY) {
+                    // The error is a reply like any other: it waits for room, then closes.
+                    served = if reply.fits(SMALL_REPLY) {
                         reply.error(e.message());
-                    }
-                    close = true;
+                        Served::Close
+                    } else {
+                        Served::WaitingForRoom
+                    };
                     break;
                 }
                 Parsed::Command(cmd) => {
                     let need = reply_size(&cmd, rest, &mut store, now);
                     if need > send_buffer {
                         if !reply.fits(SMALL_REPLY) {
+                            served = Served::WaitingForRoom;
                             break;
                         }
                         reply.error("ERR reply larger than the send buffer");
                     } else if !reply.fits(need) {
                         // Wait for the output to drain.
+                        served = Served::WaitingForRoom;
                         break;
                     } else {
                         let before = store.expiring();
@@ -143,7 +161,7 @@ impl Kv {
                         expiring |= store.expiring() > before;
                         if after == After::Close {
                             consumed += cmd.len;
-                            close = true;
+                            served = Served::Close;
                             break;
                         }
                     }
@@ -162,7 +180,7 @@ impl Kv {
             // It has spoken: no longer among the first closed to make room.
             link.proven();
         }
-        close
+        served
     }
 }
 
@@ -179,6 +197,9 @@ impl<S> Protocol<S> for Kv {
             "the key-value module needs a send buffer of at least {SMALL_REPLY} bytes"
         );
         link.want_input(InputTarget::Buffer { limit: None });
+        // Idle from its accept until it speaks.
+        let now = link.now().monotonic;
+        link.set_deadline(self.idle_ms.map(|ms| now.after_ms(ms)));
         KvConn::default()
     }
 
@@ -187,13 +208,11 @@ impl<S> Protocol<S> for Kv {
         // The input moves to the buffer's start; what was searched of a partial command is
         // counted from the command's start, which moves with it.
         link.compact_input();
-        let close = self.serve(conn, link);
-        if close || (link.peer_eof() && link.input().is_empty()) {
-            link.close_after_output();
-            return;
-        }
-        if link.peer_eof() {
-            // A partial command the peer will never finish.
+        let served = self.serve(conn, link);
+        // After the peer's EOF, commands waiting for room are still owed their replies (this
+        // is called again as the output drains); what is left besides is nothing, or a partial
+        // command the peer will never finish.
+        if served == Served::Close || (link.peer_eof() && served == Served::All) {
             link.close_after_output();
             return;
         }
@@ -213,7 +232,7 @@ impl<S> Protocol<S> for Kv {
         let room_to_answer =
             link.send_pending() as usize + SMALL_REPLY <= link.config().send_buffer as usize;
         let room_to_receive = (link.input_end() as usize) < link.config().recv_buffer as usize;
-        if room_to_answer && room_to_receive {
+        if room_to_answer && room_to_receive && !link.peer_eof() {
             link.want_input(InputTarget::Buffer { limit: None });
         }
     }

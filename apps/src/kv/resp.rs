@@ -358,6 +358,17 @@ pub const fn bulk_size(len: usize) -> usize {
     1 + decimal_digits(len as u64) + 2 + len + 2
 }
 
+/// The longest bulk string whose reply fits `room` bytes (at least 6, an empty one's): its
+/// framing counts its own length's digits, which may be one fewer than `room` has.
+pub const fn longest_bulk(room: usize) -> usize {
+    let mut len = room - (bulk_size(room) - room);
+    // Bounded: the framing shrinks by a byte per digit the length loses, at most 20 digits.
+    while bulk_size(len + 1) <= room {
+        len += 1;
+    }
+    len
+}
+
 /// Bytes of an integer or array-header reply for `n` (`:n\r\n`).
 pub const fn line_size(n: i64) -> usize {
     1 + (n < 0) as usize + decimal_digits(n.unsigned_abs()) + 2
@@ -465,6 +476,19 @@ mod tests {
             parse(past.as_bytes(), 0, 1000),
             Parsed::Error(ProtocolError::TooManyArgs)
         ));
+    }
+
+    #[test]
+    fn the_longest_bulk_fills_its_room() {
+        for room in [
+            6, 13, 14, 15, 1005, 1024, 10_000, 10_004, 10_008, 10_010, 16_384,
+        ] {
+            let len = longest_bulk(room);
+            assert!(
+                bulk_size(len) <= room && bulk_size(len + 1) > room,
+                "{room}"
+            );
+        }
     }
 
     #[test]

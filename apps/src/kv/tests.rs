@@ -20,6 +20,13 @@ struct Driver {
     shut: bool,
     closed: bool,
     slot: SlotId,
+    /// The send posted and not completed yet.
+    sending: Option<SlotId>,
+    /// Sends wait (the client reads nothing) while set.
+    hold_sends: bool,
+    /// The client's EOF follows its bytes.
+    eof: bool,
+    eof_delivered: bool,
 }
 
 fn config() -> Config {
@@ -35,7 +42,11 @@ fn config() -> Config {
 
 impl Driver {
     fn new(config: Config, capacity: Capacity) -> Driver {
-        let app = App::with_modules((), Kv::new(capacity, 42));
+        Driver::serving(config, Kv::new(capacity, 42))
+    }
+
+    fn serving(config: Config, kv: Kv) -> Driver {
+        let app = App::with_modules((), kv);
         let region: &'static mut [u8] = std::vec![0u8; app.memory(&config).total].leak();
         let now = Now {
             monotonic: Instant(1_000),
@@ -58,6 +69,10 @@ impl Driver {
             shut: false,
             closed: false,
             slot,
+            sending: None,
+            hold_sends: false,
+            eof: false,
+            eof_delivered: false,
         };
         d.run();
         d
@@ -77,12 +92,11 @@ impl Driver {
     /// once the server has nothing more to ask, as a kernel's would, later: so a receive
     /// the server asks for meanwhile is posted with the output still queued.
     fn run(&mut self) {
-        let mut sending: Option<SlotId> = None;
         for _ in 0..10_000 {
             if let Some(op) = self.server.poll_op() {
                 match op {
                     Op::Recv(_) => self.recv_posted = true,
-                    Op::Send(slot) => sending = Some(slot),
+                    Op::Send(slot) => self.sending = Some(slot),
                     Op::Shutdown(_) => self.shut = true,
                     Op::Close(slot) => {
                         self.closed = true;
@@ -93,7 +107,8 @@ impl Driver {
                 }
                 continue;
             }
-            if let Some(slot) = sending.take() {
+            if let Some(slot) = self.sending.filter(|_| !self.hold_sends) {
+                self.sending = None;
                 let [a, b] = self.server.send_parts(slot);
                 let n = a.len() + b.len();
                 self.output.extend_from_slice(a);
@@ -110,6 +125,15 @@ impl Driver {
                 }
                 self.recv_posted = false;
                 let _ = self.server.handle(Event::Received { slot: self.slot, n });
+                continue;
+            }
+            if self.recv_posted && self.eof && !self.eof_delivered && !self.closed {
+                self.recv_posted = false;
+                self.eof_delivered = true;
+                let _ = self.server.handle(Event::Received {
+                    slot: self.slot,
+                    n: 0,
+                });
                 continue;
             }
             return;
@@ -152,6 +176,19 @@ fn ping_echo_and_the_inline_form() {
     assert_eq!(d.send(b"PING\r\n"), "+PONG\r\n");
     assert_eq!(d.send(b"echo  word\n"), "$4\r\nword\r\n");
     assert_eq!(d.send(b"\r\n"), "", "an empty line is skipped");
+}
+
+/// Redis skips empty lines between commands, however many: a run of one-byte lines longer
+/// than half the input once left the command after it unserved.
+#[test]
+fn a_command_after_a_run_of_empty_lines_is_answered() {
+    let mut d = Driver::standard();
+    let mut input = b"\n".repeat(300);
+    input.extend_from_slice(b"PING\r\n");
+    assert_eq!(d.send(&input), "+PONG\r\n");
+    let mut input = b"\r\n".repeat(200);
+    input.extend_from_slice(&encode(&["ECHO", "after"]));
+    assert_eq!(d.send(&input), "$5\r\nafter\r\n");
 }
 
 #[test]
@@ -287,6 +324,69 @@ fn replies_wait_for_room_in_the_send_buffer() {
     assert_eq!(replies, std::format!("$900\r\n{value}\r\n").repeat(20));
 }
 
+/// A client that pipelines commands and half-closes at once is owed every reply: commands
+/// waiting for room in the send buffer when the EOF arrived were once dropped, the connection
+/// closed after the replies already queued.
+#[test]
+fn commands_waiting_for_room_are_answered_after_the_clients_eof() {
+    let mut d = Driver::standard();
+    let (small, big) = ("s".repeat(400), "b".repeat(900));
+    d.command(&["SET", "small", &small]);
+    d.command(&["SET", "big", &big]);
+    d.hold_sends = true;
+    d.eof = true;
+    let batch: Vec<u8> = [encode(&["GET", "small"]), encode(&["GET", "big"])].concat();
+    assert_eq!(d.send(&batch), "");
+    assert!(
+        d.eof_delivered,
+        "the EOF arrived with the second reply still waiting"
+    );
+    d.hold_sends = false;
+    d.run();
+    let replies = String::from_utf8(std::mem::take(&mut d.output)).unwrap();
+    assert_eq!(
+        replies,
+        std::format!("$400\r\n{small}\r\n$900\r\n{big}\r\n")
+    );
+    assert!(d.closed, "closed once everything owed is sent");
+}
+
+/// A receive buffer exactly full of whole commands, every one waiting for room to answer:
+/// each is answered as the output drains, and the input after them is read on.
+#[test]
+fn a_receive_buffer_full_of_commands_waiting_for_room() {
+    let mut d = Driver::standard();
+    let key = "twelve-bytes";
+    let value = "v".repeat(900);
+    d.command(&["SET", key, &value]);
+    let get = encode(&["GET", key]);
+    assert_eq!(config().recv_buffer as usize % get.len(), 0);
+    let batch: Vec<u8> = (0..64).flat_map(|_| get.clone()).collect();
+    assert_eq!(
+        d.send(&batch),
+        std::format!("$900\r\n{value}\r\n").repeat(64)
+    );
+}
+
+/// A command cut by the end of a full receive buffer, behind a reply that fills the send
+/// buffer: its rest is read once the reply is sent, and it is served whole.
+#[test]
+fn a_command_cut_by_a_full_receive_buffer() {
+    let mut d = Driver::standard();
+    let value = "v".repeat(900);
+    d.command(&["SET", "big", &value]);
+    let mut batch = encode(&["GET", "big"]);
+    let filler = "f".repeat(config().recv_buffer as usize - batch.len() - 20);
+    batch.extend(encode(&["SET", "k", &filler]));
+    assert!(batch.len() > config().recv_buffer as usize);
+    batch.extend(encode(&["GET", "k"]));
+    let want = std::format!(
+        "$900\r\n{value}\r\n+OK\r\n${}\r\n{filler}\r\n",
+        filler.len()
+    );
+    assert_eq!(d.send(&batch), want);
+}
+
 #[test]
 fn unknown_commands_and_wrong_arities_get_redis_errors() {
     let mut d = Driver::standard();
@@ -294,13 +394,18 @@ fn unknown_commands_and_wrong_arities_get_redis_errors() {
         d.command(&["NOPE", "a", "b"]),
         "-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' \r\n"
     );
+    // Named in lower case, as Redis's command table names it, however it was typed.
     assert_eq!(
         d.command(&["GET"]),
-        "-ERR wrong number of arguments for 'GET' command\r\n"
+        "-ERR wrong number of arguments for 'get' command\r\n"
     );
     assert_eq!(
-        d.command(&["MSET", "a"]),
-        "-ERR wrong number of arguments for 'MSET' command\r\n"
+        d.command(&["mSeT", "a"]),
+        "-ERR wrong number of arguments for 'mset' command\r\n"
+    );
+    assert_eq!(
+        d.command(&["FlushDB", "a", "b"]),
+        "-ERR wrong number of arguments for 'flushdb' command\r\n"
     );
     assert_eq!(d.command(&["PING"]), "+PONG\r\n", "the connection goes on");
 }
@@ -313,6 +418,31 @@ fn malformed_resp_is_answered_and_closed() {
         "-ERR Protocol error: invalid bulk length\r\n"
     );
     assert!(d.shut, "closed after the error, gracefully");
+}
+
+/// The error answering malformed input queues behind the replies before it, as any reply
+/// does: it once was dropped when those filled the send buffer, and the connection closed
+/// without it.
+#[test]
+fn a_protocol_error_waits_for_room_behind_earlier_replies() {
+    let mut d = Driver::standard();
+    let value = "v".repeat(900);
+    d.command(&["SET", "big", &value]);
+    let mut batch: Vec<u8> = (0..3).flat_map(|_| encode(&["GET", "big"])).collect();
+    batch.extend_from_slice(b"*x\r\n");
+    let mut want = std::format!("$900\r\n{value}\r\n").repeat(3);
+    want.push_str("-ERR Protocol error: invalid multibulk length\r\n");
+    assert_eq!(d.send(&batch), want);
+    assert!(d.shut, "closed after the error");
+    // A command too long for the receive buffer, behind replies that fill the send buffer.
+    let mut d = Driver::standard();
+    d.command(&["SET", "big", &value]);
+    let mut batch: Vec<u8> = (0..3).flat_map(|_| encode(&["GET", "big"])).collect();
+    batch.extend_from_slice(std::format!("SET k {}\r\n", "x".repeat(2000)).as_bytes());
+    let mut want = std::format!("$900\r\n{value}\r\n").repeat(3);
+    want.push_str("-ERR Protocol error: command larger than the receive buffer\r\n");
+    assert_eq!(d.send(&batch), want);
+    assert!(d.shut);
 }
 
 #[test]
@@ -378,6 +508,35 @@ fn a_value_is_at_most_what_a_get_of_it_can_answer() {
     assert!(d.shut);
 }
 
+/// Just past a power of ten, the longest value's length has a digit fewer than the send
+/// buffer's size: `$9995\r\n` + 9,995 bytes + `\r\n` fills 10,004 bytes exactly. It was once
+/// refused, the limit counted with the buffer size's five digits.
+#[test]
+fn the_longest_value_at_a_power_of_ten() {
+    let mut config = config();
+    config.send_buffer = 10_004;
+    config.recv_buffer = 12_000;
+    config.large_buffer_size = 12_000;
+    config.limits.max_body = 12_000;
+    let mut d = Driver::new(
+        config,
+        Capacity {
+            keys: 4,
+            bytes: 32 * 1024,
+        },
+    );
+    let at_limit = "x".repeat(9995);
+    assert_eq!(d.command(&["SET", "k", &at_limit]), "+OK\r\n");
+    assert_eq!(
+        d.command(&["GET", "k"]),
+        std::format!("$9995\r\n{at_limit}\r\n")
+    );
+    assert_eq!(
+        d.command(&["SET", "k", &"y".repeat(9996)]),
+        "-ERR value longer than the send buffer can answer\r\n"
+    );
+}
+
 #[test]
 fn a_stalled_command_times_out() {
     let mut d = Driver::standard();
@@ -387,6 +546,29 @@ fn a_stalled_command_times_out() {
         d.closed,
         "closed: a command must arrive whole within head_ms"
     );
+}
+
+/// A client that connects and never sends a byte is idle from its accept: the idle timeout
+/// closes it (it once had no deadline at all until its first byte, and stayed for ever).
+#[test]
+fn a_silent_connection_is_closed_by_the_idle_timeout() {
+    let capacity = Capacity {
+        keys: 4,
+        bytes: 1024,
+    };
+    let mut d = Driver::serving(config(), Kv::new(capacity, 42).idle_ms(1000));
+    d.advance(999);
+    assert!(!d.closed, "idle for less than the timeout");
+    d.advance(1 + config().timer_tick_ms as u64);
+    assert!(d.closed, "idle for the timeout since its accept");
+    // Once it has spoken, the timeout counts from its last activity.
+    let mut d = Driver::serving(config(), Kv::new(capacity, 42).idle_ms(1000));
+    d.advance(600);
+    assert_eq!(d.command(&["PING"]), "+PONG\r\n");
+    d.advance(600);
+    assert!(!d.closed, "600 ms after its last command");
+    d.advance(400 + config().timer_tick_ms as u64);
+    assert!(d.closed);
 }
 
 #[test]

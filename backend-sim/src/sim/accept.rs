@@ -10,7 +10,7 @@ use super::Sim;
 use super::conn::{Conn, State};
 use crate::app::SimProtocol;
 use crate::flood;
-use crate::workload::{ClientKind, Outcome};
+use crate::workload::{ClientKind, KvItem, Outcome};
 
 impl Sim<'_> {
     /// The listener accepts client `i` (or fails to).
@@ -32,6 +32,7 @@ impl Sim<'_> {
         let protocol = match self.conns[i].script.kind {
             ClientKind::Http | ClientKind::Upgrade => SimProtocol::Http,
             ClientKind::Tcp => SimProtocol::Tcp,
+            ClientKind::Kv => SimProtocol::Kv,
         };
         let peer = PeerAddr::V4([10, 0, (i >> 8) as u8, i as u8], 40_000 + i as u16);
         let index = self.recording.as_ref().map(|r| r.len());
@@ -149,12 +150,18 @@ impl Sim<'_> {
                 accept_seq: c.accept_seq,
                 accept_at: c.accept_at,
                 delivered: c.delivered,
-                head_end: first.map(|r| r.body_start).or(c.script.upgrade_end),
+                // A key-value connection proves itself with the first bytes the module consumes
+                // and is surely unproven only before its first byte.
+                head_end: first
+                    .map(|r| r.body_start)
+                    .or(c.script.kv.first().map(KvItem::consumed_at))
+                    .or(c.script.upgrade_end),
                 tcp: c.script.kind == ClientKind::Tcp,
-                invalid_first: first.is_some_and(|r| {
-                    matches!(r.outcome, Outcome::Reject(_) | Outcome::RejectEither(..))
-                        && r.class != "flood.partial-head"
-                }),
+                invalid_first: c.script.kind == ClientKind::Kv
+                    || first.is_some_and(|r| {
+                        matches!(r.outcome, Outcome::Reject(_) | Outcome::RejectEither(..))
+                            && r.class != "flood.partial-head"
+                    }),
                 answered: c.answered,
                 eof: c.eof_delivered,
             }

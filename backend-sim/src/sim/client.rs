@@ -4,9 +4,10 @@
 
 use super::Sim;
 use super::conn::{Conn, State};
+use crate::app::KV_IDLE_MS;
 use crate::app::TCP_GREETING;
 use crate::oracle::{Ending, Timing};
-use crate::workload::{ClientKind, Cut, EndMode, Outcome, Pace};
+use crate::workload::{ClientKind, Cut, EndMode, KvWhat, Outcome, Pace};
 
 /// How long a client that announced `Expect: 100-continue` waits before sending its body.
 pub(super) const EXPECT_WAIT_MS: u64 = 1000;
@@ -32,6 +33,13 @@ impl Sim<'_> {
             ClientKind::Upgrade => {
                 c.upgrade.failure().is_some()
                     || c.upgrade.tcp.received.len() >= c.script.tcp_expected.len()
+            }
+            ClientKind::Kv => {
+                let owed = c.script.kv[c.kv.answered.min(c.script.kv.len())..]
+                    .iter()
+                    .any(|k| k.what != KvWhat::Never);
+                c.kv.failure.is_some()
+                    || ((c.kv.finished || !owed) && c.kv.read == c.kv.written.len())
             }
         }
     }
@@ -69,6 +77,12 @@ impl Sim<'_> {
                 if r.expect_continue && c.written >= r.body_start && !answered && !waited {
                     lim = lim.min(r.body_start);
                 }
+            }
+        }
+        if c.script.kind == ClientKind::Kv && !c.script.pipelined {
+            // One command at a time: the next once the last one's reply is read.
+            if let Some(item) = c.script.kv.get(c.kv.replies_read()) {
+                lim = lim.min(item.end);
             }
         }
         if let Some((at, _)) = c.script.write_stall
@@ -166,6 +180,7 @@ impl Sim<'_> {
             c.http.gave_up = true;
             c.tcp.gave_up = true;
             c.upgrade.tcp.gave_up = true;
+            c.kv.gave_up = true;
             self.cov.hit("fault.client-reset");
             tr!(self, "c{i} resets after {written} bytes");
         } else {
@@ -196,6 +211,10 @@ impl Sim<'_> {
             }
             ClientKind::Tcp => c.tcp.on_bytes(bytes, &c.script.tcp_expected),
             ClientKind::Upgrade => c.upgrade.on_bytes(bytes, &c.script.tcp_expected),
+            ClientKind::Kv => {
+                c.kv.on_read(bytes);
+                self.drain_kv_view(i);
+            }
         }
         self.drain_view(i);
     }
@@ -266,8 +285,14 @@ impl Sim<'_> {
                     .upgrade_end
                     .expect("an upgrade script has its request");
                 let lines = &c.script.tcp_lines;
-                c.upgrade
-                    .on_end(request_end, lines, c.script.tcp_quit_end, &t, &end);
+                c.upgrade.on_end(
+                    request_end,
+                    c.delivered_at_first_send,
+                    lines,
+                    c.script.tcp_quit_end,
+                    &t,
+                    &end,
+                );
                 if c.upgrade.failure().is_none() && c.upgrade.switched {
                     self.cov.hit("upgrade.switched");
                 }
@@ -276,6 +301,10 @@ impl Sim<'_> {
                 {
                     self.cov.hit("upgrade.answered");
                 }
+            }
+            ClientKind::Kv => {
+                c.kv.on_end(&c.script.kv, &t, &end, KV_IDLE_MS);
+                self.drain_kv_view(i);
             }
         }
         self.drain_view(i);

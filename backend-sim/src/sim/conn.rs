@@ -4,6 +4,7 @@
 
 use zzz_core::SlotId;
 
+use crate::kv_oracle::KvView;
 use crate::oracle::{HttpView, TcpView};
 use crate::upgrade_view::UpgradeView;
 use crate::workload::Script;
@@ -63,6 +64,7 @@ pub(super) struct Conn {
     pub http: HttpView,
     pub tcp: TcpView,
     pub upgrade: UpgradeView,
+    pub kv: KvView,
     /// A fault explains lost answers.
     pub excused: bool,
     /// The server closed it, idle, to make room.
@@ -77,6 +79,8 @@ pub(super) struct Conn {
     pub accept_seq: u64,
     /// The server has posted a send on it.
     pub answered: bool,
+    /// Bytes the server had received when it posted its first send.
+    pub delivered_at_first_send: usize,
     /// When an operation of it last failed with a retryable error: at most one such fault per
     /// connection and simulated millisecond, or an idle connection's receive would fail and
     /// be reposted forever while time stands still.
@@ -121,6 +125,7 @@ impl Conn {
             http: HttpView::default(),
             tcp: TcpView::default(),
             upgrade: UpgradeView::default(),
+            kv: KvView::default(),
             excused: false,
             reclaimed: false,
             shed: false,
@@ -128,6 +133,7 @@ impl Conn {
             waiting: false,
             accept_seq: 0,
             answered: false,
+            delivered_at_first_send: 0,
             retried_at: None,
             last_activity: 0,
             send_since: 0,

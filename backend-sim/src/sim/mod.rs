@@ -27,6 +27,7 @@ use zzz_core::{Config, Instant, Now, Server, Stats};
 use crate::app::{self, SimModules};
 use crate::coverage::Coverage;
 use crate::flood;
+use crate::kv_model::KvModel;
 use crate::record::{OutputDigest, Record, Recording};
 use crate::rng::Rng;
 use crate::swarm::SimParams;
@@ -47,6 +48,7 @@ mod clock;
 mod conn;
 mod datagram;
 mod end;
+mod kv;
 mod network;
 mod schedule;
 mod server_calls;
@@ -132,6 +134,8 @@ struct Sim<'m> {
     /// The next event leaves the operations for the caller to drain (an accept maps its slot
     /// first).
     defer_drain: bool,
+    /// The key-value store as the oracle knows it.
+    kv_model: KvModel,
 }
 
 /// Runs one seed.
@@ -146,6 +150,11 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
     let mut scripts = workload::generate(&params.config, &params.shape, &mut wl_rng);
     scripts.extend(flood::silent_clients(&params.shape, &mut wl_rng));
     let datagrams = workload::datagrams(&params.config, &params.shape, &mut wl_rng);
+    scripts.extend(workload::kv_clients(
+        &params.config,
+        &params.shape,
+        &mut wl_rng,
+    ));
     let config = params.config;
     let app = app::app();
     let base_mono = rng.range(0, 1 << 40);
@@ -206,6 +215,11 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
         steps: 0,
         scratch: Vec::new(),
         defer_drain: false,
+        kv_model: KvModel::new(
+            app::KV_CAPACITY.keys as usize,
+            app::KV_CAPACITY.bytes,
+            config.send_buffer as usize,
+        ),
         p: params,
     };
     sim.prologue();
@@ -319,6 +333,7 @@ impl Sim<'_> {
                     r.end
                 );
             }
+            self.trace_kv_items(i);
             let class = self.conns[i].script.class;
             self.cov.hit(class);
         }

@@ -17,6 +17,7 @@ use crate::alloc;
 use crate::app::{SimModules, SimProtocol};
 use crate::panics::panic_message;
 use crate::record::Record;
+use crate::workload::ClientKind;
 
 /// The slot an event is about, if it is about one.
 fn event_slot(event: &Event<SimProtocol>) -> Option<SlotId> {
@@ -64,6 +65,7 @@ impl Sim<'_> {
                 "the server allocated {allocated} times after Server::new"
             ));
         }
+        self.observe_kv(&event);
         let stats = *self.server.stats();
         if stats.pool_exhausted > before_stats.pool_exhausted
             && let Some(s) = event_slot(&event)
@@ -174,6 +176,9 @@ impl Sim<'_> {
         tr!(self, "op send s{slot} (c{i}) {} bytes", bytes.len());
         let now = self.now;
         let c = &mut self.conns[i];
+        if !c.answered {
+            c.delivered_at_first_send = c.delivered;
+        }
         c.answered = true;
         if !c.send_retrying {
             c.send_since = now;
@@ -214,8 +219,12 @@ impl Sim<'_> {
         c.stalled_send = c.send.is_some() && now + lag + tick >= c.send_since + stall_ms;
         // Making room closes only idle connections (which have been answered) and connections
         // without a complete first head (which cannot have been).
+        let proven = match c.script.kind {
+            ClientKind::Kv => c.kv_proven(),
+            _ => c.answered,
+        };
         if let Some((shed, reclaimed)) = &mut self.making_room {
-            if c.answered {
+            if proven {
                 *reclaimed += 1;
                 c.reclaimed = true;
             } else {

@@ -17,11 +17,14 @@
 //! - `grammar`: the pieces requests are made of (tokens, paths, hosts, field values, bodies,
 //!   chunked encodings);
 //! - `tcp`: raw-TCP clients of the line protocol;
-//! - `datagrams`: the UDP datagrams.
+//! - `datagrams`: the UDP datagrams;
+//! - `kv`: clients of the Redis-protocol store, their commands and how each is framed (what
+//!   each deserves is the store model's to say, [`crate::kv_model`]).
 
 mod datagrams;
 mod grammar;
 mod invalid;
+mod kv;
 mod tcp;
 mod valid;
 
@@ -31,6 +34,7 @@ use crate::rng::Rng;
 use crate::swarm::WorkloadShape;
 
 pub use datagrams::{Datagram, datagrams};
+pub use kv::{KvItem, KvWhat, kv_clients};
 
 /// What a connection speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -42,6 +46,8 @@ pub enum ClientKind {
     /// HTTP/1.1 upgraded to the raw-TCP line protocol by its first request
     /// ([`crate::app::UPGRADE_REQUEST`]).
     Upgrade,
+    /// The Redis-protocol store ([`zzz_apps::kv`]).
+    Kv,
 }
 
 /// A response the oracle expects, field by field.
@@ -161,6 +167,8 @@ pub struct Script {
     pub tcp_quit_end: Option<usize>,
     /// Upgrade: the offset just past the upgrade request, where the line protocol begins.
     pub upgrade_end: Option<usize>,
+    /// Key-value: what it sends, item by item, in order.
+    pub kv: Vec<KvItem>,
     /// When it connects, in ms from the start.
     pub connect_at: u64,
     /// How it writes.
@@ -263,6 +271,7 @@ impl Gen<'_> {
             tcp_expected: Vec::new(),
             tcp_quit_end: None,
             upgrade_end: None,
+            kv: Vec::new(),
             connect_at: 0,
             pace,
             pipelined: self.rng.chance(self.shape.pipelining),
