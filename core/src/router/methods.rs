@@ -27,8 +27,8 @@ pub(super) enum MethodSlot {
 
 /// The methods a path allows, as its `Allow` field lists them (RFC 9110 §10.2.1): the
 /// standard ones in [`Method::KNOWN`] order, then the extension methods, each once, in byte
-/// order (path by path for [`Router::all_methods`]), so that the order of the table's rows
-/// never shows. `Display` writes the field's value, `GET, HEAD, OPTIONS, PURGE`.
+/// order (path by path for [`Router::all_methods`](super::Router::all_methods)), so that the
+/// order of the table's rows never shows. `Display` writes the field's value, `GET, HEAD, OPTIONS, PURGE`.
 #[derive(Clone, Copy, Debug)]
 pub struct Allow<'r> {
     pub(super) standard: MethodSet,
