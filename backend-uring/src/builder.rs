@@ -14,7 +14,7 @@ use zzz_poll::Portable;
 use crate::listen::{self, BoundAddr, Listen};
 use crate::signals::{block_stop_signals, wait_for_signals};
 use crate::stats_board::StatsBoard;
-use crate::{Handle, RecvMode, Running, instance, probe};
+use crate::{Handle, RecvMode, Running, Unavailable, instance, probe};
 
 /// How instances share a TCP address.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -139,7 +139,8 @@ where
     }
 
     /// Runs the portable poll server instead when io_uring is unavailable (default: fail with
-    /// an [`Unavailable`](crate::Unavailable) error that explains why).
+    /// an [`Unavailable`](crate::Unavailable) error that explains why). The reason is then
+    /// logged as a warning and, unless [`Builder::quiet`], told in the startup line.
     pub fn fallback_to_portable(mut self, fallback: bool) -> Self {
         self.fallback = fallback;
         self
@@ -261,16 +262,17 @@ where
         })
         .join()
         .map_err(|_| io::Error::other("the io_uring probe panicked"))?;
-        let (uring, flags) = match probed {
-            Ok(flags) => (true, flags),
+        let (flags, unavailable) = match probed {
+            Ok(flags) => (flags, None),
             Err(unavailable) if self.fallback => {
                 log::warn!("zzz: {unavailable}; serving with the portable poll server");
-                (false, "")
+                ("", Some(unavailable))
             }
             Err(unavailable) => {
                 return Err(io::Error::new(io::ErrorKind::Unsupported, unavailable));
             }
         };
+        let uring = unavailable.is_none();
         let (per_instance, addrs) = bind_all(&self.listen, self.threads, self.mode)?;
         if !uring && self.record.is_some() {
             log::warn!("zzz: the portable poll server does not record; nothing will be recorded");
@@ -285,17 +287,7 @@ where
         // depends on the app's protocol modules.
         let mut announce = None;
         if !self.quiet {
-            let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
-            announce = Some(format!(
-                "zzz: {} on {}, {} instance(s)",
-                if uring {
-                    "io_uring"
-                } else {
-                    "portable poll server"
-                },
-                listening.join(", "),
-                self.threads,
-            ));
+            announce = Some(startup_line(unavailable.as_ref(), &addrs, self.threads));
             if uring {
                 log::info!("zzz: ring setup: {flags}");
             }
@@ -405,6 +397,24 @@ where
             .spawn(move || wait_for_signals(signals, handle))?;
         running.wait()
     }
+}
+
+/// The startup line but its memory figure (which instance 0 adds once its app is made): the
+/// backend, why not io_uring when it serves with the portable server (said even when no
+/// logger shows the warning), the addresses and the instance count.
+fn startup_line(unavailable: Option<&Unavailable>, addrs: &[BoundAddr], threads: usize) -> String {
+    let backend = match unavailable {
+        None => "io_uring".to_string(),
+        Some(u) => format!(
+            "portable poll server (io_uring is unavailable: {}; {})",
+            u.reason, u.error
+        ),
+    };
+    let listening: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+    format!(
+        "zzz: {backend} on {}, {threads} instance(s)",
+        listening.join(", ")
+    )
 }
 
 /// The file instance `index` records into: `<path>.<index>.zzzrec`, or
@@ -532,6 +542,25 @@ fn pin_to_cpu(index: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_startup_line_says_why_it_serves_with_the_portable_server() {
+        let addrs = [BoundAddr::Tcp("127.0.0.1:8080".parse().unwrap())];
+        assert_eq!(
+            startup_line(None, &addrs, 2),
+            "zzz: io_uring on tcp://127.0.0.1:8080, 2 instance(s)"
+        );
+        let enosys = crate::availability::explain(io::Error::from_raw_os_error(libc::ENOSYS), None);
+        let line = startup_line(Some(&enosys), &addrs, 1);
+        assert!(
+            line.starts_with("zzz: portable poll server (io_uring is unavailable: this kernel has no io_uring (ENOSYS"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(") on tcp://127.0.0.1:8080, 1 instance(s)"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn the_waiting_room_holds_one_to_waiting_room_max() {

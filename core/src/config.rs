@@ -189,6 +189,17 @@ impl Config {
         if (self.datagram_size == 0) != (self.datagram_replies == 0) {
             return Err("datagram_size and datagram_replies: both 0 (no UDP) or both at least 1");
         }
+        // The region is sized in `usize`: its buffers must fit the address space, which on a
+        // 32-bit target is 4 GiB (the server's tables beside them are small).
+        let buffers = self.max_connections as u128
+            * (self.recv_buffer as u128 + self.send_buffer as u128)
+            + self.large_buffers as u128 * self.block_bytes() as u128
+            + self.datagram_size as u128 * (1 + self.datagram_replies as u128);
+        if buffers > isize::MAX as u128 {
+            return Err(
+                "memory: the buffers exceed this target's address space (isize::MAX bytes)",
+            );
+        }
         Ok(())
     }
 
@@ -196,9 +207,14 @@ impl Config {
     /// that ends a chunked body (last chunk, extensions, trailers), so that a body of exactly
     /// `max_body` bytes decoded into a large buffer still has room for its last bytes.
     pub const fn block_size(&self) -> usize {
-        self.large_buffer_size as usize
-            + self.limits.max_chunk_extensions as usize
-            + self.limits.max_trailers as usize
+        self.block_bytes() as usize
+    }
+
+    /// [`Config::block_size`] computed wide enough for any configuration, valid or not.
+    const fn block_bytes(&self) -> u64 {
+        self.large_buffer_size as u64
+            + self.limits.max_chunk_extensions as u64
+            + self.limits.max_trailers as u64
             + 64
     }
 }
@@ -234,5 +250,32 @@ impl core::fmt::Display for Bytes {
         };
         let tenths = self.0 * 10 / div;
         write!(f, "{}.{} {}", tenths / 10, tenths % 10, unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Buffers the address space cannot hold are a configuration error, named as such,
+    /// rather than an overflow when the region is sized.
+    #[test]
+    fn buffers_beyond_the_address_space_are_invalid() {
+        let mut huge_pool = Config::DEFAULT;
+        huge_pool.large_buffers = u32::MAX;
+        huge_pool.large_buffer_size = u32::MAX;
+        let error = huge_pool.validate().unwrap_err();
+        assert!(error.starts_with("memory:"), "{error}");
+
+        // 2^20 connections of 32 KiB of buffers: 32 GiB, beyond a 32-bit address space.
+        let mut many_connections = Config::DEFAULT;
+        many_connections.max_connections = 1 << 20;
+        let fits = many_connections.validate();
+        if usize::BITS == 32 {
+            assert!(fits.unwrap_err().starts_with("memory:"));
+        } else {
+            assert_eq!(fits, Ok(()));
+            assert!(many_connections.memory().total > 32 << 30);
+        }
     }
 }

@@ -320,6 +320,24 @@ fn hyper_rustsec_2021_0078_content_length_with_sign() {
     }
 }
 
+/// A Content-Length past 32 bits is never cut to its low bits: read into a 32-bit `usize`,
+/// `4294967299` would be 3, and the body's remaining bytes a request of their own. It is 413
+/// whatever the body limit (a `u32`), on every target: ci/cross.sh runs this on 32-bit ARM.
+#[test]
+fn content_length_past_32_bits_is_too_large_not_truncated() {
+    let largest = Limits {
+        max_body: u32::MAX,
+        ..Limits::DEFAULT
+    };
+    for value in ["4294967296", "4294967299", "18446744073709551615"] {
+        let input = request(
+            &format!("POST / HTTP/1.1\nHost: example.com\nContent-Length: {value}\n\n"),
+            b"abc",
+        );
+        assert_rejected_with(&input, &largest, RequestError::BodyTooLarge, 413);
+    }
+}
+
 /// **RUSTSEC-2021-0079** (hyper < 0.14.10): chunk sizes were accumulated without overflow
 /// checks, so a size of more than 64 bits wrapped (`f0000000000000003` became 3) and hyper
 /// read 3 bytes where a proxy that accepts big sizes reads the rest of the connection.
