@@ -1,5 +1,6 @@
 //! The checks once every client is gone: nothing left to do, no slot or large buffer held,
-//! every accepted connection closed (and every TCP module's open matched by its close callback), every datagram counted, a drained server idle.
+//! every accepted connection closed (and each of the line protocol's opens matched by its
+//! close callback), every datagram counted, a drained server idle.
 
 use super::Sim;
 
