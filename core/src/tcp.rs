@@ -145,8 +145,11 @@ fn with_ctx<S, R>(
         written: 0,
         close: false,
     };
+    let room = ctx.room();
     let result = f(&mut ctx, &recv[start..end]);
     let (written, close) = (ctx.written, ctx.close);
+    // The pair of `TcpCtx::write`'s check: the handler wrote only into the room it was lent.
+    assert!(written <= room, "a TCP handler wrote past its room");
     link.commit_output(0, written);
     (result, close)
 }
@@ -185,6 +188,10 @@ impl<S, H: TcpHandler<S>> Protocol<S> for Tcp<H> {
                 handler.input(conn, ctx, data).min(data.len())
             });
             let written = link.output_end() - before;
+            assert!(
+                written as usize <= room,
+                "a TCP handler's output outgrew the send buffer"
+            );
             link.consume(consumed);
             close = wants_close;
             let stuck = consumed == 0
