@@ -35,7 +35,7 @@
 use super::error::RequestError;
 use super::limits::Limits;
 use super::method::Method;
-use super::request::{Framing, HeaderSpan, RequestHead, Span, TargetForm, Version};
+use super::request::{HeaderSpan, RequestHead, Span};
 use super::scan::{TOKEN, scan_field_value, scan_target, scan_token};
 
 mod fields;
@@ -98,21 +98,7 @@ impl HeadParser {
             searched: 0,
             part: LinePart::Method,
             method_known: false,
-            head: RequestHead {
-                method: Method::Get,
-                method_span: Span { start: 0, len: 0 },
-                target: Span { start: 0, len: 0 },
-                target_form: TargetForm::Origin,
-                path: Span { start: 0, len: 0 },
-                query: None,
-                version: Version::Http11,
-                header_count: 0,
-                framing: Framing::None,
-                keep_alive: false,
-                expect_continue: false,
-                host: None,
-                len: 0,
-            },
+            head: RequestHead::EMPTY,
             facts: FieldFacts {
                 content_length: None,
                 transfer_encoding: false,

@@ -5,6 +5,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use crate::http::Request;
+use crate::http::request::{Framing, TargetForm, Version};
 
 pub(crate) const BROWSER_REQUEST: &[u8] = b"GET /wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg HTTP/1.1\r\n\
 Host: www.kittyhell.com\r\n\
