@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{TestServer, run_bounded, run_bounded_with_input, test_python};
+use support::{TestServer, run_bounded, run_bounded_with_input, run_python_checks, test_python};
 use zzz::core::{App, Config, Sole};
 use zzz::uring::Builder;
 use zzz_apps::kv::Kv;
@@ -221,20 +221,6 @@ print("ok")
 "#;
     let server = kv_server();
     let addr = server.tcp(0);
-    let output = run_bounded(
-        Command::new(test_python())
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg(addr.ip().to_string())
-            .arg(addr.port().to_string()),
-        CLIENT_LIMIT,
-    );
-    assert!(
-        output.status.success() && output.stdout == b"ok\n",
-        "python redis failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python_checks(test_python(), SCRIPT, addr, CLIENT_LIMIT);
     server.stop().unwrap();
 }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Client, TestServer, chunked, pseudo_random, run_bounded};
+use support::{Client, TestServer, chunked, pseudo_random, run_bounded, run_python_checks};
 use zzz::core::tcp::TcpFn;
 use zzz::core::{
     App, Config, Ctx, Http, PeerAddr, Protocols, Request, Response, Route, Router, Sole, Status,
@@ -339,21 +339,7 @@ print("ok")
 "#;
     let server = bench_server("127.0.0.1:0");
     let addr = server.tcp(0);
-    let output = run_bounded(
-        Command::new("python3")
-            .arg("-c")
-            .arg(SCRIPT)
-            .arg(addr.ip().to_string())
-            .arg(addr.port().to_string()),
-        CLIENT_LIMIT,
-    );
-    assert!(
-        output.status.success() && output.stdout == b"ok\n",
-        "python3 failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python_checks("python3", SCRIPT, addr, CLIENT_LIMIT);
     server.stop().unwrap();
 }
 

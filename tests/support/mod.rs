@@ -410,6 +410,31 @@ pub fn run_bounded_with_input(cmd: &mut Command, stdin: Stdio, limit: Duration) 
     output
 }
 
+/// Runs a Python `script` with `python`, the server's address as its arguments (host, then
+/// port), bounded by `limit`; the script prints `ok` and nothing else when every check passed.
+pub fn run_python_checks(
+    python: impl AsRef<std::ffi::OsStr>,
+    script: &str,
+    addr: SocketAddr,
+    limit: Duration,
+) {
+    let output = run_bounded(
+        Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(addr.ip().to_string())
+            .arg(addr.port().to_string()),
+        limit,
+    );
+    assert!(
+        output.status.success() && output.stdout == b"ok\n",
+        "the Python checks failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The Python of the tests' virtualenv (`ci/setup.sh` makes it under the target directory,
 /// with the packages the tests import, pinned).
 pub fn test_python() -> std::path::PathBuf {
