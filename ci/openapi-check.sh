@@ -23,26 +23,9 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
 
 # The tools, pinned, in a virtualenv of their own.
 venv="$target_dir/openapi-venv"
-have_tools() {
-    [[ -x "$venv/bin/schemathesis" && -x "$venv/bin/openapi-spec-validator" ]] &&
-        "$venv/bin/python" - "$SCHEMATHESIS_VERSION" "$SPEC_VALIDATOR_VERSION" <<'PY'
-import sys
-from importlib.metadata import version
-sys.exit(0 if (version("schemathesis"), version("openapi-spec-validator")) == tuple(sys.argv[1:3]) else 1)
-PY
-}
-if ! have_tools; then
-    echo "openapi-check: installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator $SPEC_VALIDATOR_VERSION"
-    if ! python3 -m venv "$venv"; then
-        # Debian's python3 keeps venv (ensurepip) in a package of its own.
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
-fi
+source ci/pinned-venv.sh
+pinned_venv "$venv" "schemathesis==$SCHEMATHESIS_VERSION" \
+    "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
 
 cargo build --quiet --example api
 api="$target_dir/debug/examples/api"

@@ -23,19 +23,5 @@ fi
 REDIS_PY_VERSION=8.2.0
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-venv="$target_dir/test-venv"
-installed() {
-    "$venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("redis") != sys.argv[1])' \
-        "$REDIS_PY_VERSION" 2>/dev/null
-}
-if ! installed; then
-    echo "ci/setup.sh: installing redis-py $REDIS_PY_VERSION into $venv"
-    if ! python3 -m venv "$venv"; then
-        # Debian's python3 keeps venv (ensurepip) in a package of its own.
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "redis==$REDIS_PY_VERSION"
-fi
+source "$(dirname "$0")/pinned-venv.sh"
+pinned_venv "$target_dir/test-venv" "redis==$REDIS_PY_VERSION"
