@@ -22,28 +22,13 @@ pub fn silent_clients(shape: &WorkloadShape, rng: &mut Rng) -> Vec<Script> {
     (0..shape.silent_clients)
         .map(|_| {
             let partial = rng.below(3) == 0;
+            let pace = Pace::Burst {
+                max_chunk: 1 << 20,
+                gap_ms: 0,
+            };
             let mut script = Script {
-                kind: ClientKind::Http,
-                class: "client.silent",
-                bytes: Vec::new(),
-                requests: Vec::new(),
-                tcp_lines: Vec::new(),
-                tcp_expected: Vec::new(),
-                tcp_quit_end: None,
-                upgrade_end: None,
-                kv: Vec::new(),
                 connect_at: rng.range(0, shape.spread_ms + 1),
-                pace: Pace::Burst {
-                    max_chunk: 1 << 20,
-                    gap_ms: 0,
-                },
-                pipelined: false,
-                honor_expect: false,
-                cut: None,
-                write_stall: None,
-                read_stall: None,
-                end: EndMode::Idle,
-                eof_after_fin: true,
+                ..Script::new(ClientKind::Http, "client.silent", pace, EndMode::Idle)
             };
             if partial {
                 let stop_at = rng.range_usize(1, PARTIAL_REQUEST.len() - 4);

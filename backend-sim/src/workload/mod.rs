@@ -190,6 +190,35 @@ pub struct Script {
     pub eof_after_fin: bool,
 }
 
+impl Script {
+    /// A client of `kind` that writes nothing, one burst at a time at `pace`, and ends its
+    /// side as `end` says: not pipelining, not waiting for `100 Continue`, never cut or
+    /// stalled, connecting at the start, reading to the EOF after the server's FIN. Every
+    /// protocol's part is empty, for the generator to fill.
+    pub fn new(kind: ClientKind, class: &'static str, pace: Pace, end: EndMode) -> Script {
+        Script {
+            kind,
+            class,
+            bytes: Vec::new(),
+            requests: Vec::new(),
+            tcp_lines: Vec::new(),
+            tcp_expected: Vec::new(),
+            tcp_quit_end: None,
+            upgrade_end: None,
+            kv: Vec::new(),
+            connect_at: 0,
+            pace,
+            pipelined: false,
+            honor_expect: false,
+            cut: None,
+            write_stall: None,
+            read_stall: None,
+            end,
+            eof_after_fin: true,
+        }
+    }
+}
+
 /// The standard reason phrases of the statuses the oracle expects.
 pub fn reason(status: u16) -> &'static str {
     match status {
@@ -262,27 +291,18 @@ impl Gen<'_> {
             max_chunk: *self.rng.pick(&[1usize, 7, 100, 1 << 20]),
             gap_ms: *self.rng.pick(&[0u64, 0, 1, 5]),
         };
+        // Drawn in this order, whatever the fields' order.
+        let pipelined = self.rng.chance(self.shape.pipelining);
+        let honor_expect = self.rng.coin();
+        let end = *self
+            .rng
+            .pick(&[EndMode::Eof, EndMode::Eof, EndMode::Idle, EndMode::Reset]);
+        let eof_after_fin = self.rng.chance(800_000);
         Script {
-            kind,
-            class,
-            bytes: Vec::new(),
-            requests: Vec::new(),
-            tcp_lines: Vec::new(),
-            tcp_expected: Vec::new(),
-            tcp_quit_end: None,
-            upgrade_end: None,
-            kv: Vec::new(),
-            connect_at: 0,
-            pace,
-            pipelined: self.rng.chance(self.shape.pipelining),
-            honor_expect: self.rng.coin(),
-            cut: None,
-            write_stall: None,
-            read_stall: None,
-            end: *self
-                .rng
-                .pick(&[EndMode::Eof, EndMode::Eof, EndMode::Idle, EndMode::Reset]),
-            eof_after_fin: self.rng.chance(800_000),
+            pipelined,
+            honor_expect,
+            eof_after_fin,
+            ..Script::new(kind, class, pace, end)
         }
     }
 
