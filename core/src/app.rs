@@ -2,7 +2,7 @@
 
 use crate::config::{Config, MemoryBudget};
 use crate::http1::Http;
-use crate::router::Router;
+use crate::router::Routing;
 use crate::server::{NewError, Protocols, Server};
 use crate::time::Now;
 
@@ -16,9 +16,9 @@ pub struct App<S: 'static, P = Http<S>> {
     pub modules: P,
 }
 
-impl<S> App<S> {
+impl<S, R: Routing<S>> App<S, Http<S, R>> {
     /// An HTTP/1.1 app: `router`'s routes, default hooks, `Server: zzz`.
-    pub fn new(state: S, router: Router<S>) -> App<S> {
+    pub fn new(state: S, router: R) -> App<S, Http<S, R>> {
         App {
             state,
             modules: Http::new(router),

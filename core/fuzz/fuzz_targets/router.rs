@@ -33,7 +33,8 @@
 //! pattern); every answer is the model's: the route (its method, pattern and raw parameters),
 //! or the `Allow` of a `405` or an automatic OPTIONS (its standard methods, its extension
 //! methods in byte order, its field value, and which tokens it contains); `all_methods` lists
-//! each method of the table once.
+//! each method of the table once; `RouterCapacity::of` the table is exactly what the router
+//! uses.
 
 #![no_main]
 
@@ -42,7 +43,7 @@ use libfuzzer_sys::fuzz_target;
 use zzz_core::handler::{Ctx, Request, Response};
 use zzz_core::http::percent::{Decode, decode_into};
 use zzz_core::http::{Method, MethodSet, Status};
-use zzz_core::router::{Allow, RouteMatch, RouteMethod};
+use zzz_core::router::{Allow, RouteMatch, RouteMethod, RouterCapacity};
 use zzz_core::{Route, RouteError, Router};
 
 /// How a table row names its method: every way a user can spell one.
@@ -576,7 +577,7 @@ fn check_error(routes: &[Route<()>], error: RouteError) {
         }
         // Tables here have fewer than 48 rows, each with at most 16 segments over a few
         // literals: far below every capacity of a table.
-        RouteError::TooMany(_) => panic!("{error:?}"),
+        RouteError::TooMany { .. } => panic!("{error:?}"),
     }
 }
 
@@ -630,6 +631,14 @@ fuzz_target!(|data: &[u8]| {
                 };
                 check_accepted(routes);
                 assert_eq!(router.routes().len(), routes.len());
+                // A router sized by `RouterCapacity::of` holds every table the largest holds.
+                let (used, needed) = (router.used(), RouterCapacity::of(routes));
+                let at_least_one = |n: usize| n.max(1);
+                assert_eq!(at_least_one(used.paths), needed.paths);
+                assert_eq!(at_least_one(used.words), needed.words);
+                assert_eq!(at_least_one(used.literals), needed.literals);
+                assert_eq!(at_least_one(used.param_slots), needed.param_slots);
+                assert_eq!(at_least_one(used.extensions), needed.extensions);
                 check_all_methods(&router, routes);
                 for (method, path) in &probes {
                     let got = answer(&router, method, path);

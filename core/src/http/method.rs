@@ -47,7 +47,7 @@ impl Method {
 
     /// Classifies a method token (already validated as a token).
     #[inline]
-    pub fn from_token(token: &[u8]) -> Method {
+    pub const fn from_token(token: &[u8]) -> Method {
         match token {
             b"GET" => Method::Get,
             b"HEAD" => Method::Head,

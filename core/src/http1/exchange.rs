@@ -4,6 +4,7 @@
 //! canned answers to what cannot be served.
 
 use crate::http::{Framing, HeaderSpan, Method, Parsed, RequestError, canned};
+use crate::router::Routing;
 use crate::server::{InputTarget, Link};
 
 use super::{BodyFraming, BodyRecv, Http, HttpConn, Stage};
@@ -22,7 +23,7 @@ const CONTINUE_100: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// requests a receive buffer can hold.
 const MIN_REQUEST: usize = b"A / HTTP/1.0\r\n\r\n".len();
 
-impl<S> Http<S> {
+impl<S, R: Routing<S>> Http<S, R> {
     /// Runs the connection until it must wait for an event.
     pub(super) fn run(&mut self, conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {
         if conn.stage == Stage::Done {

@@ -16,17 +16,19 @@ mod stream;
 use crate::config::{Config, MemoryBudget};
 use crate::handler::{StreamCursor, StreamFn};
 use crate::http::{ChunkedDecoder, HeadParser, HeaderSpan, HttpDate, RequestHead, StreamFraming};
-use crate::router::Router;
+use crate::router::{Router, Routing};
 use crate::server::{Link, Protocol};
 use crate::time::{Instant, Now};
 
 pub use respond::{BeforeHook, Completed, Hooks};
 
-/// The HTTP/1.1 module of an app: its route table, its hooks, its `Server` header, and the
-/// `Date` it refreshes each second.
-pub struct Http<S: 'static> {
+/// The HTTP/1.1 module of an app: its route table (`R`: a [`Router`] of the largest
+/// capacities by default, or one sized for its table with
+/// [`sized_router!`](crate::sized_router)), its hooks, its `Server` header, and the `Date` it
+/// refreshes each second.
+pub struct Http<S: 'static, R = Router<S>> {
     /// The route table.
-    pub router: Router<S>,
+    pub router: R,
     /// The hooks.
     pub hooks: Hooks<S>,
     /// The `Server` header value; `None` sends none. Default `zzz`.
@@ -34,9 +36,9 @@ pub struct Http<S: 'static> {
     date: HttpDate,
 }
 
-impl<S> Http<S> {
+impl<S, R: Routing<S>> Http<S, R> {
     /// The module for `router`, with default hooks and `Server: zzz`.
-    pub fn new(router: Router<S>) -> Http<S> {
+    pub fn new(router: R) -> Http<S, R> {
         Http {
             router,
             hooks: Hooks::default(),
@@ -61,7 +63,7 @@ impl Config {
     }
 }
 
-impl<S> core::fmt::Debug for Http<S> {
+impl<S, R: Routing<S>> core::fmt::Debug for Http<S, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Http")
             .field("routes", &self.router.routes().len())
@@ -168,7 +170,7 @@ impl<S> HttpConn<S> {
     }
 }
 
-impl<S> Protocol<S> for Http<S> {
+impl<S, R: Routing<S>> Protocol<S> for Http<S, R> {
     type Conn = HttpConn<S>;
 
     /// The header array: `limits.max_headers` spans per connection.

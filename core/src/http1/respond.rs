@@ -6,7 +6,7 @@
 use crate::handler::{Ctx, Handler, HeadersHook, Out, Outcome, Request, Response};
 use crate::http::{self, Framing, Method, RequestHead, Status, TargetForm, canned};
 use crate::pool::BlockId;
-use crate::router::{Params, RouteMatch, Router};
+use crate::router::{Params, RouteMatch, Routing};
 use crate::server::Link;
 
 use super::{BodyRecv, Http, HttpConn, Stage, Stream};
@@ -50,8 +50,8 @@ impl<S> Default for Hooks<S> {
 /// The application's answer to `request`, written into `ctx`: the route's handler (after the
 /// `before` hook), or the rule for a request no route serves. Returns the parameters the
 /// route captured.
-fn answer<'r, S>(
-    router: &'r Router<S>,
+fn answer<'r, S, R: Routing<S>>(
+    router: &'r R,
     hooks: &Hooks<S>,
     ctx: &mut Ctx<'_, S>,
     http_request: http::Request<'r>,
@@ -140,7 +140,7 @@ fn completed<S>(outcome: &Outcome<S>) -> Option<Completed> {
     }
 }
 
-impl<S> Http<S> {
+impl<S, R: Routing<S>> Http<S, R> {
     /// Runs the app for the complete request of `conn` and queues its answer; the request's
     /// bytes are consumed and the connection is ready for the next one (or closing).
     pub(super) fn dispatch(&mut self, conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {

@@ -3,11 +3,12 @@
 
 use crate::handler::{StreamOut, StreamStep};
 use crate::http::{self, ByteWriter, StreamFraming};
+use crate::router::Routing;
 use crate::server::Link;
 
 use super::{Http, HttpConn, Stage};
 
-impl<S> Http<S> {
+impl<S, R: Routing<S>> Http<S, R> {
     /// Calls the stream producer of `conn` to fill the (empty) send buffer with one piece.
     pub(super) fn run_stream(&mut self, conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {
         assert!(!link.output_queued() && !link.output_posted());

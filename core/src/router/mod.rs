@@ -53,11 +53,13 @@
 //! path of the table either), so CONNECT is `501 Not Implemented` (RFC 9110 §15.6.2) and a
 //! CONNECT route is refused when the table is built.
 
+mod capacity;
 mod methods;
 pub(crate) mod params;
 mod pattern;
 mod route;
 
+pub use capacity::RouterCapacity;
 pub use methods::Allow;
 use methods::{ExtensionRoute, GET, MethodSlot, allowed, method_index, method_slot};
 use params::ParamSlot;
@@ -109,8 +111,14 @@ pub enum RouteError {
         /// The one declared later.
         second: (RouteMethod, &'static str),
     },
-    /// More paths, routes or literals than the table can hold.
-    TooMany(&'static str),
+    /// More routes, paths, literals, parameters or extension-method routes than the router
+    /// holds.
+    TooMany {
+        /// What overflowed.
+        what: &'static str,
+        /// How many the router holds.
+        capacity: usize,
+    },
 }
 
 impl core::fmt::Display for RouteError {
@@ -125,24 +133,28 @@ impl core::fmt::Display for RouteError {
                 "routes `{} {}` and `{} {}` match the same requests",
                 first.0, first.1, second.0, second.1
             ),
-            RouteError::TooMany(what) => write!(f, "too many {what}"),
+            RouteError::TooMany { what, capacity } => {
+                write!(f, "too many {what} (the router holds at most {capacity})")
+            }
         }
     }
 }
 
-/// A set of paths, one bit per path, in order of specificity (bit 0 is the most specific).
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
-struct PathSet([u64; MAX_PATHS / 64]);
+/// A set of paths, one bit per path, in order of specificity (bit 0 is the most specific):
+/// `W` words of 64 paths.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct PathSet<const W: usize>([u64; W]);
 
-impl PathSet {
-    const EMPTY: PathSet = PathSet([0; MAX_PATHS / 64]);
+impl<const W: usize> PathSet<W> {
+    const EMPTY: PathSet<W> = PathSet([0; W]);
 
-    fn with(mut self, bit: usize) -> PathSet {
+    fn with(mut self, bit: usize) -> PathSet<W> {
         self.0[bit / 64] |= 1 << (bit % 64);
         self
     }
 
-    fn first_n(n: usize) -> PathSet {
+    fn first_n(n: usize) -> PathSet<W> {
+        debug_assert!(n <= W * 64);
         let mut set = PathSet::EMPTY;
         for (i, word) in set.0.iter_mut().enumerate() {
             let bits = n.saturating_sub(i * 64).min(64);
@@ -156,12 +168,12 @@ impl PathSet {
     }
 
     #[inline]
-    fn and(self, other: PathSet) -> PathSet {
+    fn and(self, other: PathSet<W>) -> PathSet<W> {
         PathSet(core::array::from_fn(|i| self.0[i] & other.0[i]))
     }
 
     #[inline]
-    fn or(self, other: PathSet) -> PathSet {
+    fn or(self, other: PathSet<W>) -> PathSet<W> {
         PathSet(core::array::from_fn(|i| self.0[i] | other.0[i]))
     }
 
@@ -201,10 +213,10 @@ struct PathEntry {
 pub const MAX_PARAM_SLOTS: usize = 512;
 
 #[derive(Clone, Copy, Debug)]
-struct Literal {
+struct Literal<const W: usize> {
     depth: u8,
     text: &'static str,
-    paths: PathSet,
+    paths: PathSet<W>,
 }
 
 /// What a request's method and path resolve to.
@@ -236,27 +248,47 @@ pub enum RouteMatch<'r, 'p, S: 'static> {
 }
 
 /// A built route table. See the [module documentation](self).
-pub struct Router<S: 'static> {
+///
+/// Its index lives in fixed arrays whose capacities are its const parameters:
+/// [`Router::new`] reserves the largest table zzz accepts ([`RouterCapacity::MAX`], about
+/// 50 KB); [`sized_router!`](crate::sized_router) names the type sized for one table by
+/// [`RouterCapacity::of`], built with [`Router::build`], which costs what the table declares.
+pub struct Router<
+    S: 'static,
+    const PATHS: usize = MAX_PATHS,
+    const WORDS: usize = { MAX_PATHS / 64 },
+    const LITERALS: usize = MAX_LITERALS,
+    const PARAMS: usize = MAX_PARAM_SLOTS,
+    const EXTENSIONS: usize = MAX_EXTENSION_ROUTES,
+> {
     routes: &'static [Route<S>],
-    paths: heapless::Vec<PathEntry, MAX_PATHS>,
-    literals: heapless::Vec<Literal, MAX_LITERALS>,
+    paths: heapless::Vec<PathEntry, PATHS>,
+    literals: heapless::Vec<Literal<WORDS>, LITERALS>,
     /// For each depth, the range of `literals` at that depth.
     literal_ranges: [(u16, u16); MAX_SEGMENTS],
     /// Paths with a parameter at each depth.
-    param_at: [PathSet; MAX_SEGMENTS],
+    param_at: [PathSet<WORDS>; MAX_SEGMENTS],
     /// Paths whose tail starts at or before each depth.
-    tail_covers: [PathSet; MAX_SEGMENTS],
+    tail_covers: [PathSet<WORDS>; MAX_SEGMENTS],
     /// Paths that match a path of exactly n segments.
-    ends_at: [PathSet; MAX_SEGMENTS + 1],
+    ends_at: [PathSet<WORDS>; MAX_SEGMENTS + 1],
     /// Paths with a tail.
-    tails: PathSet,
+    tails: PathSet<WORDS>,
     /// The parameters of every path, grouped by path.
-    param_slots: heapless::Vec<ParamSlot, MAX_PARAM_SLOTS>,
+    param_slots: heapless::Vec<ParamSlot, PARAMS>,
     /// The extension-method routes of every path, grouped by path.
-    extensions: heapless::Vec<ExtensionRoute, MAX_EXTENSION_ROUTES>,
+    extensions: heapless::Vec<ExtensionRoute, EXTENSIONS>,
 }
 
-impl<S> core::fmt::Debug for Router<S> {
+impl<
+    S,
+    const PATHS: usize,
+    const WORDS: usize,
+    const LITERALS: usize,
+    const PARAMS: usize,
+    const EXTENSIONS: usize,
+> core::fmt::Debug for Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Router")
             .field("routes", &self.routes.len())
@@ -288,30 +320,102 @@ fn specificity(a: &Pattern, b: &Pattern) -> core::cmp::Ordering {
     Ordering::Equal
 }
 
+/// The specificity order of two patterns the table has validated.
+fn specificity_of(a: &'static str, b: &'static str) -> core::cmp::Ordering {
+    specificity(
+        &Pattern::parse(a).expect("validated"),
+        &Pattern::parse(b).expect("validated"),
+    )
+}
+
 impl<S> Router<S> {
-    /// Checks `routes` and builds the index. Refuses an invalid pattern or method and two
-    /// routes that would serve the same requests, naming them ([`RouteError`]); a table over
-    /// [`MAX_ROUTES`], [`MAX_PATHS`], [`MAX_LITERALS`], [`MAX_PARAM_SLOTS`] or
-    /// [`MAX_EXTENSION_ROUTES`] is [`RouteError::TooMany`].
+    /// Checks `routes` and builds the index, with the capacities of the largest table zzz
+    /// accepts ([`RouterCapacity::MAX`]); [`Router::build`] says what is refused. A router
+    /// sized for its table ([`sized_router!`](crate::sized_router)) is much smaller.
     pub fn new(routes: &'static [Route<S>]) -> Result<Router<S>, RouteError> {
-        if routes.len() > MAX_ROUTES {
-            return Err(RouteError::TooMany("routes (at most 1024)"));
+        Router::build(routes)
+    }
+}
+
+impl<
+    S,
+    const PATHS: usize,
+    const WORDS: usize,
+    const LITERALS: usize,
+    const PARAMS: usize,
+    const EXTENSIONS: usize,
+> Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+{
+    /// The capacities of this router type.
+    pub const CAPACITY: RouterCapacity = RouterCapacity {
+        paths: PATHS,
+        words: WORDS,
+        literals: LITERALS,
+        param_slots: PARAMS,
+        extensions: EXTENSIONS,
+    };
+
+    /// Checks `routes` and builds the index in place. Refuses an invalid pattern or method
+    /// and two routes that would serve the same requests, naming them ([`RouteError`]); a
+    /// table of more than [`MAX_ROUTES`] routes, or more paths, literals, parameters or
+    /// extension-method routes than this type's capacities, is [`RouteError::TooMany`].
+    pub fn build(routes: &'static [Route<S>]) -> Result<Self, RouteError> {
+        const {
+            assert!(
+                WORDS * 64 >= PATHS,
+                "a set of paths must have a bit for every path"
+            );
+            assert!(
+                PATHS <= u16::MAX as usize
+                    && LITERALS <= u16::MAX as usize
+                    && PARAMS <= u16::MAX as usize
+                    && EXTENSIONS <= u16::MAX as usize,
+                "the index is addressed with 16-bit integers"
+            );
         }
-        let mut paths: heapless::Vec<PathEntry, MAX_PATHS> = heapless::Vec::new();
-        // Extension routes by pattern, until the paths are ranked.
-        let mut pending: heapless::Vec<(&'static str, ExtensionRoute), MAX_EXTENSION_ROUTES> =
-            heapless::Vec::new();
+        if routes.len() > MAX_ROUTES {
+            return Err(RouteError::TooMany {
+                what: "routes",
+                capacity: MAX_ROUTES,
+            });
+        }
+        let mut router = Router {
+            routes,
+            paths: heapless::Vec::new(),
+            literals: heapless::Vec::new(),
+            literal_ranges: [(0, 0); MAX_SEGMENTS],
+            param_at: [PathSet::EMPTY; MAX_SEGMENTS],
+            tail_covers: [PathSet::EMPTY; MAX_SEGMENTS],
+            ends_at: [PathSet::EMPTY; MAX_SEGMENTS + 1],
+            tails: PathSet::EMPTY,
+            param_slots: heapless::Vec::new(),
+            extensions: heapless::Vec::new(),
+        };
+        router.add_routes()?;
+        router
+            .paths
+            .sort_unstable_by(|a, b| specificity_of(a.pattern, b.pattern));
+        router.group_extensions();
+        router.index_paths()?;
+        router.assert_built();
+        Ok(router)
+    }
+
+    /// Gives every route its place in its path's entry (paths in declaration order; extension
+    /// routes in declaration order, not yet grouped), refusing conflicts.
+    fn add_routes(&mut self) -> Result<(), RouteError> {
+        let routes = self.routes;
         for (index, route) in routes.iter().enumerate() {
             let key = (route.method, route.pattern);
             let pattern = Pattern::parse(route.pattern)
                 .map_err(|reason| RouteError::InvalidPattern { route: key, reason })?;
             let slot = method_slot(route.method)
                 .map_err(|reason| RouteError::InvalidMethod { route: key, reason })?;
-            let same_shape = paths.iter_mut().find(|p| {
+            let same_shape = self.paths.iter().position(|p| {
                 specificity(&Pattern::parse(p.pattern).expect("validated"), &pattern).is_eq()
             });
-            let entry = match same_shape {
-                Some(entry) => entry,
+            let at = match same_shape {
+                Some(at) => at,
                 None => {
                     let entry = PathEntry {
                         pattern: route.pattern,
@@ -322,19 +426,22 @@ impl<S> Router<S> {
                         extensions: (0, 0),
                         params: (0, 0),
                     };
-                    paths
-                        .push(entry)
-                        .map_err(|_| RouteError::TooMany("paths (at most 256)"))?;
-                    paths.last_mut().expect("just pushed")
+                    self.paths.push(entry).map_err(|_| RouteError::TooMany {
+                        what: "paths",
+                        capacity: PATHS,
+                    })?;
+                    self.paths.len() - 1
                 }
             };
+            let entry = self.paths[at];
             let declared = match slot {
                 MethodSlot::Standard(m) => entry.by_method[m],
                 MethodSlot::Any => entry.any,
-                MethodSlot::Extension(name) => pending
+                MethodSlot::Extension(name) => self
+                    .extensions
                     .iter()
-                    .find(|(p, e)| *p == entry.pattern && e.name == name)
-                    .map_or(0, |(_, e)| e.route + 1),
+                    .find(|e| routes[e.route as usize].pattern == entry.pattern && e.name == name)
+                    .map_or(0, |e| e.route + 1),
             };
             if entry.pattern != route.pattern || declared != 0 {
                 let other = if declared != 0 {
@@ -347,57 +454,59 @@ impl<S> Router<S> {
                     second: key,
                 });
             }
+            let entry = &mut self.paths[at];
             match slot {
                 MethodSlot::Standard(m) => {
                     entry.by_method[m] = index as u16 + 1;
                     entry.methods = entry.methods.with(Method::KNOWN[m]);
                 }
                 MethodSlot::Any => entry.any = index as u16 + 1,
-                MethodSlot::Extension(name) => pending
-                    .push((
-                        entry.pattern,
-                        ExtensionRoute {
-                            name,
-                            route: index as u16,
-                        },
-                    ))
-                    .map_err(|_| RouteError::TooMany("extension-method routes (at most 64)"))?,
+                MethodSlot::Extension(name) => self
+                    .extensions
+                    .push(ExtensionRoute {
+                        name,
+                        route: index as u16,
+                    })
+                    .map_err(|_| RouteError::TooMany {
+                        what: "extension-method routes",
+                        capacity: EXTENSIONS,
+                    })?,
             }
         }
-        paths.sort_unstable_by(|a, b| {
-            specificity(
-                &Pattern::parse(a.pattern).expect("validated"),
-                &Pattern::parse(b.pattern).expect("validated"),
-            )
-        });
-        let mut extensions = heapless::Vec::new();
-        for entry in paths.iter_mut() {
-            let first = extensions.len();
-            for (_, e) in pending.iter().filter(|(p, _)| *p == entry.pattern) {
-                extensions.push(*e).expect("as many as pending");
-            }
-            extensions[first..].sort_unstable_by_key(|e| e.name);
-            entry.extensions = (first as u16, (extensions.len() - first) as u8);
-        }
+        Ok(())
+    }
 
-        let mut router = Router {
-            routes,
-            paths: heapless::Vec::new(),
-            literals: heapless::Vec::new(),
-            literal_ranges: [(0, 0); MAX_SEGMENTS],
-            param_at: [PathSet::EMPTY; MAX_SEGMENTS],
-            tail_covers: [PathSet::EMPTY; MAX_SEGMENTS],
-            ends_at: [PathSet::EMPTY; MAX_SEGMENTS + 1],
-            tails: PathSet::EMPTY,
-            param_slots: heapless::Vec::new(),
-            extensions,
+    /// Orders the extension routes by path rank, then name, and gives each path its range.
+    fn group_extensions(&mut self) {
+        let (routes, paths) = (self.routes, &self.paths);
+        let rank_of = |e: &ExtensionRoute| {
+            let pattern = routes[e.route as usize].pattern;
+            paths
+                .iter()
+                .position(|p| p.pattern == pattern)
+                .expect("an extension route's path is in the table")
         };
-        let mut literals: heapless::Vec<Literal, MAX_LITERALS> = heapless::Vec::new();
-        for (rank, entry) in paths.iter_mut().enumerate() {
-            let pattern = Pattern::parse(entry.pattern).expect("validated");
+        self.extensions
+            .sort_unstable_by(|a, b| (rank_of(a), a.name).cmp(&(rank_of(b), b.name)));
+        let mut next = 0;
+        for entry in self.paths.iter_mut() {
+            let count = self.extensions[next..]
+                .iter()
+                .take_while(|e| routes[e.route as usize].pattern == entry.pattern)
+                .count();
+            entry.extensions = (next as u16, count as u8);
+            next += count;
+        }
+        debug_assert_eq!(next, self.extensions.len());
+    }
+
+    /// Indexes the ranked paths: literals by depth, parameter and tail masks, parameter slots.
+    fn index_paths(&mut self) -> Result<(), RouteError> {
+        for rank in 0..self.paths.len() {
+            let pattern = Pattern::parse(self.paths[rank].pattern).expect("validated");
             let n = pattern.segments.len();
             let mut has_tail = false;
-            let first_param = router.param_slots.len();
+            let first_param = self.param_slots.len();
             for (depth, segment) in pattern.segments.iter().enumerate() {
                 if segment.kind != SegmentKind::Literal {
                     let slot = ParamSlot {
@@ -406,55 +515,40 @@ impl<S> Router<S> {
                         ty: segment.ty,
                         name: segment.text,
                     };
-                    router.param_slots.push(slot).map_err(|_| {
-                        RouteError::TooMany("parameters summed over all paths (at most 512)")
-                    })?;
+                    self.param_slots
+                        .push(slot)
+                        .map_err(|_| RouteError::TooMany {
+                            what: "parameters summed over all paths",
+                            capacity: PARAMS,
+                        })?;
                 }
                 match segment.kind {
-                    SegmentKind::Literal => {
-                        match literals
-                            .iter_mut()
-                            .find(|l| l.depth as usize == depth && l.text == segment.text)
-                        {
-                            Some(l) => l.paths = l.paths.with(rank),
-                            None => literals
-                                .push(Literal {
-                                    depth: depth as u8,
-                                    text: segment.text,
-                                    paths: PathSet::EMPTY.with(rank),
-                                })
-                                .map_err(|_| {
-                                    RouteError::TooMany("literal segments (at most 512)")
-                                })?,
-                        }
-                    }
-                    SegmentKind::Param => {
-                        router.param_at[depth] = router.param_at[depth].with(rank)
-                    }
+                    SegmentKind::Literal => self.add_literal(depth, segment.text, rank)?,
+                    SegmentKind::Param => self.param_at[depth] = self.param_at[depth].with(rank),
                     SegmentKind::Tail => {
                         has_tail = true;
-                        router.tails = router.tails.with(rank);
+                        self.tails = self.tails.with(rank);
                         for d in depth..MAX_SEGMENTS {
-                            router.tail_covers[d] = router.tail_covers[d].with(rank);
+                            self.tail_covers[d] = self.tail_covers[d].with(rank);
                         }
                         // A tail matches zero or more segments: paths of `depth` or more.
                         for d in depth..=MAX_SEGMENTS {
-                            router.ends_at[d] = router.ends_at[d].with(rank);
+                            self.ends_at[d] = self.ends_at[d].with(rank);
                         }
                     }
                 }
             }
             if !has_tail {
-                router.ends_at[n] = router.ends_at[n].with(rank);
+                self.ends_at[n] = self.ends_at[n].with(rank);
             }
-            entry.params = (
+            self.paths[rank].params = (
                 first_param as u16,
-                (router.param_slots.len() - first_param) as u8,
+                (self.param_slots.len() - first_param) as u8,
             );
         }
         // Within a depth, literals are ordered by length first: most probes then compare a
         // length, not bytes.
-        literals.sort_unstable_by(|a, b| {
+        self.literals.sort_unstable_by(|a, b| {
             (a.depth, a.text.len(), a.text.as_bytes()).cmp(&(
                 b.depth,
                 b.text.len(),
@@ -462,20 +556,47 @@ impl<S> Router<S> {
             ))
         });
         for depth in 0..MAX_SEGMENTS {
-            let start = literals
+            let start = self
+                .literals
                 .iter()
                 .position(|l| l.depth as usize >= depth)
-                .unwrap_or(literals.len());
-            let end = literals
+                .unwrap_or(self.literals.len());
+            let end = self
+                .literals
                 .iter()
                 .position(|l| l.depth as usize > depth)
-                .unwrap_or(literals.len());
-            router.literal_ranges[depth] = (start as u16, end as u16);
+                .unwrap_or(self.literals.len());
+            self.literal_ranges[depth] = (start as u16, end as u16);
         }
-        router.literals = literals;
-        router.paths = paths;
-        router.assert_built();
-        Ok(router)
+        Ok(())
+    }
+
+    /// Adds path `rank` to the paths of literal `text` at `depth`.
+    fn add_literal(
+        &mut self,
+        depth: usize,
+        text: &'static str,
+        rank: usize,
+    ) -> Result<(), RouteError> {
+        match self
+            .literals
+            .iter_mut()
+            .find(|l| l.depth as usize == depth && l.text == text)
+        {
+            Some(l) => l.paths = l.paths.with(rank),
+            None => self
+                .literals
+                .push(Literal {
+                    depth: depth as u8,
+                    text,
+                    paths: PathSet::EMPTY.with(rank),
+                })
+                .map_err(|_| RouteError::TooMany {
+                    what: "literal segments",
+                    capacity: LITERALS,
+                })?,
+        }
+        Ok(())
     }
 
     /// The invariants lookups rely on, checked once when the table is built (the lookup side
@@ -484,16 +605,12 @@ impl<S> Router<S> {
     /// every route reachable from exactly one place.
     fn assert_built(&self) {
         for pair in self.paths.windows(2) {
-            let (a, b) = (
-                Pattern::parse(pair[0].pattern).expect("validated"),
-                Pattern::parse(pair[1].pattern).expect("validated"),
-            );
             assert!(
-                specificity(&a, &b).is_lt(),
+                specificity_of(pair[0].pattern, pair[1].pattern).is_lt(),
                 "paths out of specificity order"
             );
         }
-        let key = |l: &Literal| (l.depth, l.text.len(), l.text.as_bytes());
+        let key = |l: &Literal<WORDS>| (l.depth, l.text.len(), l.text.as_bytes());
         for pair in self.literals.windows(2) {
             assert!(
                 key(&pair[0]) < key(&pair[1]),
@@ -508,36 +625,63 @@ impl<S> Router<S> {
             }
             next = end;
         }
-        let mut reached = [false; MAX_ROUTES];
-        let mut reach = |route: usize| {
-            assert!(
-                route < self.routes.len() && !reached[route],
-                "route {route} reached twice"
-            );
-            reached[route] = true;
-        };
         for p in self.paths.iter() {
             let (first, count) = (p.params.0 as usize, p.params.1 as usize);
             assert!(first + count <= self.param_slots.len());
             let (first, count) = (p.extensions.0 as usize, p.extensions.1 as usize);
             assert!(first + count <= self.extensions.len());
+            for (m, &route) in p.by_method.iter().enumerate() {
+                assert_eq!(route != 0, p.methods.contains(Method::KNOWN[m]));
+            }
+        }
+        // Reachability, 64 routes at a time: a bit set per window instead of one flag per
+        // route keeps this check's stack small whatever the table holds.
+        for window in (0..self.routes.len()).step_by(64) {
+            let mut reached = 0u64;
+            self.each_route_reached(|route| {
+                assert!(route < self.routes.len(), "route {route} out of the table");
+                if (window..window + 64).contains(&route) {
+                    let bit = 1u64 << (route - window);
+                    assert!(reached & bit == 0, "route {route} reached twice");
+                    reached |= bit;
+                }
+            });
+            let in_window = (self.routes.len() - window).min(64);
+            let all = if in_window == 64 {
+                u64::MAX
+            } else {
+                (1u64 << in_window) - 1
+            };
+            assert_eq!(reached, all, "a route is unreachable");
+        }
+    }
+
+    /// Calls `reach` with the index of every route each path leads to.
+    fn each_route_reached(&self, mut reach: impl FnMut(usize)) {
+        for p in self.paths.iter() {
+            let (first, count) = (p.extensions.0 as usize, p.extensions.1 as usize);
             for e in &self.extensions[first..first + count] {
                 reach(e.route as usize);
             }
-            for (m, &route) in p.by_method.iter().enumerate() {
-                assert_eq!(route != 0, p.methods.contains(Method::KNOWN[m]));
-                if route != 0 {
-                    reach(route as usize - 1);
-                }
+            for &route in p.by_method.iter().filter(|&&r| r != 0) {
+                reach(route as usize - 1);
             }
             if p.any != 0 {
                 reach(p.any as usize - 1);
             }
         }
-        assert!(
-            reached[..self.routes.len()].iter().all(|&r| r),
-            "a route is unreachable"
-        );
+    }
+
+    /// How much of each capacity the table uses (`words`: those its paths need), never more
+    /// than [`RouterCapacity::of`] the same table.
+    pub fn used(&self) -> RouterCapacity {
+        RouterCapacity {
+            paths: self.paths.len(),
+            words: self.paths.len().div_ceil(64),
+            literals: self.literals.len(),
+            param_slots: self.param_slots.len(),
+            extensions: self.extensions.len(),
+        }
     }
 
     /// The routes of the table, in declaration order.
@@ -649,7 +793,7 @@ impl<S> Router<S> {
 
     /// The paths with literal `segment` (percent-decoded) at `depth`.
     #[inline]
-    fn literal_paths(&self, depth: usize, segment: &str) -> PathSet {
+    fn literal_paths(&self, depth: usize, segment: &str) -> PathSet<WORDS> {
         let (start, end) = self.literal_ranges[depth];
         let here = &self.literals[start as usize..end as usize];
         if here.is_empty() {
@@ -669,6 +813,72 @@ impl<S> Router<S> {
             Ok(i) => here[i].paths,
             Err(_) => PathSet::EMPTY,
         }
+    }
+}
+
+/// What the HTTP module asks of a route table, whatever its capacities: a [`Router`] of any
+/// size, or a reference to one that lives elsewhere (a `static` built once, say).
+pub trait Routing<S: 'static> {
+    /// The routes of the table, in declaration order.
+    fn routes(&self) -> &'static [Route<S>];
+
+    /// The methods every path allows together ([`Router::all_methods`]).
+    fn all_methods(&self) -> Allow<'_>;
+
+    /// Resolves a classified method and a path ([`Router::resolve_parsed`]).
+    fn resolve_parsed<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        path: &'p str,
+    ) -> RouteMatch<'r, 'p, S>;
+}
+
+impl<
+    S,
+    const PATHS: usize,
+    const WORDS: usize,
+    const LITERALS: usize,
+    const PARAMS: usize,
+    const EXTENSIONS: usize,
+> Routing<S> for Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+{
+    fn routes(&self) -> &'static [Route<S>] {
+        Router::routes(self)
+    }
+
+    fn all_methods(&self) -> Allow<'_> {
+        Router::all_methods(self)
+    }
+
+    #[inline]
+    fn resolve_parsed<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        path: &'p str,
+    ) -> RouteMatch<'r, 'p, S> {
+        Router::resolve_parsed(self, standard, method, path)
+    }
+}
+
+impl<S: 'static, R: Routing<S> + ?Sized> Routing<S> for &'static R {
+    fn routes(&self) -> &'static [Route<S>] {
+        (**self).routes()
+    }
+
+    fn all_methods(&self) -> Allow<'_> {
+        (**self).all_methods()
+    }
+
+    #[inline]
+    fn resolve_parsed<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        path: &'p str,
+    ) -> RouteMatch<'r, 'p, S> {
+        (**self).resolve_parsed(standard, method, path)
     }
 }
 

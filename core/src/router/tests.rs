@@ -333,7 +333,7 @@ fn extension_route_limit() {
     assert_eq!(route_of(&r, "M63", "/x").as_deref(), Some("M63 /x"));
     assert!(matches!(
         Router::new(table(MAX_EXTENSION_ROUTES + 1)),
-        Err(RouteError::TooMany(_))
+        Err(RouteError::TooMany { .. })
     ));
 }
 
