@@ -151,11 +151,19 @@ fn sensor(ctx: &mut Ctx<Board>, req: &Request) -> Response {
     ctx.out.respond(Status::OK).json(&reading)
 }
 
-/// `GET /hello/{name}`: an askama page.
+/// `GET /hello/{name}`: an askama page greeting the decoded name.
 fn hello(ctx: &mut Ctx<Board>, req: &Request) -> Response {
     ctx.state.served += 1;
+    // The segment percent-decoded, up to 64 bytes; the template escapes it for HTML.
+    let mut decoded = [0u8; 64];
+    let Ok(name) = req.params().decode("name", &mut decoded) else {
+        return ctx.text(
+            Status::BAD_REQUEST,
+            "name: bad percent-encoding, or longer than 64 bytes\n",
+        );
+    };
     let page = HelloPage {
-        name: req.params().get("name").unwrap_or("world"),
+        name,
         served: ctx.state.served,
     };
     ctx.template(Status::OK, &page)
