@@ -108,13 +108,15 @@ kill "$qemu_pid" 2>/dev/null || true
 wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=
 
-if [[ -s "$workdir/qemu.err" ]]; then
-    echo "QEMU's stderr (a panic's message would be here):"
-    cat "$workdir/qemu.err"
+# QEMU's stderr, less the line it prints when it is stopped: a panic's message would be here.
+if grep -v 'terminating on signal' "$workdir/qemu.err" >"$workdir/qemu.msg"; then
+    echo "QEMU's stderr:"
+    cat "$workdir/qemu.msg"
 fi
 echo "defmt log:"
 defmt-print -e "$elf" <"$workdir/defmt.bin" | tee "$workdir/defmt.txt" | sed 's/^/  /'
-if grep -q 'zzz firmware: 4 conns x' "$workdir/defmt.txt"; then
+if grep -q 'zzz firmware: MemoryBudget' "$workdir/defmt.txt" &&
+    grep -Eq 'zzz: 4 conns, [0-9]+ bytes reserved' "$workdir/defmt.txt"; then
     echo "  ok   the startup line is in the log"
 else
     echo "  FAIL the startup line is not in the log"
@@ -129,9 +131,9 @@ flash=$((size[.vector_table] + size[.text] + size[.rodata] + size[.data]))
 ram=$((size[.data] + size[.bss] + peak))
 kib() { python3 -c 'import sys; print(f"{int(sys.argv[1]) / 1024:.1f} KiB")' "$1"; }
 echo
-echo "firmware budget                        measured     budget"
-printf '  flash (.vector_table+.text+.rodata+.data) %s / %s\n' "$(kib "$flash")" "$(kib $FLASH_BUDGET)"
-printf '  RAM   (.data+.bss+peak stack %s)   %s / %s\n' "$(kib "$peak")" "$(kib "$ram")" "$(kib $RAM_BUDGET)"
+echo "firmware budget                                     measured      budget"
+printf '  flash: .vector_table+.text+.rodata+.data  %10s  %10s\n' "$(kib "$flash")" "$(kib $FLASH_BUDGET)"
+printf '  RAM:   .data+.bss+peak stack (%s)  %10s  %10s\n' "$(kib "$peak")" "$(kib "$ram")" "$(kib $RAM_BUDGET)"
 over=0
 if ((flash > FLASH_BUDGET)); then
     echo "  flash: $flash B is over the budget of $FLASH_BUDGET B"
