@@ -113,6 +113,9 @@ struct Reading {
 struct StackUse {
     /// The most bytes of stack used since reset.
     peak_bytes: usize,
+    /// The most bytes of stack used since the server was built (its startup moves the
+    /// router from frame to frame, which `peak_bytes` includes), counted from the top.
+    serving_peak_bytes: usize,
     /// The bytes the stack may grow into: from the top of RAM down to the end of `.bss`.
     available_bytes: usize,
     /// Milliseconds since reset, by SysTick.
@@ -195,6 +198,7 @@ fn stack_use(ctx: &mut Ctx<Board>, _req: &Request) -> Response {
     ctx.state.served += 1;
     let usage = StackUse {
         peak_bytes: stack::peak(),
+        serving_peak_bytes: stack::serving_peak(),
         available_bytes: stack::size(),
         uptime_ms: clock::millis(),
     };
@@ -234,29 +238,15 @@ fn main() -> ! {
     // SAFETY: the only `Uart`: nothing else in the firmware touches UART0.
     let mut uart = unsafe { Uart::uart0() };
 
-    let app = app();
-    let budget = app.memory(&CONFIG);
-    defmt::info!("zzz firmware: {}", budget);
+    let mut server = build_server(REGION);
+    let startup_peak = stack::peak();
+    let in_use = stack::repaint();
     defmt::info!(
-        "memory: region {=usize} B (needed {=usize} B); Router {=usize} B, App {=usize} B, Server {=usize} B; stack room {=usize} B",
-        REGION_BYTES,
-        budget.total,
-        size_of::<Router<Board>>(),
-        size_of::<App<Board>>(),
-        size_of::<BoardServer>(),
-        stack::size()
-    );
-    assert!(
-        budget.total <= REGION_BYTES,
-        "REGION_BYTES is smaller than app().memory(&CONFIG).total: raise it"
-    );
-    let mut server: BoardServer =
-        Server::new(CONFIG, app, REGION, clock::now()).expect("the server fits its region");
-    defmt::info!(
-        "serving HTTP/1.1 on UART0 ({=u32} baud); quiet gap {=u64} ms; stack peak {=usize} B",
+        "serving HTTP/1.1 on UART0 ({=u32} baud); quiet gap {=u64} ms; stack peak {=usize} B at startup, {=usize} B in use now",
         uart::BAUD,
         uart::QUIET_MS,
-        stack::peak()
+        startup_peak,
+        in_use
     );
 
     let mut connection: u32 = 0;
@@ -284,15 +274,40 @@ fn main() -> ! {
             continue;
         }
         defmt::info!(
-            "connection {=u32} closed: {=u64} responses, {=usize} bytes dropped resynchronising ({=u32} silent before it); stack peak {=usize} B",
+            "connection {=u32} closed: {=u64} responses, {=usize} bytes dropped resynchronising ({=u32} silent before it); stack peak {=usize} B, {=usize} B since startup",
             connection,
             answered,
             dropped,
             silent,
-            stack::peak()
+            stack::peak(),
+            stack::serving_peak()
         );
         silent = 0;
     }
+}
+
+/// Builds the server of [`app`] over `region`, logging the memory figures. Not inlined, so
+/// that the temporaries of building it (the router, moved from `Router::new` to `App::new` to
+/// `Server::new`) live in this frame, gone once serving starts, and not in `main`'s.
+#[inline(never)]
+fn build_server(region: &'static mut [u8]) -> BoardServer {
+    let app = app();
+    let budget = app.memory(&CONFIG);
+    defmt::info!("zzz firmware: {}", budget);
+    defmt::info!(
+        "memory: region {=usize} B (needed {=usize} B); Router {=usize} B, App {=usize} B, Server {=usize} B; stack room {=usize} B",
+        REGION_BYTES,
+        budget.total,
+        size_of::<Router<Board>>(),
+        size_of::<App<Board>>(),
+        size_of::<BoardServer>(),
+        stack::size()
+    );
+    assert!(
+        budget.total <= REGION_BYTES,
+        "REGION_BYTES is smaller than app().memory(&CONFIG).total: raise it"
+    );
+    Server::new(CONFIG, app, region, clock::now()).expect("the server fits its region")
 }
 
 /// Responses the server has sent since reset, every status class.

@@ -8,8 +8,16 @@
 //! be a word or so short, which does not matter at the scale of a budget.)
 
 use core::ptr::addr_of;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use cortex_m_rt::STACK_PAINT_VALUE;
+
+/// The peak before [`repaint`] wiped the paint's record of it.
+static PEAK_BEFORE_REPAINT: AtomicUsize = AtomicUsize::new(0);
+
+/// Words left unpainted just below the current SP by [`repaint`]: the painting loop's own
+/// spills, and a margin.
+const REPAINT_MARGIN: usize = 256;
 
 unsafe extern "C" {
     /// The top of the stack (the initial SP), from cortex-m-rt's `link.x`.
@@ -31,9 +39,45 @@ pub fn size() -> usize {
 }
 
 /// The most bytes of stack used since reset: from the top of the stack down to the deepest
-/// word that lost its paint. Scans the painted words from the bottom up, so it takes time in
-/// proportion to the stack's free part (a few milliseconds for QEMU's 4 MiB).
+/// word that has ever lost its paint, [`repaint`] or not.
 pub fn peak() -> usize {
+    PEAK_BEFORE_REPAINT.load(Ordering::Relaxed).max(scan())
+}
+
+/// The most bytes of stack used since [`repaint`] (since reset if it was not called),
+/// counted from the top of the stack.
+pub fn serving_peak() -> usize {
+    scan()
+}
+
+/// Paints again everything below the current SP (less a margin), so that [`serving_peak`]
+/// tells the stack used from now on, apart from what startup used; returns the stack in use
+/// at the call, in bytes from the top. Call it once, from `main`,
+/// once the server is built: startup moves the router from frame to frame, and its peak hides
+/// what serving needs.
+pub fn repaint() -> usize {
+    PEAK_BEFORE_REPAINT.store(scan(), Ordering::Relaxed);
+    let (low, high) = bounds();
+    cortex_m::interrupt::free(|_| {
+        let sp = cortex_m::register::msp::read() as usize;
+        let end = (sp - REPAINT_MARGIN) & !3;
+        let in_use = high as usize - sp;
+        let words = (end - low as usize) / 4;
+        for i in 0..words {
+            // SAFETY: `low + i` is a word between `_stack_end` and `REPAINT_MARGIN` bytes
+            // below the SP: no frame lives there (this function's own frame is above the SP it
+            // read, and with interrupts off no handler can push one meanwhile), and nothing
+            // else points into the stack's free part.
+            unsafe { (low as *mut u32).add(i).write_volatile(STACK_PAINT_VALUE) };
+        }
+        in_use
+    })
+}
+
+/// Bytes from the top of the stack down to the deepest word that lost its paint. Scans the
+/// painted words from the bottom up, so it takes time in proportion to the stack's free part
+/// (a few milliseconds for QEMU's 4 MiB).
+fn scan() -> usize {
     let (low, high) = bounds();
     let words = (high as usize - low as usize) / 4;
     for i in 0..words {
