@@ -29,6 +29,9 @@ cargo build -p zzz-core --no-default-features --features json --target thumbv7em
 cargo build -p zzz-core --no-default-features --features templates --target thumbv7em-none-eabihf
 cargo build -p zzz-apps --target thumbv7em-none-eabihf
 
+step "firmware: HTTP over UART0 on an emulated Cortex-M4 (QEMU mps2-an386)"
+ci/firmware.sh
+
 step "ARM Linux boards: aarch64 and armv7 cross-built, core and poll tests under qemu-user"
 ci/cross.sh
 
