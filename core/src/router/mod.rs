@@ -54,6 +54,7 @@
 //! CONNECT route is refused when the table is built.
 
 mod capacity;
+mod heapsort;
 mod methods;
 pub(crate) mod params;
 mod pattern;
@@ -89,6 +90,7 @@ pub const MAX_EXTENSION_ROUTES: usize = 64;
 
 /// Why a table was rejected; names the routes involved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RouteError {
     /// A pattern is malformed.
     InvalidPattern {
@@ -392,9 +394,9 @@ impl<
             extensions: heapless::Vec::new(),
         };
         router.add_routes()?;
-        router
-            .paths
-            .sort_unstable_by(|a, b| specificity_of(a.pattern, b.pattern));
+        heapsort::sort_by(&mut router.paths, |a, b| {
+            specificity_of(a.pattern, b.pattern)
+        });
         router.group_extensions();
         router.index_paths()?;
         router.assert_built();
@@ -486,8 +488,9 @@ impl<
                 .position(|p| p.pattern == pattern)
                 .expect("an extension route's path is in the table")
         };
-        self.extensions
-            .sort_unstable_by(|a, b| (rank_of(a), a.name).cmp(&(rank_of(b), b.name)));
+        heapsort::sort_by(&mut self.extensions, |a, b| {
+            (rank_of(a), a.name).cmp(&(rank_of(b), b.name))
+        });
         let mut next = 0;
         for entry in self.paths.iter_mut() {
             let count = self.extensions[next..]
@@ -548,7 +551,7 @@ impl<
         }
         // Within a depth, literals are ordered by length first: most probes then compare a
         // length, not bytes.
-        self.literals.sort_unstable_by(|a, b| {
+        heapsort::sort_by(&mut self.literals, |a, b| {
             (a.depth, a.text.len(), a.text.as_bytes()).cmp(&(
                 b.depth,
                 b.text.len(),
