@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The firmware (examples/firmware): HTTP/1.1 over UART0 of an emulated Cortex-M4.
 #
-# - builds it for thumbv7em-none-eabihf and prints its section sizes (ci/elf-sizes.py);
+# - builds it for thumbv7em-none-eabihf (nightly, see examples/firmware/.cargo/config.toml)
+#   and prints its section sizes (ci/elf-sizes.py);
 # - runs it under QEMU's mps2-an386 machine, UART0 on a TCP port of 127.0.0.1, defmt's
 #   frames (semihosting, QEMU's stdout) captured to a file;
 # - drives it with real clients: ci/firmware_client.py (http.client and raw sockets) and curl;
@@ -27,7 +28,11 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq qemu-system-arm >/dev/null
 fi
-rustup target add thumbv7em-none-eabihf >/dev/null
+# The firmware builds with the nightly toolchain of its rust-toolchain.toml (a size build:
+# `core` rebuilt from rust-src with the immediate-abort panic strategy); nightly is installed
+# beside stable for cargo-fuzz already.
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup component add rust-src --toolchain nightly >/dev/null 2>&1
 # defmt-print decodes the log; installed once into cargo's bin directory, which later runs
 # find again.
 if ! command -v defmt-print >/dev/null 2>&1; then
@@ -60,7 +65,7 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 deadline=$((SECONDS + RUN_TIMEOUT_S))
-# defmt frames arrive on QEMU's stdout through semihosting; a panic's message on its stderr.
+# defmt frames arrive on QEMU's stdout through semihosting (a panic or fault is logged there too).
 timeout "$RUN_TIMEOUT_S" qemu-system-arm -M mps2-an386 -nographic -monitor none \
     -serial "tcp:127.0.0.1:$port,server=on,wait=off" \
     -semihosting-config enable=on,target=native \
@@ -108,7 +113,7 @@ kill "$qemu_pid" 2>/dev/null || true
 wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=
 
-# QEMU's stderr, less the line it prints when it is stopped: a panic's message would be here.
+# QEMU's stderr, less the line it prints when it is stopped: anything QEMU itself complains of.
 if grep -v 'terminating on signal' "$workdir/qemu.err" >"$workdir/qemu.msg"; then
     echo "QEMU's stderr:"
     cat "$workdir/qemu.msg"

@@ -139,6 +139,7 @@ impl RouteDoc {
 
 /// The requests a route serves, by method.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum RouteMethod {
     /// One method, by its token as a request line spells it: `GET`, or an extension method
     /// such as `PURGE`. Methods are case-sensitive (RFC 9110 §9.1): `purge` is another method.

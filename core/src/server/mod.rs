@@ -67,6 +67,7 @@ pub type SlotId = u32;
 
 /// Why a server could not be built.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum NewError {
     /// A configuration field is wrong; the text says which and why.
     Config(&'static str),

@@ -7,6 +7,7 @@ use crate::{Now, PeerAddr};
 
 /// Why [`serve_connection`] stopped early.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ServeError {
     /// The server refused the connection.
     Accept(AcceptError),

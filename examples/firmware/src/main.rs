@@ -21,13 +21,12 @@ mod uart;
 use askama::Template;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use defmt_semihosting as _;
-use semihosting as _;
 use serde::Serialize;
 use zzz_core::http::Limits;
 use zzz_core::shim::blocking::serve_connection;
 use zzz_core::{
-    App, Config, Ctx, Http, PeerAddr, Request, Response, Route, Router, Server, Sole, Status,
-    Timeouts,
+    App, Config, Ctx, Http, PeerAddr, Request, Response, Route, Server, Sole, Status, Timeouts,
+    sized_router,
 };
 
 use crate::uart::Uart;
@@ -77,10 +76,10 @@ const _: () = assert!(
     "CONFIG is not a valid configuration"
 );
 
-/// Bytes of the static region the server is carved from. It must hold at least
-/// `app().memory(&CONFIG).total` (25,216 bytes with this `CONFIG`), which `main` asserts at
-/// startup: `App::memory` is not a `const fn` yet, so the size cannot be computed here.
-pub const REGION_BYTES: usize = 25 * 1024;
+/// Bytes of the static region the server is carved from: exactly what an HTTP/1.1 app needs
+/// with [`CONFIG`], computed by the compiler (`Config::memory` is a `const fn`). A
+/// configuration too large for the board's RAM fails to link.
+pub const REGION_BYTES: usize = CONFIG.memory().total;
 
 /// The app's state: what the handlers share.
 #[derive(Debug, Default)]
@@ -113,8 +112,8 @@ struct Reading {
 struct StackUse {
     /// The most bytes of stack used since reset.
     peak_bytes: usize,
-    /// The most bytes of stack used since the server was built (its startup moves the
-    /// router from frame to frame, which `peak_bytes` includes), counted from the top.
+    /// The most bytes of stack used since the server was built (building the router goes
+    /// deeper, which `peak_bytes` includes), counted from the top.
     serving_peak_bytes: usize,
     /// The bytes the stack may grow into: from the top of RAM down to the end of `.bss`.
     available_bytes: usize,
@@ -215,17 +214,24 @@ static ROUTES: &[Route<Board>] = &[
     Route::get("/stack", stack_use),
 ];
 
+/// The router, its index sized for [`ROUTES`] by the compiler: a few hundred bytes, where the
+/// largest table zzz accepts ([`zzz_core::Router::new`]) would take 43 KB of this board's RAM.
+type BoardRouter = sized_router!(Board, ROUTES);
+
 /// The app: its state and its router, built in one place (its type is the one the server and
 /// the memory figures name).
-fn app() -> App<Board> {
+fn app() -> App<Board, Http<Board, BoardRouter>> {
     App::new(
         Board::default(),
-        Router::new(ROUTES).expect("the route table is valid"),
+        BoardRouter::build(ROUTES).unwrap_or_else(|error| {
+            defmt::error!("the route table is invalid: {}", error);
+            panic!("invalid route table")
+        }),
     )
 }
 
 /// The server of [`app`], over the static region.
-type BoardServer = Server<'static, Board, Http<Board>>;
+type BoardServer = Server<'static, Board, Http<Board, BoardRouter>>;
 
 #[entry]
 fn main() -> ! {
@@ -259,11 +265,7 @@ fn main() -> ! {
         if let Err(error) =
             serve_connection(&mut server, &mut uart, Sole, PeerAddr::Local, clock::now)
         {
-            defmt::warn!(
-                "connection {=u32} refused: {}",
-                connection,
-                defmt::Debug2Format(&error)
-            );
+            defmt::warn!("connection {=u32} refused: {}", connection, error);
         }
         let answered = responses(&server) - responses_before;
         let dropped = uart.discard_until_quiet();
@@ -287,8 +289,8 @@ fn main() -> ! {
 }
 
 /// Builds the server of [`app`] over `region`, logging the memory figures. Not inlined, so
-/// that the temporaries of building it (the router, moved from `Router::new` to `App::new` to
-/// `Server::new`) live in this frame, gone once serving starts, and not in `main`'s.
+/// that the temporaries of building it (the router's build-time checks, the app moved into
+/// the server) live in this frame, gone once serving starts, and not in `main`'s.
 #[inline(never)]
 fn build_server(region: &'static mut [u8]) -> BoardServer {
     let app = app();
@@ -298,16 +300,19 @@ fn build_server(region: &'static mut [u8]) -> BoardServer {
         "memory: region {=usize} B (needed {=usize} B); Router {=usize} B, App {=usize} B, Server {=usize} B; stack room {=usize} B",
         REGION_BYTES,
         budget.total,
-        size_of::<Router<Board>>(),
-        size_of::<App<Board>>(),
+        size_of::<BoardRouter>(),
+        size_of::<App<Board, Http<Board, BoardRouter>>>(),
         size_of::<BoardServer>(),
         stack::size()
     );
-    assert!(
-        budget.total <= REGION_BYTES,
-        "REGION_BYTES is smaller than app().memory(&CONFIG).total: raise it"
+    assert_eq!(
+        budget.total, REGION_BYTES,
+        "an HTTP/1.1 app's budget is Config::memory's"
     );
-    Server::new(CONFIG, app, region, clock::now()).expect("the server fits its region")
+    Server::new(CONFIG, app, region, clock::now()).unwrap_or_else(|error| {
+        defmt::error!("no server: {}", error);
+        panic!("no server")
+    })
 }
 
 /// Responses the server has sent since reset, every status class.
@@ -315,7 +320,10 @@ fn responses(server: &BoardServer) -> u64 {
     server.stats().responses.iter().sum()
 }
 
-/// A fault ends the run with a failure code, so that QEMU exits instead of spinning.
+/// A fault ends the run with a failure code, so that QEMU exits instead of spinning. A panic
+/// is a fault too: built with the `immediate-abort` panic strategy (`.cargo/config.toml`), a
+/// failed assertion or bounds check is an undefined instruction, which escalates to HardFault;
+/// its `pc` names the place (`addr2line -e ELF PC`).
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     defmt::error!("hard fault at pc {=u32:#x}", frame.pc());

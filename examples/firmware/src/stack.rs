@@ -53,8 +53,8 @@ pub fn serving_peak() -> usize {
 /// Paints again everything below the current SP (less a margin), so that [`serving_peak`]
 /// tells the stack used from now on, apart from what startup used; returns the stack in use
 /// at the call, in bytes from the top. Call it once, from `main`,
-/// once the server is built: startup moves the router from frame to frame, and its peak hides
-/// what serving needs.
+/// once the server is built: building the router (checking and indexing the table) is the
+/// deepest startup goes, and its peak would hide what serving needs.
 pub fn repaint() -> usize {
     PEAK_BEFORE_REPAINT.store(scan(), Ordering::Relaxed);
     let (low, high) = bounds();
