@@ -12,14 +12,24 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zzz_core::websocket::{CloseCode, DataKind, Event, MessageReader, ReaderConfig, Role, Violation};
+use zzz_core::websocket::{
+    CloseCode, DataKind, Event, MessageReader, ReaderConfig, Role, Violation,
+};
 
 fn split(data: &[u8]) -> (ReaderConfig, &[u8], &[u8]) {
     let Some((&control, rest)) = data.split_first() else {
         return (ReaderConfig::server(1 << 16, 1 << 16), &[], &[]);
     };
-    let role = if control & 0x80 != 0 { Role::Client } else { Role::Server };
-    let (max_frame, max_message) = if control & 0x40 != 0 { (64, 100) } else { (1 << 16, 1 << 16) };
+    let role = if control & 0x80 != 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
+    let (max_frame, max_message) = if control & 0x40 != 0 {
+        (64, 100)
+    } else {
+        (1 << 16, 1 << 16)
+    };
     let config = ReaderConfig {
         role,
         ..ReaderConfig::server(max_frame, max_message)
@@ -60,8 +70,16 @@ fn read(config: ReaderConfig, payload: &[u8], schedule: &[u8]) -> Vec<Seen> {
             let step = reader.read(&mut buf[start..end]);
             assert!(step.consumed <= len);
             match step.event {
-                Event::Data { range, kind, first, fin } => {
-                    assert!(range.start <= range.end && range.end <= len, "{range:?} in {len}");
+                Event::Data {
+                    range,
+                    kind,
+                    first,
+                    fin,
+                } => {
+                    assert!(
+                        range.start <= range.end && range.end <= len,
+                        "{range:?} in {len}"
+                    );
                     assert_eq!(range.end, step.consumed);
                     assert_eq!(first, message.is_none());
                     let piece = buf[start..end][range].to_vec();
@@ -71,7 +89,10 @@ fn read(config: ReaderConfig, payload: &[u8], schedule: &[u8]) -> Vec<Seen> {
                     if fin {
                         let (kind, joined) = message.take().unwrap();
                         if kind == DataKind::Text {
-                            assert!(std::str::from_utf8(&joined).is_ok(), "a completed text message");
+                            assert!(
+                                std::str::from_utf8(&joined).is_ok(),
+                                "a completed text message"
+                            );
                         }
                         assert!(joined.len() as u64 <= config.max_message);
                         seen.push(Seen::Message(kind, joined));
@@ -79,7 +100,11 @@ fn read(config: ReaderConfig, payload: &[u8], schedule: &[u8]) -> Vec<Seen> {
                 }
                 Event::Ping(p) => seen.push(Seen::Ping(p.to_vec())),
                 Event::Pong(p) => seen.push(Seen::Pong(p.to_vec())),
-                Event::Close { code, reason, reply } => {
+                Event::Close {
+                    code,
+                    reason,
+                    reply,
+                } => {
                     assert!(code.is_none_or(CloseCode::is_allowed_on_wire));
                     seen.push(Seen::Close(code, reason.into(), reply));
                     return seen;
