@@ -12,6 +12,8 @@
 #   json_body        typed JSON bodies and the media-type check, against serde_json
 #   server           the whole sans-IO server with several connections: bytes, completion
 #                    sizes, errors, EOFs, closes and clock ticks chosen by the input
+#   websocket_frames WebSocket frames through the message state machine, whole and split
+#                    anywhere: same events, ranges inside the input, completed text is UTF-8
 # Each target's file says what its input means and what it checks. ci/fuzz-long.sh runs them
 # all for longer.
 #

@@ -39,6 +39,14 @@
 //! that maps every error to its status, the chunked decoder, the response writer, the canned
 //! responses and the limits (ARCHITECTURE.md §5 HTTP/1.1).
 //!
+//! ## The WebSocket wire layer
+//!
+//! [`websocket`] is RFC 6455 on caller-provided buffers, for a protocol module entered by HTTP
+//! `Upgrade`: the opening handshake's checks and `Sec-WebSocket-Accept`, a resumable frame
+//! parser and writer, and the message state machine (fragmentation, UTF-8, control frames, the
+//! closing handshake) that turns bytes into events, each refusal mapped to its close code
+//! (ARCHITECTURE.md §5.1 WebSocket).
+//!
 //! ## Foundations
 //!
 //! [`config`] holds every capacity and computes the memory they need; [`memory`] carves the
@@ -90,6 +98,7 @@ pub mod templates;
 pub mod time;
 pub mod timer;
 pub mod udp;
+pub mod websocket;
 
 pub use app::App;
 pub use config::{Config, MemoryBudget, Timeouts};
