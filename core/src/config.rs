@@ -97,6 +97,78 @@ pub struct Config {
     /// Reply buffers for UDP datagrams, sent in flight at once; with all of them in flight a
     /// datagram is dropped unanswered (counted). Default 0.
     pub datagram_replies: u32,
+    /// Topics: groups of connections that receive what is published to them (the hub, see
+    /// `server::hub`). Default none.
+    pub topics: Topics,
+}
+
+/// What happens to a subscriber that falls so far behind that its topic's ring has
+/// overwritten messages it had not taken.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Lagging {
+    /// It skips to the oldest message still held; the next message it takes says how many it
+    /// missed, and `Stats::messages_missed` counts them. A chat or a live feed.
+    Skip,
+    /// Its connection is closed (`Stats::lagging_closed`). A stream where a gap is an error.
+    Close,
+}
+
+/// The capacities of the hub: topics, their rings, subscriptions per connection. All carved
+/// from the region at startup and counted in the memory budget.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Topics {
+    /// Topics of the instance, numbered from 0. Default 0: no hub, no memory.
+    pub count: u16,
+    /// Bytes of each topic's ring: its recent messages (12 bytes of header each), its
+    /// history, and how far a subscriber may fall behind. At least twice `max_message` plus
+    /// headers. Default 64 KiB.
+    pub ring_bytes: u32,
+    /// The longest message, in bytes; a longer one is refused (`PublishError::TooLarge`).
+    /// Default 4 KiB.
+    pub max_message: u32,
+    /// Topics one connection may follow at once; one more is refused
+    /// (`SubscribeError::TooMany`). Default 4.
+    pub per_connection: u8,
+    /// A subscriber that falls behind its ring. Default [`Lagging::Skip`].
+    pub lagging: Lagging,
+}
+
+impl Topics {
+    /// The documented defaults: no topics.
+    pub const DEFAULT: Topics = Topics {
+        count: 0,
+        ring_bytes: 64 * 1024,
+        max_message: 4 * 1024,
+        per_connection: 4,
+        lagging: Lagging::Skip,
+    };
+
+    /// Checks every field; the error names the field and the reason.
+    pub const fn validate(&self) -> Result<(), &'static str> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        if self.count > 4096 {
+            return Err("topics.count: at most 4096");
+        }
+        if self.max_message == 0 {
+            return Err("topics.max_message: at least 1 byte");
+        }
+        if (self.ring_bytes as u64) < 2 * (self.max_message as u64 + 12) {
+            return Err(
+                "topics.ring_bytes: must hold two of the longest messages and their headers",
+            );
+        }
+        if self.ring_bytes > 1 << 30 {
+            return Err("topics.ring_bytes: at most 1 GiB");
+        }
+        if self.per_connection == 0 {
+            return Err("topics.per_connection: at least 1 when there are topics");
+        }
+        Ok(())
+    }
 }
 
 // The documented defaults are a valid configuration.
@@ -137,11 +209,15 @@ impl Config {
         timeouts: Timeouts::DEFAULT,
         datagram_size: 0,
         datagram_replies: 0,
+        topics: Topics::DEFAULT,
     };
 
     /// Checks every field; the error names the field and the reason.
     pub const fn validate(&self) -> Result<(), &'static str> {
         if let Err(e) = self.limits.validate() {
+            return Err(e);
+        }
+        if let Err(e) = self.topics.validate() {
             return Err(e);
         }
         if self.max_connections == 0 {

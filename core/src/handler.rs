@@ -38,6 +38,7 @@ use crate::http::{
     ResponseWriter, Status, StreamFraming,
 };
 use crate::router::params::{ParamError, Params};
+use crate::server::Bus;
 use crate::stats::ServerView;
 use crate::time::Now;
 
@@ -633,6 +634,9 @@ pub struct Ctx<'a, S: 'static> {
     /// The server's counters and gauges, for a metrics route (see
     /// [`PrometheusText`](crate::stats::PrometheusText)).
     pub server: ServerView<'a>,
+    /// The connection's handle on the hub: publish to a topic, follow topics (a response
+    /// that stays open, such as server-sent events, takes the messages).
+    pub bus: Bus<'a>,
 }
 
 impl<S> core::fmt::Debug for Ctx<'_, S> {

@@ -101,7 +101,7 @@ pub mod udp;
 pub mod websocket;
 
 pub use app::App;
-pub use config::{Config, MemoryBudget, Timeouts};
+pub use config::{Config, Lagging, MemoryBudget, Timeouts, Topics};
 pub use handler::{
     Ctx, Handler, Out, Reply, Request, Response, StreamCursor, StreamOut, StreamStep,
 };

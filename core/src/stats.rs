@@ -7,6 +7,14 @@
 pub struct Stats {
     /// Connections accepted.
     pub accepted: u64,
+    /// Messages published to topics (the hub).
+    pub published: u64,
+    /// Messages subscribers missed, overwritten in their topic's ring before they took them
+    /// ([`Lagging::Skip`](crate::Lagging::Skip)).
+    pub messages_missed: u64,
+    /// Connections closed for falling behind their topic
+    /// ([`Lagging::Close`](crate::Lagging::Close)).
+    pub lagging_closed: u64,
     /// Connections closed and freed.
     pub closed: u64,
     /// Requests dispatched (routed and answered).
@@ -118,11 +126,26 @@ type Counter = (&'static str, &'static str, fn(&Stats) -> u64);
 
 /// Every counter of [`Stats`] but the responses by class (a family of its own), as
 /// Prometheus exposes it.
-const COUNTERS: [Counter; 25] = [
+const COUNTERS: [Counter; 28] = [
     (
         "zzz_connections_accepted_total",
         "Connections accepted.",
         |s| s.accepted,
+    ),
+    (
+        "zzz_messages_published_total",
+        "Messages published to topics.",
+        |s| s.published,
+    ),
+    (
+        "zzz_messages_missed_total",
+        "Messages subscribers missed, overwritten in their topic's ring before they took them.",
+        |s| s.messages_missed,
+    ),
+    (
+        "zzz_lagging_closed_total",
+        "Connections closed for falling behind their topic.",
+        |s| s.lagging_closed,
     ),
     (
         "zzz_connections_closed_total",

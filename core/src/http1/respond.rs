@@ -7,7 +7,7 @@ use crate::handler::{Ctx, Handler, HeadersHook, Out, Outcome, Request, Response}
 use crate::http::{self, Framing, Method, RequestHead, Status, TargetForm, canned};
 use crate::pool::BlockId;
 use crate::router::{Params, RouteMatch, Routing};
-use crate::server::Link;
+use crate::server::{Bus, Link};
 
 use super::{BodyRecv, Http, HttpConn, Stage, Stream};
 
@@ -155,12 +155,14 @@ impl<S, R: Routing<S>> Http<S, R> {
         let now = link.now();
         let view_gauges = link.gauges;
         let Link {
+            id,
             recv,
             send,
             scratch,
             pool,
             state,
             stats,
+            hub,
             slot,
             ..
         } = link;
@@ -193,6 +195,10 @@ impl<S, R: Routing<S>> Http<S, R> {
             server: crate::stats::ServerView {
                 stats,
                 gauges: view_gauges,
+            },
+            bus: Bus {
+                hub: hub.view(),
+                slot: *id,
             },
         };
         let params = answer(&self.router, &self.hooks, &mut ctx, http_request);

@@ -176,6 +176,12 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
     /// Tells the server what happened. Then take the operations it asks for with
     /// [`Server::poll_op`].
     pub fn handle(&mut self, event: Event<P::Id>) -> Handled {
+        let handled = self.handle_event(event);
+        self.run_woken();
+        handled
+    }
+
+    fn handle_event(&mut self, event: Event<P::Id>) -> Handled {
         match event {
             Event::Accepted { protocol, peer } => match self.accept(protocol, peer) {
                 Ok(slot) => return Handled::Accepted(slot),

@@ -8,6 +8,7 @@ use crate::pool::BlockId;
 use crate::timer::TimerEntry;
 
 use super::datagram::ReplyMeta;
+use super::hub::{Hub, Subscription, TopicState};
 use super::slot::Slot;
 
 /// What the protocol modules need, beside what the server needs for itself.
@@ -47,13 +48,24 @@ impl Layout {
             + carved_size::<bool>(blocks)
             + needs.shared
             + round_up(config.datagram_size as usize * (1 + replies))
-            + carved_size::<ReplyMeta>(replies);
+            + carved_size::<ReplyMeta>(replies)
+            + Layout::hub(config, n);
         Layout {
             n,
             per_slot_pieces,
             fixed,
             large_buffers: blocks * config.block_size(),
         }
+    }
+
+    /// The hub's pieces: topic states, rings, subscriptions, the wake queue and its flags.
+    const fn hub(config: &Config, n: usize) -> usize {
+        let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
+        carved_size::<TopicState>(topics)
+            + round_up(ring_bytes)
+            + carved_size::<Subscription>(subs)
+            + carved_size::<u32>(wake)
+            + carved_size::<bool>(wake)
     }
 
     /// The budget: per connection, all connections, large buffers, and the whole region.

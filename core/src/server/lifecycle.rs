@@ -243,6 +243,7 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
         s.static_body = None;
         // The module releases what its state holds (a request body's block).
         self.run(slot, Call::Closed);
+        self.hub.view().forget(slot);
         self.conns[slot as usize] = P::VACANT;
         let s = &mut self.slots[slot as usize];
         s.phase = Phase::Free;
@@ -352,6 +353,25 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
         }
     }
 
+    /// Runs the open connections the hub woke (a publish), in the order they were woken: one
+    /// round of the slots at most, so that connections publishing to each other cannot keep
+    /// one event going; the rest run after the next event, which [`Server::next_wake`] asks
+    /// for at once. Then the hub's counters join the server's.
+    pub(super) fn run_woken(&mut self) {
+        for _ in 0..self.slots.len() {
+            let Some(slot) = self.hub.view().take_woken() else {
+                break;
+            };
+            if self.slots[slot as usize].phase == Phase::Open {
+                self.process(slot);
+            }
+        }
+        let c = self.hub.scalars.counters;
+        self.stats.published = c.published;
+        self.stats.messages_missed = c.missed;
+        self.stats.lagging_closed = c.lagging_closed;
+    }
+
     // ----- running the module ---------------------------------------------------------------
 
     /// Runs the connection after an event: its module while it is open, the closing steps
@@ -435,6 +455,7 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
             send,
             pool,
             stats,
+            hub,
             now,
             draining,
             ..
@@ -449,12 +470,14 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
             pool,
             state,
             stats,
+            hub,
             gauges,
             config,
             now: *now,
             draining: *draining,
             abort: false,
             switch: None,
+            message: None,
         };
         let conn = &mut conns[i];
         match call {

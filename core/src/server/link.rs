@@ -10,6 +10,7 @@ use crate::pool::{BlockId, BlockPool};
 use crate::time::{Instant, Now};
 
 use super::SlotId;
+use super::hub::{Bus, Hub, Message, Next};
 use super::slot::{InputTarget, Phase, RecvAt, Slot, Spill, StaticBody, wants};
 use crate::stats::{Gauges, ServerView, Stats};
 
@@ -31,6 +32,7 @@ pub struct Link<'a, 'm, S> {
     pub(crate) pool: &'a mut BlockPool<'m>,
     pub(crate) state: &'a mut S,
     pub(crate) stats: &'a mut Stats,
+    pub(crate) hub: &'a mut Hub<'m>,
     pub(crate) gauges: Gauges,
     pub(crate) config: &'a Config,
     pub(crate) now: Now,
@@ -39,6 +41,8 @@ pub struct Link<'a, 'm, S> {
     pub(crate) abort: bool,
     /// Hand the connection to this protocol of the set (by number) when the callback returns.
     pub(crate) switch: Option<u8>,
+    /// The message [`Link::next_message`] returned last: its subscription and sequence number.
+    pub(crate) message: Option<(u32, u64)>,
 }
 
 /// A connection's parts, borrowed at once ([`Link::split`]).
@@ -418,6 +422,59 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
     /// Whether the module has ended the connection ([`Link::close_after_output`]).
     pub fn closing(&self) -> bool {
         self.slot.phase != Phase::Open || self.abort
+    }
+
+    // ----- the hub ----------------------------------------------------------------------------
+
+    /// The connection's handle on the hub: publish, follow topics.
+    pub fn bus(&mut self) -> Bus<'_> {
+        Bus {
+            hub: self.hub.view(),
+            slot: self.id,
+        }
+    }
+
+    /// The next message waiting for the connection in the topics it follows, if any; it
+    /// stays the next until [`Link::message_taken`]. A module takes messages in `progress`
+    /// (the hub runs it after a publish), as many as its output has room for, and again
+    /// when the output drains. With [`Lagging::Close`](crate::Lagging::Close), a connection
+    /// that fell behind gets `None` and is closed when the callback returns.
+    pub fn next_message(&mut self) -> Option<Message<'_>> {
+        match self.hub.view().next(self.id) {
+            Next::Nothing => None,
+            Next::Lagging => {
+                self.abort = true;
+                None
+            }
+            Next::Message {
+                index,
+                topic,
+                seq,
+                start,
+                len,
+                missed,
+            } => {
+                self.message = Some((index as u32, seq));
+                Some(Message {
+                    topic: super::TopicId(topic),
+                    seq,
+                    data: self.hub.bytes(start, len),
+                    missed,
+                })
+            }
+        }
+    }
+
+    /// The message [`Link::next_message`] returned last is taken (written out, or dropped on
+    /// purpose): the next call returns the one after it.
+    ///
+    /// Panics if `next_message` returned none since the last call.
+    pub fn message_taken(&mut self) {
+        let (index, seq) = self
+            .message
+            .take()
+            .expect("message_taken without a message from next_message");
+        self.hub.view().taken(index as usize, seq);
     }
 
     /// Hands the connection to another protocol of the app's set, `protocol` being its number

@@ -32,6 +32,7 @@
 
 mod datagram;
 mod event;
+mod hub;
 mod layout;
 mod lifecycle;
 mod link;
@@ -51,12 +52,14 @@ use crate::timer::{TimerEntry, TimerWheel};
 pub use crate::stats::{Gauges, PrometheusText, ServerView, Snapshot, Stats};
 pub use datagram::DatagramReply;
 pub use event::{AcceptError, Event, Handled, IoError, OpKind};
+pub use hub::{Bus, Message, PublishError, Start, SubscribeError, TopicId};
 pub use link::{Link, LinkParts};
 pub use module::{MAX_PROTOCOLS, Protocol, Protocols, SharedMemory, Sole};
 pub use ops::Op;
 pub use slot::InputTarget;
 
 use datagram::{Datagrams, ReplyMeta};
+use hub::{Hub, Subscription, TopicState};
 pub(crate) use layout::{Layout, ModuleNeeds};
 use layout::{scratch_stride, shared_stride};
 use overload::Overload;
@@ -115,6 +118,7 @@ pub struct Server<'m, S: 'static, P: Protocols<S>> {
     /// Slots asked to close whose close has not completed: the room already being made.
     closing: u32,
     datagrams: Datagrams<'m>,
+    hub: Hub<'m>,
     now: Now,
     draining: bool,
     stats: Stats,
@@ -197,6 +201,15 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
         let datagram_bytes = arena.bytes(size * (1 + replies))?;
         let (input, reply_bytes) = datagram_bytes.split_at_mut(size);
         let meta = arena.slice(replies, |_| ReplyMeta::free())?;
+        let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
+        let hub = Hub::new(
+            config.topics,
+            arena.slice(topics, |_| TopicState::EMPTY)?,
+            arena.bytes(ring_bytes)?,
+            arena.slice(subs, |_| Subscription::UNUSED)?,
+            arena.slice(wake, |_| NONE)?,
+            arena.slice(wake, |_| false)?,
+        );
         let storage = arena.bytes(blocks * config.block_size())?;
         let pool = BlockPool::new(storage, config.block_size(), block_ids, block_lent);
         let timers = TimerWheel::new(timer_entries, config.timer_tick_ms as u64, now.monotonic);
@@ -226,6 +239,7 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
                 meta,
                 size,
             },
+            hub,
             now,
             draining: false,
             stats: Stats::default(),
@@ -316,6 +330,9 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
     /// When to tell the server the time next at the latest (a timer or a module's chore is
     /// due); `None` when nothing is.
     pub fn next_wake(&self) -> Option<Instant> {
+        if self.hub.has_woken() {
+            return Some(self.now.monotonic);
+        }
         match (self.timers.next_wake(), self.modules.next_wake()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -330,6 +347,15 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
         let oldest = self.overload.unproven.front()?;
         let s = &self.slots[oldest as usize];
         Some(s.accepted_at.after_ms(self.config.timeouts.shed_grace_ms))
+    }
+
+    /// Publishes `data` to `topic` from outside any connection (a timer, a producer on
+    /// another thread whose message the backend handed over): the subscribers take it after
+    /// this call, as after any event. See [`Bus::publish`].
+    pub fn publish(&mut self, topic: TopicId, data: &[u8]) -> Result<u64, PublishError> {
+        let seq = self.hub.view().publish(topic, data)?;
+        self.run_woken();
+        Ok(seq)
     }
 
     /// Whether a graceful shutdown is under way.

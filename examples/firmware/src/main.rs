@@ -69,6 +69,7 @@ pub const CONFIG: Config = Config {
     timeouts: Timeouts::DEFAULT,
     datagram_size: 0,
     datagram_replies: 0,
+    topics: zzz_core::Topics::DEFAULT,
 };
 
 const _: () = assert!(

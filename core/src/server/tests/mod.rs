@@ -3,6 +3,7 @@
 //! exhaustion outcome.
 
 mod harness;
+mod hub;
 mod overload;
 mod switch;
 
@@ -113,6 +114,7 @@ pub(super) static ROUTES: &[Route<TestState>] = &[
     Route::get("/stream", stream),
     Route::get("/empty-stream", empty_stream),
     Route::get("/upgrade", switch::upgrade),
+    Route::post("/publish/{topic:u32}", hub::publish),
 ];
 
 pub(super) fn config() -> Config {
@@ -142,6 +144,8 @@ crate::protocols! {
         udp: Udp => crate::Udp<TestState>,
         /// Speaks first; switches to the echo on request.
         greeter: Greeter => switch::Greeter,
+        /// Lines published to a topic and every message of it written back.
+        chat: Chat => hub::Chat,
     }
 }
 
@@ -158,6 +162,7 @@ pub(super) fn app() -> App<TestState, TestModules> {
                 Some(data.len())
             }),
             greeter: switch::Greeter,
+            chat: hub::Chat,
         },
     )
 }

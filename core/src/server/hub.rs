@@ -1,0 +1,954 @@
+//! The hub: messages between connections, by topic.
+//!
+//! A topic is a group of connections (a chat room, a feed, a sensor's readers). Publishing a
+//! message appends it once to the topic's **ring**, a fixed number of bytes in the region
+//! holding its most recent messages, each numbered by a sequence number that only grows; every
+//! subscriber keeps its own cursor into the ring (the next sequence number it takes, and
+//! where that message lies), so a message to a thousand subscribers is written once and
+//! memory never grows with the number of subscribers or of messages in flight.
+//!
+//! The hub wakes the subscribers after a publish: their module's
+//! [`Protocol::progress`](super::Protocol::progress) runs once the current event is done, and
+//! takes what it can ([`Link::next_message`](super::Link::next_message), framed as its
+//! protocol frames messages, as much as its send buffer holds); when the send buffer drains
+//! it runs again and takes the rest. A subscriber that does not keep up is **lagging** once
+//! the ring has overwritten a message it had not taken: by [`Lagging`] it then skips to the
+//! oldest message still held, the count of what it missed reported with the next message and
+//! counted in [`Stats`](crate::Stats), or its connection is closed. Never unbounded memory,
+//! never a stalled publisher.
+//!
+//! The ring doubles as the topic's history: a subscriber may start from the oldest message
+//! held or after a given sequence number (SSE's `Last-Event-ID`), not only from the next.
+//!
+//! Capacities ([`Topics`](crate::Topics)): the number of topics, each ring's bytes, the
+//! largest message, the topics one connection may follow at once. All of it is carved from
+//! the region and counted in the memory budget.
+
+use crate::config::{Lagging, Topics};
+
+use super::SlotId;
+use super::slot::NONE;
+
+/// A topic: its number, below [`Topics::count`](crate::Topics::count).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TopicId(pub u16);
+
+/// Where a new subscription starts in its topic's ring.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Start {
+    /// With the next message published.
+    Next,
+    /// With the oldest message the ring still holds (the history), then every later one.
+    Oldest,
+    /// With the message after sequence number `seq` (SSE's `Last-Event-ID`); from the
+    /// oldest held when that one is gone (the gap is reported as missed), from the next
+    /// when `seq` is in the future.
+    After(u64),
+}
+
+/// Why a subscription was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SubscribeError {
+    /// No such topic: its number is not below [`Topics::count`](crate::Topics::count).
+    NoSuchTopic,
+    /// The connection already follows [`Topics::per_connection`](crate::Topics::per_connection)
+    /// topics.
+    TooMany,
+}
+
+/// Why a message was not published.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PublishError {
+    /// No such topic.
+    NoSuchTopic,
+    /// Longer than [`Topics::max_message`](crate::Topics::max_message).
+    TooLarge,
+}
+
+/// A message taken from a topic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Message<'a> {
+    /// Its topic.
+    pub topic: TopicId,
+    /// Its sequence number in the topic (the first message published is 1).
+    pub seq: u64,
+    /// Its bytes.
+    pub data: &'a [u8],
+    /// Messages of this topic the connection missed just before this one, overwritten before
+    /// it took them ([`Lagging::Skip`]); usually 0.
+    pub missed: u64,
+}
+
+/// Bytes of a message's header in the ring: its length (`u32`) and sequence number (`u64`),
+/// little-endian.
+const HEADER: usize = 12;
+
+/// One topic's ring: which messages it holds and where.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TopicState {
+    /// The sequence number of the next message published (the first is 1).
+    next_seq: u64,
+    /// The sequence number of the oldest message held (`== next_seq`: none is).
+    tail_seq: u64,
+    /// Where the next message is written.
+    head: u32,
+    /// Where the oldest message held lies.
+    tail: u32,
+    /// The sequence number of the message written last at offset 0, where the ring wraps:
+    /// the message after one that ends at `p` lies at `p`, but this one at 0, whatever `p`.
+    wrap_seq: u64,
+    /// The first subscription of the topic's list (an index into the subscriptions), or
+    /// [`NONE`].
+    first_sub: u32,
+}
+
+impl TopicState {
+    pub(crate) const EMPTY: TopicState = TopicState {
+        next_seq: 1,
+        tail_seq: 1,
+        head: 0,
+        tail: 0,
+        wrap_seq: 1,
+        first_sub: NONE,
+    };
+
+    fn is_empty(&self) -> bool {
+        self.tail_seq == self.next_seq
+    }
+}
+
+/// One subscription of one connection: [`Topics::per_connection`] per slot.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Subscription {
+    /// The topic, or `u16::MAX` when the entry is unused.
+    topic: u16,
+    /// The sequence number of the next message to take.
+    next_seq: u64,
+    /// Where that message lies in the ring, valid while `next_seq >= tail_seq`.
+    at: u32,
+    /// The next subscription of the same topic, or [`NONE`].
+    next_sub: u32,
+    /// Messages skipped since the last one taken: reported with the next message until it
+    /// is taken.
+    missed: u64,
+}
+
+impl Subscription {
+    pub(crate) const UNUSED: Subscription = Subscription {
+        topic: u16::MAX,
+        next_seq: 0,
+        at: 0,
+        next_sub: NONE,
+        missed: 0,
+    };
+}
+
+/// What the hub has done, copied into [`Stats`](crate::Stats) after every event.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct HubCounters {
+    pub published: u64,
+    pub missed: u64,
+    pub lagging_closed: u64,
+}
+
+/// The hub's scalars: its counters and where its wake queue stands.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct HubScalars {
+    pub counters: HubCounters,
+    wake_head: usize,
+    wake_len: usize,
+}
+
+/// The hub of one server: every topic's ring and every connection's subscriptions, in the
+/// region, and the connections to wake. Its work is done through a [`HubView`], which
+/// borrows all of it for one lifetime (so that a handler's context can hold one).
+pub(crate) struct Hub<'m> {
+    config: Topics,
+    topics: &'m mut [TopicState],
+    rings: &'m mut [u8],
+    subs: &'m mut [Subscription],
+    /// Slots woken by a publish and not run since, in order: a circular queue of
+    /// `wake_len` entries from `wake_head`; `woken[slot]` says whether a slot is in it.
+    wake: &'m mut [u32],
+    woken: &'m mut [bool],
+    pub(crate) scalars: HubScalars,
+}
+
+impl core::fmt::Debug for Hub<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hub")
+            .field("topics", &self.topics.len())
+            .field("woken", &self.scalars.wake_len)
+            .finish()
+    }
+}
+
+/// The hub, borrowed: every operation.
+pub(crate) struct HubView<'a> {
+    config: Topics,
+    topics: &'a mut [TopicState],
+    rings: &'a mut [u8],
+    subs: &'a mut [Subscription],
+    wake: &'a mut [u32],
+    woken: &'a mut [bool],
+    s: &'a mut HubScalars,
+}
+
+/// What taking the next message found.
+pub(crate) enum Next {
+    /// No message is waiting.
+    Nothing,
+    /// A message, in subscription `index` of the slot.
+    Message {
+        index: usize,
+        topic: u16,
+        seq: u64,
+        start: usize,
+        len: usize,
+        missed: u64,
+    },
+    /// The connection lags behind a topic and [`Lagging::Close`] applies.
+    Lagging,
+}
+
+impl<'m> Hub<'m> {
+    /// A hub over pieces of the region, as [`Layout`](super::Layout) counts them: `topics`
+    /// and `rings` for [`Topics::count`] topics, `subs` with [`Topics::per_connection`] per
+    /// slot, `wake` and `woken` one per slot.
+    pub(crate) fn new(
+        config: Topics,
+        topics: &'m mut [TopicState],
+        rings: &'m mut [u8],
+        subs: &'m mut [Subscription],
+        wake: &'m mut [u32],
+        woken: &'m mut [bool],
+    ) -> Hub<'m> {
+        assert_eq!(topics.len(), config.count as usize);
+        assert_eq!(rings.len(), topics.len() * config.ring_bytes as usize);
+        assert_eq!(wake.len(), woken.len());
+        assert!(config.count == 0 || subs.len() == wake.len() * config.per_connection as usize);
+        topics.fill(TopicState::EMPTY);
+        subs.fill(Subscription::UNUSED);
+        woken.fill(false);
+        Hub {
+            config,
+            topics,
+            rings,
+            subs,
+            wake,
+            woken,
+            scalars: HubScalars::default(),
+        }
+    }
+
+    /// The hub, borrowed for its work.
+    pub(crate) fn view(&mut self) -> HubView<'_> {
+        HubView {
+            config: self.config,
+            topics: &mut *self.topics,
+            rings: &mut *self.rings,
+            subs: &mut *self.subs,
+            wake: &mut *self.wake,
+            woken: &mut *self.woken,
+            s: &mut self.scalars,
+        }
+    }
+
+    /// The bytes of a message [`HubView::next`] found.
+    pub(crate) fn bytes(&self, start: usize, len: usize) -> &[u8] {
+        &self.rings[start..start + len]
+    }
+
+    /// Whether a slot waits to be run.
+    pub(crate) fn has_woken(&self) -> bool {
+        self.scalars.wake_len > 0
+    }
+
+    /// The pieces' element counts for `config` and `slots` connections: topics, ring bytes,
+    /// subscriptions, wake entries.
+    pub(crate) const fn counts(config: &Topics, slots: usize) -> (usize, usize, usize, usize) {
+        if config.count == 0 {
+            return (0, 0, 0, 0);
+        }
+        let topics = config.count as usize;
+        (
+            topics,
+            topics * config.ring_bytes as usize,
+            slots * config.per_connection as usize,
+            slots,
+        )
+    }
+}
+
+impl HubView<'_> {
+    fn ring(&self, topic: u16) -> &[u8] {
+        let size = self.config.ring_bytes as usize;
+        &self.rings[topic as usize * size..(topic as usize + 1) * size]
+    }
+
+    fn ring_mut(&mut self, topic: u16) -> &mut [u8] {
+        let size = self.config.ring_bytes as usize;
+        &mut self.rings[topic as usize * size..(topic as usize + 1) * size]
+    }
+
+    fn slot_subs(&self, slot: SlotId) -> core::ops::Range<usize> {
+        let per = self.config.per_connection as usize;
+        slot as usize * per..(slot as usize + 1) * per
+    }
+
+    // ----- publishing -------------------------------------------------------------------------
+
+    /// Appends `data` to `topic`'s ring, overwriting its oldest messages as needed, and wakes
+    /// its subscribers. Returns the message's sequence number.
+    pub(crate) fn publish(&mut self, topic: TopicId, data: &[u8]) -> Result<u64, PublishError> {
+        let t = topic.0;
+        if t >= self.config.count {
+            return Err(PublishError::NoSuchTopic);
+        }
+        if data.len() > self.config.max_message as usize {
+            return Err(PublishError::TooLarge);
+        }
+        let need = HEADER + data.len();
+        let size = self.config.ring_bytes as usize;
+        // `Topics::validate`: a ring holds at least two of the largest messages, so evicting
+        // makes room for any message.
+        debug_assert!(2 * need <= size);
+        let head = self.topics[t as usize].head as usize;
+        let at = if head + need <= size { head } else { 0 };
+        // Bounded: each turn evicts one of the messages the ring holds, fewer than
+        // `size / HEADER`.
+        for _ in 0..=size / HEADER {
+            if !self.occupied(t, at, at + need) {
+                break;
+            }
+            self.evict_oldest(t);
+        }
+        assert!(
+            !self.occupied(t, at, at + need),
+            "a ring made no room for a message"
+        );
+        let seq = self.topics[t as usize].next_seq;
+        let ring = self.ring_mut(t);
+        ring[at..at + 4].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        ring[at + 4..at + HEADER].copy_from_slice(&seq.to_le_bytes());
+        ring[at + HEADER..at + need].copy_from_slice(data);
+        let state = &mut self.topics[t as usize];
+        if at == 0 {
+            state.wrap_seq = seq;
+        }
+        if state.is_empty() {
+            state.tail = at as u32;
+        }
+        state.head = (at + need) as u32;
+        state.next_seq = seq + 1;
+        self.s.counters.published += 1;
+        self.wake_subscribers(t);
+        Ok(seq)
+    }
+
+    /// Whether any byte of `[start, end)` of `topic`'s ring holds a message still kept.
+    fn occupied(&self, topic: u16, start: usize, end: usize) -> bool {
+        let state = &self.topics[topic as usize];
+        if state.is_empty() {
+            return false;
+        }
+        let (tail, head) = (state.tail as usize, state.head as usize);
+        let size = self.config.ring_bytes as usize;
+        let overlaps = |a: usize, b: usize| start < b && a < end;
+        if tail < head {
+            overlaps(tail, head)
+        } else {
+            // Wrapped (or full): from the tail to the end, and from 0 to the head.
+            overlaps(tail, size) || overlaps(0, head)
+        }
+    }
+
+    /// Forgets `topic`'s oldest message.
+    fn evict_oldest(&mut self, topic: u16) {
+        let state = self.topics[topic as usize];
+        assert!(!state.is_empty(), "evicting from an empty ring");
+        let at = state.tail as usize;
+        let (len, seq) = self.header(topic, at);
+        assert_eq!(
+            seq, state.tail_seq,
+            "the ring's tail is not its oldest message"
+        );
+        let state = &mut self.topics[topic as usize];
+        state.tail_seq += 1;
+        state.tail = if state.is_empty() {
+            state.head
+        } else {
+            Self::locate(state, state.tail_seq, at + HEADER + len) as u32
+        };
+    }
+
+    /// Where message `seq` lies, given that the message before it ends at `after`: there,
+    /// unless the ring wrapped for it. A cursor never trusts bytes to say so: the end of the
+    /// bytes a wrap left unused is overwritten once the ring comes round again, while a
+    /// subscriber's cursor may still point there.
+    fn locate(state: &TopicState, seq: u64, after: usize) -> usize {
+        if seq == state.wrap_seq { 0 } else { after }
+    }
+
+    /// The length and sequence number of the message at `at` (resolved).
+    fn header(&self, topic: u16, at: usize) -> (usize, u64) {
+        let ring = self.ring(topic);
+        assert!(
+            at + HEADER <= ring.len(),
+            "a message header out of its ring"
+        );
+        let len = u32::from_le_bytes(ring[at..at + 4].try_into().expect("4 bytes"));
+        let seq = u64::from_le_bytes(ring[at + 4..at + HEADER].try_into().expect("8 bytes"));
+        assert!(
+            at + HEADER + len as usize <= ring.len(),
+            "a message out of its ring"
+        );
+        (len as usize, seq)
+    }
+
+    // ----- subscriptions ----------------------------------------------------------------------
+
+    /// Subscribes `slot` to `topic` from `start`; subscribing again moves its cursor. Returns
+    /// how many messages it will have missed before the first it takes (only with
+    /// [`Start::After`] a sequence number the ring no longer holds).
+    pub(crate) fn subscribe(
+        &mut self,
+        slot: SlotId,
+        topic: TopicId,
+        start: Start,
+    ) -> Result<u64, SubscribeError> {
+        let t = topic.0;
+        if t >= self.config.count {
+            return Err(SubscribeError::NoSuchTopic);
+        }
+        let range = self.slot_subs(slot);
+        let index = match range.clone().find(|&i| self.subs[i].topic == t) {
+            Some(i) => i,
+            None => {
+                let Some(free) = range.clone().find(|&i| self.subs[i].topic == u16::MAX) else {
+                    return Err(SubscribeError::TooMany);
+                };
+                let first = self.topics[t as usize].first_sub;
+                self.subs[free] = Subscription {
+                    next_sub: first,
+                    topic: t,
+                    ..Subscription::UNUSED
+                };
+                self.topics[t as usize].first_sub = free as u32;
+                free
+            }
+        };
+        let state = self.topics[t as usize];
+        let from = match start {
+            Start::Next => state.next_seq,
+            Start::Oldest => state.tail_seq,
+            Start::After(seq) => seq.saturating_add(1).clamp(state.tail_seq, state.next_seq),
+        };
+        let missed = match start {
+            Start::After(seq) => state.tail_seq.saturating_sub(seq.saturating_add(1)),
+            _ => 0,
+        };
+        let at = self.position_of(t, from);
+        let sub = &mut self.subs[index];
+        sub.next_seq = from;
+        sub.at = at as u32;
+        sub.missed = missed;
+        if from < state.next_seq {
+            self.wake(slot);
+        }
+        Ok(missed)
+    }
+
+    /// Where the message numbered `seq` lies (`tail_seq <= seq <= next_seq`; the head for
+    /// `next_seq`).
+    fn position_of(&self, topic: u16, seq: u64) -> usize {
+        let state = self.topics[topic as usize];
+        assert!(state.tail_seq <= seq && seq <= state.next_seq);
+        let mut at = state.tail as usize;
+        let mut current = state.tail_seq;
+        // Bounded: one step per message held, at most `seq - tail_seq` of them.
+        while current < seq {
+            let (len, found) = self.header(topic, at);
+            assert_eq!(found, current, "messages out of order in a ring");
+            current += 1;
+            at = Self::locate(&state, current, at + HEADER + len);
+        }
+        if seq == state.next_seq {
+            state.head as usize
+        } else {
+            at
+        }
+    }
+
+    /// Ends `slot`'s subscription to `topic`, if it has one.
+    pub(crate) fn unsubscribe(&mut self, slot: SlotId, topic: TopicId) {
+        let range = self.slot_subs(slot);
+        if let Some(index) = range.clone().find(|&i| self.subs[i].topic == topic.0) {
+            self.unlink(index);
+        }
+    }
+
+    /// Ends every subscription of `slot` (its connection closed). A wake-up it has pending
+    /// stays: the server runs only open connections, and a module takes a spurious
+    /// `progress` as it takes any (nothing moved).
+    pub(crate) fn forget(&mut self, slot: SlotId) {
+        if self.config.count == 0 {
+            return;
+        }
+        for index in self.slot_subs(slot) {
+            if self.subs[index].topic != u16::MAX {
+                self.unlink(index);
+            }
+        }
+    }
+
+    /// Removes subscription `index` from its topic's list and frees it.
+    fn unlink(&mut self, index: usize) {
+        let t = self.subs[index].topic as usize;
+        let next = self.subs[index].next_sub;
+        if self.topics[t].first_sub == index as u32 {
+            self.topics[t].first_sub = next;
+        } else {
+            let mut at = self.topics[t].first_sub;
+            // Bounded: a topic's list holds at most one subscription per slot.
+            for _ in 0..self.wake.len() {
+                assert!(at != NONE, "a subscription missing from its topic's list");
+                if self.subs[at as usize].next_sub == index as u32 {
+                    self.subs[at as usize].next_sub = next;
+                    break;
+                }
+                at = self.subs[at as usize].next_sub;
+            }
+        }
+        self.subs[index] = Subscription::UNUSED;
+    }
+
+    /// Whether `slot` follows `topic`.
+    pub(crate) fn follows(&self, slot: SlotId, topic: TopicId) -> bool {
+        self.config.count > 0 && self.slot_subs(slot).any(|i| self.subs[i].topic == topic.0)
+    }
+
+    // ----- taking messages --------------------------------------------------------------------
+
+    /// The next message waiting for `slot`, the oldest subscription first; a lagging
+    /// subscription skips to the oldest message held ([`Lagging::Skip`]) or is reported
+    /// ([`Lagging::Close`]). The message stays until [`HubView::taken`].
+    pub(crate) fn next(&mut self, slot: SlotId) -> Next {
+        if self.config.count == 0 {
+            return Next::Nothing;
+        }
+        for index in self.slot_subs(slot) {
+            let sub = self.subs[index];
+            if sub.topic == u16::MAX {
+                continue;
+            }
+            let state = self.topics[sub.topic as usize];
+            if sub.next_seq >= state.next_seq {
+                continue;
+            }
+            let mut at = sub.at as usize;
+            if sub.next_seq < state.tail_seq {
+                if self.config.lagging == Lagging::Close {
+                    self.s.counters.lagging_closed += 1;
+                    return Next::Lagging;
+                }
+                let skipped = state.tail_seq - sub.next_seq;
+                self.s.counters.missed += skipped;
+                let sub = &mut self.subs[index];
+                sub.missed += skipped;
+                sub.next_seq = state.tail_seq;
+                at = state.tail as usize;
+            }
+            let missed = self.subs[index].missed;
+            let resolved = Self::locate(&state, self.subs[index].next_seq, at);
+            let (len, seq) = self.header(sub.topic, resolved);
+            assert_eq!(
+                seq, self.subs[index].next_seq,
+                "a subscriber's cursor is not at the message it expects"
+            );
+            self.subs[index].at = resolved as u32;
+            return Next::Message {
+                index,
+                topic: sub.topic,
+                seq,
+                start: self.config.ring_bytes as usize * sub.topic as usize + resolved + HEADER,
+                len,
+                missed,
+            };
+        }
+        Next::Nothing
+    }
+
+    /// The message [`HubView::next`] found in subscription `index` is taken: move past it.
+    pub(crate) fn taken(&mut self, index: usize, seq: u64) {
+        let sub = self.subs[index];
+        assert!(
+            sub.topic != u16::MAX && sub.next_seq == seq,
+            "taking a message that is not the subscription's next"
+        );
+        let (len, found) = self.header(sub.topic, sub.at as usize);
+        assert_eq!(found, seq);
+        let sub = &mut self.subs[index];
+        sub.at += (HEADER + len) as u32;
+        sub.next_seq += 1;
+        sub.missed = 0;
+    }
+
+    /// Whether `slot` has a message waiting.
+    pub(crate) fn pending(&self, slot: SlotId) -> bool {
+        self.config.count > 0
+            && self.slot_subs(slot).any(|i| {
+                let sub = self.subs[i];
+                sub.topic != u16::MAX && sub.next_seq < self.topics[sub.topic as usize].next_seq
+            })
+    }
+
+    // ----- waking -----------------------------------------------------------------------------
+
+    fn wake_subscribers(&mut self, topic: u16) {
+        let per = self.config.per_connection as usize;
+        let mut at = self.topics[topic as usize].first_sub;
+        // Bounded: a topic's list holds at most one subscription per slot.
+        for _ in 0..self.wake.len() {
+            if at == NONE {
+                return;
+            }
+            self.wake(at / per as u32);
+            at = self.subs[at as usize].next_sub;
+        }
+        assert!(at == NONE, "a topic's list is longer than there are slots");
+    }
+
+    fn wake(&mut self, slot: SlotId) {
+        if !self.woken[slot as usize] {
+            let capacity = self.wake.len();
+            assert!(self.s.wake_len < capacity, "more wake-ups than slots");
+            self.woken[slot as usize] = true;
+            self.wake[(self.s.wake_head + self.s.wake_len) % capacity] = slot;
+            self.s.wake_len += 1;
+        }
+    }
+
+    /// The slot woken longest ago and not run since, taken off the queue.
+    pub(crate) fn take_woken(&mut self) -> Option<SlotId> {
+        // Bounded: skips slots forgotten since they were woken, at most one per entry.
+        while self.s.wake_len > 0 {
+            let slot = self.wake[self.s.wake_head];
+            self.s.wake_head = (self.s.wake_head + 1) % self.wake.len();
+            self.s.wake_len -= 1;
+            if self.woken[slot as usize] {
+                self.woken[slot as usize] = false;
+                return Some(slot);
+            }
+        }
+        None
+    }
+}
+
+/// A connection's handle on the hub: publish to a topic, follow topics. A protocol module
+/// gets it from [`Link::bus`](super::Link::bus), an HTTP handler as
+/// [`Ctx::bus`](crate::Ctx::bus).
+pub struct Bus<'a> {
+    pub(crate) hub: HubView<'a>,
+    pub(crate) slot: SlotId,
+}
+
+impl core::fmt::Debug for Bus<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Bus").field("slot", &self.slot).finish()
+    }
+}
+
+impl Bus<'_> {
+    /// Publishes `data` to `topic`: appended to its ring once, and every subscriber (this
+    /// connection too, if it follows the topic) is woken to take it when the current event
+    /// is done. Returns the message's sequence number.
+    pub fn publish(&mut self, topic: TopicId, data: &[u8]) -> Result<u64, PublishError> {
+        self.hub.publish(topic, data)
+    }
+
+    /// Follows `topic` from `start` (again: moves the cursor). Returns how many messages the
+    /// connection misses before its first ([`Start::After`] a message the ring no longer
+    /// holds).
+    pub fn subscribe(&mut self, topic: TopicId, start: Start) -> Result<u64, SubscribeError> {
+        self.hub.subscribe(self.slot, topic, start)
+    }
+
+    /// Stops following `topic` (nothing if it did not).
+    pub fn unsubscribe(&mut self, topic: TopicId) {
+        self.hub.unsubscribe(self.slot, topic);
+    }
+
+    /// Whether the connection follows `topic`.
+    pub fn follows(&self, topic: TopicId) -> bool {
+        self.hub.follows(self.slot, topic)
+    }
+
+    /// Whether a message waits for the connection.
+    pub fn pending(&self) -> bool {
+        self.hub.pending(self.slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// The pieces of a hub for `config` and `slots` connections, owned by the test.
+    struct Pieces {
+        topics: Vec<TopicState>,
+        rings: Vec<u8>,
+        subs: Vec<Subscription>,
+        wake: Vec<u32>,
+        woken: Vec<bool>,
+    }
+
+    impl Pieces {
+        fn new(config: &Topics, slots: usize) -> Pieces {
+            let (topics, rings, subs, wake) = Hub::counts(config, slots);
+            Pieces {
+                topics: vec![TopicState::EMPTY; topics],
+                rings: vec![0; rings],
+                subs: vec![Subscription::UNUSED; subs],
+                wake: vec![NONE; wake],
+                woken: vec![false; wake],
+            }
+        }
+
+        fn hub(&mut self, config: Topics) -> Hub<'_> {
+            Hub::new(
+                config,
+                &mut self.topics,
+                &mut self.rings,
+                &mut self.subs,
+                &mut self.wake,
+                &mut self.woken,
+            )
+        }
+    }
+
+    fn topics(ring_bytes: u32, lagging: Lagging) -> Topics {
+        Topics {
+            count: 2,
+            ring_bytes,
+            max_message: 100,
+            per_connection: 2,
+            lagging,
+        }
+    }
+
+    /// Takes every message waiting for `slot`: (topic, seq, data, missed).
+    fn take_all(hub: &mut Hub<'_>, slot: SlotId) -> Vec<(u16, u64, Vec<u8>, u64)> {
+        let mut taken = Vec::new();
+        // Bounded: the test's rings hold a few hundred messages at most.
+        for _ in 0..10_000 {
+            match hub.view().next(slot) {
+                Next::Nothing => return taken,
+                Next::Lagging => panic!("lagging under Skip"),
+                Next::Message {
+                    index,
+                    topic,
+                    seq,
+                    start,
+                    len,
+                    missed,
+                } => {
+                    // Looking again without taking finds the same message, the same gap.
+                    let Next::Message {
+                        seq: again,
+                        missed: missed_again,
+                        ..
+                    } = hub.view().next(slot)
+                    else {
+                        panic!("the message went away untaken");
+                    };
+                    assert_eq!((again, missed_again), (seq, missed));
+                    taken.push((topic, seq, hub.bytes(start, len).to_vec(), missed));
+                    hub.view().taken(index, seq);
+                }
+            }
+        }
+        panic!("more messages than a ring can hold");
+    }
+
+    #[test]
+    fn messages_are_numbered_from_one_and_taken_in_order() {
+        let config = topics(1024, Lagging::Skip);
+        let mut pieces = Pieces::new(&config, 3);
+        let mut hub = pieces.hub(config);
+        assert_eq!(hub.view().subscribe(0, TopicId(0), Start::Next), Ok(0));
+        assert_eq!(hub.view().publish(TopicId(0), b"one"), Ok(1));
+        assert_eq!(hub.view().publish(TopicId(0), b"two"), Ok(2));
+        assert_eq!(hub.view().publish(TopicId(1), b"elsewhere"), Ok(1));
+        let taken = take_all(&mut hub, 0);
+        assert_eq!(
+            taken,
+            [(0, 1, b"one".to_vec(), 0), (0, 2, b"two".to_vec(), 0)]
+        );
+        assert!(take_all(&mut hub, 1).is_empty(), "slot 1 follows nothing");
+    }
+
+    /// `Topics::max_message` (100): 100 bytes are published, 101 refused; no such topic is
+    /// refused too.
+    #[test]
+    fn the_longest_message_at_the_limit_and_past_it() {
+        let config = topics(1024, Lagging::Skip);
+        let mut pieces = Pieces::new(&config, 1);
+        let mut hub = pieces.hub(config);
+        assert_eq!(hub.view().publish(TopicId(0), &[7; 100]), Ok(1));
+        assert_eq!(
+            hub.view().publish(TopicId(0), &[7; 101]),
+            Err(PublishError::TooLarge)
+        );
+        assert_eq!(
+            hub.view().publish(TopicId(2), b"x"),
+            Err(PublishError::NoSuchTopic)
+        );
+    }
+
+    /// `Topics::per_connection` (2): two topics followed, a third refused; following one
+    /// again moves the cursor instead of taking a place.
+    #[test]
+    fn subscriptions_per_connection_at_the_limit_and_past_it() {
+        let mut config = topics(1024, Lagging::Skip);
+        config.count = 3;
+        let mut pieces = Pieces::new(&config, 2);
+        let mut hub = pieces.hub(config);
+        let mut view = hub.view();
+        assert_eq!(view.subscribe(1, TopicId(0), Start::Next), Ok(0));
+        assert_eq!(view.subscribe(1, TopicId(1), Start::Next), Ok(0));
+        assert_eq!(view.subscribe(1, TopicId(1), Start::Oldest), Ok(0));
+        assert_eq!(
+            view.subscribe(1, TopicId(2), Start::Next),
+            Err(SubscribeError::TooMany)
+        );
+        assert_eq!(
+            view.subscribe(1, TopicId(3), Start::Next),
+            Err(SubscribeError::NoSuchTopic)
+        );
+        view.unsubscribe(1, TopicId(0));
+        assert_eq!(view.subscribe(1, TopicId(2), Start::Next), Ok(0));
+        assert!(view.follows(1, TopicId(2)) && !view.follows(1, TopicId(0)));
+        assert!(
+            !view.follows(0, TopicId(1)),
+            "another slot's subscriptions are its own"
+        );
+    }
+
+    /// The ring is the topic's history: `Oldest` starts with the oldest message held,
+    /// `After(seq)` after a given one (SSE's `Last-Event-ID`), reporting the gap when it is
+    /// gone; a future `seq` starts with the next message.
+    #[test]
+    fn history_from_the_oldest_or_after_a_sequence_number() {
+        let config = topics(256, Lagging::Skip);
+        let mut pieces = Pieces::new(&config, 4);
+        let mut hub = pieces.hub(config);
+        for i in 0..20u8 {
+            hub.view().publish(TopicId(0), &[i; 20]).unwrap();
+        }
+        // 256 bytes hold eight messages of 32 bytes: 13..=20 are held.
+        assert_eq!(hub.view().subscribe(0, TopicId(0), Start::Oldest), Ok(0));
+        let seqs = |t: &[(u16, u64, Vec<u8>, u64)]| t.iter().map(|m| m.1).collect::<Vec<_>>();
+        assert_eq!(seqs(&take_all(&mut hub, 0)), (13..=20).collect::<Vec<_>>());
+        assert_eq!(hub.view().subscribe(1, TopicId(0), Start::After(17)), Ok(0));
+        assert_eq!(seqs(&take_all(&mut hub, 1)), [18, 19, 20]);
+        assert_eq!(hub.view().subscribe(2, TopicId(0), Start::After(3)), Ok(9));
+        assert_eq!(seqs(&take_all(&mut hub, 2)), (13..=20).collect::<Vec<_>>());
+        assert_eq!(hub.view().subscribe(3, TopicId(0), Start::After(99)), Ok(0));
+        assert!(take_all(&mut hub, 3).is_empty());
+        hub.view().publish(TopicId(0), b"next").unwrap();
+        assert_eq!(seqs(&take_all(&mut hub, 3)), [21]);
+    }
+
+    /// Publishing wakes each subscriber once, in the order they subscribed, whatever the
+    /// number of messages.
+    #[test]
+    fn a_publish_wakes_each_subscriber_once() {
+        let config = topics(1024, Lagging::Skip);
+        let mut pieces = Pieces::new(&config, 4);
+        let mut hub = pieces.hub(config);
+        for slot in [2, 0, 3] {
+            hub.view().subscribe(slot, TopicId(1), Start::Next).unwrap();
+        }
+        hub.view().publish(TopicId(1), b"a").unwrap();
+        hub.view().publish(TopicId(1), b"b").unwrap();
+        let mut woken = Vec::new();
+        while let Some(slot) = hub.view().take_woken() {
+            woken.push(slot);
+        }
+        woken.sort_unstable();
+        assert_eq!(woken, [0, 2, 3]);
+        assert!(!hub.has_woken());
+    }
+
+    /// With `Lagging::Close` a subscriber behind the ring's tail is reported, not moved.
+    #[test]
+    fn lagging_close_reports_the_subscriber() {
+        let config = topics(256, Lagging::Close);
+        let mut pieces = Pieces::new(&config, 1);
+        let mut hub = pieces.hub(config);
+        hub.view().subscribe(0, TopicId(0), Start::Next).unwrap();
+        for i in 0..20u8 {
+            hub.view().publish(TopicId(0), &[i; 20]).unwrap();
+        }
+        assert!(matches!(hub.view().next(0), Next::Lagging));
+        assert_eq!(hub.scalars.counters.lagging_closed, 1);
+    }
+
+    proptest! {
+        /// Whatever the sizes and whenever subscribers take: every subscriber's messages come
+        /// in sequence order, each the exact bytes published with that number, and each gap
+        /// is reported as missed (nothing lost silently); a subscriber that takes after every
+        /// publish misses nothing.
+        #[test]
+        fn subscribers_get_exact_messages_or_an_exact_count_of_missed(
+            ring in 128u32..2048,
+            ops in proptest::collection::vec((0usize..100, 0u8..4), 1..400),
+        ) {
+            let config = Topics { count: 1, ring_bytes: ring, max_message: ring / 2 - 12, per_connection: 1, lagging: Lagging::Skip };
+            let mut pieces = Pieces::new(&config, 3);
+            let mut hub = pieces.hub(config);
+            for slot in 0..3 {
+                hub.view().subscribe(slot, TopicId(0), Start::Next).unwrap();
+            }
+            let mut published: Vec<Vec<u8>> = Vec::new();
+            let mut last = [0u64; 3];
+            for (i, (size, takers)) in ops.iter().enumerate() {
+                let size = *size % (config.max_message as usize + 1);
+                let data: Vec<u8> = (0..size).map(|j| (i + j) as u8).collect();
+                let seq = hub.view().publish(TopicId(0), &data).unwrap();
+                prop_assert_eq!(seq, published.len() as u64 + 1);
+                published.push(data);
+                // Slot 0 takes after every publish; slots 1 and 2 now and then.
+                for slot in 0..3u32 {
+                    if slot != 0 && (*takers as u32 & slot) == 0 {
+                        continue;
+                    }
+                    for (_, seq, data, missed) in take_all(&mut hub, slot) {
+                        prop_assert_eq!(seq, last[slot as usize] + 1 + missed);
+                        prop_assert_eq!(&data, &published[seq as usize - 1]);
+                        if slot == 0 {
+                            prop_assert_eq!(missed, 0);
+                        }
+                        last[slot as usize] = seq;
+                    }
+                }
+            }
+            for slot in 0..3u32 {
+                for (_, seq, data, missed) in take_all(&mut hub, slot) {
+                    prop_assert_eq!(seq, last[slot as usize] + 1 + missed);
+                    prop_assert_eq!(&data, &published[seq as usize - 1]);
+                    last[slot as usize] = seq;
+                }
+                prop_assert_eq!(last[slot as usize], published.len() as u64);
+            }
+        }
+    }
+}
