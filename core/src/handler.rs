@@ -38,7 +38,7 @@ use crate::http::{
     ResponseWriter, Status, StreamFraming,
 };
 use crate::router::params::{ParamError, Params};
-use crate::server::Bus;
+use crate::server::{Bus, Feed};
 use crate::stats::ServerView;
 use crate::time::Now;
 
@@ -108,6 +108,10 @@ pub struct StreamCursor(pub [u64; 4]);
 pub enum StreamStep {
     /// More to come: call again when the buffer has room.
     More,
+    /// Nothing to write now: call again when a message arrives for the connection (the
+    /// hub's [`StreamOut::feed`]) or its output has drained. A response that stays open
+    /// (server-sent events) waits this way; one that would wait for nothing never ends.
+    Wait,
     /// The body is complete.
     Done,
 }
@@ -121,6 +125,10 @@ pub type StreamFn<S> = fn(&mut S, &mut StreamCursor, &mut StreamOut<'_>) -> Stre
 #[derive(Debug)]
 pub struct StreamOut<'a> {
     pub(crate) writer: ByteWriter<'a>,
+    /// The messages waiting for the connection in the topics it follows.
+    pub feed: Feed<'a>,
+    /// The time of the call.
+    pub now: Now,
 }
 
 impl StreamOut<'_> {
@@ -181,6 +189,8 @@ pub(crate) enum Outcome<S: 'static> {
         producer: StreamFn<S>,
         cursor: StreamCursor,
         framing: StreamFraming,
+        /// Call the producer at least this often while it waits (0: only when woken).
+        heartbeat_ms: u32,
     },
     /// The response could not be written; the server sends a static error instead.
     Failed {
@@ -506,6 +516,18 @@ impl<'o, S> Reply<'o, S> {
     /// Ends the head; the body comes from `producer`, called with `cursor` whenever the send
     /// buffer has room, until it returns [`StreamStep::Done`].
     pub fn stream(self, producer: StreamFn<S>, cursor: StreamCursor) -> Response {
+        self.stream_with_heartbeat(producer, cursor, 0)
+    }
+
+    /// [`Reply::stream`] whose producer is also called every `heartbeat_ms` while it waits
+    /// ([`StreamStep::Wait`]) with its output drained, and may write something to keep the
+    /// connection alive (server-sent events write a comment). 0: only when woken.
+    pub fn stream_with_heartbeat(
+        self,
+        producer: StreamFn<S>,
+        cursor: StreamCursor,
+        heartbeat_ms: u32,
+    ) -> Response {
         let Reply {
             writer,
             outcome,
@@ -520,6 +542,7 @@ impl<'o, S> Reply<'o, S> {
                 producer,
                 cursor,
                 framing,
+                heartbeat_ms,
             },
             Err(error) => Outcome::Failed {
                 error,

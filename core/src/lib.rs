@@ -91,6 +91,7 @@ pub mod router;
 pub mod schema;
 pub mod server;
 pub mod shim;
+pub mod sse;
 pub mod stats;
 pub mod tcp;
 #[cfg(feature = "templates")]

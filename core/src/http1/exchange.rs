@@ -46,6 +46,10 @@ impl<S, R: Routing<S>> Http<S, R> {
             }
             if conn.stream.is_some() && !link.output_queued() && !link.output_posted() {
                 self.run_stream(conn, link);
+                if conn.stream.is_some_and(|s| s.waiting) {
+                    waited = true;
+                    break;
+                }
                 continue;
             }
             if output_blocked(conn, link) {
@@ -69,6 +73,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         );
         self.set_deadline(conn, link);
         let idle = conn.stage == Stage::Head
+            && conn.stream.is_none()
             && conn.requests > 0
             && link.input().is_empty()
             && !conn.parser.started();
@@ -80,6 +85,13 @@ impl<S, R: Routing<S>> Http<S, R> {
     /// wait for a next request.
     fn set_deadline(&self, conn: &HttpConn<S>, link: &mut Link<'_, '_, S>) {
         let t = link.config().timeouts;
+        if let Some(stream) = conn.stream.filter(|s| s.heartbeat_ms > 0) {
+            // A response that stays open: no request deadline applies while it streams; its
+            // producer is due again after a heartbeat without output.
+            let at = link.progress_at().after_ms(stream.heartbeat_ms as u64);
+            link.set_deadline(Some(at.max(link.now().monotonic.after_ms(1))));
+            return;
+        }
         let deadline = match conn.stage {
             Stage::Done => None,
             Stage::Body => Some(
@@ -98,6 +110,15 @@ impl<S, R: Routing<S>> Http<S, R> {
     /// The deadline passed: a head or body that came too slowly gets `408`; an idle
     /// connection closes silently.
     pub(super) fn timed_out(&mut self, conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {
+        if conn.stream.is_some_and(|s| s.heartbeat_ms > 0) {
+            // A stream's heartbeat: its producer runs (it may write a keep-alive) once its
+            // output has drained; a send that stalls is the server's send timeout's.
+            if let Some(stream) = conn.stream.as_mut() {
+                stream.waiting = false;
+            }
+            self.run(conn, link);
+            return;
+        }
         match conn.stage {
             Stage::Done => link.close_now(),
             Stage::Body => {

@@ -129,6 +129,12 @@ struct Stream<S: 'static> {
     cursor: StreamCursor,
     framing: StreamFraming,
     finished: bool,
+    /// The producer last returned [`StreamStep::Wait`](crate::StreamStep::Wait) with nothing
+    /// written: it is called again when the connection is woken, its output drains, or its
+    /// heartbeat is due.
+    waiting: bool,
+    /// The producer is called at least this often while it waits (0: never).
+    heartbeat_ms: u32,
 }
 
 impl<S> Clone for Stream<S> {

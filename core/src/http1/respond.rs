@@ -337,6 +337,7 @@ fn queue<S>(
             producer,
             cursor,
             framing,
+            heartbeat_ms,
             ..
         } => {
             queue_bytes(link, 0, head_len, moved, standby);
@@ -346,6 +347,8 @@ fn queue<S>(
                     cursor,
                     framing,
                     finished: false,
+                    waiting: false,
+                    heartbeat_ms,
                 });
                 link.set_producing(true);
                 link.stats().streams += 1;

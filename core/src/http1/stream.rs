@@ -4,7 +4,7 @@
 use crate::handler::{StreamOut, StreamStep};
 use crate::http::{self, ByteWriter, StreamFraming};
 use crate::router::Routing;
-use crate::server::Link;
+use crate::server::{Feed, InputTarget, Link};
 
 use super::{Http, HttpConn, Stage};
 
@@ -29,13 +29,29 @@ impl<S, R: Routing<S>> Http<S, R> {
             StreamFraming::Chunked => (width + 2, 2 + http::LAST_CHUNK.len()),
             _ => (0, 0),
         };
-        let Link { send, state, .. } = &mut *link;
+        let now = link.now();
+        let Link {
+            send,
+            state,
+            hub,
+            id,
+            ..
+        } = &mut *link;
         let buf = &mut send[..cap];
         let mut out = StreamOut {
             writer: ByteWriter::new(&mut buf[head_room..cap - tail_room]),
+            feed: Feed::new(hub.view(), *id),
+            now,
         };
         let step = (stream.producer)(state, &mut stream.cursor, &mut out);
         let (n, overflowed) = (out.writer.len(), out.writer.overflowed());
+        if out.feed.lagging {
+            // Fell behind its topic under `Lagging::Close`: the stream cannot go on whole.
+            conn.stream = None;
+            link.set_producing(false);
+            link.close_now();
+            return;
+        }
         if overflowed || (step == StreamStep::More && n == 0) {
             // A body cannot be taken back once started: end the connection.
             zlog_error!(
@@ -66,8 +82,26 @@ impl<S, R: Routing<S>> Http<S, R> {
             _ => n,
         };
         link.set_output(end);
+        stream.waiting = step == StreamStep::Wait && end == 0;
+        // A stream that waits for a message produces nothing until woken: the server's send
+        // timeout must not count its quiet against it (its heartbeat is its own deadline). On
+        // a connection that closes after it, it stays producing, so that the close waits.
+        link.set_producing(!stream.waiting || conn.stage == Stage::Done);
+        if stream.waiting {
+            // Waiting for a message: keep reading, so that a peer that goes away is noticed
+            // (its EOF ends the stream) and what it sends meanwhile waits in the buffer.
+            if link.peer_eof() {
+                conn.stream = None;
+                link.set_producing(false);
+                link.close_now();
+                return;
+            }
+            if !link.input_posted() && !link.recv_buffer().is_empty() {
+                link.want_input(InputTarget::Buffer { limit: None });
+            }
+        }
         match step {
-            StreamStep::More => conn.stream = Some(stream),
+            StreamStep::More | StreamStep::Wait => conn.stream = Some(stream),
             StreamStep::Done => {
                 conn.stream = None;
                 link.set_producing(false);

@@ -282,8 +282,11 @@ fn streamed_in_pieces() {
         let mut got: Vec<u8> = Vec::new();
         for _ in 0..=whole.len() {
             let mut buf = std::vec![0u8; piece];
+            let mut scalars = crate::server::HubScalars::default();
             let mut out = StreamOut {
                 writer: crate::http::ByteWriter::new(&mut buf),
+                feed: crate::server::Feed::none(&mut scalars),
+                now: crate::Now::default(),
             };
             let step = produce::<Api>(&mut Api, &mut cursor, &mut out);
             got.extend_from_slice(out.writer.written());

@@ -694,6 +694,89 @@ impl Bus<'_> {
     }
 }
 
+/// The messages waiting for a connection, as a response that stays open takes them (a
+/// stream producer's [`StreamOut::feed`](crate::StreamOut::feed)); the same as
+/// [`Link::next_message`](super::Link::next_message) and
+/// [`Link::message_taken`](super::Link::message_taken).
+pub struct Feed<'a> {
+    pub(crate) hub: HubView<'a>,
+    pub(crate) slot: SlotId,
+    message: Option<(u32, u64)>,
+    /// The connection fell behind a topic under [`Lagging::Close`]: the stream ends.
+    pub(crate) lagging: bool,
+}
+
+impl core::fmt::Debug for Feed<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Feed").field("slot", &self.slot).finish()
+    }
+}
+
+impl<'a> Feed<'a> {
+    /// A feed of no topics (a hub of none), for a producer called outside a server.
+    #[cfg(test)]
+    pub(crate) fn none(scalars: &'a mut HubScalars) -> Feed<'a> {
+        let hub = HubView {
+            config: Topics::DEFAULT,
+            topics: Default::default(),
+            rings: Default::default(),
+            subs: Default::default(),
+            wake: Default::default(),
+            woken: Default::default(),
+            s: scalars,
+        };
+        Feed::new(hub, 0)
+    }
+
+    pub(crate) fn new(hub: HubView<'a>, slot: SlotId) -> Feed<'a> {
+        Feed {
+            hub,
+            slot,
+            message: None,
+            lagging: false,
+        }
+    }
+
+    /// The next message waiting in the topics the connection follows; it stays the next until
+    /// [`Feed::message_taken`].
+    pub fn next_message(&mut self) -> Option<Message<'_>> {
+        match self.hub.next(self.slot) {
+            Next::Nothing => None,
+            Next::Lagging => {
+                self.lagging = true;
+                None
+            }
+            Next::Message {
+                index,
+                topic,
+                seq,
+                start,
+                len,
+                missed,
+            } => {
+                self.message = Some((index as u32, seq));
+                Some(Message {
+                    topic: TopicId(topic),
+                    seq,
+                    data: &self.hub.rings[start..start + len],
+                    missed,
+                })
+            }
+        }
+    }
+
+    /// The message [`Feed::next_message`] returned last is taken.
+    ///
+    /// Panics if it returned none since the last call.
+    pub fn message_taken(&mut self) {
+        let (index, seq) = self
+            .message
+            .take()
+            .expect("message_taken without a message from next_message");
+        self.hub.taken(index as usize, seq);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

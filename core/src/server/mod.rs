@@ -52,13 +52,15 @@ use crate::timer::{TimerEntry, TimerWheel};
 pub use crate::stats::{Gauges, PrometheusText, ServerView, Snapshot, Stats};
 pub use datagram::DatagramReply;
 pub use event::{AcceptError, Event, Handled, IoError, OpKind};
-pub use hub::{Bus, Message, PublishError, Start, SubscribeError, TopicId};
+pub use hub::{Bus, Feed, Message, PublishError, Start, SubscribeError, TopicId};
 pub use link::{Link, LinkParts};
 pub use module::{MAX_PROTOCOLS, Protocol, Protocols, SharedMemory, Sole};
 pub use ops::Op;
 pub use slot::InputTarget;
 
 use datagram::{Datagrams, ReplyMeta};
+#[cfg(test)]
+pub(crate) use hub::HubScalars;
 use hub::{Hub, Subscription, TopicState};
 pub(crate) use layout::{Layout, ModuleNeeds};
 use layout::{scratch_stride, shared_stride};

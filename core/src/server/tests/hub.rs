@@ -9,6 +9,7 @@ use super::harness::Harness;
 use super::{TestId, TestState, app, config};
 use crate::http::Status;
 use crate::server::{InputTarget, Link, Protocol, Start, TopicId};
+use crate::sse::EventStream;
 use crate::{Config, Ctx, Lagging, Request, Response, Topics};
 
 /// `POST /publish/{topic}`: the body, published; `204`, or `413` when it is too long.
@@ -18,6 +19,18 @@ pub(super) fn publish(ctx: &mut Ctx<TestState>, req: &Request) -> Response {
         Ok(_) => ctx.empty(Status::NO_CONTENT),
         Err(_) => ctx.empty(Status::CONTENT_TOO_LARGE),
     }
+}
+
+/// `GET /events/{topic}`: the topic's messages as server-sent events, `retry: 2000`, a
+/// heartbeat after a second without output.
+pub(super) fn events(ctx: &mut Ctx<TestState>, req: &Request) -> Response {
+    let topic: u32 = req.param("topic").unwrap();
+    let stream = EventStream {
+        retry_ms: Some(2000),
+        heartbeat_ms: 1000,
+        ..EventStream::of(TopicId(topic as u16))
+    };
+    crate::sse::events(ctx, req, stream)
 }
 
 /// Follows topic 0 from the next message; publishes each line it receives there (without
@@ -266,4 +279,148 @@ fn a_closed_subscriber_is_forgotten() {
         "the new connection follows from now"
     );
     assert_eq!(h.take_output(b), "again\n");
+}
+
+/// Publishes `body` to topic 0 through `POST /publish/0` on `http`.
+fn publish_over_http(h: &mut Harness, http: crate::SlotId, body: &str) {
+    let request = std::format!(
+        "POST /publish/0 HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    h.client_send(http, request.as_bytes());
+    assert!(h.take_output(http).starts_with("HTTP/1.1 204"));
+}
+
+/// The event stream's body so far: the chunks after the head (or, with no head, all of it),
+/// decoded; the stream has not ended, so there is no last chunk.
+fn event_text(raw: &str) -> String {
+    let mut rest = if raw.starts_with("HTTP/1.1") {
+        raw.split_once("\r\n\r\n").unwrap().1
+    } else {
+        raw
+    };
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size, 16).unwrap();
+        assert!(size > 0, "the event stream ended");
+        out.push_str(&after[..size]);
+        rest = after[size..].strip_prefix("\r\n").unwrap();
+    }
+    assert!(rest.is_empty(), "a chunk cut short: {rest:?}");
+    out
+}
+
+#[test]
+fn server_sent_events_carry_each_message_as_an_event() {
+    let mut h = Harness::new(hub_config(4096, Lagging::Skip), app());
+    let sse = h.connect();
+    h.client_send(sse, b"GET /events/0 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = h.take_output(sse);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: text/event-stream")
+            || head.contains("Content-Type: text/event-stream"),
+        "{head}"
+    );
+    assert!(
+        head.contains("transfer-encoding: chunked") || head.contains("Transfer-Encoding: chunked"),
+        "{head}"
+    );
+    let http = h.connect();
+    publish_over_http(&mut h, http, "first");
+    publish_over_http(&mut h, http, "two\nlines");
+    let text = event_text(&(head + &h.take_output(sse)));
+    assert_eq!(
+        text,
+        "retry: 2000\n\nid: 1\ndata: first\n\nid: 2\ndata: two\ndata: lines\n\n"
+    );
+    assert!(h.is_open(sse));
+}
+
+/// `Last-Event-ID`: a reconnecting client resumes after the last event it saw, from the
+/// ring; one too old for the ring is told how many it missed.
+#[test]
+fn last_event_id_resumes_from_the_ring() {
+    let mut h = Harness::new(hub_config(512, Lagging::Skip), app());
+    let http = h.connect();
+    for i in 1..=60 {
+        publish_over_http(&mut h, http, &std::format!("event {i:02}"));
+    }
+    let sse = h.connect();
+    h.client_send(
+        sse,
+        b"GET /events/0 HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 58\r\n\r\n",
+    );
+    let text = event_text(&h.take_output(sse));
+    assert_eq!(
+        text,
+        "retry: 2000\n\nid: 59\ndata: event 59\n\nid: 60\ndata: event 60\n\n"
+    );
+    let old = h.connect();
+    h.client_send(
+        old,
+        b"GET /events/0 HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 2\r\n\r\n",
+    );
+    let text = event_text(&h.take_output(old));
+    // A 512-byte ring holds about 25 of these 20-byte messages: the gap after 2 is reported,
+    // then every message the ring holds, up to the newest.
+    let missed: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(": missed "))
+        .expect("the gap is reported")
+        .parse()
+        .unwrap();
+    let ids: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(ids.first(), Some(&(3 + missed)));
+    assert_eq!(ids, (3 + missed..=60).collect::<Vec<u64>>());
+}
+
+/// Quiet for the heartbeat (a second here), the stream writes a comment; not before.
+#[test]
+fn a_quiet_event_stream_sends_a_heartbeat() {
+    let mut h = Harness::new(hub_config(4096, Lagging::Skip), app());
+    let sse = h.connect();
+    h.client_send(sse, b"GET /events/0 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let _ = h.take_output(sse);
+    h.advance(900);
+    assert_eq!(h.take_output(sse), "", "not yet");
+    h.advance(200);
+    assert_eq!(event_text(&h.take_output(sse)), ":\n\n");
+    // Far past any request timeout, the stream is still open.
+    h.advance(60_000);
+    assert!(h.is_open(sse));
+    assert_eq!(event_text(&h.take_output(sse)).matches(":\n\n").count(), 60);
+}
+
+/// An event stream whose client does not read keeps its events in the ring, and gets them in
+/// order once it reads; a client that leaves ends the stream.
+#[test]
+fn a_slow_event_client_gets_every_event_in_order_then_leaves() {
+    let mut h = Harness::new(hub_config(64 * 1024, Lagging::Skip), app());
+    let sse = h.connect();
+    h.client_send(sse, b"GET /events/0 HTTP/1.1\r\nHost: t\r\n\r\n");
+    h.hold_sends(sse);
+    let http = h.connect();
+    for i in 0..300 {
+        publish_over_http(
+            &mut h,
+            http,
+            &std::format!("number {i:03} and some padding"),
+        );
+    }
+    h.release_sends(sse);
+    h.run();
+    let text = event_text(&h.take_output(sse));
+    let ids: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=300).collect::<Vec<u64>>());
+    h.client_close(sse);
+    assert!(!h.is_open(sse), "the client's EOF ends the stream");
 }

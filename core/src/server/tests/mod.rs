@@ -115,6 +115,7 @@ pub(super) static ROUTES: &[Route<TestState>] = &[
     Route::get("/empty-stream", empty_stream),
     Route::get("/upgrade", switch::upgrade),
     Route::post("/publish/{topic:u32}", hub::publish),
+    Route::get("/events/{topic:u32}", hub::events),
 ];
 
 pub(super) fn config() -> Config {
