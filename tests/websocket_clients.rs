@@ -42,7 +42,8 @@ with connect(url, max_size=2**20, open_timeout=10, close_timeout=10) as ws:
     assert ws.recv(timeout=10) == b"\x00\x01\x02", "fragmented binary"
     assert ws.ping(b"are you there").wait(timeout=10), "pong"
     ws.close(1000, "done")
-    assert ws.close_rcvd is not None and ws.close_rcvd.code == 1000, ws.close_rcvd
+    rcvd = ws.protocol.close_rcvd
+    assert rcvd is not None and rcvd.code == 1000 and ws.close_code == 1000, rcvd
 
 s = socket.create_connection((host, port), timeout=10)
 key = base64.b64encode(os.urandom(16)).decode()
