@@ -580,11 +580,9 @@ impl<S, H: WsHandler<S>> Protocol<S> for WebSocket<H> {
                             link.close_now();
                             return;
                         }
-                        None if conn.heard_at.after_ms(p) <= now => {
-                            // The deadline fires with no output pending: the buffer has room.
-                            if link.write(&[0x89, 0x00]) {
-                                conn.ping_sent_at = Some(now);
-                            }
+                        // The deadline fires with no output pending: the buffer has room.
+                        None if conn.heard_at.after_ms(p) <= now && link.write(&[0x89, 0x00]) => {
+                            conn.ping_sent_at = Some(now);
                         }
                         _ => {}
                     }
