@@ -21,7 +21,8 @@ fi
 # The Python packages the tests import, pinned, in a virtualenv under the target directory
 # (tests/support finds it there).
 REDIS_PY_VERSION=8.2.0
+WEBSOCKETS_VERSION=17.4
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 source "$(dirname "$0")/pinned-venv.sh"
-pinned_venv "$target_dir/test-venv" "redis==$REDIS_PY_VERSION"
+pinned_venv "$target_dir/test-venv" "redis==$REDIS_PY_VERSION" "websockets==$WEBSOCKETS_VERSION"

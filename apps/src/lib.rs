@@ -7,6 +7,7 @@
 //! - [`bench`](mod@bench): the bench contract, an HTTP app (`examples/bench.rs`).
 //! - [`kv`]: a Redis-protocol key-value store, a protocol module written against the core's
 //!   public module interface only (`examples/kv.rs`).
+//! - [`ws_echo`]: a WebSocket echo behind an HTTP upgrade (`examples/ws_echo.rs`).
 #![no_std]
 #![warn(missing_docs)]
 
@@ -15,3 +16,4 @@ extern crate std;
 
 pub mod bench;
 pub mod kv;
+pub mod ws_echo;

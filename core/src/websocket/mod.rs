@@ -17,12 +17,24 @@
 //!   piece, and [`Utf8Validator`] checks UTF-8 across pieces.
 //! - [`write_frame`], [`write_header`] and [`write_close`] write a server's frames into a
 //!   buffer, with the minimal length encoding.
+//!
+//! And the server's side of it:
+//!
+//! - [`upgrade`] answers an HTTP handler's opening handshake with `101` and hands the
+//!   connection to the WebSocket module (or answers 400, 403, 405, 426);
+//! - [`WebSocket`] is that protocol module: it hosts a [`WsHandler`], hands it each piece of
+//!   a message as it arrives ([`MessagePiece`]), answers pings, runs the closing handshake,
+//!   the idle and ping timeouts and the graceful shutdown ([`WsLimits`]).
 
 mod close;
 mod frame;
 pub mod handshake;
 mod mask;
 mod message;
+mod module;
+#[cfg(test)]
+mod module_tests;
+mod upgrade;
 mod utf8;
 mod violation;
 mod write;
@@ -40,6 +52,8 @@ pub use handshake::{
 };
 pub use mask::apply_mask;
 pub use message::{CloseState, DataKind, Event, MessageReader, ReaderConfig, Step};
+pub use module::{MessagePiece, SendError, Take, WebSocket, WsConn, WsCtx, WsHandler, WsLimits};
+pub use upgrade::{UpgradeOptions, chosen_subprotocol, upgrade};
 pub use utf8::{InvalidUtf8, Utf8Validator};
 pub use violation::Violation;
 pub use write::{MAX_CLOSE_REASON, WriteError, write_close, write_frame, write_header};
