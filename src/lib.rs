@@ -5,6 +5,7 @@
 //! ([`bench_app`], from `zzz-apps`); the simulator is `zzz-sim`. The runnable programs are in `examples/`, the integration tests in
 //! `tests/`.
 
+pub mod chat;
 pub mod notes_api;
 pub use zzz_apps::bench as bench_app;
 pub mod site;

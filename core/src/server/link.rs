@@ -45,6 +45,17 @@ pub struct Link<'a, 'm, S> {
     pub(crate) message: Option<(u32, u64)>,
 }
 
+/// What [`Link::write_next_message`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Delivery {
+    /// No message was waiting.
+    Nothing,
+    /// The next message was written and taken.
+    Written,
+    /// The next message did not fit the output room; it is still the next.
+    NoRoom,
+}
+
 /// A connection's parts, borrowed at once ([`Link::split`]).
 #[derive(Debug)]
 pub struct LinkParts<'l, S> {
@@ -462,6 +473,55 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                     missed,
                 })
             }
+        }
+    }
+
+    /// Writes the next message waiting, if any, into the output: `write` gets it and the
+    /// output room and returns the bytes it wrote for it (the message is then taken and the
+    /// bytes queued), or `None` when it does not fit (it stays the next, for when the output
+    /// has drained). [`Link::next_message`] and [`Link::message_taken`] in one, for a module
+    /// that copies the message into its own framing.
+    pub fn write_next_message(
+        &mut self,
+        write: impl FnOnce(&Message<'_>, &mut [u8]) -> Option<usize>,
+    ) -> Delivery {
+        let (index, seq, written) = match self.hub.view().next(self.id) {
+            Next::Nothing => return Delivery::Nothing,
+            Next::Lagging => {
+                self.abort = true;
+                return Delivery::Nothing;
+            }
+            Next::Message {
+                index,
+                topic,
+                seq,
+                start,
+                len,
+                missed,
+            } => {
+                let message = Message {
+                    topic: super::TopicId(topic),
+                    seq,
+                    data: self.hub.bytes(start, len),
+                    missed,
+                };
+                let room = &mut self.send[self.slot.send_end as usize..];
+                let room_len = room.len();
+                let written = write(&message, room);
+                assert!(
+                    written.is_none_or(|n| n <= room_len),
+                    "a message written past the output room"
+                );
+                (index, seq, written)
+            }
+        };
+        match written {
+            Some(n) => {
+                self.commit_output(0, n);
+                self.hub.view().taken(index, seq);
+                Delivery::Written
+            }
+            None => Delivery::NoRoom,
         }
     }
 

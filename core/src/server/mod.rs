@@ -53,7 +53,7 @@ pub use crate::stats::{Gauges, PrometheusText, ServerView, Snapshot, Stats};
 pub use datagram::DatagramReply;
 pub use event::{AcceptError, Event, Handled, IoError, OpKind};
 pub use hub::{Bus, Feed, Message, PublishError, Start, SubscribeError, TopicId};
-pub use link::{Link, LinkParts};
+pub use link::{Delivery, Link, LinkParts};
 pub use module::{MAX_PROTOCOLS, Protocol, Protocols, SharedMemory, Sole};
 pub use ops::Op;
 pub use slot::InputTarget;

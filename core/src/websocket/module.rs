@@ -35,7 +35,7 @@
 
 use crate::config::Config;
 use crate::net::PeerAddr;
-use crate::server::{InputTarget, Link, Protocol, SlotId};
+use crate::server::{Bus, Delivery, InputTarget, Link, Protocol, SlotId};
 use crate::time::{Instant, Now};
 
 use super::{
@@ -154,6 +154,9 @@ pub struct WsCtx<'a, S> {
     pub peer: PeerAddr,
     /// The connection's slot: a key for what the app keeps per connection in its state.
     pub slot: SlotId,
+    /// The connection's handle on the hub: follow topics (their messages are sent to the
+    /// peer as [`WebSocket::deliver`] says), publish to them.
+    pub bus: Bus<'a>,
     out: &'a mut [u8],
     written: usize,
     closing: bool,
@@ -260,6 +263,9 @@ pub struct WebSocket<H> {
     pub handler: H,
     /// Limits and timeouts.
     pub limits: WsLimits,
+    /// How a message of a topic the connection follows is sent: one frame of this kind
+    /// (a text message that is not UTF-8 goes as binary). Default text.
+    pub deliver: DataKind,
 }
 
 impl<H> WebSocket<H> {
@@ -268,6 +274,7 @@ impl<H> WebSocket<H> {
         WebSocket {
             handler,
             limits: WsLimits::DEFAULT,
+            deliver: DataKind::Text,
         }
     }
 
@@ -275,6 +282,43 @@ impl<H> WebSocket<H> {
     pub fn limits(mut self, limits: WsLimits) -> WebSocket<H> {
         self.limits = limits;
         self
+    }
+
+    /// Sends the messages of followed topics as frames of `kind`.
+    pub fn deliver_as(mut self, kind: DataKind) -> WebSocket<H> {
+        self.deliver = kind;
+        self
+    }
+
+    /// Sends the messages waiting in the topics the connection follows, one frame each, as
+    /// many as the send buffer has room for (the rest when it drains); none once a Close is
+    /// owed or sent (RFC 6455 §5.5.1). A message too large for an empty send buffer can
+    /// never be sent: it is skipped (keep `Topics::max_message` at most the send buffer less
+    /// 10 bytes).
+    fn deliver<S, C>(&self, conn: &WsConn<C>, link: &mut Link<'_, '_, S>) {
+        if conn.phase != Phase::Open || conn.owed_close.is_some() || conn.pong.is_some() {
+            return;
+        }
+        let kind = self.deliver;
+        // Bounded: each turn takes a message of the rings, or stops.
+        for _ in 0..link.config().send_buffer as usize + 1 {
+            let nothing_queued = !link.output_queued();
+            let delivery = link.write_next_message(|message, room| {
+                let opcode = match kind {
+                    DataKind::Text if core::str::from_utf8(message.data).is_ok() => Opcode::Text,
+                    _ => Opcode::Binary,
+                };
+                match write_frame(room, opcode, message.data) {
+                    Ok(n) => Some(n),
+                    // It can never fit: skip it rather than stall the connection.
+                    Err(_) if nothing_queued => Some(0),
+                    Err(_) => None,
+                }
+            });
+            if delivery != Delivery::Written {
+                return;
+            }
+        }
     }
 }
 
@@ -344,13 +388,21 @@ fn with_ctx<S, R>(
     let (now, peer, slot) = (link.now(), link.peer(), link.slot());
     let send_end = link.output_end() as usize;
     let Link {
-        recv, send, state, ..
+        recv,
+        send,
+        state,
+        hub,
+        ..
     } = &mut *link;
     let mut ctx = WsCtx {
         state: &mut **state,
         now,
         peer,
         slot,
+        bus: Bus {
+            hub: hub.view(),
+            slot,
+        },
         out: &mut send[send_end..],
         written: 0,
         closing,
@@ -555,6 +607,7 @@ impl<S, H: WsHandler<S>> Protocol<S> for WebSocket<H> {
             conn.phase = Phase::Done;
             link.close_after_output();
         }
+        self.deliver(conn, link);
         self.settle(conn, link);
     }
 
