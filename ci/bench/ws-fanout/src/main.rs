@@ -229,9 +229,18 @@ async fn run(args: Args) -> Result<(), String> {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, closing).await;
 
     let write_error = sent.iter().find_map(|s| s.error.clone());
+    // The generator's own CPU time: close to `elapsed_s`, it says the client set the pace.
     println!(
         "{}",
-        report(&args, started, &sent, &tallies, &own, write_error)
+        report(
+            &args,
+            started,
+            &sent,
+            &tallies,
+            &own,
+            write_error,
+            own_cpu_seconds()
+        )
     );
     Ok(())
 }
@@ -369,6 +378,18 @@ where
     tally
 }
 
+/// utime + stime of this process from /proc/self/stat, in seconds (None off Linux).
+fn own_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces and parentheses: fields are counted after its `)`.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux architecture (times(2)).
+    Some((utime + stime) as f64 / 100.0)
+}
+
 fn report(
     args: &Args,
     started: Instant,
@@ -376,6 +397,7 @@ fn report(
     subs: &[Tally],
     own: &[Tally],
     error: Option<String>,
+    client_cpu: Option<f64>,
 ) -> String {
     let per_reader = u64::from(args.publishers) * args.messages;
     let expected = u64::from(args.subscribers) * per_reader;
@@ -417,7 +439,7 @@ fn report(
             "\"delivered\":{},\"expected\":{},\"lost\":{},\"gaps\":{},\"incomplete_subscribers\":{},",
             "\"publisher_received\":{},\"publisher_expected\":{},",
             "\"order_violations\":{},\"malformed\":{},\"interleaving_mismatches\":{},",
-            "\"elapsed_s\":{:.4},\"send_s\":{:.4},\"first_latency_ms\":{},\"last_latency_ms\":{},\"error\":{}}}"
+            "\"elapsed_s\":{:.4},\"send_s\":{:.4},\"client_cpu_s\":{},\"first_latency_ms\":{},\"last_latency_ms\":{},\"error\":{}}}"
         ),
         args.subscribers,
         args.publishers,
@@ -435,6 +457,7 @@ fn report(
         interleaving_mismatches,
         elapsed,
         send_s,
+        client_cpu.map_or("null".to_string(), |v| format!("{v:.2}")),
         json_ms(first_latency),
         json_ms(last_latency),
         json_str(error),
