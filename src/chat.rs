@@ -33,8 +33,9 @@ pub const ROOM: TopicId = TopicId(0);
 /// The longest message, in bytes, over any of the three ways in.
 pub const MESSAGE_MAX: usize = 1024;
 
-/// Bytes of the room's ring: its history.
-pub const HISTORY_BYTES: u32 = 64 * 1024;
+/// Bytes of the room's ring: its history, and how far a client may fall behind before it
+/// skips. 76 KiB hold 1,024 messages of 64 bytes (12 bytes of header each).
+pub const HISTORY_BYTES: u32 = 76 * 1024;
 
 /// About how many messages of 100 bytes the history keeps (what the page says).
 pub const HISTORY: usize = HISTORY_BYTES as usize / (100 + 12);
