@@ -268,6 +268,15 @@ impl<'m> Hub<'m> {
         self.scalars.wake_len > 0
     }
 
+    /// Bytes of the buffer a message from outside waits in ([`Event::Publish`](super::Event::Publish)).
+    pub(crate) const fn publish_buffer(config: &Topics) -> usize {
+        if config.count == 0 {
+            0
+        } else {
+            config.max_message as usize
+        }
+    }
+
     /// The pieces' element counts for `config` and `slots` connections: topics, ring bytes,
     /// subscriptions, wake entries.
     pub(crate) const fn counts(config: &Topics, slots: usize) -> (usize, usize, usize, usize) {
