@@ -387,8 +387,7 @@ where
                             &stop,
                             grace,
                             on_ready.map(|h| (h, index)),
-                            (&stats, index),
-                            &mailbox,
+                            (&stats, &mailbox, index),
                         )
                     }
                 })?;
@@ -530,8 +529,7 @@ fn run_portable<S, P: Protocols<S>>(
     stop: &AtomicBool,
     grace: Duration,
     on_ready: Option<(fn(usize), usize)>,
-    (stats, index): (&StatsBoard, usize),
-    mailbox: &Mailbox,
+    (stats, mailbox, index): (&StatsBoard, &Mailbox, usize),
 ) -> io::Result<()> {
     let mut region = zzz_core::memory::Region::new(app.memory(&config).total);
     let server = Server::new(config, app, region.bytes(), Now::default())
