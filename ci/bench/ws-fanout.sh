@@ -37,7 +37,9 @@
 #   WS_ADDR=127.0.0.1:18200  the first server's; the next takes the following port
 #   WS_ZZZ_BIN=/path/to/chat another build of the chat example (no zzz build then)
 #   WS_ZZZ_ARGS=""           extra arguments for zzz's chat after ADDR
-#   WS_PEER_ARGS=""          extra arguments for the peer after ADDR (e.g. --capacity 4096)
+#   WS_PEER_ARGS="--capacity 16384"   extra arguments for the peer after ADDR: by default
+#                            the room holds 16,384 messages, as zzz's chat's ring does for
+#                            64-byte messages (zzz::chat::RING_BYTES)
 #   WS_QUIET_MS=2000         a reader gives up after this long without a message
 #   WS_START_TIMEOUT=20      seconds a server gets to accept its first connection
 #   WS_REPORT=ci/bench/results/ws-fanout-latest.md
@@ -124,7 +126,7 @@ for s in $servers; do
       fi
       ;;
     ws-tokio)
-      server_args[$s]=${WS_PEER_ARGS:-}
+      server_args[$s]=${WS_PEER_ARGS:---capacity 16384}
       if [ -z "${BENCH_NO_BUILD:-}" ]; then
         log "building peer $s"
         cargo build --release --locked --manifest-path "$here/peers/$s/Cargo.toml"

@@ -14,7 +14,10 @@
 //! copies too (and must, or a server that blocks on a full socket would stall them), and are
 //! counted apart from the subscribers.
 //!
-//! Every message starts with `p<publisher:04>s<sequence:010>` and is padded with `.` to BYTES,
+//! Every message starts with `r<run:06>p<publisher:04>s<sequence:010>` and is padded with `.`
+//! to BYTES. The run number is this invocation's own: a message of another run (a server that
+//! keeps a history sends its recent messages to a new client first) is counted as `foreign`
+//! and otherwise ignored.
 //! so each reader checks, per publisher, that sequence numbers only go up: a number below the
 //! expected one is an order violation, one above it a gap (messages the server skipped for a
 //! lagging reader, or lost). A reader stops when it has seen every publisher's last message, or
@@ -41,7 +44,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// `p` + 4 digits + `s` + 10 digits: the smallest message.
-const HEADER_LEN: usize = 16;
+const HEADER_LEN: usize = 23;
 /// Bounds of what the header can spell.
 const MAX_PUBLISHERS: u32 = 9_999;
 const MAX_MESSAGES: u64 = 9_999_999_999;
@@ -64,6 +67,8 @@ struct Args {
 /// What one reader saw.
 struct Tally {
     received: u64,
+    /// Messages of other runs (a server's history), ignored.
+    foreign: u64,
     /// Sequence numbers that went backwards or repeated.
     order_violations: u64,
     /// Messages not in the `p0000s0000000000...` form, or from an unknown publisher.
@@ -153,6 +158,10 @@ fn parse_args() -> Result<Args, String> {
 
 async fn run(args: Args) -> Result<(), String> {
     let url = format!("ws://{}/ws", args.addr);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let run_id = (std::process::id() ^ nanos) % 1_000_000;
     // Readers wait for this before they start their quiet clock: connecting many clients may
     // take longer than the quiet timeout.
     let (go_tx, go_rx) = watch::channel(false);
@@ -168,6 +177,7 @@ async fn run(args: Args) -> Result<(), String> {
         subscribers.push(tokio::spawn(read(
             stream,
             go_rx.clone(),
+            run_id,
             args.publishers,
             args.messages,
             args.quiet,
@@ -184,6 +194,7 @@ async fn run(args: Args) -> Result<(), String> {
         publisher_readers.push(tokio::spawn(read(
             stream,
             go_rx.clone(),
+            run_id,
             args.publishers,
             args.messages,
             args.quiet,
@@ -198,6 +209,7 @@ async fn run(args: Args) -> Result<(), String> {
     for (id, sink) in publisher_sinks.into_iter().enumerate() {
         sends.push(tokio::spawn(publish(
             sink,
+            run_id,
             id as u32,
             args.messages,
             args.size,
@@ -266,20 +278,21 @@ struct Sent {
 
 async fn publish(
     mut sink: SplitSink<Ws, Message>,
+    run: u32,
     id: u32,
     messages: u64,
     size: usize,
     flush_every: u64,
 ) -> Sent {
     let mut template = String::with_capacity(size);
-    template.push_str(&header(id, 0));
+    template.push_str(&header(run, id, 0));
     template.extend(std::iter::repeat_n('.', size - HEADER_LEN));
     let mut first_at = Instant::now();
     let mut error = None;
     for seq in 0..messages {
         // One allocation per message: the payload the library frames and masks.
         let mut text = template.clone();
-        text.replace_range(..HEADER_LEN, &header(id, seq));
+        text.replace_range(..HEADER_LEN, &header(run, id, seq));
         let result = sink.feed(Message::Text(Utf8Bytes::from(text))).await;
         // The first message goes out alone, so that its latency is the server's, not a batch's.
         let result = match result {
@@ -307,22 +320,27 @@ async fn publish(
     }
 }
 
-fn header(publisher: u32, seq: u64) -> String {
-    format!("p{publisher:04}s{seq:010}")
+fn header(run: u32, publisher: u32, seq: u64) -> String {
+    format!("r{run:06}p{publisher:04}s{seq:010}")
 }
 
-/// Parses the header: (publisher, sequence).
-fn parse_header(text: &str) -> Option<(u32, u64)> {
+/// Parses the header: (run, publisher, sequence).
+fn parse_header(text: &str) -> Option<(u32, u32, u64)> {
     let b = text.as_bytes();
-    if b.len() < HEADER_LEN || b[0] != b'p' || b[5] != b's' {
+    if b.len() < HEADER_LEN || b[0] != b'r' || b[7] != b'p' || b[12] != b's' {
         return None;
     }
-    Some((text[1..5].parse().ok()?, text[6..HEADER_LEN].parse().ok()?))
+    Some((
+        text[1..7].parse().ok()?,
+        text[8..12].parse().ok()?,
+        text[13..HEADER_LEN].parse().ok()?,
+    ))
 }
 
 async fn read<S>(
     mut stream: S,
     mut go: watch::Receiver<bool>,
+    run: u32,
     publishers: u32,
     messages: u64,
     quiet: Duration,
@@ -332,6 +350,7 @@ where
 {
     let mut tally = Tally {
         received: 0,
+        foreign: 0,
         order_violations: 0,
         malformed: 0,
         gaps: 0,
@@ -352,13 +371,21 @@ where
             Ok(Some(Ok(_))) => continue, // pings are answered by the library
             Ok(Some(Err(_)) | None) | Err(_) => break,
         };
-        tally.received += 1;
-        tally.last_at = Some(Instant::now());
-        let Some((p, seq)) = parse_header(&text).filter(|&(p, s)| p < publishers && s < messages)
-        else {
+        let Some((r, p, seq)) = parse_header(&text) else {
+            tally.received += 1;
             tally.malformed += 1;
             continue;
         };
+        if r != run {
+            tally.foreign += 1;
+            continue;
+        }
+        tally.received += 1;
+        tally.last_at = Some(Instant::now());
+        if p >= publishers || seq >= messages {
+            tally.malformed += 1;
+            continue;
+        }
         if p == 0 && seq == 0 {
             tally.first_at = tally.last_at;
         }
@@ -438,7 +465,7 @@ fn report(
             "{{\"subscribers\":{},\"publishers\":{},\"messages\":{},\"size\":{},",
             "\"delivered\":{},\"expected\":{},\"lost\":{},\"gaps\":{},\"incomplete_subscribers\":{},",
             "\"publisher_received\":{},\"publisher_expected\":{},",
-            "\"order_violations\":{},\"malformed\":{},\"interleaving_mismatches\":{},",
+            "\"order_violations\":{},\"malformed\":{},\"foreign\":{},\"interleaving_mismatches\":{},",
             "\"elapsed_s\":{:.4},\"send_s\":{:.4},\"client_cpu_s\":{},\"first_latency_ms\":{},\"last_latency_ms\":{},\"error\":{}}}"
         ),
         args.subscribers,
@@ -454,6 +481,7 @@ fn report(
         u64::from(args.publishers) * per_reader,
         sum(subs, |t| t.order_violations) + sum(own, |t| t.order_violations),
         sum(subs, |t| t.malformed) + sum(own, |t| t.malformed),
+        sum(subs, |t| t.foreign) + sum(own, |t| t.foreign),
         interleaving_mismatches,
         elapsed,
         send_s,
