@@ -1,5 +1,6 @@
 //! The chat (`zzz::chat`, served by `examples/chat.rs`) against real clients: Python's
-//! `websockets` and `http.client` with a raw-socket reader of server-sent events.
+//! `websockets` and `http.client` with a raw-socket reader of server-sent events, and
+//! `curl -N`.
 //!
 //! What every test checks is the chat's promise: one room, every message delivered to every
 //! client (WebSocket and server-sent events alike) in the same order, the history first.
@@ -11,14 +12,21 @@
 #![cfg(target_os = "linux")]
 
 mod support;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{TestServer, run_python_checks, test_python};
+use support::{Client, TestServer, run_python_checks, test_python};
 use zzz::chat::{ChatProtocol, app, config};
 use zzz::uring::Builder;
 
 /// How long a client program may run before it is killed and the test fails.
 const CLIENT_LIMIT: Duration = Duration::from_secs(45);
+
+/// How long `curl` keeps its event stream open (`--max-time`), in seconds.
+const CURL_SECONDS: u64 = 5;
 
 /// The chat on a free port of 127.0.0.1, with a modest number of connections.
 fn chat() -> TestServer {
@@ -292,5 +300,107 @@ fn python_clients_see_one_room_in_one_order() {
     let started = Instant::now();
     run_python_checks(test_python(), CHECKS, addr, CLIENT_LIMIT);
     eprintln!("python checks took {:?}", started.elapsed());
+    server.stop().unwrap();
+}
+
+/// A child process killed (by its PID) and reaped when dropped, so that a failing test
+/// leaves none behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `POST /messages` with `{"name","text"}`; the `seq` of its `202`.
+fn post_message(addr: SocketAddr, name: &str, text: &str) -> u64 {
+    let body = format!(r#"{{"name":"{name}","text":"{text}"}}"#);
+    let mut client = Client::connect(addr);
+    client.send(
+        format!(
+            "POST /messages HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let response = client.response();
+    assert_eq!(response.status, 202, "{}", response.body_str());
+    let answer = response.body_str();
+    answer
+        .strip_prefix(r#"{"seq":"#)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not {{\"seq\":N}}: {answer}"))
+}
+
+/// WHATWG HTML §9.2: `curl -N` (no buffering) reads the room as server-sent events: the
+/// `retry:` first, then a message posted while it listens as `id: <seq>` and its `data:`
+/// line, and nothing else until `--max-time` ends it (exit code 28, "operation timed out").
+#[test]
+fn curl_follows_the_event_stream() {
+    let server = chat();
+    let addr = server.tcp(0);
+    let started = Instant::now();
+    let mut curl = match Command::new("curl")
+        .args(["-sN", "--max-time", &CURL_SECONDS.to_string()])
+        .arg(format!("http://{addr}/events"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => Killed(child),
+        Err(e) => panic!("curl does not start ({e}): run ci/setup.sh, which installs it"),
+    };
+    let mut stdout = curl.0.stdout.take().unwrap();
+    let (chunks, arrived) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        // Bounded by curl's --max-time (or its kill): EOF ends the loop.
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            if chunks.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(CURL_SECONDS + 10);
+    let mut out = Vec::new();
+    // The stream is open once its first line arrived: post then.
+    while !out.ends_with(b"retry: 2000\n\n") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match arrived.recv_timeout(left) {
+            Ok(chunk) => out.extend(chunk),
+            Err(e) => panic!(
+                "no `retry:` from curl ({e}); have {:?}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    let seq = post_message(addr, "dave", "over curl");
+    // Until curl ends the stream at --max-time (the sender is dropped at EOF).
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match arrived.recv_timeout(left) {
+            Ok(chunk) => out.extend(chunk),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "curl ran past its --max-time; have {:?}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    reader.join().unwrap();
+    let status = curl.0.wait().unwrap();
+    let mut stderr = String::new();
+    let _ = curl.0.stderr.take().unwrap().read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(28), "curl: {status}; {stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        format!("retry: 2000\n\nid: {seq}\ndata: {{\"name\":\"dave\",\"text\":\"over curl\"}}\n\n")
+    );
+    eprintln!("curl test took {:?}", started.elapsed());
     server.stop().unwrap();
 }
