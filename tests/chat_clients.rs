@@ -1,6 +1,6 @@
 //! The chat (`zzz::chat`, served by `examples/chat.rs`) against real clients: Python's
-//! `websockets` and `http.client` with a raw-socket reader of server-sent events, and
-//! `curl -N`.
+//! `websockets` and `http.client` with a raw-socket reader of server-sent events, `curl -N`,
+//! and two pages of headless Chromium driven over the Chrome DevTools Protocol.
 //!
 //! What every test checks is the chat's promise: one room, every message delivered to every
 //! client (WebSocket and server-sent events alike) in the same order, the history first.
@@ -12,13 +12,16 @@
 #![cfg(target_os = "linux")]
 
 mod support;
+
 use std::io::Read;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{Client, TestServer, run_python_checks, test_python};
+use support::{Client, TestServer, run_bounded, run_python_checks, test_python};
 use zzz::chat::{ChatProtocol, app, config};
 use zzz::uring::Builder;
 
@@ -402,5 +405,246 @@ fn curl_follows_the_event_stream() {
         format!("retry: 2000\n\nid: {seq}\ndata: {{\"name\":\"dave\",\"text\":\"over curl\"}}\n\n")
     );
     eprintln!("curl test took {:?}", started.elapsed());
+    server.stop().unwrap();
+}
+
+/// The Chromium binary, installed with apt-get if it is missing (as `tests/site_chromium.rs`
+/// and `ci/setup.sh` do).
+fn chromium() -> &'static Path {
+    static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
+    CHROMIUM.get_or_init(|| {
+        let find = || {
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+        };
+        if let Some(path) = find() {
+            return path;
+        }
+        eprintln!("chat_clients: chromium is missing; installing it with apt-get");
+        let apt = |args: &[&str]| {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .status()
+                .expect("apt-get runs (as root)");
+            assert!(status.success(), "apt-get {args:?} failed");
+        };
+        apt(&["update", "-qq"]);
+        apt(&["install", "-y", "-qq", "chromium"]);
+        find().expect("chromium is installed")
+    })
+}
+
+/// Headless Chromium with a fresh profile and a DevTools port; killed (by its PID) and its
+/// profile removed when dropped.
+struct Chromium {
+    child: Killed,
+    profile: PathBuf,
+}
+
+impl Chromium {
+    fn start() -> Chromium {
+        let profile =
+            std::env::temp_dir().join(format!("zzz-chat-chromium-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).unwrap();
+        let child = Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromium starts");
+        Chromium {
+            child: Killed(child),
+            profile,
+        }
+    }
+
+    /// The DevTools port Chromium picked: the first line of `DevToolsActivePort` in its
+    /// profile, which it writes once it listens. Polled, with a bounded deadline.
+    fn devtools_port(&mut self) -> u16 {
+        let file = self.profile.join("DevToolsActivePort");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let port = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|s| s.lines().next().and_then(|l| l.parse().ok()));
+            if let Some(port) = port {
+                return port;
+            }
+            if let Some(status) = self.child.0.try_wait().unwrap() {
+                panic!("chromium exited ({status}) before it listened for DevTools");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {} after 30 s",
+                file.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Two pages of the chat in one headless Chromium, driven over the DevTools Protocol (a
+/// WebSocket client of the browser, `Target.createTarget`, `Target.attachToTarget` with
+/// `flatten`, `Runtime.evaluate` in a page's session). Both connect; what page one submits
+/// shows in page two's chat (WebSocket) and feed (server-sent events), and the reverse; at
+/// the end all four lists are the two messages, in the order they were sent.
+const TWO_PAGES: &str = r#"
+import contextlib, http.client, json, sys, time
+from websockets.sync.client import connect
+
+host, port, devtools = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+GUARD = 10  # seconds any one wait may block
+WAIT = 20   # seconds a page has to show what it should
+
+conn = http.client.HTTPConnection("127.0.0.1", devtools, timeout=GUARD)
+conn.request("GET", "/json/version")
+version = conn.getresponse()
+assert version.status == 200, version.status
+session_of_browser = contextlib.ExitStack()
+browser = session_of_browser.enter_context(connect(
+    json.loads(version.read())["webSocketDebuggerUrl"], max_size=2**24, max_queue=None,
+    open_timeout=GUARD, close_timeout=GUARD))
+calls = 0
+
+
+def call(method, session=None, **params):
+    """Sends a command; its reply (events met on the way are not needed)."""
+    global calls
+    calls += 1
+    command = {"id": calls, "method": method, "params": params}
+    if session:
+        command["sessionId"] = session
+    browser.send(json.dumps(command))
+    deadline = time.monotonic() + GUARD
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no reply to {method}"
+        reply = json.loads(browser.recv(timeout=left))
+        if reply.get("id") == calls:
+            return reply
+
+
+def open_page():
+    target = call("Target.createTarget", url=f"http://{host}:{port}/", newWindow=True)
+    assert "result" in target, target
+    attached = call("Target.attachToTarget", targetId=target["result"]["targetId"],
+                    flatten=True)
+    assert "result" in attached, attached
+    return attached["result"]["sessionId"]
+
+
+def evaluate(session, expression):
+    """The value of `expression` in the page, or None while it cannot be evaluated (the
+    page still loading)."""
+    reply = call("Runtime.evaluate", session, expression=expression, returnByValue=True)
+    result = reply.get("result", {})
+    if "error" in reply or "exceptionDetails" in result:
+        return None
+    return result["result"].get("value")
+
+
+SHOWN = """JSON.stringify({
+  status: document.getElementById('status')?.textContent,
+  chat: [...document.querySelectorAll('#chat li')].map(li => li.textContent),
+  feed: [...document.querySelectorAll('#feed li')].map(li => li.textContent),
+})"""
+
+
+def shown(session):
+    value = evaluate(session, SHOWN)
+    return json.loads(value) if value else {}
+
+
+def wait_until(session, what, holds):
+    """Polls the page until `holds(shown)`, for at most WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        now = shown(session)
+        if holds(now):
+            return now
+        assert time.monotonic() < deadline, f"page never showed {what}: {now}"
+        time.sleep(0.05)
+
+
+def say(session, name, text):
+    left = evaluate(session, f"""(() => {{
+      document.getElementById('name').value = {json.dumps(name)};
+      document.getElementById('text').value = {json.dumps(text)};
+      document.getElementById('say').requestSubmit();
+      return document.getElementById('text').value;
+    }})()""")
+    assert left == "", f"the form was not submitted: the text field holds {left!r}"
+
+
+one, two = open_page(), open_page()
+for page in (one, two):
+    wait_until(page, "connected", lambda s: s.get("status") == "connected")
+
+first, second = "alice: hello from page one", "bob: hello from page two"
+say(one, "alice", "hello from page one")
+wait_until(two, first, lambda s: first in s["chat"] and first in s["feed"])
+say(two, "bob", "hello from page two")
+wait_until(one, second, lambda s: second in s["chat"] and second in s["feed"])
+for page in (one, two):
+    final = wait_until(page, "both messages",
+                       lambda s: len(s["chat"]) >= 2 and len(s["feed"]) >= 2)
+    assert final["chat"] == [first, second] and final["feed"] == [first, second], final
+    assert final["status"] == "connected", final
+session_of_browser.close()
+print("ok")
+"#;
+
+#[test]
+fn two_chromium_pages_exchange_messages() {
+    let server = chat();
+    let addr = server.tcp(0);
+    let started = Instant::now();
+    let mut browser = Chromium::start();
+    let devtools = browser.devtools_port();
+    let output = run_bounded(
+        Command::new(test_python())
+            .arg("-c")
+            .arg(TWO_PAGES)
+            .arg(addr.ip().to_string())
+            .arg(addr.port().to_string())
+            .arg(devtools.to_string()),
+        CLIENT_LIMIT,
+    );
+    drop(browser);
+    assert!(
+        output.status.success() && output.stdout == b"ok\n",
+        "the two pages failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("chromium test took {:?}", started.elapsed());
     server.stop().unwrap();
 }
