@@ -271,6 +271,7 @@ const CONFIG: Config = Config {
     },
     datagram_size: 0,
     datagram_replies: 0,
+    topics: zzz_core::Topics::DEFAULT,
 };
 
 /// Requests a script can write with one byte, so that the fuzzer starts from valid traffic.
