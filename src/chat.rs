@@ -54,6 +54,7 @@ pub fn config() -> Config {
             max_message: MESSAGE_MAX as u32,
             per_connection: 1,
             lagging: Lagging::Skip,
+            inbox_bytes: 0,
         },
         // Room for 900 framed 64-byte messages per send: a subscriber drains a backlog in
         // large sends, so that it keeps up with a publisher whose input arrives in large reads.

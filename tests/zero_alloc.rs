@@ -164,6 +164,7 @@ fn config() -> Config {
         max_message: 512,
         per_connection: 1,
         lagging: Lagging::Skip,
+        inbox_bytes: 0,
     };
     config.timeouts = Timeouts {
         head_ms: 1000,

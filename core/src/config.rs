@@ -131,8 +131,13 @@ pub struct Topics {
     /// Topics one connection may follow at once; one more is refused
     /// (`SubscribeError::TooMany`). Default 4.
     pub per_connection: u8,
-    /// A subscriber that falls behind its ring. Default [`Lagging::Skip`].
+    /// A subscriber that falls behind its ring, or a connection whose inbox is full.
+    /// Default [`Lagging::Skip`].
     pub lagging: Lagging,
+    /// Bytes of each connection's inbox, where messages sent to it alone wait
+    /// (`Bus::send_to`; 4 bytes of header each); 0, the default, keeps none. At least twice
+    /// `max_message` plus headers when set.
+    pub inbox_bytes: u32,
 }
 
 impl Topics {
@@ -143,10 +148,22 @@ impl Topics {
         max_message: 4 * 1024,
         per_connection: 4,
         lagging: Lagging::Skip,
+        inbox_bytes: 0,
     };
 
     /// Checks every field; the error names the field and the reason.
     pub const fn validate(&self) -> Result<(), &'static str> {
+        if self.count == 0 && self.inbox_bytes == 0 {
+            return Ok(());
+        }
+        if self.inbox_bytes > 0 && (self.inbox_bytes as u64) < 2 * (self.max_message as u64 + 4) {
+            return Err(
+                "topics.inbox_bytes: must hold two of the longest messages and their headers",
+            );
+        }
+        if self.inbox_bytes > 1 << 24 {
+            return Err("topics.inbox_bytes: at most 16 MiB");
+        }
         if self.count == 0 {
             return Ok(());
         }

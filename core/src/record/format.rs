@@ -9,7 +9,7 @@ use crate::server::{IoError, OpKind};
 pub const MAGIC: &[u8; 8] = b"ZZZREC04";
 
 /// How many integers encode the configuration.
-pub const CONFIG_FIELDS: usize = 28;
+pub const CONFIG_FIELDS: usize = 29;
 
 /// The most bytes one LEB128 integer of 64 bits takes.
 pub const MAX_VARINT: usize = 10;
@@ -89,6 +89,7 @@ pub const fn config_fields(c: &Config) -> [u64; CONFIG_FIELDS] {
         c.topics.max_message as u64,
         c.topics.per_connection as u64,
         lagging_code(c.topics.lagging),
+        c.topics.inbox_bytes as u64,
     ]
 }
 
@@ -124,6 +125,7 @@ pub const fn config_from_fields(f: &[u64; CONFIG_FIELDS]) -> Config {
     c.topics.max_message = f[25] as u32;
     c.topics.per_connection = f[26] as u8;
     c.topics.lagging = lagging_of(f[27]);
+    c.topics.inbox_bytes = f[28] as u32;
     c
 }
 

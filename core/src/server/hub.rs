@@ -27,6 +27,7 @@
 use crate::config::{Lagging, Topics};
 
 use super::SlotId;
+use super::inbox::{ConnId, DirectError, Inbox, InboxState, Pushed};
 use super::slot::NONE;
 
 /// A topic: its number, below [`Topics::count`](crate::Topics::count).
@@ -178,7 +179,22 @@ pub(crate) struct Hub<'m> {
     /// `wake_len` entries from `wake_head`; `woken[slot]` says whether a slot is in it.
     wake: &'m mut [u32],
     woken: &'m mut [bool],
+    /// Each slot's inbox: its bytes (`Topics::inbox_bytes` each) and its state.
+    inbox_bytes: &'m mut [u8],
+    inboxes: &'m mut [InboxState],
     pub(crate) scalars: HubScalars,
+}
+
+/// The element counts of the hub's pieces for a configuration and a number of slots.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct HubSizes {
+    pub topics: usize,
+    pub ring_bytes: usize,
+    pub subs: usize,
+    /// Wake-queue entries and flags: one per slot when there is a hub at all.
+    pub wake: usize,
+    pub inbox_bytes: usize,
+    pub inboxes: usize,
 }
 
 impl core::fmt::Debug for Hub<'_> {
@@ -198,6 +214,8 @@ pub(crate) struct HubView<'a> {
     subs: &'a mut [Subscription],
     wake: &'a mut [u32],
     woken: &'a mut [bool],
+    inbox_bytes: &'a mut [u8],
+    inboxes: &'a mut [InboxState],
     s: &'a mut HubScalars,
 }
 
@@ -218,6 +236,16 @@ pub(crate) enum Next {
     Lagging,
 }
 
+/// The subscription index [`Next::Message`] gives a message of the connection's inbox (kept
+/// as a `u32` between `next_message` and `message_taken`).
+const INBOX: usize = u32::MAX as usize;
+
+/// The topic a message sent to one connection ([`Bus::send_to`]) comes as.
+impl TopicId {
+    /// Not a topic: a message sent to this connection alone.
+    pub const DIRECT: TopicId = TopicId(u16::MAX);
+}
+
 impl<'m> Hub<'m> {
     /// A hub over pieces of the region, as [`Layout`](super::Layout) counts them: `topics`
     /// and `rings` for [`Topics::count`] topics, `subs` with [`Topics::per_connection`] per
@@ -229,14 +257,20 @@ impl<'m> Hub<'m> {
         subs: &'m mut [Subscription],
         wake: &'m mut [u32],
         woken: &'m mut [bool],
+        (inbox_bytes, inboxes): (&'m mut [u8], &'m mut [InboxState]),
     ) -> Hub<'m> {
         assert_eq!(topics.len(), config.count as usize);
         assert_eq!(rings.len(), topics.len() * config.ring_bytes as usize);
         assert_eq!(wake.len(), woken.len());
         assert!(config.count == 0 || subs.len() == wake.len() * config.per_connection as usize);
+        assert_eq!(
+            inbox_bytes.len(),
+            inboxes.len() * config.inbox_bytes as usize
+        );
         topics.fill(TopicState::EMPTY);
         subs.fill(Subscription::UNUSED);
         woken.fill(false);
+        inboxes.fill(InboxState::EMPTY);
         Hub {
             config,
             topics,
@@ -244,6 +278,8 @@ impl<'m> Hub<'m> {
             subs,
             wake,
             woken,
+            inbox_bytes,
+            inboxes,
             scalars: HubScalars::default(),
         }
     }
@@ -257,13 +293,20 @@ impl<'m> Hub<'m> {
             subs: &mut *self.subs,
             wake: &mut *self.wake,
             woken: &mut *self.woken,
+            inbox_bytes: &mut *self.inbox_bytes,
+            inboxes: &mut *self.inboxes,
             s: &mut self.scalars,
         }
     }
 
-    /// The bytes of a message [`HubView::next`] found.
-    pub(crate) fn bytes(&self, start: usize, len: usize) -> &[u8] {
-        &self.rings[start..start + len]
+    /// The bytes of a message [`HubView::next`] found in subscription `index`.
+    pub(crate) fn bytes(&self, index: usize, start: usize, len: usize) -> &[u8] {
+        let from: &[u8] = if index == INBOX {
+            self.inbox_bytes
+        } else {
+            self.rings
+        };
+        &from[start..start + len]
     }
 
     /// Whether a slot waits to be run.
@@ -280,19 +323,22 @@ impl<'m> Hub<'m> {
         }
     }
 
-    /// The pieces' element counts for `config` and `slots` connections: topics, ring bytes,
-    /// subscriptions, wake entries.
-    pub(crate) const fn counts(config: &Topics, slots: usize) -> (usize, usize, usize, usize) {
-        if config.count == 0 {
-            return (0, 0, 0, 0);
-        }
+    /// The element counts of the pieces for `config` and `slots` connections.
+    pub(crate) const fn counts(config: &Topics, slots: usize) -> HubSizes {
         let topics = config.count as usize;
-        (
+        let inboxes = if config.inbox_bytes > 0 { slots } else { 0 };
+        HubSizes {
             topics,
-            topics * config.ring_bytes as usize,
-            slots * config.per_connection as usize,
-            slots,
-        )
+            ring_bytes: topics * config.ring_bytes as usize,
+            subs: if topics > 0 {
+                slots * config.per_connection as usize
+            } else {
+                0
+            },
+            wake: if topics > 0 || inboxes > 0 { slots } else { 0 },
+            inbox_bytes: inboxes * config.inbox_bytes as usize,
+            inboxes,
+        }
     }
 }
 
@@ -509,6 +555,9 @@ impl HubView<'_> {
     /// stays: the server runs only open connections, and a module takes a spurious
     /// `progress` as it takes any (nothing moved).
     pub(crate) fn forget(&mut self, slot: SlotId) {
+        if let Some(inbox) = self.inboxes.get_mut(slot as usize) {
+            inbox.close();
+        }
         if self.config.count == 0 {
             return;
         }
@@ -545,12 +594,89 @@ impl HubView<'_> {
         self.config.count > 0 && self.slot_subs(slot).any(|i| self.subs[i].topic == topic.0)
     }
 
+    // ----- one connection's inbox --------------------------------------------------------------
+
+    /// A connection took `slot`: its name, for messages to it alone.
+    pub(crate) fn opened(&mut self, slot: SlotId) -> ConnId {
+        match self.inboxes.get_mut(slot as usize) {
+            Some(inbox) => {
+                inbox.open();
+                ConnId {
+                    slot,
+                    serial: inbox.serial,
+                }
+            }
+            None => ConnId { slot, serial: 0 },
+        }
+    }
+
+    /// The name of the connection in `slot`.
+    pub(crate) fn conn_id(&self, slot: SlotId) -> ConnId {
+        ConnId {
+            slot,
+            serial: self.inboxes.get(slot as usize).map_or(0, |i| i.serial),
+        }
+    }
+
+    fn inbox(&mut self, slot: SlotId) -> Inbox<'_> {
+        let size = self.config.inbox_bytes as usize;
+        let at = slot as usize * size;
+        Inbox {
+            bytes: &mut self.inbox_bytes[at..at + size],
+            state: &mut self.inboxes[slot as usize],
+        }
+    }
+
+    /// Queues `data` in the inbox of connection `to` and wakes it; when the inbox is full
+    /// the oldest messages make room ([`Lagging::Skip`], counted as missed) or the receiver
+    /// is marked to be closed ([`Lagging::Close`]).
+    pub(crate) fn send_to(&mut self, to: ConnId, data: &[u8]) -> Result<(), DirectError> {
+        let size = self.config.inbox_bytes as usize;
+        if size == 0 {
+            return Err(DirectError::NoInboxes);
+        }
+        if data.len() > self.config.max_message as usize || 2 * (data.len() + 4) > size {
+            return Err(DirectError::TooLarge);
+        }
+        let state = self.inboxes.get(to.slot as usize).copied();
+        if state.is_none_or(|s| !s.open || s.serial != to.serial) {
+            return Err(DirectError::Gone);
+        }
+        let may_drop = self.config.lagging == Lagging::Skip;
+        match self.inbox(to.slot).push(data, may_drop) {
+            Pushed::Queued { dropped } => self.s.counters.missed += dropped as u64,
+            Pushed::WouldDrop => {
+                // The receiver does not keep up: it is closed when it next runs.
+                self.inboxes[to.slot as usize].missed = u64::MAX;
+            }
+        }
+        self.wake(to.slot);
+        Ok(())
+    }
+
     // ----- taking messages --------------------------------------------------------------------
 
     /// The next message waiting for `slot`, the oldest subscription first; a lagging
     /// subscription skips to the oldest message held ([`Lagging::Skip`]) or is reported
     /// ([`Lagging::Close`]). The message stays until [`HubView::taken`].
     pub(crate) fn next(&mut self, slot: SlotId) -> Next {
+        if let Some(inbox) = self.inboxes.get(slot as usize).copied() {
+            if inbox.missed == u64::MAX {
+                self.s.counters.lagging_closed += 1;
+                return Next::Lagging;
+            }
+            let size = self.config.inbox_bytes as usize;
+            if let Some((start, len)) = self.inbox(slot).peek() {
+                return Next::Message {
+                    index: INBOX,
+                    topic: TopicId::DIRECT.0,
+                    seq: 0,
+                    start: slot as usize * size + start,
+                    len,
+                    missed: inbox.missed,
+                };
+            }
+        }
         if self.config.count == 0 {
             return Next::Nothing;
         }
@@ -597,7 +723,11 @@ impl HubView<'_> {
     }
 
     /// The message [`HubView::next`] found in subscription `index` is taken: move past it.
-    pub(crate) fn taken(&mut self, index: usize, seq: u64) {
+    pub(crate) fn taken(&mut self, slot: SlotId, index: usize, seq: u64) {
+        if index == INBOX {
+            self.inbox(slot).pop();
+            return;
+        }
         let sub = self.subs[index];
         assert!(
             sub.topic != u16::MAX && sub.next_seq == seq,
@@ -613,11 +743,12 @@ impl HubView<'_> {
 
     /// Whether `slot` has a message waiting.
     pub(crate) fn pending(&self, slot: SlotId) -> bool {
-        self.config.count > 0
-            && self.slot_subs(slot).any(|i| {
-                let sub = self.subs[i];
-                sub.topic != u16::MAX && sub.next_seq < self.topics[sub.topic as usize].next_seq
-            })
+        self.inboxes.get(slot as usize).is_some_and(|i| i.pending())
+            || self.config.count > 0
+                && self.slot_subs(slot).any(|i| {
+                    let sub = self.subs[i];
+                    sub.topic != u16::MAX && sub.next_seq < self.topics[sub.topic as usize].next_seq
+                })
     }
 
     // ----- waking -----------------------------------------------------------------------------
@@ -705,6 +836,22 @@ impl Bus<'_> {
     pub fn pending(&self) -> bool {
         self.hub.pending(self.slot)
     }
+
+    /// This connection's name, for messages to it alone: another connection (or the app,
+    /// remembering it in its state) sends with [`Bus::send_to`].
+    pub fn me(&self) -> ConnId {
+        self.hub.conn_id(self.slot)
+    }
+
+    /// Sends `data` to connection `to` alone: queued in its inbox
+    /// ([`Topics::inbox_bytes`]), which it takes as messages of [`TopicId::DIRECT`] before
+    /// its topics' (woken when the current event is done). A full inbox drops its oldest
+    /// messages ([`Lagging::Skip`], counted as missed) or its connection is closed
+    /// ([`Lagging::Close`]). [`DirectError::Gone`] when that connection has closed, even if
+    /// another now holds its slot.
+    pub fn send_to(&mut self, to: ConnId, data: &[u8]) -> Result<(), DirectError> {
+        self.hub.send_to(to, data)
+    }
 }
 
 /// The messages waiting for a connection, as a response that stays open takes them (a
@@ -736,6 +883,8 @@ impl<'a> Feed<'a> {
             subs: Default::default(),
             wake: Default::default(),
             woken: Default::default(),
+            inbox_bytes: Default::default(),
+            inboxes: Default::default(),
             s: scalars,
         };
         Feed::new(hub, 0)
@@ -771,7 +920,11 @@ impl<'a> Feed<'a> {
                 Some(Message {
                     topic: TopicId(topic),
                     seq,
-                    data: &self.hub.rings[start..start + len],
+                    data: if index == INBOX {
+                        &self.hub.inbox_bytes[start..start + len]
+                    } else {
+                        &self.hub.rings[start..start + len]
+                    },
                     missed,
                 })
             }
@@ -786,7 +939,7 @@ impl<'a> Feed<'a> {
             .message
             .take()
             .expect("message_taken without a message from next_message");
-        self.hub.taken(index as usize, seq);
+        self.hub.taken(self.slot, index as usize, seq);
     }
 }
 
@@ -804,17 +957,21 @@ mod tests {
         subs: Vec<Subscription>,
         wake: Vec<u32>,
         woken: Vec<bool>,
+        inbox_bytes: Vec<u8>,
+        inboxes: Vec<InboxState>,
     }
 
     impl Pieces {
         fn new(config: &Topics, slots: usize) -> Pieces {
-            let (topics, rings, subs, wake) = Hub::counts(config, slots);
+            let sizes = Hub::counts(config, slots);
             Pieces {
-                topics: vec![TopicState::EMPTY; topics],
-                rings: vec![0; rings],
-                subs: vec![Subscription::UNUSED; subs],
-                wake: vec![NONE; wake],
-                woken: vec![false; wake],
+                topics: vec![TopicState::EMPTY; sizes.topics],
+                rings: vec![0; sizes.ring_bytes],
+                subs: vec![Subscription::UNUSED; sizes.subs],
+                wake: vec![NONE; sizes.wake],
+                woken: vec![false; sizes.wake],
+                inbox_bytes: vec![0; sizes.inbox_bytes],
+                inboxes: vec![InboxState::EMPTY; sizes.inboxes],
             }
         }
 
@@ -826,6 +983,7 @@ mod tests {
                 &mut self.subs,
                 &mut self.wake,
                 &mut self.woken,
+                (&mut self.inbox_bytes, &mut self.inboxes),
             )
         }
     }
@@ -837,6 +995,7 @@ mod tests {
             max_message: 100,
             per_connection: 2,
             lagging,
+            inbox_bytes: 0,
         }
     }
 
@@ -866,8 +1025,8 @@ mod tests {
                         panic!("the message went away untaken");
                     };
                     assert_eq!((again, missed_again), (seq, missed));
-                    taken.push((topic, seq, hub.bytes(start, len).to_vec(), missed));
-                    hub.view().taken(index, seq);
+                    taken.push((topic, seq, hub.bytes(index, start, len).to_vec(), missed));
+                    hub.view().taken(slot, index, seq);
                 }
             }
         }
@@ -1013,7 +1172,14 @@ mod tests {
             ring in 128u32..2048,
             ops in proptest::collection::vec((0usize..100, 0u8..4), 1..400),
         ) {
-            let config = Topics { count: 1, ring_bytes: ring, max_message: ring / 2 - 12, per_connection: 1, lagging: Lagging::Skip };
+            let config = Topics {
+                count: 1,
+                ring_bytes: ring,
+                max_message: ring / 2 - 12,
+                per_connection: 1,
+                lagging: Lagging::Skip,
+                inbox_bytes: 0,
+            };
             let mut pieces = Pieces::new(&config, 3);
             let mut hub = pieces.hub(config);
             for slot in 0..3 {

@@ -9,6 +9,7 @@ use crate::timer::TimerEntry;
 
 use super::datagram::ReplyMeta;
 use super::hub::{Hub, Subscription, TopicState};
+use super::inbox::InboxState;
 use super::slot::Slot;
 
 /// What the protocol modules need, beside what the server needs for itself.
@@ -60,13 +61,15 @@ impl Layout {
 
     /// The hub's pieces: topic states, rings, subscriptions, the wake queue and its flags.
     const fn hub(config: &Config, n: usize) -> usize {
-        let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
-        carved_size::<TopicState>(topics)
+        let sizes = Hub::counts(&config.topics, n);
+        carved_size::<TopicState>(sizes.topics)
             + round_up(Hub::publish_buffer(&config.topics))
-            + round_up(ring_bytes)
-            + carved_size::<Subscription>(subs)
-            + carved_size::<u32>(wake)
-            + carved_size::<bool>(wake)
+            + round_up(sizes.ring_bytes)
+            + carved_size::<Subscription>(sizes.subs)
+            + carved_size::<u32>(sizes.wake)
+            + carved_size::<bool>(sizes.wake)
+            + round_up(sizes.inbox_bytes)
+            + carved_size::<InboxState>(sizes.inboxes)
     }
 
     /// The budget: per connection, all connections, large buffers, and the whole region.

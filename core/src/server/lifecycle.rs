@@ -63,6 +63,7 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
         s.send_since = now;
         s.first_byte_at = now.after_ms(t.pressured_first_byte_ms);
         self.overload.unproven.push(self.slots, slot);
+        let _ = self.hub.view().opened(slot);
         self.stats.accepted += 1;
         if pressured {
             self.stats.pressured_accepts += 1;

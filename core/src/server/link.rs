@@ -469,7 +469,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                 Some(Message {
                     topic: super::TopicId(topic),
                     seq,
-                    data: self.hub.bytes(start, len),
+                    data: self.hub.bytes(index, start, len),
                     missed,
                 })
             }
@@ -502,7 +502,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                 let message = Message {
                     topic: super::TopicId(topic),
                     seq,
-                    data: self.hub.bytes(start, len),
+                    data: self.hub.bytes(index, start, len),
                     missed,
                 };
                 let room = &mut self.send[self.slot.send_end as usize..];
@@ -518,7 +518,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
         match written {
             Some(n) => {
                 self.commit_output(0, n);
-                self.hub.view().taken(index, seq);
+                self.hub.view().taken(self.id, index, seq);
                 Delivery::Written
             }
             None => Delivery::NoRoom,
@@ -534,7 +534,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
             .message
             .take()
             .expect("message_taken without a message from next_message");
-        self.hub.view().taken(index as usize, seq);
+        self.hub.view().taken(self.id, index as usize, seq);
     }
 
     /// Hands the connection to another protocol of the app's set, `protocol` being its number

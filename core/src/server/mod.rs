@@ -33,6 +33,7 @@
 mod datagram;
 mod event;
 mod hub;
+mod inbox;
 mod layout;
 mod lifecycle;
 mod link;
@@ -53,6 +54,7 @@ pub use crate::stats::{Gauges, PrometheusText, ServerView, Snapshot, Stats};
 pub use datagram::DatagramReply;
 pub use event::{AcceptError, Event, Handled, IoError, OpKind};
 pub use hub::{Bus, Feed, Message, PublishError, Start, SubscribeError, TopicId};
+pub use inbox::{ConnId, DirectError};
 pub use link::{Delivery, Link, LinkParts};
 pub use module::{MAX_PROTOCOLS, Protocol, Protocols, SharedMemory, Sole};
 pub use ops::Op;
@@ -62,6 +64,7 @@ use datagram::{Datagrams, ReplyMeta};
 #[cfg(test)]
 pub(crate) use hub::HubScalars;
 use hub::{Hub, Subscription, TopicState};
+use inbox::InboxState;
 pub(crate) use layout::{Layout, ModuleNeeds};
 use layout::{scratch_stride, shared_stride};
 use overload::Overload;
@@ -205,15 +208,19 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
         let datagram_bytes = arena.bytes(size * (1 + replies))?;
         let (input, reply_bytes) = datagram_bytes.split_at_mut(size);
         let meta = arena.slice(replies, |_| ReplyMeta::free())?;
-        let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
+        let sizes = Hub::counts(&config.topics, n);
         let publish = arena.bytes(Hub::publish_buffer(&config.topics))?;
         let hub = Hub::new(
             config.topics,
-            arena.slice(topics, |_| TopicState::EMPTY)?,
-            arena.bytes(ring_bytes)?,
-            arena.slice(subs, |_| Subscription::UNUSED)?,
-            arena.slice(wake, |_| NONE)?,
-            arena.slice(wake, |_| false)?,
+            arena.slice(sizes.topics, |_| TopicState::EMPTY)?,
+            arena.bytes(sizes.ring_bytes)?,
+            arena.slice(sizes.subs, |_| Subscription::UNUSED)?,
+            arena.slice(sizes.wake, |_| NONE)?,
+            arena.slice(sizes.wake, |_| false)?,
+            (
+                arena.bytes(sizes.inbox_bytes)?,
+                arena.slice(sizes.inboxes, |_| InboxState::EMPTY)?,
+            ),
         );
         let storage = arena.bytes(blocks * config.block_size())?;
         let pool = BlockPool::new(storage, config.block_size(), block_ids, block_lent);

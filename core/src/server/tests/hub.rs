@@ -45,6 +45,8 @@ impl Protocol<TestState> for Chat {
         link.bus()
             .subscribe(TopicId(0), Start::Next)
             .expect("room for one subscription");
+        let me = link.bus().me();
+        link.state().chats.push(me);
         link.want_input(InputTarget::Buffer { limit: None });
     }
 
@@ -57,6 +59,15 @@ impl Protocol<TestState> for Chat {
             let mut line = [0u8; 256];
             line[..end].copy_from_slice(&link.input()[..end]);
             link.consume(end + 1);
+            // `@N text`: to the N-th chat connection opened, alone.
+            if let Some(rest) = line[..end].strip_prefix(b"@") {
+                let (n, text) = rest.split_at(rest.iter().position(|&b| b == b' ').unwrap());
+                let n: usize = std::str::from_utf8(n).unwrap().parse().unwrap();
+                let to = link.state().chats[n];
+                let result = link.bus().send_to(to, &text[1..]);
+                link.state().direct_results.push(result);
+                continue;
+            }
             let _ = link.bus().publish(TopicId(0), &line[..end]);
         }
         // Bounded: each round takes a message; at most as many as the ring holds.
@@ -102,6 +113,7 @@ fn hub_config(ring_bytes: u32, lagging: Lagging) -> Config {
         max_message: 200,
         per_connection: 2,
         lagging,
+        inbox_bytes: 1024,
     };
     c
 }
@@ -423,4 +435,70 @@ fn a_slow_event_client_gets_every_event_in_order_then_leaves() {
     assert_eq!(ids, (1..=300).collect::<Vec<u64>>());
     h.client_close(sse);
     assert!(!h.is_open(sse), "the client's EOF ends the stream");
+}
+
+/// `Bus::send_to`: a message to one connection reaches it alone, before what its topics
+/// hold; one to a connection that has gone is refused even when another took its slot.
+#[test]
+fn a_message_to_one_connection_reaches_it_alone() {
+    use crate::server::DirectError;
+    let mut h = Harness::new(hub_config(4096, Lagging::Skip), app());
+    let (a, b, c) = (
+        h.connect_service(TestId::Chat),
+        h.connect_service(TestId::Chat),
+        h.connect_service(TestId::Chat),
+    );
+    h.client_send(a, b"@1 psst, b\n");
+    assert_eq!(h.take_output(b), "psst, b\n");
+    assert_eq!(h.take_output(a), "");
+    assert_eq!(h.take_output(c), "");
+    h.client_close(b);
+    let d = h.connect_service(TestId::Chat);
+    assert_eq!(d, b, "the new connection took the old one's slot");
+    h.client_send(a, b"@1 are you b?\n");
+    assert_eq!(h.take_output(d), "", "not for the slot's new connection");
+    h.client_send(a, b"@3 welcome, d\n");
+    assert_eq!(h.take_output(d), "welcome, d\n");
+    assert_eq!(
+        h.server.state().direct_results,
+        [Ok(()), Err(DirectError::Gone), Ok(())]
+    );
+}
+
+/// A full inbox (1 KiB here) drops its oldest messages to make room, and the receiver is
+/// told how many it missed; with `Lagging::Close` the receiver is closed instead.
+#[test]
+fn a_full_inbox_drops_its_oldest_or_closes() {
+    for lagging in [Lagging::Skip, Lagging::Close] {
+        let mut h = Harness::new(hub_config(64 * 1024, lagging), app());
+        let (a, b) = (
+            h.connect_service(TestId::Chat),
+            h.connect_service(TestId::Chat),
+        );
+        h.hold_sends(b);
+        for i in 0..400 {
+            h.client_send(
+                a,
+                std::format!("@1 number {i:03} with padding\n").as_bytes(),
+            );
+        }
+        h.release_sends(b);
+        h.run();
+        let text = h.take_output(b);
+        match lagging {
+            Lagging::Skip => {
+                assert!(h.is_open(b));
+                let missed: u64 = text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("missed "))
+                    .map(|l| l.split(' ').next().unwrap().parse::<u64>().unwrap())
+                    .sum();
+                let got = text.matches("number ").count() as u64;
+                assert!(missed > 0, "1 KiB holds fewer than 400 of these");
+                assert_eq!(got + missed, 400, "{text}");
+                assert!(text.ends_with("number 399 with padding\n"));
+            }
+            Lagging::Close => assert!(!h.is_open(b), "closed for falling behind"),
+        }
+    }
 }

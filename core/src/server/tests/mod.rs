@@ -21,6 +21,10 @@ pub(super) struct TestState {
     pub after_calls: u32,
     /// Greeter connections that let go (closed, or switched to another protocol).
     pub greeters_closed: u32,
+    /// Every chat connection opened, in order (`hub::Chat`).
+    pub chats: Vec<crate::server::ConnId>,
+    /// What each `@N text` line of a chat got from `Bus::send_to`.
+    pub direct_results: Vec<Result<(), crate::server::DirectError>>,
 }
 
 fn plaintext(ctx: &mut Ctx<TestState>, _: &Request) -> Response {
