@@ -294,10 +294,54 @@ def report(outdir):
     return "\n".join(out)
 
 
+def chart(outdir):
+    """The report's req/CPU-s as an SVG bar chart: a group of bars per cell, one bar per
+    server, zzz's in a colour of their own, each labelled with its figure."""
+    meta, _ = read_meta(outdir / "meta.env")
+    cells = summarize(read_runs(outdir, int(meta["clk_tck"])))
+    depth = meta.get("depth", "16")
+    rows = []
+    for (mode, conns), servers in cells.items():
+        rows.append(("cell", cell_name(mode, conns, depth), None, None))
+        for server, c in servers.items():
+            rows.append(("bar", server, c["per_cpu_s"], is_zzz(server)))
+    top = max((r[2] for r in rows if r[0] == "bar" and r[2]), default=1.0)
+    bar_h, gap, left, width = 18, 6, 150, 520
+    height = 40 + sum(bar_h + gap if kind == "bar" else 26 for kind, *_ in rows)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" '
+        f'height="{height}" font-family="sans-serif" font-size="12">',
+        f'<text x="8" y="20" font-size="14" font-weight="bold">Requests per server '
+        f"CPU-second ({meta.get('stamp', '?')}, zzz {meta.get('git', '?')})</text>",
+    ]
+    y = 40
+    for kind, label, value, zzz in rows:
+        if kind == "cell":
+            out.append(f'<text x="8" y="{y + 16}" font-weight="bold">{escape(label)}</text>')
+            y += 26
+            continue
+        length = 0 if not value else max(1, round(width * value / top))
+        colour = "#d95f02" if zzz else "#7570b3"
+        out.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{escape(label)}</text>')
+        out.append(
+            f'<rect x="{left}" y="{y}" width="{length}" height="{bar_h}" fill="{colour}"/>'
+        )
+        out.append(f'<text x="{left + length + 4}" y="{y + 13}">{num(value)}</text>')
+        y += bar_h + gap
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: report.py RESULT_DIR")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: report.py RESULT_DIR [CHART.svg]")
     print(report(Path(sys.argv[1])))
+    if len(sys.argv) == 3:
+        Path(sys.argv[2]).write_text(chart(Path(sys.argv[1])))
 
 
 if __name__ == "__main__":

@@ -398,9 +398,11 @@ stop_all
 rm -f "$out/.times"
 echo "waited=$wait_spent" >>"$out/meta.env"
 
-python3 "$here/report.py" "$out" >"$out/report.md"
+python3 "$here/report.py" "$out" "$out/report.svg" >"$out/report.md"
 report_copy=${BENCH_REPORT:-$here/results/latest.md}
 cp "$out/report.md" "$report_copy"
+# The same figures as a chart, beside the report: latest.svg.
+cp "$out/report.svg" "${report_copy%.md}.svg"
 cat "$out/report.md"
 log "written to $report_copy"
 [ -z "$zzz_build_failed" ] || die "zzz's bench example did not build"
