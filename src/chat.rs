@@ -10,10 +10,10 @@
 //!   resumes after its `Last-Event-ID`.
 //! - `POST /messages` with JSON `{"name","text"}`: checked, published, `202` with its number.
 //!
-//! The room is topic 0 of the server's hub: a ring of [`HISTORY_BYTES`] holding the recent
-//! messages (about [`HISTORY`] of a typical size), each at most [`MESSAGE_MAX`] bytes. A client
-//! that falls so far behind that the ring overwrote what it had not read skips to the oldest
-//! message kept (the SSE feed says how many it missed). With `--threads N` each instance has
+//! The room is topic 0 of the server's hub: a ring of [`RING_BYTES`] holding the recent
+//! messages, each at most [`MESSAGE_MAX`] bytes; a new client first gets the last [`HISTORY`]
+//! of them. A client that falls so far behind that the ring overwrote what it had not read
+//! skips to the oldest message kept (the SSE feed says how many it missed). With `--threads N` each instance has
 //! its own room: clients of different threads do not see each other's messages.
 
 use askama::Template;
@@ -33,11 +33,12 @@ pub const ROOM: TopicId = TopicId(0);
 /// The longest message, in bytes, over any of the three ways in.
 pub const MESSAGE_MAX: usize = 1024;
 
-/// Bytes of the room's ring: its history.
-pub const HISTORY_BYTES: u32 = 64 * 1024;
+/// Bytes of the room's ring: how far a client may fall behind before it skips. 1,216 KiB
+/// hold 16,384 messages of 64 bytes (12 bytes of header each).
+pub const RING_BYTES: u32 = 16_384 * (64 + 12);
 
-/// About how many messages of 100 bytes the history keeps (what the page says).
-pub const HISTORY: usize = HISTORY_BYTES as usize / (100 + 12);
+/// How many recent messages a new client gets first.
+pub const HISTORY: u64 = 100;
 
 /// The longest name and text of a posted message, in characters.
 pub const NAME_MAX: usize = 32;
@@ -49,11 +50,15 @@ pub fn config() -> Config {
     Config {
         topics: Topics {
             count: 1,
-            ring_bytes: HISTORY_BYTES,
+            ring_bytes: RING_BYTES,
             max_message: MESSAGE_MAX as u32,
             per_connection: 1,
             lagging: Lagging::Skip,
         },
+        // Room for 900 framed 64-byte messages per send: a subscriber drains a backlog in
+        // large sends, so that it keeps up with a publisher whose input arrives in large reads.
+        send_buffer: 64 * 1024,
+        large_buffer_size: 1024 * 1024,
         ..Config::DEFAULT
     }
 }
@@ -70,7 +75,7 @@ pub struct ChatState {
 #[template(path = "chat.html")]
 struct Page {
     title: &'static str,
-    history: usize,
+    history: u64,
     name_max: usize,
     text_max: usize,
 }
@@ -112,7 +117,7 @@ fn ws(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
 
 fn feed(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
     let stream = EventStream {
-        start: Start::Oldest,
+        start: Start::Last(HISTORY),
         retry_ms: Some(2_000),
         ..EventStream::of(ROOM)
     };
@@ -163,7 +168,7 @@ fn post(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
     }
 }
 
-/// A WebSocket client of the room: follows it from the oldest message kept, and publishes
+/// A WebSocket client of the room: follows it from the last [`HISTORY`] messages, and publishes
 /// each text message it sends, whole (a message arrives in pieces; at most [`MESSAGE_MAX`]
 /// bytes, which the module's limit enforces with Close 1009). Binary messages are refused
 /// with Close 1003.
@@ -183,7 +188,7 @@ impl WsHandler<ChatState> for ChatWs {
 
     fn open(&mut self, ctx: &mut WsCtx<'_, ChatState>) -> Incoming {
         // One subscription per connection: `Topics::per_connection` is 1, and this is it.
-        if ctx.bus.subscribe(ROOM, Start::Oldest).is_err() {
+        if ctx.bus.subscribe(ROOM, Start::Last(HISTORY)).is_err() {
             ctx.close(zzz_core::websocket::CloseCode::INTERNAL_ERROR);
         }
         Incoming {

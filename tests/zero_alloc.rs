@@ -9,7 +9,9 @@
 //! larger than the receive buffer), `Expect: 100-continue`, HEAD, static and streamed and
 //! spilled responses, every error status, the large-buffer pool and the connection slots run
 //! dry, the keep-alive, head and body timeouts, connections dropped mid-request, raw TCP and
-//! UDP — stops the server gracefully, and asserts that the count did not move. When it did,
+//! UDP, the key-value store, a room of WebSocket clients and an event stream fed through the
+//! hub and by another thread's mailbox — stops the server gracefully, and asserts that the
+//! count did not move. When it did,
 //! the failure shows the count, which scenarios it grew in, and the backtrace of the first
 //! allocation.
 
@@ -30,12 +32,18 @@ use support::{Client, TestServer, chunked, pseudo_random};
 use zzz::bench_app::BenchState;
 use zzz::core::handler::StreamFn;
 use zzz::core::router::RouteMethod;
+use zzz::core::server::{Protocols, Start, TopicId};
+use zzz::core::sse::{self, EventStream};
 use zzz::core::tcp::TcpFn;
-use zzz::core::{
-    App, Config, Ctx, Http, Method, PeerAddr, Request, Response, Route, Router, Status,
-    StreamCursor, StreamOut, StreamStep, Tcp, TcpCtx, Timeouts, Udp,
+use zzz::core::websocket::{
+    FrameHeader, MessagePiece, Opcode, Take, UpgradeOptions, WebSocket, WsCtx, WsHandler,
+    apply_mask, upgrade, write_header,
 };
-use zzz::uring::Builder;
+use zzz::core::{
+    App, Config, Ctx, Http, Lagging, Method, PeerAddr, Request, Response, Route, Router, Status,
+    StreamCursor, StreamOut, StreamStep, Tcp, TcpCtx, Timeouts, Topics, Udp,
+};
+use zzz::uring::{Builder, Handle};
 use zzz_apps::kv::Kv;
 use zzz_apps::kv::store::Capacity;
 
@@ -150,6 +158,13 @@ fn config() -> Config {
     config.limits.max_request_line = 2048;
     config.limits.max_head = 4096;
     config.limits.max_body = 128 * 1024;
+    config.topics = Topics {
+        count: 1,
+        ring_bytes: 16 * 1024,
+        max_message: 512,
+        per_connection: 1,
+        lagging: Lagging::Skip,
+    };
     config.timeouts = Timeouts {
         head_ms: 1000,
         body_idle_ms: 1000,
@@ -232,7 +247,63 @@ zzz::core::protocols! {
         udp: Udp => Udp<BenchState>,
         /// The Redis-protocol store, written outside the core.
         kv: Kv => Kv,
+        /// A room over WebSocket, on the hub's topic 0.
+        ws: Ws => WebSocket<Room>,
     }
+}
+
+/// The room every WebSocket follows and server-sent events show.
+const ROOM: TopicId = TopicId(0);
+
+/// A WebSocket client of [`ROOM`]: follows it from the next message, publishes each text
+/// message it sends (whole, at most 512 bytes, kept in the slot as plain bytes).
+struct Room;
+
+struct Incoming {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl WsHandler<BenchState> for Room {
+    type Conn = Incoming;
+
+    fn open(&mut self, ctx: &mut WsCtx<'_, BenchState>) -> Incoming {
+        ctx.bus
+            .subscribe(ROOM, Start::Next)
+            .expect("one subscription per connection");
+        Incoming {
+            bytes: [0; 512],
+            len: 0,
+        }
+    }
+
+    fn message(
+        &mut self,
+        incoming: &mut Incoming,
+        ctx: &mut WsCtx<'_, BenchState>,
+        piece: MessagePiece<'_>,
+    ) -> Take {
+        if piece.first {
+            incoming.len = 0;
+        }
+        let end = incoming.len + piece.data.len();
+        incoming.bytes[incoming.len..end].copy_from_slice(piece.data);
+        incoming.len = end;
+        if piece.last {
+            ctx.bus
+                .publish(ROOM, &incoming.bytes[..end])
+                .expect("published");
+        }
+        Take::Done
+    }
+}
+
+fn ws_upgrade(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    upgrade(ctx, req, &UpgradeOptions::to(Modules::id_index(Proto::Ws)))
+}
+
+fn room_events(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    sse::events(ctx, req, EventStream::of(ROOM))
 }
 
 /// The bench contract's own handlers (so that what the benchmarks run is what is counted),
@@ -253,6 +324,8 @@ fn routes() -> &'static [Route<BenchState>] {
         Route::get("/static", static_body),
         Route::get("/stream", stream),
         Route::get("/big", big),
+        Route::get("/ws", ws_upgrade),
+        Route::get("/events", room_events),
     ];
     for method in [Method::Get, Method::Post, Method::Put, Method::Patch] {
         table.push(Route::new(method, "/echo/{*path}", echo));
@@ -719,6 +792,131 @@ fn kv_module(addrs: Addrs) -> usize {
     2 * commands.len() + 1
 }
 
+/// A WebSocket client's connection, upgraded (the handshake written by hand).
+fn ws_connect(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(support::IO_GUARD)).unwrap();
+    stream
+        .write_all(
+            b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = support::read_retrying(&mut stream, &mut byte).expect("the 101");
+        assert!(n > 0, "closed during the handshake");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    stream
+}
+
+/// Sends one masked client frame.
+fn ws_send(stream: &mut TcpStream, opcode: Opcode, payload: &[u8]) {
+    let key = [0x12, 0x34, 0x56, 0x78];
+    let header = FrameHeader {
+        fin: true,
+        rsv: 0,
+        opcode,
+        mask: Some(key),
+        payload_len: payload.len() as u64,
+    };
+    let mut frame = vec![0u8; 14 + payload.len()];
+    let at = write_header(&mut frame, &header).unwrap();
+    frame[at..at + payload.len()].copy_from_slice(payload);
+    apply_mask(&mut frame[at..at + payload.len()], key, 0);
+    frame.truncate(at + payload.len());
+    stream.write_all(&frame).unwrap();
+}
+
+/// Reads server frames until `count` have arrived: (first byte, payload).
+fn ws_read(stream: &mut TcpStream, count: usize) -> Vec<(u8, Vec<u8>)> {
+    let mut got = Vec::new();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while got.len() < count {
+        // Bounded: each turn takes one whole frame out of `buf`, or stops for more bytes.
+        while buf.len() >= 2 {
+            let (len, at) = match (buf[1] & 0x7f) as usize {
+                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+                126 => break,
+                127 => panic!("no frame here is that long"),
+                n => (n, 2),
+            };
+            if buf.len() < at + len {
+                break;
+            }
+            got.push((buf[0], buf[at..at + len].to_vec()));
+            buf.drain(..at + len);
+        }
+        if got.len() >= count {
+            break;
+        }
+        let n = support::read_retrying(stream, &mut chunk).expect("frames");
+        assert!(n > 0, "closed after {} frames", got.len());
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    got
+}
+
+/// A room over WebSocket and server-sent events, and messages from another thread: three
+/// WebSocket clients publish, everyone (the event stream too) gets every message; a ping is
+/// answered; the clients close with the handshake.
+fn live(addrs: Addrs, handle: &Handle) -> usize {
+    let mut events = TcpStream::connect(addrs.http).unwrap();
+    events.set_read_timeout(Some(support::IO_GUARD)).unwrap();
+    events
+        .write_all(b"GET /events HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 512];
+    let n = support::read_retrying(&mut events, &mut first).expect("the stream's head");
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"), "subscribed first");
+    let mut clients: Vec<TcpStream> = (0..3).map(|_| ws_connect(addrs.http)).collect();
+    let per_client = 20;
+    for (i, client) in clients.iter_mut().enumerate() {
+        for m in 0..per_client {
+            ws_send(
+                client,
+                Opcode::Text,
+                format!("client {i} message {m}").as_bytes(),
+            );
+        }
+    }
+    let from_thread = 5;
+    for m in 0..from_thread {
+        handle
+            .publish(ROOM, format!("from a thread {m}").as_bytes())
+            .expect("the mailbox has room");
+    }
+    let total = clients.len() * per_client + from_thread;
+    for client in &mut clients {
+        let frames = ws_read(client, total);
+        assert!(frames.iter().all(|(op, _)| *op == 0x81), "text frames");
+    }
+    let mut stream_text = String::from_utf8_lossy(&first[..n]).into_owned();
+    let mut chunk = [0u8; 4096];
+    while stream_text.matches("data: ").count() < total {
+        let n = support::read_retrying(&mut events, &mut chunk).expect("events");
+        assert!(n > 0, "the event stream ended");
+        stream_text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+    }
+    for client in &mut clients {
+        ws_send(client, Opcode::Ping, b"still there?");
+        let pong = ws_read(client, 1);
+        assert_eq!(pong[0], (0x8a, b"still there?".to_vec()));
+        ws_send(client, Opcode::Close, &1000u16.to_be_bytes());
+        let close = ws_read(client, 1);
+        assert_eq!(close[0].0, 0x88);
+    }
+    total * (clients.len() + 1) + 2 * clients.len()
+}
+
 // ----- the test --------------------------------------------------------------------------------
 
 #[test]
@@ -744,6 +942,7 @@ fn instance_thread_allocates_nothing_after_startup() {
                     },
                     1,
                 ),
+                ws: WebSocket::new(Room),
             };
             App::with_modules(BenchState, modules)
         },
@@ -755,20 +954,21 @@ fn instance_thread_allocates_nothing_after_startup() {
         kv: server.tcp(3),
     };
 
-    type Scenario = fn(Addrs) -> usize;
-    let scenarios: [(&str, Scenario); 11] = [
+    let handle = server.handle();
+    let scenarios: [(&str, &dyn Fn(Addrs) -> usize); 12] = [
         // First, while no slot and no large buffer is taken by anything else.
-        ("slots exhausted", |a| slots_exhausted(a.http)),
-        ("pool exhausted", |a| pool_exhausted(a.http)),
-        ("keep-alive", |a| keep_alive(a.http, 20)),
-        ("pipelined", |a| pipelined(a.http, 10)),
-        ("uploads and responses", |a| uploads_and_responses(a.http)),
-        ("error statuses", |a| error_statuses(a.http)),
-        ("dropped mid-request", |a| dropped_mid_request(a.http)),
-        ("timeouts", |a| timeouts(a.http)),
-        ("raw TCP and UDP", raw_modules),
-        ("key-value store", kv_module),
-        ("keep-alive again", |a| keep_alive(a.http, 5)),
+        ("slots exhausted", &|a| slots_exhausted(a.http)),
+        ("pool exhausted", &|a| pool_exhausted(a.http)),
+        ("keep-alive", &|a| keep_alive(a.http, 20)),
+        ("pipelined", &|a| pipelined(a.http, 10)),
+        ("uploads and responses", &|a| uploads_and_responses(a.http)),
+        ("error statuses", &|a| error_statuses(a.http)),
+        ("dropped mid-request", &|a| dropped_mid_request(a.http)),
+        ("timeouts", &|a| timeouts(a.http)),
+        ("raw TCP and UDP", &raw_modules),
+        ("key-value store", &kv_module),
+        ("WebSocket, SSE, mailbox", &|a| live(a, &handle)),
+        ("keep-alive again", &|a| keep_alive(a.http, 5)),
     ];
     let mut report = Vec::new();
     let mut requests = 0;

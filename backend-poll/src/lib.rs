@@ -120,11 +120,12 @@ impl<'m, S, P: Protocols<S>> Portable<'m, S, P> {
     }
 
     /// [`Portable::run`], calling `each_turn` with the server at the top of every loop turn
-    /// (at least once a second): for publishing its counters, say.
+    /// (at least once a second): for publishing its counters, or telling it messages from
+    /// other threads ([`Event::Publish`]), say.
     pub fn run_with(
         &mut self,
         stop: &AtomicBool,
-        mut each_turn: impl FnMut(&Server<'m, S, P>),
+        mut each_turn: impl FnMut(&mut Server<'m, S, P>),
     ) -> io::Result<()> {
         let mut stop_at: Option<Now> = None;
         // Bounded: this is the event loop; it ends once stopped (idle, or the grace period
@@ -135,7 +136,7 @@ impl<'m, S, P: Protocols<S>> Portable<'m, S, P> {
             let now = self.clock.now();
             let _ = self.server.handle(Event::Tick(now));
             self.handle_ready();
-            each_turn(&self.server);
+            each_turn(&mut self.server);
             if stop.load(Ordering::Relaxed) && stop_at.is_none() {
                 stop_at = Some(now);
                 let _ = self.server.handle(Event::Shutdown);

@@ -270,6 +270,14 @@ pub enum Divergence {
     },
     /// A reply reported sent that the server had not handed out.
     ReplyNotPosted(u16),
+    /// A message from outside longer than the server's publish buffer (a backend refuses
+    /// those).
+    PublishTooLong {
+        /// Its length.
+        n: usize,
+        /// The buffer's.
+        room: usize,
+    },
 }
 
 impl std::fmt::Display for Divergence {
@@ -298,6 +306,9 @@ impl std::fmt::Display for Divergence {
                 write!(f, "a datagram of {n} bytes for a buffer of {room}")
             }
             Divergence::ReplyNotPosted(r) => write!(f, "reply {r} sent, which was not handed out"),
+            Divergence::PublishTooLong { n, room } => {
+                write!(f, "a message of {n} bytes for a publish buffer of {room}")
+            }
         }
     }
 }
@@ -558,6 +569,22 @@ impl<'m, S, P: Protocols<S>> Replayer<'m, S, P> {
                     _ => return Err(Divergence::ReplyNotPosted(reply)),
                 }
                 Event::DatagramSent { reply }
+            }
+            Event::Publish { topic, .. } => {
+                let buf = self.server.publish_buffer();
+                let data = &record.data;
+                if data.len() > buf.len() {
+                    let room = buf.len();
+                    return Err(Divergence::PublishTooLong {
+                        n: data.len(),
+                        room,
+                    });
+                }
+                buf[..data.len()].copy_from_slice(data);
+                Event::Publish {
+                    topic,
+                    n: data.len(),
+                }
             }
             Event::Tick(now) => Event::Tick(now),
             Event::MakeRoom { waiting } => Event::MakeRoom { waiting },

@@ -12,9 +12,13 @@ use zzz_core::{App, Config, Http, Now, Protocols, Server};
 use zzz_poll::Portable;
 
 use crate::listen::{self, BoundAddr, Listen};
+use crate::mailbox::Mailbox;
 use crate::signals::{block_stop_signals, wait_for_signals};
 use crate::stats_board::StatsBoard;
 use crate::{Handle, RecvMode, Running, Unavailable, instance, probe};
+
+/// The default bytes of an instance's mailbox ([`Builder::mailbox_bytes`]).
+pub const DEFAULT_MAILBOX_BYTES: usize = 64 * 1024;
 
 /// How instances share a TCP address.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -43,6 +47,7 @@ pub struct Builder<S: 'static, P: Protocols<S> = Http<S>> {
     recv_mode: RecvMode,
     record: Option<(PathBuf, usize)>,
     waiting_room: usize,
+    mailbox_bytes: usize,
 }
 
 /// Accepted connections that may wait, per instance, for the slot the server frees for each
@@ -75,6 +80,7 @@ where
             recv_mode: RecvMode::default(),
             record: None,
             waiting_room: DEFAULT_WAITING_ROOM,
+            mailbox_bytes: DEFAULT_MAILBOX_BYTES,
         }
     }
 
@@ -87,6 +93,15 @@ where
     /// Each place costs one entry in the ring's registered file table.
     pub fn waiting_room(mut self, connections: usize) -> Self {
         self.waiting_room = connections.clamp(1, WAITING_ROOM_MAX);
+        self
+    }
+
+    /// Bytes of each instance's mailbox, where messages from other threads
+    /// ([`Handle::publish`]) wait for the instance's next loop turn (default
+    /// [`DEFAULT_MAILBOX_BYTES`]; 6 bytes of header each). Taken at startup; a full mailbox
+    /// refuses a message.
+    pub fn mailbox_bytes(mut self, bytes: usize) -> Self {
+        self.mailbox_bytes = bytes;
         self
     }
 
@@ -282,6 +297,7 @@ where
         let stats = Arc::new(StatsBoard::new(per_instance.len()));
         let make_app = Arc::new(make_app);
         let mut wakers = Vec::new();
+        let mut mailboxes = Vec::new();
         let mut threads = Vec::new();
         // The startup line, printed by instance 0 once its app is made: the memory it reserves
         // depends on the app's protocol modules.
@@ -302,6 +318,12 @@ where
         for (index, sockets) in per_instance.into_iter().enumerate() {
             let waker = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)?;
             wakers.push(waker.try_clone()?);
+            let max_message = match self.config.topics.count {
+                0 => 0,
+                _ => self.config.topics.max_message as usize,
+            };
+            let mailbox = Arc::new(Mailbox::new(self.mailbox_bytes, max_message));
+            mailboxes.push(mailbox.clone());
             let stop = stop.clone();
             let dump = dump.clone();
             let stats = stats.clone();
@@ -353,6 +375,7 @@ where
                             record,
                             dump,
                             stats,
+                            mailbox,
                             waiting_room,
                         };
                         instance::run(setup)
@@ -364,7 +387,7 @@ where
                             &stop,
                             grace,
                             on_ready.map(|h| (h, index)),
-                            (&stats, index),
+                            (&stats, &mailbox, index),
                         )
                     }
                 })?;
@@ -376,6 +399,7 @@ where
                 dump,
                 stats,
                 wakers: Arc::new(wakers),
+                mailboxes: Arc::new(mailboxes),
             },
             threads,
             addrs,
@@ -505,7 +529,7 @@ fn run_portable<S, P: Protocols<S>>(
     stop: &AtomicBool,
     grace: Duration,
     on_ready: Option<(fn(usize), usize)>,
-    (stats, index): (&StatsBoard, usize),
+    (stats, mailbox, index): (&StatsBoard, &Mailbox, usize),
 ) -> io::Result<()> {
     let mut region = zzz_core::memory::Region::new(app.memory(&config).total);
     let server = Server::new(config, app, region.bytes(), Now::default())
@@ -524,7 +548,14 @@ fn run_portable<S, P: Protocols<S>>(
     }
     let mut answered = 0;
     let result = portable.run_with(stop, |server| {
-        stats.serve(index, &mut answered, || server.snapshot())
+        stats.serve(index, &mut answered, || server.snapshot());
+        // Bounded: the mailbox holds at most `max_messages`.
+        for _ in 0..mailbox.max_messages() {
+            let Some((topic, n)) = mailbox.take(server.publish_buffer()) else {
+                break;
+            };
+            let _ = server.handle(zzz_core::Event::Publish { topic, n });
+        }
     });
     stats.publish_final(index, portable.server().snapshot());
     result

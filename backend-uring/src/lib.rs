@@ -42,6 +42,7 @@ mod buf_ring;
 mod builder;
 mod instance;
 mod listen;
+mod mailbox;
 mod recv_mode;
 mod signals;
 mod stats_board;
@@ -57,11 +58,16 @@ use std::time::Duration;
 
 use zzz_core::Snapshot;
 
+use mailbox::Mailbox;
 use stats_board::StatsBoard;
+use zzz_core::server::TopicId;
 
 pub use availability::{Unavailable, probe};
-pub use builder::{Builder, DEFAULT_WAITING_ROOM, ListenerMode, WAITING_ROOM_MAX};
+pub use builder::{
+    Builder, DEFAULT_MAILBOX_BYTES, DEFAULT_WAITING_ROOM, ListenerMode, WAITING_ROOM_MAX,
+};
 pub use listen::{BoundAddr, Listen};
+pub use mailbox::PublishRefused;
 pub use recv_mode::{InvalidRecvMode, RecvMode};
 
 /// Controls the instances of a [`Running`] server from any thread: stops them, asks them to
@@ -72,6 +78,7 @@ pub struct Handle {
     dump: Arc<AtomicU64>,
     stats: Arc<StatsBoard>,
     wakers: Arc<Vec<OwnedFd>>,
+    mailboxes: Arc<Vec<Arc<Mailbox>>>,
 }
 
 impl Handle {
@@ -95,6 +102,23 @@ impl Handle {
     /// gives its last ones. For monitoring; the instances allocate nothing for it.
     pub fn stats(&self) -> Vec<Snapshot> {
         self.stats.read(|| self.wake(), Duration::from_secs(2))
+    }
+
+    /// Publishes `data` to `topic` in every instance, from any thread (a sensor, a job): each
+    /// instance's subscribers get it as if a connection had published it. The message waits
+    /// in the instance's mailbox ([`Builder::mailbox_bytes`]) until its loop's next turn
+    /// (woken at once on io_uring; within a second on the portable fallback). Refused when an
+    /// instance's mailbox is full ([`PublishRefused::Full`], the others took it) or the
+    /// message is longer than `Topics::max_message`; nothing blocks, nothing is allocated.
+    pub fn publish(&self, topic: TopicId, data: &[u8]) -> Result<(), PublishRefused> {
+        let mut result = Ok(());
+        for mailbox in self.mailboxes.iter() {
+            if let Err(refused) = mailbox.post(topic, data) {
+                result = Err(refused);
+            }
+        }
+        self.wake();
+        result
     }
 
     fn wake(&self) {

@@ -15,6 +15,8 @@ pub struct Stats {
     /// Connections closed for falling behind their topic
     /// ([`Lagging::Close`](crate::Lagging::Close)).
     pub lagging_closed: u64,
+    /// Messages from outside ([`Event::Publish`](crate::Event::Publish)) for no topic.
+    pub publish_refused: u64,
     /// Connections closed and freed.
     pub closed: u64,
     /// Requests dispatched (routed and answered).

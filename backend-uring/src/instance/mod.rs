@@ -73,6 +73,7 @@ use zzz_core::{App, Config, Event, Handled, Instant, Now, Protocols, Server, Sta
 use zzz_poll::Clock;
 
 use crate::buf_ring::{BufRing, Pending};
+use crate::mailbox::Mailbox;
 use crate::stats_board::StatsBoard;
 use crate::submit::Submit;
 use crate::token::{Kind, token, untoken};
@@ -109,6 +110,8 @@ pub(crate) struct Setup<S: 'static, P: Protocols<S>> {
     pub dump: Arc<AtomicU64>,
     /// Where `Handle::stats` reads this instance's counters.
     pub stats: Arc<StatsBoard>,
+    /// Messages from other threads for the server's topics.
+    pub mailbox: Arc<Mailbox>,
     /// Accepted connections that may wait for a slot (see [`Io::waiting`]).
     pub waiting_room: usize,
 }
@@ -150,6 +153,7 @@ pub(crate) fn run<S, P: Protocols<S>>(setup: Setup<S, P>) -> io::Result<()> {
         record,
         dump,
         stats,
+        mailbox,
         waiting_room,
     } = setup;
     let clock = Clock::new();
@@ -238,6 +242,7 @@ pub(crate) fn run<S, P: Protocols<S>>(setup: Setup<S, P>) -> io::Result<()> {
         dump,
         stats,
         stats_answered: 0,
+        mailbox,
         index,
     };
     let (submitter, sq, mut cq) = ring.split();
@@ -323,6 +328,7 @@ struct Io<'m, 'r, S: 'static, P: Protocols<S>> {
     /// `Handle::stats` requests, and the last one answered.
     stats: Arc<StatsBoard>,
     stats_answered: u64,
+    mailbox: Arc<Mailbox>,
     index: usize,
 }
 
@@ -340,6 +346,7 @@ impl<S, P: Protocols<S>> Io<'_, '_, S, P> {
             let data: &[u8] = match event {
                 Event::Received { slot, n } => &self.server.recv_buffer(slot)[..n],
                 Event::Datagram { n, .. } => &self.server.datagram_buffer()[..n],
+                Event::Publish { n, .. } => &self.server.publish_buffer()[..n],
                 _ => &[],
             };
             rec.record(event.map_protocol(P::id_index), data, None);
@@ -352,6 +359,18 @@ impl<S, P: Protocols<S>> Io<'_, '_, S, P> {
             rec.record(event.map_protocol(P::id_index), &[], slot);
         }
         handled
+    }
+
+    /// Once per loop turn: publishes what other threads posted (`Handle::publish`), one
+    /// message at a time, straight into the server's publish buffer.
+    fn take_mail(&mut self) {
+        // Bounded: the mailbox holds at most `max_messages`, and this takes one a turn.
+        for _ in 0..self.mailbox.max_messages() {
+            let Some((topic, n)) = self.mailbox.take(self.server.publish_buffer()) else {
+                return;
+            };
+            let _ = self.tell(Event::Publish { topic, n });
+        }
     }
 
     /// Once per loop turn while recording: serves `Handle::dump`, and says once that the
@@ -399,6 +418,7 @@ impl<S, P: Protocols<S>> Io<'_, '_, S, P> {
             let server = &self.server;
             self.stats
                 .serve(self.index, &mut self.stats_answered, || server.snapshot());
+            self.take_mail();
             if self.stop.load(Ordering::Relaxed) && self.stopping.is_none() {
                 self.begin_stop(sub, now)?;
             }

@@ -6,7 +6,7 @@ use super::format::{
 };
 use crate::config::Config;
 use crate::net::PeerAddr;
-use crate::server::{Event, SlotId};
+use crate::server::{Event, SlotId, TopicId};
 use crate::time::{Instant, Now};
 
 /// Why a recording cannot be read.
@@ -53,7 +53,7 @@ pub struct Header {
 pub struct Recorded<'a> {
     /// The event (protocols by number; peers are [`PeerAddr::Local`]).
     pub event: Event<u8>,
-    /// The bytes of a `Received` or `Datagram` event, empty otherwise.
+    /// The bytes of a `Received`, `Datagram` or `Publish` event, empty otherwise.
     pub data: &'a [u8],
     /// For `Accepted`: the slot it got (`None`: refused).
     pub accepted: Option<SlotId>,
@@ -175,6 +175,15 @@ impl<'a> Decoder<'a> {
             tag::DATAGRAM_SENT => Event::DatagramSent {
                 reply: self.int()? as u16,
             },
+            tag::PUBLISH => {
+                let topic = TopicId(self.int()? as u16);
+                let n = self.int()?;
+                data = self.take(n)?;
+                Event::Publish {
+                    topic,
+                    n: data.len(),
+                }
+            }
             tag::MAKE_ROOM => Event::MakeRoom {
                 waiting: self.int()? as usize,
             },

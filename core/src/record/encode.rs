@@ -138,7 +138,8 @@ impl<'b> Recorder<'b> {
     }
 
     /// Records `event`. `data` is what a `Received` event brought (the bytes the receive put
-    /// in `Server::recv_buffer`; empty is EOF) or a `Datagram`'s bytes, and empty otherwise;
+    /// in `Server::recv_buffer`; empty is EOF), a `Datagram`'s or a `Publish`'s bytes, and
+    /// empty otherwise;
     /// `accepted` is the slot an `Accepted` event got (`None`: refused).
     pub fn record(&mut self, event: Event<u8>, data: &[u8], accepted: Option<SlotId>) {
         let mut f = Fixed::new();
@@ -189,6 +190,11 @@ impl<'b> Recorder<'b> {
             Event::DatagramSent { reply } => {
                 f.byte(tag::DATAGRAM_SENT).int(reply as u64);
                 &[]
+            }
+            Event::Publish { topic, n } => {
+                assert_eq!(n, data.len(), "a publish recorded without its bytes");
+                f.byte(tag::PUBLISH).int(topic.0 as u64).int(n as u64);
+                data
             }
             Event::MakeRoom { waiting } => {
                 f.byte(tag::MAKE_ROOM).int(waiting as u64);

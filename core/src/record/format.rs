@@ -2,14 +2,14 @@
 //! header's flags, and how the configuration and the codes of a `Failed` event become
 //! integers. The [module](super) describes the layout.
 
-use crate::config::Config;
+use crate::config::{Config, Lagging};
 use crate::server::{IoError, OpKind};
 
 /// The first eight bytes of every recording.
-pub const MAGIC: &[u8; 8] = b"ZZZREC03";
+pub const MAGIC: &[u8; 8] = b"ZZZREC04";
 
 /// How many integers encode the configuration.
-pub const CONFIG_FIELDS: usize = 23;
+pub const CONFIG_FIELDS: usize = 28;
 
 /// The most bytes one LEB128 integer of 64 bits takes.
 pub const MAX_VARINT: usize = 10;
@@ -47,6 +47,8 @@ pub mod tag {
     pub const MAKE_ROOM: u8 = 10;
     /// [`Event::DatagramSent`](crate::Event::DatagramSent).
     pub const DATAGRAM_SENT: u8 = 11;
+    /// [`Event::Publish`](crate::Event::Publish) and the message's bytes.
+    pub const PUBLISH: u8 = 12;
 }
 
 /// The bits of the header's flags.
@@ -82,6 +84,11 @@ pub const fn config_fields(c: &Config) -> [u64; CONFIG_FIELDS] {
         c.timeouts.shed_grace_ms,
         c.datagram_size as u64,
         c.datagram_replies as u64,
+        c.topics.count as u64,
+        c.topics.ring_bytes as u64,
+        c.topics.max_message as u64,
+        c.topics.per_connection as u64,
+        lagging_code(c.topics.lagging),
     ]
 }
 
@@ -112,7 +119,29 @@ pub const fn config_from_fields(f: &[u64; CONFIG_FIELDS]) -> Config {
     c.timeouts.shed_grace_ms = f[20];
     c.datagram_size = f[21] as u32;
     c.datagram_replies = f[22] as u32;
+    c.topics.count = f[23] as u16;
+    c.topics.ring_bytes = f[24] as u32;
+    c.topics.max_message = f[25] as u32;
+    c.topics.per_connection = f[26] as u8;
+    c.topics.lagging = lagging_of(f[27]);
     c
+}
+
+/// The code of a lagging policy in the configuration.
+pub const fn lagging_code(lagging: Lagging) -> u64 {
+    match lagging {
+        Lagging::Skip => 0,
+        Lagging::Close => 1,
+    }
+}
+
+/// The lagging policy of a code ([`lagging_code`]); anything but 1 is `Skip`.
+pub const fn lagging_of(code: u64) -> Lagging {
+    if code == 1 {
+        Lagging::Close
+    } else {
+        Lagging::Skip
+    }
 }
 
 /// The code of an operation kind in a `Failed` record.

@@ -28,8 +28,8 @@
 //! Every integer is an unsigned LEB128 variable-length integer (7 bits a byte, low bits first,
 //! the high bit set on every byte but the last).
 //!
-//! - The magic [`MAGIC`], `ZZZREC03` (`01` lacked the overload fields, `02` the datagram
-//!   buffers and the protocol numbers of datagrams).
+//! - The magic [`MAGIC`], `ZZZREC04` (`01` lacked the overload fields, `02` the datagram
+//!   buffers and the protocol numbers of datagrams, `03` the topics and `Publish`).
 //! - The configuration: the [`CONFIG_FIELDS`] integers of [`config_fields`], in that order.
 //! - The flags ([`flags`]): bit 0 set when the recording was truncated. Always one byte (the
 //!   recorder patches it in place when it stops).
@@ -49,6 +49,7 @@
 //! | 9 | `TurnedAway` | — |
 //! | 10 | `MakeRoom` | connections waiting |
 //! | 11 | `DatagramSent` | reply |
+//! | 12 | `Publish` | topic, length, the bytes |
 //!
 //! Peer addresses are not recorded: a replay passes [`PeerAddr::Local`](crate::PeerAddr::Local) for
 //! every connection and datagram.

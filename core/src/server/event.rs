@@ -5,7 +5,7 @@
 use crate::net::PeerAddr;
 use crate::time::Now;
 
-use super::{Protocols, Server, SlotId};
+use super::{Protocols, Server, SlotId, TopicId};
 
 /// Which posted operation failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -115,6 +115,16 @@ pub enum Event<Id> {
     /// Begin a graceful shutdown: no new connections, idle ones close now, busy ones after
     /// their current exchange.
     Shutdown,
+    /// A message of `n` bytes, in [`Server::publish_buffer`], for `topic`: published as a
+    /// connection's [`Bus::publish`](super::Bus::publish) would. How a producer outside the
+    /// server (another thread, a timer of the app's) reaches the subscribers; a message for
+    /// no topic is dropped and counted (`Stats::publish_refused`).
+    Publish {
+        /// The topic.
+        topic: TopicId,
+        /// The message's length.
+        n: usize,
+    },
 }
 
 /// What handling an event produced, beyond the operations to poll.
@@ -157,6 +167,7 @@ impl<Id> Event<Id> {
             Event::MakeRoom { waiting } => Event::MakeRoom { waiting },
             Event::TurnedAway => Event::TurnedAway,
             Event::Shutdown => Event::Shutdown,
+            Event::Publish { topic, n } => Event::Publish { topic, n },
         }
     }
 }
@@ -202,6 +213,15 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
             Event::MakeRoom { waiting } => self.make_room(waiting),
             Event::TurnedAway => self.stats.turned_away += 1,
             Event::Shutdown => self.shutdown(),
+            Event::Publish { topic, n } => {
+                assert!(
+                    n <= self.publish.len(),
+                    "a message longer than the publish buffer"
+                );
+                if self.hub.view().publish(topic, &self.publish[..n]).is_err() {
+                    self.stats.publish_refused += 1;
+                }
+            }
         }
         Handled::Done
     }

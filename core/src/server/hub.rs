@@ -42,6 +42,9 @@ pub enum Start {
     Next,
     /// With the oldest message the ring still holds (the history), then every later one.
     Oldest,
+    /// With the `n` most recent messages the ring holds (a short history), then every later
+    /// one.
+    Last(u64),
     /// With the message after sequence number `seq` (SSE's `Last-Event-ID`); from the
     /// oldest held when that one is gone (the gap is reported as missed), from the next
     /// when `seq` is in the future.
@@ -268,6 +271,15 @@ impl<'m> Hub<'m> {
         self.scalars.wake_len > 0
     }
 
+    /// Bytes of the buffer a message from outside waits in ([`Event::Publish`](super::Event::Publish)).
+    pub(crate) const fn publish_buffer(config: &Topics) -> usize {
+        if config.count == 0 {
+            0
+        } else {
+            config.max_message as usize
+        }
+    }
+
     /// The pieces' element counts for `config` and `slots` connections: topics, ring bytes,
     /// subscriptions, wake entries.
     pub(crate) const fn counts(config: &Topics, slots: usize) -> (usize, usize, usize, usize) {
@@ -446,6 +458,7 @@ impl HubView<'_> {
         let from = match start {
             Start::Next => state.next_seq,
             Start::Oldest => state.tail_seq,
+            Start::Last(n) => state.next_seq.saturating_sub(n).max(state.tail_seq),
             Start::After(seq) => seq.saturating_add(1).clamp(state.tail_seq, state.next_seq),
         };
         let missed = match start {
@@ -925,7 +938,8 @@ mod tests {
         );
     }
 
-    /// The ring is the topic's history: `Oldest` starts with the oldest message held,
+    /// The ring is the topic's history: `Oldest` starts with the oldest message held, `Last(n)`
+    /// with the newest n of those,
     /// `After(seq)` after a given one (SSE's `Last-Event-ID`), reporting the gap when it is
     /// gone; a future `seq` starts with the next message.
     #[test]
@@ -944,6 +958,10 @@ mod tests {
         assert_eq!(seqs(&take_all(&mut hub, 1)), [18, 19, 20]);
         assert_eq!(hub.view().subscribe(2, TopicId(0), Start::After(3)), Ok(9));
         assert_eq!(seqs(&take_all(&mut hub, 2)), (13..=20).collect::<Vec<_>>());
+        assert_eq!(hub.view().subscribe(3, TopicId(0), Start::Last(2)), Ok(0));
+        assert_eq!(seqs(&take_all(&mut hub, 3)), [19, 20]);
+        assert_eq!(hub.view().subscribe(3, TopicId(0), Start::Last(100)), Ok(0));
+        assert_eq!(seqs(&take_all(&mut hub, 3)), (13..=20).collect::<Vec<_>>());
         assert_eq!(hub.view().subscribe(3, TopicId(0), Start::After(99)), Ok(0));
         assert!(take_all(&mut hub, 3).is_empty());
         hub.view().publish(TopicId(0), b"next").unwrap();

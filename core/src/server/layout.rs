@@ -62,6 +62,7 @@ impl Layout {
     const fn hub(config: &Config, n: usize) -> usize {
         let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
         carved_size::<TopicState>(topics)
+            + round_up(Hub::publish_buffer(&config.topics))
             + round_up(ring_bytes)
             + carved_size::<Subscription>(subs)
             + carved_size::<u32>(wake)

@@ -121,6 +121,8 @@ pub struct Server<'m, S: 'static, P: Protocols<S>> {
     closing: u32,
     datagrams: Datagrams<'m>,
     hub: Hub<'m>,
+    /// Where a backend puts a message from outside for [`Event::Publish`].
+    publish: &'m mut [u8],
     now: Now,
     draining: bool,
     stats: Stats,
@@ -204,6 +206,7 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
         let (input, reply_bytes) = datagram_bytes.split_at_mut(size);
         let meta = arena.slice(replies, |_| ReplyMeta::free())?;
         let (topics, ring_bytes, subs, wake) = Hub::counts(&config.topics, n);
+        let publish = arena.bytes(Hub::publish_buffer(&config.topics))?;
         let hub = Hub::new(
             config.topics,
             arena.slice(topics, |_| TopicState::EMPTY)?,
@@ -242,6 +245,7 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
                 size,
             },
             hub,
+            publish,
             now,
             draining: false,
             stats: Stats::default(),
@@ -351,13 +355,10 @@ impl<'m, S, P: Protocols<S>> Server<'m, S, P> {
         Some(s.accepted_at.after_ms(self.config.timeouts.shed_grace_ms))
     }
 
-    /// Publishes `data` to `topic` from outside any connection (a timer, a producer on
-    /// another thread whose message the backend handed over): the subscribers take it after
-    /// this call, as after any event. See [`Bus::publish`].
-    pub fn publish(&mut self, topic: TopicId, data: &[u8]) -> Result<u64, PublishError> {
-        let seq = self.hub.view().publish(topic, data)?;
-        self.run_woken();
-        Ok(seq)
+    /// Where to put a message from outside before [`Event::Publish`]:
+    /// [`Topics::max_message`](crate::Topics::max_message) bytes (none without topics).
+    pub fn publish_buffer(&mut self) -> &mut [u8] {
+        self.publish
     }
 
     /// Whether a graceful shutdown is under way.
