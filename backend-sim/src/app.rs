@@ -5,7 +5,8 @@
 //! more protocol modules of the core, served by the same server ([`SimModules`]): a raw-TCP
 //! line protocol whose server speaks first ([`TcpLines`]) and a UDP pong; and the
 //! Redis-protocol store of [`zzz_apps::kv`], sized small ([`KV_CAPACITY`]) so that its limits
-//! are met often.
+//! are met often; and a chat room over WebSocket ([`SimRoom`], reached by `GET /sim/ws`) on
+//! the hub's topic [`ROOM`], its ring small so that slow subscribers are overtaken.
 //!
 //! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
 //! call these functions, it knows what they answer.
@@ -16,7 +17,11 @@ use zzz_apps::bench::{self, BenchState};
 use zzz_apps::kv::Kv;
 use zzz_apps::kv::store::Capacity;
 use zzz_core::http::Status;
+use zzz_core::server::{Start, TopicId};
 use zzz_core::tcp::TcpHandler;
+use zzz_core::websocket::{
+    CloseCode, DataKind, MessagePiece, Take, UpgradeOptions, WebSocket, WsCtx, WsHandler, WsLimits,
+};
 use zzz_core::{
     App, Ctx, Http, PeerAddr, Protocols, Request, Response, Route, Router, StreamCursor, StreamOut,
     StreamStep, Tcp, TcpCtx, Udp,
@@ -145,7 +150,17 @@ static SIM_ROUTES: &[Route<BenchState>] = &[
     Route::get("/sim/empty", empty),
     Route::get("/sim/not-modified", not_modified),
     Route::get("/sim/upgrade", upgrade),
+    Route::get("/sim/ws", ws),
 ];
+
+/// `GET /sim/ws`: the WebSocket opening handshake (RFC 6455 §4), to the room ([`SimRoom`]).
+fn ws(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    zzz_core::websocket::upgrade(
+        ctx,
+        req,
+        &UpgradeOptions::to(SimModules::id_index(SimProtocol::Ws)),
+    )
+}
 
 /// The bench contract's routes followed by the simulator's, built once per process.
 pub fn routes() -> &'static [Route<BenchState>] {
@@ -159,7 +174,7 @@ pub fn routes() -> &'static [Route<BenchState>] {
 
 zzz_core::protocols! {
     /// The protocols a simulated server serves, numbered in this order in recordings (HTTP 0,
-    /// raw TCP 1, UDP 2, key-value 3): a recording of the bench contract alone (HTTP,
+    /// raw TCP 1, UDP 2, key-value 3, WebSocket 4): a recording of the bench contract alone (HTTP,
     /// numbered 0 too) replays in it unchanged.
     pub struct SimModules<BenchState> {
         conn: SimConn,
@@ -172,6 +187,8 @@ zzz_core::protocols! {
         udp: Udp => Udp<BenchState>,
         /// The Redis-protocol key-value store ([`KV_CAPACITY`], [`KV_IDLE_MS`]).
         kv: Kv => Kv,
+        /// The chat room over WebSocket ([`SimRoom`], [`WS_LIMITS`]).
+        ws: Ws => WebSocket<SimRoom>,
     }
 }
 
@@ -196,6 +213,7 @@ pub fn app() -> App<BenchState, SimModules> {
             tcp: Tcp::new(TcpLines::default()).idle_ms(TCP_IDLE_MS),
             udp: Udp::new(udp_pong),
             kv: Kv::new(KV_CAPACITY, 0x5eed_4b56).idle_ms(KV_IDLE_MS),
+            ws: WebSocket::new(SimRoom::new()).limits(WS_LIMITS),
         },
     )
 }
@@ -298,4 +316,194 @@ pub fn udp_pong(_: &mut BenchState, _: PeerAddr, data: &[u8], reply: &mut [u8]) 
     reply[..5].copy_from_slice(b"pong:");
     reply[5..n].copy_from_slice(data);
     Some(n)
+}
+
+/// The room: the hub's one topic in the simulated server.
+pub const ROOM: TopicId = TopicId(0);
+
+/// The longest WebSocket message (and frame is [`WS_MAX_FRAME`]); also the topic's
+/// `max_message`, so that every message the module lets through can be published.
+pub const WS_MAX_MESSAGE: usize = 400;
+
+/// The longest WebSocket frame payload.
+pub const WS_MAX_FRAME: usize = 200;
+
+/// The WebSocket limits of the simulated server: small, so that clients meet them; an idle
+/// timeout short enough that quiet subscribers are closed (1001) within a run.
+pub const WS_LIMITS: WsLimits = WsLimits {
+    max_frame: WS_MAX_FRAME as u64,
+    max_message: WS_MAX_MESSAGE as u64,
+    idle_ms: 2_000,
+    ping_ms: None,
+    close_ms: 1_000,
+};
+
+/// How many publications and opens [`SimRoom`] logs at most (reserved up front: the handler
+/// runs inside the server, which must not allocate).
+pub const ROOM_LOG: usize = 4096;
+
+/// What the room's handler did, in the order it did it: the simulator's oracle reads this
+/// log to learn the one order of publication, which every subscriber must then see.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RoomEvent {
+    /// A connection subscribed (`Start::Next`: it is owed every message published after this
+    /// entry of the log).
+    Opened {
+        /// Its slot.
+        slot: u32,
+        /// What `subscribe` answered: how many messages it missed (0 from `Start::Next`).
+        missed: u64,
+    },
+    /// A whole text message was published with this sequence number; the tag it began with
+    /// (`w{client}.{k}:`, parsed; `None` if it had none) and its length.
+    Published {
+        /// Its number in the topic.
+        seq: u64,
+        /// `(client, k)` of its tag.
+        tag: Option<(u32, u32)>,
+        /// Its length.
+        len: usize,
+    },
+    /// A whole message could not be published (never expected).
+    PublishFailed,
+}
+
+/// The chat room: every WebSocket connection follows [`ROOM`] from the next message, and each
+/// whole text message it sends is published there as it is. A binary message is refused with
+/// Close 1003; pieces that arrive after a Close of the server's are ignored. Messages are
+/// accumulated in the connection's state, at most [`WS_MAX_MESSAGE`] bytes (the module's
+/// `max_message` refuses a longer one before it arrives).
+#[derive(Debug)]
+pub struct SimRoom {
+    /// What the handler did, in order (at most [`ROOM_LOG`] entries; `overflow` past it).
+    pub log: Vec<RoomEvent>,
+    /// The log was full: later events were not logged.
+    pub overflow: bool,
+    /// Connections opened.
+    pub opened: u64,
+    /// Connections the module reported closed.
+    pub closed: u64,
+}
+
+impl SimRoom {
+    /// An empty room, its log reserved.
+    pub fn new() -> SimRoom {
+        SimRoom {
+            log: Vec::with_capacity(ROOM_LOG),
+            overflow: false,
+            opened: 0,
+            closed: 0,
+        }
+    }
+
+    fn note(&mut self, event: RoomEvent) {
+        if self.log.len() < ROOM_LOG {
+            self.log.push(event);
+        } else {
+            self.overflow = true;
+        }
+    }
+}
+
+impl Default for SimRoom {
+    fn default() -> SimRoom {
+        SimRoom::new()
+    }
+}
+
+/// One WebSocket connection's state in [`SimRoom`].
+#[derive(Debug)]
+pub struct RoomConn {
+    bytes: [u8; WS_MAX_MESSAGE],
+    len: usize,
+    /// A binary message was refused: nothing more is taken.
+    refused: bool,
+}
+
+/// Parses `w{client}.{k}:` at the start of a message.
+pub fn parse_tag(data: &[u8]) -> Option<(u32, u32)> {
+    let rest = data.strip_prefix(b"w")?;
+    let dot = rest.iter().position(|&b| b == b'.')?;
+    let colon = rest.iter().position(|&b| b == b':')?;
+    let num = |s: &[u8]| -> Option<u32> {
+        if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(s.iter().fold(0u32, |n, &d| n * 10 + (d - b'0') as u32))
+    };
+    if colon < dot {
+        return None;
+    }
+    Some((num(&rest[..dot])?, num(&rest[dot + 1..colon])?))
+}
+
+impl WsHandler<BenchState> for SimRoom {
+    type Conn = RoomConn;
+
+    fn open(&mut self, ctx: &mut WsCtx<'_, BenchState>) -> RoomConn {
+        self.opened += 1;
+        match ctx.bus.subscribe(ROOM, Start::Next) {
+            Ok(missed) => self.note(RoomEvent::Opened {
+                slot: ctx.slot,
+                missed,
+            }),
+            Err(_) => {
+                ctx.close(CloseCode::INTERNAL_ERROR);
+            }
+        }
+        RoomConn {
+            bytes: [0; WS_MAX_MESSAGE],
+            len: 0,
+            refused: false,
+        }
+    }
+
+    fn message(
+        &mut self,
+        conn: &mut RoomConn,
+        ctx: &mut WsCtx<'_, BenchState>,
+        piece: MessagePiece<'_>,
+    ) -> Take {
+        if conn.refused || ctx.is_closing() {
+            return Take::Done;
+        }
+        if piece.kind == DataKind::Binary {
+            conn.refused = true;
+            ctx.close(CloseCode::UNSUPPORTED_DATA);
+            return Take::Done;
+        }
+        if piece.first {
+            conn.len = 0;
+        }
+        let end = conn.len + piece.data.len();
+        let Some(room) = conn.bytes.get_mut(conn.len..end) else {
+            conn.refused = true;
+            ctx.close(CloseCode::TOO_BIG);
+            return Take::Done;
+        };
+        room.copy_from_slice(piece.data);
+        conn.len = end;
+        if piece.last {
+            let data = &conn.bytes[..end];
+            let event = match ctx.bus.publish(ROOM, data) {
+                Ok(seq) => RoomEvent::Published {
+                    seq,
+                    tag: parse_tag(data),
+                    len: end,
+                },
+                Err(_) => RoomEvent::PublishFailed,
+            };
+            self.note(event);
+            conn.len = 0;
+        }
+        Take::Done
+    }
+
+    fn closed(&mut self, _: &mut RoomConn, _: &mut BenchState, _: Option<CloseCode>) {
+        self.closed += 1;
+        assert!(
+            self.closed <= self.opened,
+            "closed a WebSocket never opened"
+        );
+    }
 }

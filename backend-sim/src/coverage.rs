@@ -157,6 +157,23 @@ pub const REQUIRED: &[&str] = &[
     // protocol error (then the close); a close by the idle or head timeout; a value at the
     // longest a reply can carry, and one past it; a command larger than the receive buffer.
     "client.kv",
+    // WebSocket clients of the chat room, judged by the room's model (ws_oracle.rs).
+    "client.ws",
+    "ws.upgraded",
+    "ws.handshake.101",
+    "ws.handshake.400",
+    "ws.handshake.426",
+    "ws.message",
+    "ws.fanout",
+    "ws.lagged",
+    "ws.pong",
+    "ws.close.echoed",
+    "ws.close.1003",
+    "ws.going-away",
+    "ws.violation.1002",
+    "ws.violation.1007",
+    "ws.violation.1009",
+    "ws.ended",
     "kv.answered",
     "kv.pipelined",
     "kv.inline",

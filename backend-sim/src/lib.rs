@@ -30,6 +30,9 @@
 //! - [`kv_model`] and [`kv_oracle`]: the key-value clients' oracle: a model of the store,
 //!   written from the Redis command semantics, predicts every reply in the order the server
 //!   executes commands.
+//! - [`ws_oracle`]: the WebSocket clients' oracle: a model of the chat room (one order of
+//!   publication, every subscriber that order, gaps only where the ring overtook it) and of
+//!   RFC 6455's handshake, frames and closing codes.
 //! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP and
 //!   the key-value store ([`app::SimModules`]): it tells the server every event and posts and completes the
 //!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
@@ -77,6 +80,7 @@ pub mod swarm;
 pub mod trace;
 pub mod upgrade_view;
 pub mod workload;
+pub mod ws_oracle;
 
 pub use campaign::{CampaignReport, run_campaign};
 pub use panics::install_panic_hook;

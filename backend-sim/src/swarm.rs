@@ -4,7 +4,7 @@
 //! switched off and others with it turned up high, which finds bugs that one fixed mix hides.
 
 use zzz_core::http::Limits;
-use zzz_core::{Config, Timeouts};
+use zzz_core::{Config, Lagging, Timeouts, Topics};
 
 use crate::rng::Rng;
 
@@ -79,6 +79,8 @@ pub struct WorkloadShape {
     pub silent_clients: usize,
     /// Clients of the key-value store, on top of `clients`.
     pub kv_clients: usize,
+    /// WebSocket clients of the chat room ([`crate::app::SimRoom`]), on top of `clients`.
+    pub ws_clients: usize,
 }
 
 /// Everything a seed fixes before the run.
@@ -143,6 +145,7 @@ impl SimParams {
             waiting_room: 0,
             silent_clients: 0,
             kv_clients: 0,
+            ws_clients: 0,
         };
         let mut config = config;
         let mut shape = shape;
@@ -178,6 +181,17 @@ impl SimParams {
                 .max(config.send_buffer)
                 .max(config.recv_buffer);
         }
+        // WebSocket clients and the room's ring: drawn last, for the same reason. The ring is
+        // small (a few messages of the longest size) so that a subscriber that stops reading
+        // is overtaken; `Lagging::Skip` makes it skip to the oldest message kept.
+        shape.ws_clients = *rng.pick(&[0usize, 0, 2, 3, 5, 8]);
+        config.topics = Topics {
+            count: 1,
+            ring_bytes: *rng.pick(&[2048u32, 3072, 4096]),
+            max_message: crate::app::WS_MAX_MESSAGE as u32,
+            per_connection: 1,
+            lagging: Lagging::Skip,
+        };
         SimParams {
             seed,
             config,

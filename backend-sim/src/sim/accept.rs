@@ -30,7 +30,7 @@ impl Sim<'_> {
             return;
         }
         let protocol = match self.conns[i].script.kind {
-            ClientKind::Http | ClientKind::Upgrade => SimProtocol::Http,
+            ClientKind::Http | ClientKind::Upgrade | ClientKind::Ws => SimProtocol::Http,
             ClientKind::Tcp => SimProtocol::Tcp,
             ClientKind::Kv => SimProtocol::Kv,
         };

@@ -8,6 +8,7 @@ use crate::app::KV_IDLE_MS;
 use crate::app::TCP_GREETING;
 use crate::oracle::{Ending, Timing};
 use crate::workload::{ClientKind, Cut, EndMode, KvWhat, Outcome, Pace};
+use crate::ws_oracle::WsJudge;
 
 /// How long a client that announced `Expect: 100-continue` waits before sending its body.
 pub(super) const EXPECT_WAIT_MS: u64 = 1000;
@@ -33,6 +34,11 @@ impl Sim<'_> {
             ClientKind::Upgrade => {
                 c.upgrade.failure().is_some()
                     || c.upgrade.tcp.received.len() >= c.script.tcp_expected.len()
+            }
+            ClientKind::Ws => {
+                let refused = c.ws.status.is_some() && !c.ws.switched;
+                let vanish = c.script.ws.as_ref().is_some_and(|w| w.vanish);
+                c.ws.failure.is_some() || c.ws.close.is_some() || refused || vanish
             }
             ClientKind::Kv => {
                 let owed = c.script.kv[c.kv.answered.min(c.script.kv.len())..]
@@ -181,6 +187,7 @@ impl Sim<'_> {
             c.tcp.gave_up = true;
             c.upgrade.tcp.gave_up = true;
             c.kv.gave_up = true;
+            c.ws.gave_up = true;
             self.cov.hit("fault.client-reset");
             tr!(self, "c{i} resets after {written} bytes");
         } else {
@@ -214,6 +221,14 @@ impl Sim<'_> {
             ClientKind::Kv => {
                 c.kv.on_read(bytes);
                 self.drain_kv_view(i);
+            }
+            ClientKind::Ws => {
+                let judge = WsJudge {
+                    script: c.script.ws.as_ref().expect("a WebSocket script"),
+                    room: &self.room,
+                    delivered: c.delivered,
+                };
+                c.ws.on_bytes(bytes, &judge);
             }
         }
         self.drain_view(i);
@@ -306,6 +321,13 @@ impl Sim<'_> {
                 c.kv.on_end(&c.script.kv, &t, &end, KV_IDLE_MS);
                 self.drain_kv_view(i);
             }
+            ClientKind::Ws => {
+                let script = c.script.ws.as_ref().expect("a WebSocket script");
+                c.ws.on_end(script, &end, c.client_eof, c.delivered_at_first_send);
+                if c.ws.failure.is_none() && c.ws.switched {
+                    self.cov.hit("ws.ended");
+                }
+            }
         }
         self.drain_view(i);
     }
@@ -320,7 +342,11 @@ impl Sim<'_> {
             .failure
             .clone()
             .or_else(|| c.tcp.failure.clone())
-            .or_else(|| c.upgrade.failure().cloned());
+            .or_else(|| c.upgrade.failure().cloned())
+            .or_else(|| c.ws.failure.clone());
+        for class in std::mem::take(&mut c.ws.hits) {
+            self.cov.hit(class);
+        }
         for s in &statuses {
             self.cov.status(*s);
         }

@@ -8,6 +8,7 @@ use crate::kv_oracle::KvView;
 use crate::oracle::{HttpView, TcpView};
 use crate::upgrade_view::UpgradeView;
 use crate::workload::Script;
+use crate::ws_oracle::WsView;
 
 /// Where a client connection is in its life.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,6 +66,7 @@ pub(super) struct Conn {
     pub tcp: TcpView,
     pub upgrade: UpgradeView,
     pub kv: KvView,
+    pub ws: WsView,
     /// A fault explains lost answers.
     pub excused: bool,
     /// The server closed it, idle, to make room.
@@ -126,6 +128,7 @@ impl Conn {
             tcp: TcpView::default(),
             upgrade: UpgradeView::default(),
             kv: KvView::default(),
+            ws: WsView::default(),
             excused: false,
             reclaimed: false,
             shed: false,

@@ -38,6 +38,13 @@ impl Sim<'_> {
                 lines.opened, lines.closed
             ));
         }
+        let room = &self.server.modules().ws.handler;
+        if room.opened != room.closed {
+            self.fail(format!(
+                "the WebSocket room opened {} connections but was told of {} closes",
+                room.opened, room.closed
+            ));
+        }
         let (told, dropped) = self.datagrams.counts();
         if (s.datagrams, s.datagrams_dropped) != (told, dropped) {
             self.fail(format!(

@@ -33,6 +33,7 @@ use crate::rng::Rng;
 use crate::swarm::SimParams;
 use crate::trace::{Keep, Trace};
 use crate::workload::{self, Outcome};
+use crate::ws_oracle::RoomModel;
 
 /// Traces one line, stamped with the simulated time. A macro rather than a method so that
 /// the arguments may borrow other fields of the simulation.
@@ -52,6 +53,7 @@ mod kv;
 mod network;
 mod schedule;
 mod server_calls;
+mod ws;
 
 use conn::Conn;
 use datagram::Datagrams;
@@ -136,6 +138,8 @@ struct Sim<'m> {
     defer_drain: bool,
     /// The key-value store as the oracle knows it.
     kv_model: KvModel,
+    /// The chat room as the oracle knows it.
+    room: RoomModel,
 }
 
 /// Runs one seed.
@@ -155,6 +159,16 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
         &params.shape,
         &mut wl_rng,
     ));
+    scripts.extend(workload::ws_clients(
+        &params.config,
+        &params.shape,
+        &mut wl_rng,
+    ));
+    let room = RoomModel::new(
+        scripts.iter().filter_map(|s| s.ws.as_ref()),
+        params.config.topics.ring_bytes as usize,
+        params.config.topics.max_message as usize,
+    );
     let config = params.config;
     let app = app::app();
     let base_mono = rng.range(0, 1 << 40);
@@ -220,6 +234,7 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             app::KV_CAPACITY.bytes,
             config.send_buffer as usize,
         ),
+        room,
         p: params,
     };
     sim.prologue();
@@ -334,6 +349,7 @@ impl Sim<'_> {
                 );
             }
             self.trace_kv_items(i);
+            self.trace_ws_script(i);
             let class = self.conns[i].script.class;
             self.cov.hit(class);
         }

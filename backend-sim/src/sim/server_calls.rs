@@ -66,6 +66,7 @@ impl Sim<'_> {
             ));
         }
         self.observe_kv(&event);
+        self.observe_room(&event);
         let stats = *self.server.stats();
         if stats.pool_exhausted > before_stats.pool_exhausted
             && let Some(s) = event_slot(&event)

@@ -19,7 +19,9 @@
 //! - `tcp`: raw-TCP clients of the line protocol;
 //! - `datagrams`: the UDP datagrams;
 //! - `kv`: clients of the Redis-protocol store, their commands and how each is framed (what
-//!   each deserves is the store model's to say, [`crate::kv_model`]).
+//!   each deserves is the store model's to say, [`crate::kv_model`]);
+//! - `ws`: WebSocket clients of the chat room, their frames and what each is owed (what
+//!   subscribers receive is [`crate::ws_oracle`]'s to judge).
 
 mod datagrams;
 mod grammar;
@@ -27,6 +29,7 @@ mod invalid;
 mod kv;
 mod tcp;
 mod valid;
+mod ws;
 
 use zzz_core::Config;
 
@@ -35,6 +38,7 @@ use crate::swarm::WorkloadShape;
 
 pub use datagrams::{Datagram, datagrams};
 pub use kv::{KvItem, KvWhat, kv_clients};
+pub use ws::{Handshake, Terminal, WS_GUID, WsMsg, WsPing, WsScript, client_frame, ws_clients};
 
 /// What a connection speaks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +52,9 @@ pub enum ClientKind {
     Upgrade,
     /// The Redis-protocol store ([`zzz_apps::kv`]).
     Kv,
+    /// HTTP/1.1 upgraded to WebSocket by its first request, a client of the chat room
+    /// ([`crate::app::SimRoom`]).
+    Ws,
 }
 
 /// A response the oracle expects, field by field.
@@ -169,6 +176,8 @@ pub struct Script {
     pub upgrade_end: Option<usize>,
     /// Key-value: what it sends, item by item, in order.
     pub kv: Vec<KvItem>,
+    /// WebSocket: what it sends and is owed.
+    pub ws: Option<WsScript>,
     /// When it connects, in ms from the start.
     pub connect_at: u64,
     /// How it writes.
@@ -206,6 +215,7 @@ impl Script {
             tcp_quit_end: None,
             upgrade_end: None,
             kv: Vec::new(),
+            ws: None,
             connect_at: 0,
             pace,
             pipelined: false,
