@@ -191,6 +191,7 @@ impl SimParams {
             max_message: crate::app::WS_MAX_MESSAGE as u32,
             per_connection: 1,
             lagging: Lagging::Skip,
+            inbox_bytes: 0,
         };
         SimParams {
             seed,
