@@ -16,22 +16,26 @@
 //! large-buffer pool, timers, the operation queue and the overload policy, over one memory
 //! region. A backend tells it each [`Event`] through [`Server::handle`] and performs the
 //! [`Op`]s that [`Server::poll_op`] hands out (ARCHITECTURE.md §2 Events). The server knows
-//! no protocol: it hosts protocol modules.
+//! no protocol: it hosts protocol modules. Connections reach each other through its hub:
+//! topics (rings of recent messages, a cursor per subscriber) and per-connection inboxes
+//! ([`server::Bus`], ARCHITECTURE.md §6.1).
 //!
 //! ## The protocol layer
 //!
 //! A [`Protocol`] is the state machine of one kind of connection; it keeps its state in the
 //! connection's slot and works through a [`Link`]. An [`App`] is the instance's state and the
 //! modules it serves: one, or a set declared with [`protocols!`] (ARCHITECTURE.md §6
-//! Protocol modules). The core brings three: [`http1`] (HTTP/1.1), [`tcp`] (raw TCP with
-//! typed per-connection state) and [`udp`].
+//! Protocol modules). The core brings four: [`http1`] (HTTP/1.1), [`tcp`] (raw TCP with
+//! typed per-connection state), [`udp`], and [`websocket::WebSocket`] (entered by HTTP
+//! `Upgrade`).
 //!
 //! ## The application layer
 //!
 //! What an HTTP handler works with: [`handler`] ([`Ctx`], [`Request`], [`Reply`]), the
 //! [`router`], compiled templates (`templates`, feature `templates`), embedded [`assets`],
 //! typed JSON bodies ([`json`], [`schema`]), the [`openapi`] document generated from the
-//! route table, RFC 9457 [`problem`] details, and the [`metrics`] route.
+//! route table, RFC 9457 [`problem`] details, the [`metrics`] route, and server-sent events
+//! ([`sse`]: a response that stays open on a topic).
 //!
 //! ## The HTTP engine
 //!
