@@ -295,7 +295,7 @@ impl<H> WebSocket<H> {
     /// owed or sent (RFC 6455 §5.5.1). A message too large for an empty send buffer can
     /// never be sent: it is skipped (keep `Topics::max_message` at most the send buffer less
     /// 10 bytes).
-    fn deliver<S, C>(&self, conn: &WsConn<C>, link: &mut Link<'_, '_, S>) {
+    fn send_followed<S, C>(&self, conn: &WsConn<C>, link: &mut Link<'_, '_, S>) {
         if conn.phase != Phase::Open || conn.owed_close.is_some() || conn.pong.is_some() {
             return;
         }
@@ -607,7 +607,7 @@ impl<S, H: WsHandler<S>> Protocol<S> for WebSocket<H> {
             conn.phase = Phase::Done;
             link.close_after_output();
         }
-        self.deliver(conn, link);
+        self.send_followed(conn, link);
         self.settle(conn, link);
     }
 
