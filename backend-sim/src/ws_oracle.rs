@@ -3,7 +3,7 @@
 //!
 //! - **The one order.** The room's handler logs each publication with the sequence number
 //!   the hub gave it, and each subscription with the first number it is owed; the simulator
-//!   reads that log after every event ([`RoomModel::on_event`]). Each publication must be a
+//!   reads that log after every event (`Sim::observe_room`). Each publication must be a
 //!   whole message its sender wrote before any terminal frame, whose bytes the server had
 //!   received, the sender's messages in order with none skipped, numbered 1, 2, 3, ...
 //! - **Every subscriber, that order.** What a subscriber receives is one text frame per
