@@ -48,14 +48,14 @@
 //! (ARCHITECTURE.md §5.1 WebSocket).
 //!
 //! ## The MQTT wire layer
-
-[`mqtt`] is MQTT 3.1.1 on caller-provided buffers, for a broker module: a resumable
-fixed-header decoder with a packet-size limit, zero-copy decoding of every control packet with
-each refusal named ([`mqtt::DecodeError`], and the two a server answers with a CONNACK), topic
-filter matching, and writers for the server's and the client's packets
-(ARCHITECTURE.md §5.2 MQTT).
-
-## Foundations
+//!
+//! [`mqtt`] is MQTT 3.1.1 on caller-provided buffers, for a broker module: a resumable
+//! fixed-header decoder with a packet-size limit, zero-copy decoding of every control packet with
+//! each refusal named ([`mqtt::DecodeError`], and the two a server answers with a CONNACK), topic
+//! filter matching, and writers for the server's and the client's packets
+//! (ARCHITECTURE.md §5.2 MQTT).
+//!
+//! ## Foundations
 //!
 //! [`config`] holds every capacity and computes the memory they need; [`memory`] carves the
 //! region (ARCHITECTURE.md §3 Memory); [`pool`] lends large buffers; [`timer`] is the timer
