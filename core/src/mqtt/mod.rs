@@ -15,7 +15,7 @@
 //!   [`read_packet`] does both for a caller holding the bytes in one buffer.
 //! - Every refusal is a [`DecodeError`] naming the rule broken; [`DecodeError::connack`] says
 //!   which two a server answers with a CONNACK ([`ConnectReturnCode`]) before it closes.
-//! - [`matches`] matches a topic filter against a topic name (§4.7), with
+//! - [`matches()`] matches a topic filter against a topic name (§4.7), with
 //!   [`check_topic_filter`] and [`check_topic_name`] to validate them.
 //! - The writers ([`write_packet`] and one per packet, [`write_publish_head`] for a payload
 //!   copied separately) encode into a buffer, with the minimal length encoding, or say how
