@@ -14,6 +14,8 @@
 #                    sizes, errors, EOFs, closes and clock ticks chosen by the input
 #   websocket_frames WebSocket frames through the message state machine, whole and split
 #                    anywhere: same events, ranges inside the input, completed text is UTF-8
+#   mqtt_packets     MQTT 3.1.1 packet streams through the header decoder split anywhere and
+#                    whole: same packets and verdict, fields inside the input, re-encoding equal
 # Each target's file says what its input means and what it checks. ci/fuzz-long.sh runs them
 # all for longer.
 #

@@ -51,6 +51,14 @@
 //! closing handshake) that turns bytes into events, each refusal mapped to its close code
 //! (ARCHITECTURE.md §5.1 WebSocket).
 //!
+//! ## The MQTT wire layer
+//!
+//! [`mqtt`] is MQTT 3.1.1 on caller-provided buffers, for a broker module: a resumable
+//! fixed-header decoder with a packet-size limit, zero-copy decoding of every control packet with
+//! each refusal named ([`mqtt::DecodeError`], and the two a server answers with a CONNACK), topic
+//! filter matching, and writers for the server's and the client's packets
+//! (ARCHITECTURE.md §5.2 MQTT).
+//!
 //! ## Foundations
 //!
 //! [`config`] holds every capacity and computes the memory they need; [`memory`] carves the
@@ -86,6 +94,7 @@ pub mod http1;
 pub mod json;
 pub mod memory;
 pub mod metrics;
+pub mod mqtt;
 pub mod net;
 pub mod openapi;
 pub mod pool;
