@@ -204,6 +204,11 @@ const REGRESSIONS: &[(u64, &str)] = &[
         10216,
         "generator: a long kv script dripped a byte per 300 ms took millions of steps",
     ),
+    (
+        98905,
+        "oracle: the server's idle Close 1001, posted before a client's ping and Close 1001 \
+         arrived, taken for the echo of that Close (which owes the ping a pong)",
+    ),
 ];
 
 #[test]
