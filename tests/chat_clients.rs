@@ -15,13 +15,12 @@ mod support;
 
 use std::io::Read;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::{Client, TestServer, run_bounded, run_python_checks, test_python};
+use support::{Client, TestServer, chromium, run_bounded, run_python_checks, test_python};
 use zzz::chat::{ChatProtocol, app, config};
 use zzz::uring::Builder;
 
@@ -406,36 +405,6 @@ fn curl_follows_the_event_stream() {
     );
     eprintln!("curl test took {:?}", started.elapsed());
     server.stop().unwrap();
-}
-
-/// The Chromium binary, installed with apt-get if it is missing (as `tests/site_chromium.rs`
-/// and `ci/setup.sh` do).
-fn chromium() -> &'static Path {
-    static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
-    CHROMIUM.get_or_init(|| {
-        let find = || {
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
-        if let Some(path) = find() {
-            return path;
-        }
-        eprintln!("chat_clients: chromium is missing; installing it with apt-get");
-        let apt = |args: &[&str]| {
-            let status = Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .status()
-                .expect("apt-get runs (as root)");
-            assert!(status.success(), "apt-get {args:?} failed");
-        };
-        apt(&["update", "-qq"]);
-        apt(&["install", "-y", "-qq", "chromium"]);
-        find().expect("chromium is installed")
-    })
 }
 
 /// Headless Chromium with a fresh profile and a DevTools port; killed (by its PID) and its

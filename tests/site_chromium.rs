@@ -8,11 +8,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::chromium;
 use zzz::core::{Config, Sole};
 use zzz::site::{POSTS, SITE};
 use zzz::uring::{BoundAddr, Builder, Running};
@@ -40,35 +43,6 @@ fn site() -> SocketAddr {
         // The server runs until the test process exits.
         std::mem::forget(running);
         addr
-    })
-}
-
-/// The Chromium binary, installed with apt-get if it is missing.
-fn chromium() -> &'static Path {
-    static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
-    CHROMIUM.get_or_init(|| {
-        let find = || {
-            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
-        if let Some(path) = find() {
-            return path;
-        }
-        eprintln!("site_chromium: chromium is missing; installing it with apt-get");
-        let apt = |args: &[&str]| {
-            let status = Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .status()
-                .expect("apt-get runs (as root)");
-            assert!(status.success(), "apt-get {args:?} failed");
-        };
-        apt(&["update", "-qq"]);
-        apt(&["install", "-y", "-qq", "chromium"]);
-        find().expect("chromium is installed")
     })
 }
 

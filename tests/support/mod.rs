@@ -447,3 +447,36 @@ pub fn test_python() -> std::path::PathBuf {
     );
     python
 }
+
+/// The Chromium binary (Debian's), installed with apt-get if it is missing, as `ci/setup.sh`
+/// does; looked up once per test binary.
+pub fn chromium() -> &'static std::path::Path {
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+    use std::sync::OnceLock;
+    static CHROMIUM: OnceLock<PathBuf> = OnceLock::new();
+    CHROMIUM.get_or_init(|| {
+        let find = || {
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+        };
+        if let Some(path) = find() {
+            return path;
+        }
+        eprintln!("chromium is missing; installing it with apt-get");
+        let apt = |args: &[&str]| {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .status()
+                .expect("apt-get runs (as root)");
+            assert!(status.success(), "apt-get {args:?} failed");
+        };
+        apt(&["update", "-qq"]);
+        apt(&["install", "-y", "-qq", "chromium"]);
+        find().expect("chromium is installed")
+    })
+}

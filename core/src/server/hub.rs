@@ -223,17 +223,34 @@ pub(crate) struct HubView<'a> {
 pub(crate) enum Next {
     /// No message is waiting.
     Nothing,
-    /// A message, in subscription `index` of the slot.
-    Message {
-        index: usize,
-        topic: u16,
-        seq: u64,
-        start: usize,
-        len: usize,
-        missed: u64,
-    },
+    /// A message.
+    Message(Found),
     /// The connection lags behind a topic and [`Lagging::Close`] applies.
     Lagging,
+}
+
+/// A message [`HubView::next`] found: in subscription `index` of the slot (or the inbox,
+/// [`INBOX`]), its bytes at `start..start + len` of the rings (or of the inboxes' bytes).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found {
+    pub index: usize,
+    pub topic: u16,
+    pub seq: u64,
+    pub start: usize,
+    pub len: usize,
+    pub missed: u64,
+}
+
+impl Found {
+    /// The message, its bytes in `bytes` (the rings, or the inboxes' bytes).
+    pub(crate) fn message<'a>(&self, bytes: &'a [u8]) -> Message<'a> {
+        Message {
+            topic: TopicId(self.topic),
+            seq: self.seq,
+            data: &bytes[self.start..self.start + self.len],
+            missed: self.missed,
+        }
+    }
 }
 
 /// The subscription index [`Next::Message`] gives a message of the connection's inbox (kept
@@ -299,14 +316,13 @@ impl<'m> Hub<'m> {
         }
     }
 
-    /// The bytes of a message [`HubView::next`] found in subscription `index`.
-    pub(crate) fn bytes(&self, index: usize, start: usize, len: usize) -> &[u8] {
-        let from: &[u8] = if index == INBOX {
+    /// The bytes a message [`HubView::next`] found lies in: the rings, or the inboxes'.
+    pub(crate) fn bytes(&self, found: &Found) -> &[u8] {
+        if found.index == INBOX {
             self.inbox_bytes
         } else {
             self.rings
-        };
-        &from[start..start + len]
+        }
     }
 
     /// Whether a slot waits to be run.
@@ -667,14 +683,14 @@ impl HubView<'_> {
             }
             let size = self.config.inbox_bytes as usize;
             if let Some((start, len)) = self.inbox(slot).peek() {
-                return Next::Message {
+                return Next::Message(Found {
                     index: INBOX,
                     topic: TopicId::DIRECT.0,
                     seq: 0,
                     start: slot as usize * size + start,
                     len,
                     missed: inbox.missed,
-                };
+                });
             }
         }
         if self.config.count == 0 {
@@ -710,14 +726,14 @@ impl HubView<'_> {
                 "a subscriber's cursor is not at the message it expects"
             );
             self.subs[index].at = resolved as u32;
-            return Next::Message {
+            return Next::Message(Found {
                 index,
                 topic: sub.topic,
                 seq,
                 start: self.config.ring_bytes as usize * sub.topic as usize + resolved + HEADER,
                 len,
                 missed,
-            };
+            });
         }
         Next::Nothing
     }
@@ -908,25 +924,14 @@ impl<'a> Feed<'a> {
                 self.lagging = true;
                 None
             }
-            Next::Message {
-                index,
-                topic,
-                seq,
-                start,
-                len,
-                missed,
-            } => {
-                self.message = Some((index as u32, seq));
-                Some(Message {
-                    topic: TopicId(topic),
-                    seq,
-                    data: if index == INBOX {
-                        &self.hub.inbox_bytes[start..start + len]
-                    } else {
-                        &self.hub.rings[start..start + len]
-                    },
-                    missed,
-                })
+            Next::Message(found) => {
+                self.message = Some((found.index as u32, found.seq));
+                let bytes = if found.index == INBOX {
+                    &*self.hub.inbox_bytes
+                } else {
+                    &*self.hub.rings
+                };
+                Some(found.message(bytes))
             }
         }
     }
@@ -1007,26 +1012,15 @@ mod tests {
             match hub.view().next(slot) {
                 Next::Nothing => return taken,
                 Next::Lagging => panic!("lagging under Skip"),
-                Next::Message {
-                    index,
-                    topic,
-                    seq,
-                    start,
-                    len,
-                    missed,
-                } => {
+                Next::Message(found) => {
                     // Looking again without taking finds the same message, the same gap.
-                    let Next::Message {
-                        seq: again,
-                        missed: missed_again,
-                        ..
-                    } = hub.view().next(slot)
-                    else {
+                    let Next::Message(again) = hub.view().next(slot) else {
                         panic!("the message went away untaken");
                     };
-                    assert_eq!((again, missed_again), (seq, missed));
-                    taken.push((topic, seq, hub.bytes(index, start, len).to_vec(), missed));
-                    hub.view().taken(slot, index, seq);
+                    assert_eq!((again.seq, again.missed), (found.seq, found.missed));
+                    let message = found.message(hub.bytes(&found));
+                    taken.push((found.topic, found.seq, message.data.to_vec(), found.missed));
+                    hub.view().taken(slot, found.index, found.seq);
                 }
             }
         }

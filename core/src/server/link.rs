@@ -457,21 +457,9 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                 self.abort = true;
                 None
             }
-            Next::Message {
-                index,
-                topic,
-                seq,
-                start,
-                len,
-                missed,
-            } => {
-                self.message = Some((index as u32, seq));
-                Some(Message {
-                    topic: super::TopicId(topic),
-                    seq,
-                    data: self.hub.bytes(index, start, len),
-                    missed,
-                })
+            Next::Message(found) => {
+                self.message = Some((found.index as u32, found.seq));
+                Some(found.message(self.hub.bytes(&found)))
             }
         }
     }
@@ -491,20 +479,8 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                 self.abort = true;
                 return Delivery::Nothing;
             }
-            Next::Message {
-                index,
-                topic,
-                seq,
-                start,
-                len,
-                missed,
-            } => {
-                let message = Message {
-                    topic: super::TopicId(topic),
-                    seq,
-                    data: self.hub.bytes(index, start, len),
-                    missed,
-                };
+            Next::Message(found) => {
+                let message = found.message(self.hub.bytes(&found));
                 let room = &mut self.send[self.slot.send_end as usize..];
                 let room_len = room.len();
                 let written = write(&message, room);
@@ -512,7 +488,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                     written.is_none_or(|n| n <= room_len),
                     "a message written past the output room"
                 );
-                (index, seq, written)
+                (found.index, found.seq, written)
             }
         };
         match written {
