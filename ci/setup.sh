@@ -8,8 +8,10 @@ rustup target add thumbv7em-none-eabihf >/dev/null
 
 need_apt=()
 for tool in curl:curl wrk:wrk nc:netcat-openbsd python3:python3 chromium:chromium \
-    redis-cli:redis-tools redis-benchmark:redis-tools; do
-    command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
+    redis-cli:redis-tools redis-benchmark:redis-tools \
+    mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients; do
+    # mosquitto (the reference MQTT broker) installs into /usr/sbin, off some users' PATH.
+    command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${tool%%:*}" ] || need_apt+=("${tool##*:}")
 done
 if ((${#need_apt[@]})); then
     echo "ci/setup.sh: installing ${need_apt[*]}"
@@ -22,7 +24,9 @@ fi
 # (tests/support finds it there).
 REDIS_PY_VERSION=8.2.0
 WEBSOCKETS_VERSION=17.4
+PAHO_MQTT_VERSION=2.2.0
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 source "$(dirname "$0")/pinned-venv.sh"
-pinned_venv "$target_dir/test-venv" "redis==$REDIS_PY_VERSION" "websockets==$WEBSOCKETS_VERSION"
+pinned_venv "$target_dir/test-venv" "redis==$REDIS_PY_VERSION" "websockets==$WEBSOCKETS_VERSION" \
+    "paho-mqtt==$PAHO_MQTT_VERSION"

@@ -373,10 +373,26 @@ pub fn run_bounded_with_input(cmd: &mut Command, stdin: Stdio, limit: Duration) 
         ),
         Err(e) => panic!("could not start `{program}`: {e}"),
     };
-    let pid = rustix::process::Pid::from_child(&child);
+    let watchdog = kill_after(&child, limit);
+    let output = child.wait_with_output().expect("wait for a client program");
+    let killed = watchdog.join().expect("the watchdog thread");
+    assert!(
+        !killed,
+        "`{program}` did not finish within {limit:?} and was killed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A watchdog for `child`: a thread that kills it (by its pidfd: the very process, whatever
+/// PIDs were reused) if it has not exited within `limit`. Joining the thread gives whether it
+/// had to kill; it returns as soon as the child exits, reaped or not.
+pub fn kill_after(child: &std::process::Child, limit: Duration) -> std::thread::JoinHandle<bool> {
+    let pid = rustix::process::Pid::from_child(child);
     let pidfd =
         rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).expect("pidfd_open");
-    let watchdog = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let timeout = rustix::event::Timespec {
             tv_sec: limit.as_secs() as i64,
             tv_nsec: limit.subsec_nanos() as i64,
@@ -398,16 +414,7 @@ pub fn run_bounded_with_input(cmd: &mut Command, stdin: Stdio, limit: Duration) 
                 Err(e) => panic!("poll on a pidfd: {e}"),
             }
         }
-    });
-    let output = child.wait_with_output().expect("wait for a client program");
-    let killed = watchdog.join().expect("the watchdog thread");
-    assert!(
-        !killed,
-        "`{program}` did not finish within {limit:?} and was killed\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    })
 }
 
 /// Runs a Python `script` with `python`, the server's address as its arguments (host, then
