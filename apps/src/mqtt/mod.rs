@@ -10,21 +10,23 @@
 //! CONNECT with the identifier of a connected client takes its session over: the older
 //! connection is closed (`[MQTT-3.1.4-2]`; its will is published). A client with an empty
 //! identifier is given one (`zzz-` and a number). A connection without a packet for 1.5
-//! times its keep-alive is closed (`[MQTT-3.1.2-24]`). A malformed packet, a packet only a
-//! server sends, or a PUBREC or PUBCOMP (the broker never sends QoS 2) closes the connection
-//! without an answer.
+//! times its keep-alive is closed (`[MQTT-3.1.2-24]`). A malformed packet or a packet only a
+//! server sends closes the connection without an answer.
 //!
 //! **Delivery.** A PUBLISH is matched against every subscription ([`zzz_core::mqtt::matches`]:
 //! `+`, `#`, `$` topics out of reach of a leading wildcard); each matching client, once, with
 //! the highest QoS among its matching subscriptions (`[MQTT-3.3.5-1]`), gets a **record**
 //! (flags, topic, payload) in its connection's inbox ([`Bus::send_to`](zzz_core::server::Bus)).
 //! The receiving connection's `progress` takes the records as its output has room and writes
-//! PUBLISH packets at `min(publish QoS, granted QoS)`. QoS 1 messages get a packet identifier
-//! and wait in the connection's in-flight table ([`Capacity::inflight`]) until their PUBACK;
-//! while it is full, further messages wait in the inbox (backpressure); an inbox that fills
-//! drops its oldest messages (counted in [`BrokerStatus::dropped`]). Subscriptions grant at
-//! most QoS 1; an incoming QoS 2 PUBLISH is delivered when it arrives and answered PUBREC,
-//! its PUBREL answered PUBCOMP (a duplicate QoS 2 PUBLISH is delivered again).
+//! PUBLISH packets at `min(publish QoS, granted QoS)`. QoS 1 and 2 messages get a packet
+//! identifier and wait in the connection's in-flight table ([`Capacity::inflight`]) until
+//! their PUBACK, or their PUBREC (answered PUBREL) and PUBCOMP; while it is full, further
+//! QoS 1 and 2 messages wait in the inbox (backpressure); an inbox that fills drops its oldest
+//! messages (counted in [`BrokerStatus::dropped`]). An incoming QoS 2 PUBLISH is delivered
+//! when it arrives and answered PUBREC; its identifier is remembered until the PUBREL
+//! (answered PUBCOMP), so a duplicate is acknowledged again, not delivered again
+//! (`[MQTT-4.3.3-2]`); a client with more than [`Capacity::inflight`] of them under way is
+//! closed.
 //!
 //! **Memory.** The client, subscription and retained tables live in the module's shared
 //! memory ([`tables`]), sized by [`Capacity`] and counted in [`Protocol::shared_bytes`]; a
@@ -33,7 +35,7 @@
 //!
 //! **Not implemented:** persistent sessions (a CONNECT with Clean Session 0 is served as a
 //! clean one: session present is always 0, nothing is queued for an offline client),
-//! outgoing QoS 2, retransmission of unacknowledged messages, authentication (user name
+//! retransmission of unacknowledged messages, authentication (user name
 //! and password are ignored).
 
 pub mod tables;
@@ -47,8 +49,8 @@ use zzz_core::{Config, Instant};
 
 use tables::{RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, Record, Tables};
 
-/// The most in-flight QoS 1 messages a connection may have ([`Capacity::inflight`] is at
-/// most this): the table lives in the connection's state.
+/// The most in-flight QoS 1 and 2 messages a connection may have each way
+/// ([`Capacity::inflight`] is at most this): the tables live in the connection's state.
 pub const MAX_INFLIGHT: usize = 32;
 
 /// What the broker holds at most (per server instance).
@@ -65,8 +67,9 @@ pub struct Capacity {
     pub subscriptions: u32,
     /// Bytes of a topic filter; a longer one is answered SUBACK 0x80. Default 128.
     pub topic_bytes: u16,
-    /// QoS 1 messages sent to one connection and not yet acknowledged; more wait in its
-    /// inbox. Default 16, at most [`MAX_INFLIGHT`].
+    /// QoS 1 and 2 messages sent to one connection and not yet acknowledged (more wait in
+    /// its inbox), and QoS 2 messages received from it awaiting their PUBREL (one more closes
+    /// it). Default 16, at most [`MAX_INFLIGHT`].
     pub inflight: u16,
     /// Retained messages; one more is dropped and counted. Default 256.
     pub retained: u32,
@@ -175,9 +178,31 @@ pub struct MqttConn {
     disconnected: bool,
     /// The last packet identifier given.
     last_id: u16,
-    /// In-flight QoS 1 packet identifiers, `inflight_len` of them.
-    inflight: [u16; MAX_INFLIGHT],
+    /// Messages sent at QoS 1 or 2 and not yet acknowledged, `inflight_len` of them.
+    inflight: [Inflight; MAX_INFLIGHT],
     inflight_len: u8,
+    /// Identifiers of QoS 2 messages received (delivered, PUBREC sent) whose PUBREL has not
+    /// arrived: a PUBLISH with one of them again is a duplicate, not delivered again.
+    received: [u16; MAX_INFLIGHT],
+    received_len: u8,
+}
+
+/// A message sent and not yet acknowledged.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Inflight {
+    id: u16,
+    awaiting: Awaiting,
+}
+
+/// The acknowledgement an in-flight message waits for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Awaiting {
+    /// QoS 1: PUBACK.
+    Puback,
+    /// QoS 2: PUBREC (then the broker sends PUBREL).
+    Pubrec,
+    /// QoS 2: PUBCOMP, after the broker's PUBREL.
+    Pubcomp,
 }
 
 impl MqttConn {
@@ -190,8 +215,13 @@ impl MqttConn {
             last_packet: now,
             disconnected: false,
             last_id: 0,
-            inflight: [0; MAX_INFLIGHT],
+            inflight: [Inflight {
+                id: 0,
+                awaiting: Awaiting::Puback,
+            }; MAX_INFLIGHT],
             inflight_len: 0,
+            received: [0; MAX_INFLIGHT],
+            received_len: 0,
         }
     }
 
@@ -199,18 +229,58 @@ impl MqttConn {
     fn next_id(&mut self) -> u16 {
         for _ in 0..=MAX_INFLIGHT {
             self.last_id = self.last_id.checked_add(1).unwrap_or(1);
-            if !self.inflight[..self.inflight_len as usize].contains(&self.last_id) {
+            if self.find_inflight(self.last_id).is_none() {
                 break;
             }
         }
         self.last_id
     }
 
-    fn acknowledged(&mut self, id: u16) {
-        let n = self.inflight_len as usize;
-        if let Some(i) = self.inflight[..n].iter().position(|&x| x == id) {
+    fn find_inflight(&self, id: u16) -> Option<usize> {
+        self.inflight[..self.inflight_len as usize]
+            .iter()
+            .position(|m| m.id == id)
+    }
+
+    /// The acknowledgement `ack` of message `id` arrived: whether it was the one awaited.
+    /// PUBACK and PUBCOMP end the message; PUBREC moves it on to await PUBCOMP.
+    fn acknowledged(&mut self, id: u16, ack: Awaiting) -> bool {
+        let Some(i) = self
+            .find_inflight(id)
+            .filter(|&i| self.inflight[i].awaiting == ack)
+        else {
+            return false;
+        };
+        if ack == Awaiting::Pubrec {
+            self.inflight[i].awaiting = Awaiting::Pubcomp;
+        } else {
+            let n = self.inflight_len as usize;
             self.inflight[i] = self.inflight[n - 1];
             self.inflight_len -= 1;
+        }
+        true
+    }
+
+    /// Remembers a QoS 2 message received, until its PUBREL: `Some(true)` if it is new,
+    /// `Some(false)` if a duplicate, `None` if the table is full.
+    fn receive(&mut self, id: u16, limit: usize) -> Option<bool> {
+        let n = self.received_len as usize;
+        if self.received[..n].contains(&id) {
+            return Some(false);
+        }
+        if n >= limit {
+            return None;
+        }
+        self.received[n] = id;
+        self.received_len += 1;
+        Some(true)
+    }
+
+    fn released(&mut self, id: u16) {
+        let n = self.received_len as usize;
+        if let Some(i) = self.received[..n].iter().position(|&x| x == id) {
+            self.received[i] = self.received[n - 1];
+            self.received_len -= 1;
         }
     }
 }
@@ -422,6 +492,18 @@ impl Mqtt {
         let client = conn.client as usize;
         match packet {
             Packet::Publish(p) => {
+                if let Delivery::ExactlyOnce(id) = p.delivery {
+                    match conn.receive(id.get(), self.capacity.inflight as usize) {
+                        Some(true) => {}
+                        // A duplicate: already delivered; only the PUBREC is owed again.
+                        Some(false) => {
+                            let n = write_ack(out, PacketType::Pubrec, id).unwrap_or(0);
+                            return (n, After::Continue);
+                        }
+                        // More QoS 2 messages under way than the table holds: a defined end.
+                        None => return (0, After::CloseNow),
+                    }
+                }
                 status.messages_in += 1;
                 let flags = p.delivery.qos().bits() | if p.retain { RECORD_RETAIN } else { 0 };
                 match Record::write(tables.record, flags, p.topic.as_bytes(), p.payload) {
@@ -447,13 +529,25 @@ impl Mqtt {
                 (n, After::Continue)
             }
             Packet::Puback(id) => {
-                conn.acknowledged(id.get());
+                conn.acknowledged(id.get(), Awaiting::Puback);
                 (0, After::Continue)
             }
-            Packet::Pubrel(id) => (
-                write_ack(out, PacketType::Pubcomp, id).unwrap_or(0),
-                After::Continue,
-            ),
+            Packet::Pubcomp(id) => {
+                conn.acknowledged(id.get(), Awaiting::Pubcomp);
+                (0, After::Continue)
+            }
+            // PUBREL answers PUBREC whether or not the message was still in flight (a
+            // PUBREC sent again after a PUBREL was lost), [MQTT-4.3.3-1].
+            Packet::Pubrec(id) => {
+                conn.acknowledged(id.get(), Awaiting::Pubrec);
+                let n = write_ack(out, PacketType::Pubrel, id).unwrap_or(0);
+                (n, After::Continue)
+            }
+            Packet::Pubrel(id) => {
+                conn.released(id.get());
+                let n = write_ack(out, PacketType::Pubcomp, id).unwrap_or(0);
+                (n, After::Continue)
+            }
             Packet::Subscribe(s) => {
                 // The SUBACK is written first with placeholder codes: they are its last
                 // bytes, one per filter, set as each filter is handled.
@@ -465,7 +559,7 @@ impl Mqtt {
                 let codes = &mut out[n - count..n];
                 // Bounded: the packet's filters.
                 for ((filter, qos), code) in s.filters.zip(codes.iter_mut()) {
-                    let granted = qos.min(QoS::AtLeastOnce);
+                    let granted = qos;
                     let f = filter.as_bytes();
                     let added = if f.len() <= self.capacity.topic_bytes as usize {
                         tables.subscribe(client, f, granted.bits())
@@ -529,9 +623,10 @@ impl Mqtt {
                     return None; // Backpressure: it waits in the inbox for a PUBACK.
                 }
                 let id = if qos >= 1 { conn.next_id() } else { 0 };
-                let delivery = match core::num::NonZeroU16::new(id) {
-                    Some(id) => Delivery::AtLeastOnce(id),
-                    None => Delivery::AtMostOnce,
+                let (delivery, awaiting) = match (core::num::NonZeroU16::new(id), qos) {
+                    (Some(id), 1) => (Delivery::AtLeastOnce(id), Awaiting::Puback),
+                    (Some(id), _) => (Delivery::ExactlyOnce(id), Awaiting::Pubrec),
+                    (None, _) => (Delivery::AtMostOnce, Awaiting::Puback),
                 };
                 let publish = Publish {
                     dup: false,
@@ -545,7 +640,7 @@ impl Mqtt {
                     Ok(head) if head + payload.len() <= room.len() => {
                         room[head..head + payload.len()].copy_from_slice(payload);
                         if qos >= 1 {
-                            conn.inflight[conn.inflight_len as usize] = id;
+                            conn.inflight[conn.inflight_len as usize] = Inflight { id, awaiting };
                             conn.inflight_len += 1;
                         }
                         out += 1;

@@ -515,10 +515,44 @@ fn a_full_subscription_table_is_answered_0x80() {
 }
 
 #[test]
-fn qos_2_is_granted_as_1() {
+fn qos2_to_a_subscriber_runs_pubrec_pubrel_pubcomp() {
     let mut d = Driver::standard();
-    let a = d.connect("a");
-    d.subscribe(a, &[("t", QoS::ExactlyOnce)], &[1]);
+    let s = d.connect("s");
+    let p = d.connect("p");
+    d.subscribe(s, &[("t", QoS::ExactlyOnce)], &[2]);
+    d.send(p, &publish("t", b"x", Delivery::ExactlyOnce(id(3)), false));
+    let got = publishes(&d.take(s));
+    let Delivery::ExactlyOnce(pid) = got[0].2 else {
+        panic!("QoS 2 to a QoS 2 subscription: {got:?}");
+    };
+    d.send(s, &ack(PacketType::Pubrec, pid.get()));
+    assert_eq!(d.take(s), ack(PacketType::Pubrel, pid.get()));
+    d.send(s, &ack(PacketType::Pubcomp, pid.get()));
+    assert!(d.take(s).is_empty());
+    assert!(!d.closed(s));
+}
+
+#[test]
+fn a_duplicate_qos2_publish_is_not_delivered_twice() {
+    // [MQTT-4.3.3-2]: until PUBREL, the same identifier is the same message.
+    let mut d = Driver::standard();
+    let s = d.connect("s");
+    let p = d.connect("p");
+    d.subscribe(s, &[("t", QoS::AtMostOnce)], &[0]);
+    let mut bytes = publish("t", b"x", Delivery::ExactlyOnce(id(3)), false);
+    d.send(p, &bytes);
+    bytes[0] |= 0x08; // DUP
+    d.send(p, &bytes);
+    assert_eq!(
+        d.take(p),
+        [ack(PacketType::Pubrec, 3), ack(PacketType::Pubrec, 3)].concat()
+    );
+    assert_eq!(publishes(&d.take(s)).len(), 1);
+    d.send(p, &ack(PacketType::Pubrel, 3));
+    assert_eq!(d.take(p), ack(PacketType::Pubcomp, 3));
+    // Released: the identifier may name a new message.
+    d.send(p, &publish("t", b"y", Delivery::ExactlyOnce(id(3)), false));
+    assert_eq!(publishes(&d.take(s)).len(), 1);
 }
 
 // ----- priority 3: QoS 1 --------------------------------------------------------------------
