@@ -41,8 +41,8 @@
 pub mod tables;
 
 use zzz_core::mqtt::{
-    ConnectReturnCode, Delivery, Packet, PacketType, Publish, QoS, SubackCode, read_packet,
-    write_ack, write_connack, write_pingresp, write_publish_head, write_suback, write_unsuback,
+    ConnectReturnCode, Delivery, Packet, PacketType, Publish, SubackCode, read_packet, write_ack,
+    write_connack, write_pingresp, write_publish_head, write_suback, write_unsuback,
 };
 use zzz_core::server::{Bus, ConnId, InputTarget, Link, Protocol};
 use zzz_core::{Config, Instant};
