@@ -13,10 +13,11 @@
 //!   retained messages, messages in and out, dropped, refusals).
 //!
 //! Limits (`zzz_apps::mqtt::Capacity` defaults): 1,024 clients, 4,096 subscriptions (filters
-//! up to 128 bytes), 256 retained messages of up to 1 KiB, 16 QoS 1 messages in flight per
-//! connection. A packet must fit the 32 KiB receive buffer; a message is delivered through the
-//! receiver's 64 KiB inbox as a record (3 bytes, the topic, the payload) of at most 16 KiB
-//! (`topics.max_message`), a longer one is dropped and counted. Persistent sessions (Clean Session 0) are served as clean ones.
+//! up to 128 bytes), 256 retained messages of up to 1 KiB, 16 QoS 1 and 2 messages in flight
+//! per connection, 4 KiB of QoS 1 and 2 messages queued per offline persistent session (Clean
+//! Session 0): about 5 MiB of tables. A packet must fit the 32 KiB receive buffer; a message
+//! is delivered through the receiver's 64 KiB inbox as a record (3 bytes, the topic, the
+//! payload) of at most 16 KiB (`topics.max_message`), a longer one is dropped and counted.
 
 use std::net::SocketAddr;
 

@@ -33,10 +33,17 @@
 //! full table is a defined outcome (CONNACK 0x03, SUBACK 0x80, a retained message dropped
 //! and counted). The counters are in the app's state ([`BrokerState`]), for a status page.
 //!
-//! **Not implemented:** persistent sessions (a CONNECT with Clean Session 0 is served as a
-//! clean one: session present is always 0, nothing is queued for an offline client),
-//! retransmission of unacknowledged messages, authentication (user name
-//! and password are ignored).
+//! **Sessions.** A CONNECT with Clean Session 0 makes a persistent session: when its
+//! connection ends, the session stays in the client table (offline) with its subscriptions,
+//! and QoS 1 and 2 messages for it wait in its queue ([`Capacity::queue_bytes`]; QoS 0 ones
+//! are not kept, one that does not fit is dropped and counted); a CONNECT with the same
+//! identifier and Clean Session 0 resumes it (CONNACK session present 1) and gets the queue
+//! through its inbox; one with Clean Session 1 discards it (`[MQTT-3.1.2-6]`).
+//!
+//! **Not implemented:** retransmission of unacknowledged messages (what was in flight or
+//! still in the inbox when a connection ended is lost, also for a persistent session),
+//! expiry of offline sessions (each holds its client entry until its client comes back
+//! clean), authentication (user name and password are ignored).
 
 pub mod tables;
 
@@ -47,7 +54,9 @@ use zzz_core::mqtt::{
 use zzz_core::server::{Bus, ConnId, InputTarget, Link, Protocol};
 use zzz_core::{Config, Instant};
 
-use tables::{RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, Record, Tables};
+use tables::{
+    CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, Record, Tables,
+};
 
 /// The most in-flight QoS 1 and 2 messages a connection may have each way
 /// ([`Capacity::inflight`] is at most this): the tables live in the connection's state.
@@ -76,6 +85,10 @@ pub struct Capacity {
     /// Bytes of one retained message (topic and payload); a longer one is dropped and
     /// counted. Default 1,024.
     pub retained_bytes: u32,
+    /// Bytes of an offline persistent session's queue: its QoS 1 and 2 messages (each 7 bytes
+    /// plus topic and payload) until the client is back; one more is dropped and counted.
+    /// Default 4 KiB.
+    pub queue_bytes: u32,
 }
 
 impl Capacity {
@@ -89,6 +102,7 @@ impl Capacity {
         inflight: 16,
         retained: 256,
         retained_bytes: 1024,
+        queue_bytes: 4096,
     };
 
     /// Bytes of shared memory the tables take, with a record buffer of `max_message` bytes.
@@ -433,23 +447,9 @@ impl Mqtt {
             status.clients_refused += 1;
             return refuse(out, ConnectReturnCode::ServerUnavailable);
         }
-        let slot = match tables.find_client(id) {
-            Some(i) => {
-                // A takeover: the older connection is told to close, and its will published
-                // (it did not DISCONNECT); the session starts anew (clean).
-                let old = tables.clients[i];
-                status.takeovers += 1;
-                status.clients -= 1;
-                status.subscriptions -= tables.unsubscribe_all(i);
-                let _ = bus.send_to(ConnId::from_bits(old.conn), &[RECORD_TAKEOVER]);
-                tables.clients[i].used = 0;
-                if old.has_will != 0 {
-                    let len = copy_will(tables, i);
-                    status.messages_in += 1;
-                    route(tables, status, bus, len);
-                }
-                i
-            }
+        let found = tables.find_client(id);
+        let slot = match found {
+            Some(i) => i,
             None => match tables.free_client() {
                 Some(i) => i,
                 None => {
@@ -458,8 +458,39 @@ impl Mqtt {
                 }
             },
         };
+        let old = tables.clients[slot];
+        if found.is_some() && old.used == CONNECTED {
+            // A takeover: the older connection is told to close, and its will published
+            // (it did not DISCONNECT).
+            status.takeovers += 1;
+            status.clients -= 1;
+            let _ = bus.send_to(ConnId::from_bits(old.conn), &[RECORD_TAKEOVER]);
+            tables.clients[slot].used = FREE;
+            if old.has_will != 0 {
+                let len = copy_will(tables, slot);
+                status.messages_in += 1;
+                route(tables, status, bus, len);
+            }
+        }
+        // Clean Session 1 discards the session it finds ([MQTT-3.1.2-6]); 0 resumes it.
+        let resumed = found.is_some() && old.persistent != 0 && !c.clean_session;
+        if found.is_some() && !resumed {
+            status.subscriptions -= tables.unsubscribe_all(slot);
+        }
         tables.clients[slot] = tables::Client::zeroed_with(me.to_bits());
+        tables.clients[slot].persistent = !c.clean_session as u8;
         tables.set_id(slot, id);
+        if resumed {
+            // What waited for it goes to its inbox, taken once its CONNACK is out.
+            let n = tables.capacity.queue_bytes as usize;
+            let queue = &tables.queues[slot * n..slot * n + old.queue_len as usize];
+            // Bounded: the records of a queue of `queue_bytes`.
+            for record in tables::records(queue) {
+                if bus.send_to(me, record).is_err() {
+                    status.dropped += 1;
+                }
+            }
+        }
         if let Some(w) = c.will {
             let n = self.capacity.will_bytes as usize;
             let area = &mut tables.wills[slot * n..(slot + 1) * n];
@@ -473,7 +504,8 @@ impl Mqtt {
         conn.connected = true;
         conn.client = slot as u32;
         conn.keep_alive_ms = c.keep_alive as u64 * 1500;
-        let n = write_connack(out, false, ConnectReturnCode::Accepted).unwrap_or(0);
+        // Session present: a persistent session resumed ([MQTT-3.2.2-2], [MQTT-3.2.2-1]).
+        let n = write_connack(out, resumed, ConnectReturnCode::Accepted).unwrap_or(0);
         (n, After::Continue)
     }
 
@@ -670,7 +702,7 @@ impl Mqtt {
         let record_len = link.config().topics.max_message as usize;
         let tables = Tables::new(link.shared(), self.capacity, record_len);
         let c = tables.clients[conn.client as usize];
-        c.used != 0 && c.conn == me
+        c.used == CONNECTED && c.conn == me
     }
 }
 
@@ -737,12 +769,22 @@ fn route(tables: &mut Tables<'_>, status: &mut BrokerStatus, bus: &mut Bus<'_>, 
     }
     // Forwarded messages carry RETAIN 0 ([MQTT-3.3.1-9]); only a new subscription's get 1.
     // Bounded: one turn per client.
-    for c in tables.clients.iter() {
-        if c.used == 0 || c.mark != epoch {
+    for i in 0..tables.clients.len() {
+        let c = tables.clients[i];
+        if c.used == FREE || c.mark != epoch {
             continue;
         }
         record[0] = qos.min(c.mark_qos);
-        if bus.send_to(ConnId::from_bits(c.conn), record).is_err() {
+        let sent = if c.used == OFFLINE {
+            // QoS 0 is not kept for an offline client; QoS 1 and 2 wait in its queue.
+            record[0] == 0 || {
+                let (clients, queues) = (&mut *tables.clients, &mut *tables.queues);
+                tables::enqueue(clients, queues, tables.capacity.queue_bytes, i, record)
+            }
+        } else {
+            bus.send_to(ConnId::from_bits(c.conn), record).is_ok()
+        };
+        if !sent {
             status.dropped += 1;
         }
     }
@@ -867,9 +909,15 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         let mut bus = parts.bus;
         let i = conn.client as usize;
         status.clients -= 1;
-        status.subscriptions -= tables.unsubscribe_all(i);
         let will = tables.clients[i];
-        tables.clients[i].used = 0;
+        if will.persistent != 0 {
+            // Its subscriptions stay, and its QoS 1 and 2 messages queue until it is back.
+            tables.clients[i].used = OFFLINE;
+            tables.clients[i].conn = 0;
+        } else {
+            status.subscriptions -= tables.unsubscribe_all(i);
+            tables.clients[i].used = FREE;
+        }
         if will.has_will != 0 && !conn.disconnected {
             let len = copy_will(&mut tables, i);
             status.messages_in += 1;
@@ -882,7 +930,7 @@ impl tables::Client {
     fn zeroed_with(conn: u64) -> tables::Client {
         let mut c: tables::Client = bytemuck::Zeroable::zeroed();
         c.conn = conn;
-        c.used = 1;
+        c.used = CONNECTED;
         c
     }
 }

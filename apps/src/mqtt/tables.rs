@@ -5,6 +5,7 @@
 //! ```text
 //! | clients: [Client; c] | subs: [Sub; s] | retained: [Retained; r] |
 //! | ids: c × client_id_bytes | wills: c × will_bytes | filters: s × topic_bytes |
+//! | queues: c × queue_bytes |
 //! | retained data: r × retained_bytes | record: max_message |
 //! ```
 //!
@@ -27,21 +28,34 @@ pub const RECORD_TAKEOVER: u8 = 0x80;
 pub struct Client {
     /// The connection's `ConnId::to_bits` while connected.
     pub conn: u64,
-    /// Whether the entry holds a session.
+    /// [`FREE`], [`CONNECTED`], or [`OFFLINE`] (a persistent session without a connection).
     pub used: u8,
     /// Whether a will is stored (its record in the client's will area).
     pub has_will: u8,
     /// The highest QoS among this client's subscriptions matching the publish being routed.
     pub mark_qos: u8,
-    _pad: u8,
+    /// Whether the session outlives its connection (CONNECT with Clean Session 0).
+    pub persistent: u8,
     /// Bytes of the client identifier.
     pub id_len: u16,
     /// Bytes of the will's record.
     pub will_len: u16,
-    /// The publish being routed whose subscriptions matched (see `Tables::epoch`).
+    /// The publish being routed whose subscriptions matched (`BrokerStatus::routed`).
     pub mark: u32,
-    _pad2: u32,
+    /// Bytes of the session's queue in use (while offline).
+    pub queue_len: u32,
 }
+
+/// [`Client::used`]: a free entry.
+pub const FREE: u8 = 0;
+/// [`Client::used`]: a session with its connection.
+pub const CONNECTED: u8 = 1;
+/// [`Client::used`]: a persistent session whose client is away; QoS 1 and 2 messages for it
+/// wait in its queue.
+pub const OFFLINE: u8 = 2;
+
+/// Bytes of a queued record's header: its length (u32, little-endian).
+const QUEUED_HEAD: usize = 4;
 
 /// One subscription.
 #[repr(C)]
@@ -89,6 +103,8 @@ pub struct Tables<'a> {
     pub wills: &'a mut [u8],
     /// Filters, `topic_bytes` per subscription.
     pub filters: &'a mut [u8],
+    /// Offline sessions' queued records, `queue_bytes` per client.
+    pub queues: &'a mut [u8],
     /// Where a message's record is built before it is sent to inboxes.
     pub record: &'a mut [u8],
 }
@@ -98,7 +114,10 @@ pub const fn memory(capacity: &Capacity, record: usize) -> usize {
     let c = capacity.clients as usize;
     let s = capacity.subscriptions as usize;
     let r = capacity.retained as usize;
-    c * (size_of::<Client>() + capacity.client_id_bytes as usize + capacity.will_bytes as usize)
+    c * (size_of::<Client>()
+        + capacity.client_id_bytes as usize
+        + capacity.will_bytes as usize
+        + capacity.queue_bytes as usize)
         + s * (size_of::<Sub>() + capacity.topic_bytes as usize)
         + r * (size_of::<Retained>() + capacity.retained_bytes as usize)
         + record
@@ -120,6 +139,7 @@ impl<'a> Tables<'a> {
         let (ids, rest) = rest.split_at_mut(c * capacity.client_id_bytes as usize);
         let (wills, rest) = rest.split_at_mut(c * capacity.will_bytes as usize);
         let (filters, rest) = rest.split_at_mut(s * capacity.topic_bytes as usize);
+        let (queues, rest) = rest.split_at_mut(c * capacity.queue_bytes as usize);
         let (retained_data, rest) = rest.split_at_mut(r * capacity.retained_bytes as usize);
         Tables {
             capacity,
@@ -133,6 +153,7 @@ impl<'a> Tables<'a> {
             ids,
             wills,
             filters,
+            queues,
             record: &mut rest[..record],
         }
     }
@@ -146,12 +167,12 @@ impl<'a> Tables<'a> {
     /// The client whose identifier is `id`, if any.
     pub fn find_client(&self, id: &[u8]) -> Option<usize> {
         // Bounded: one turn per entry of the client table.
-        (0..self.clients.len()).find(|&i| self.clients[i].used != 0 && self.id(i) == id)
+        (0..self.clients.len()).find(|&i| self.clients[i].used != FREE && self.id(i) == id)
     }
 
     /// A free client entry, if any.
     pub fn free_client(&self) -> Option<usize> {
-        self.clients.iter().position(|c| c.used == 0)
+        self.clients.iter().position(|c| c.used == FREE)
     }
 
     /// Stores client `i`'s identifier (at most `client_id_bytes`, checked by the caller).
@@ -287,6 +308,41 @@ impl RetainedTable<'_> {
         };
         Ok(added)
     }
+}
+
+/// Appends `record` to offline client `i`'s queue (`queue_bytes` per client in `queues`):
+/// `false` when it does not fit.
+pub fn enqueue(
+    clients: &mut [Client],
+    queues: &mut [u8],
+    queue_bytes: u32,
+    i: usize,
+    record: &[u8],
+) -> bool {
+    let n = queue_bytes as usize;
+    let at = clients[i].queue_len as usize;
+    let end = at + QUEUED_HEAD + record.len();
+    if end > n {
+        return false;
+    }
+    let queue = &mut queues[i * n..(i + 1) * n];
+    queue[at..at + QUEUED_HEAD].copy_from_slice(&(record.len() as u32).to_le_bytes());
+    queue[at + QUEUED_HEAD..end].copy_from_slice(record);
+    clients[i].queue_len = end as u32;
+    true
+}
+
+/// The records of a queue's bytes in use, oldest first.
+pub fn records(queue: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = queue;
+    // Bounded: each item takes at least QUEUED_HEAD bytes of the queue.
+    core::iter::from_fn(move || {
+        let head = rest.get(..QUEUED_HEAD)?;
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let record = rest.get(QUEUED_HEAD..QUEUED_HEAD + len)?;
+        rest = &rest[QUEUED_HEAD + len..];
+        Some(record)
+    })
 }
 
 /// A message as an inbox holds it: flags (QoS in the low two bits, [`RECORD_RETAIN`],
