@@ -853,3 +853,28 @@ fn a_full_session_queue_drops_and_counts() {
     let out = d.take(s);
     assert_eq!(publishes(&out[4..]).len(), 1);
 }
+
+// ----- bad input -----------------------------------------------------------------------------------
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Whatever follows a CONNECT, split wherever, the broker answers or closes: it never
+    /// panics, and a closed connection leaves no session behind.
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        split in 0usize..300,
+    ) {
+        let mut d = Driver::standard();
+        let s = d.connect("s");
+        d.subscribe(s, &[("#", QoS::ExactlyOnce)], &[2]);
+        let c = d.connect("fuzz");
+        let split = split.min(bytes.len());
+        d.send(c, &bytes[..split]);
+        d.send(c, &bytes[split..]);
+        d.hang_up(c);
+        proptest::prop_assert!(d.closed(c));
+        proptest::prop_assert_eq!(d.status().clients, 1);
+    }
+}
