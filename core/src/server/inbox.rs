@@ -37,6 +37,21 @@ impl ConnId {
     pub fn slot(&self) -> SlotId {
         self.slot
     }
+
+    /// The id as one number (the slot in the low 32 bits, the serial number in the high
+    /// ones), for a module that keeps it in memory laid out as bytes.
+    pub const fn to_bits(self) -> u64 {
+        (self.serial as u64) << 32 | self.slot as u64
+    }
+
+    /// The id [`ConnId::to_bits`] gave. A number no `to_bits` gave names no connection: a
+    /// message to it is refused ([`DirectError::Gone`]).
+    pub const fn from_bits(bits: u64) -> ConnId {
+        ConnId {
+            slot: bits as u32,
+            serial: (bits >> 32) as u32,
+        }
+    }
 }
 
 /// Why a message to one connection was not sent.

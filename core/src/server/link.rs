@@ -67,6 +67,9 @@ pub struct LinkParts<'l, S> {
     pub shared: &'l mut [u8],
     /// The app's state.
     pub state: &'l mut S,
+    /// The connection's handle on the hub ([`Link::bus`]), for a module that sends what it
+    /// reads from its input or its shared memory.
+    pub bus: Bus<'l>,
 }
 
 impl<S> core::fmt::Debug for Link<'_, '_, S> {
@@ -141,7 +144,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
         (&mut *self.state, &mut *self.shared)
     }
 
-    /// The input, the output room, the module's shared memory and the app's state at once,
+    /// The input, the output room, the module's shared memory, the app's state and the hub at once,
     /// for a module that answers straight from its input into its output; then
     /// [`Link::commit_output`] what it wrote and [`Link::consume`] what it read.
     pub fn split(&mut self) -> LinkParts<'_, S> {
@@ -151,6 +154,10 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
             output: &mut self.send[s.send_end as usize..],
             shared: &mut *self.shared,
             state: &mut *self.state,
+            bus: Bus {
+                hub: self.hub.view(),
+                slot: self.id,
+            },
         }
     }
 
