@@ -20,6 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{kill_after, run_bounded, run_bounded_with_input, test_python};
+use zzz::core::{App, Sole};
+use zzz_apps::mqtt::{BrokerStatus, Capacity, Mqtt};
 
 /// How long any client program may run before it is killed and the test fails.
 const CLIENT_LIMIT: Duration = Duration::from_secs(60);
@@ -40,22 +42,20 @@ fn check_broker(addr: SocketAddr) {
 
 #[test]
 fn against_zzz() {
-    // TODO(mqtt broker): this runs the checks against mosquitto until zzz's broker lands. Then
-    // the broker's author replaces the next two lines with zzz's broker started in-process,
-    // on a port the kernel picks, as tests/kv_clients.rs starts the kv module, e.g.:
-    //
-    //     let server = support::TestServer::start(
-    //         zzz::uring::Builder::new(config)
-    //             .listen_tcp("127.0.0.1:0".parse().unwrap(), zzz::core::Sole),
-    //         move |_| zzz::core::App::with_modules((), Broker::new(/* capacities */)),
-    //     );
-    //     check_broker(server.tcp(0));
-    //     server.stop().unwrap();
-    //
-    // with a `config` that allows at least 32 connections (the checks hold about a dozen at
-    // once) and a keep-alive timer, and delete this comment.
-    let broker = Mosquitto::start();
-    check_broker(broker.addr);
+    // As examples/mqtt_broker.rs serves it, with fewer connections: room for a 32 KiB
+    // packet each way and a 64 KiB inbox per connection.
+    let mut config = zzz::core::Config::DEFAULT;
+    config.max_connections = 64;
+    config.recv_buffer = 32 * 1024;
+    config.send_buffer = 32 * 1024;
+    config.topics.max_message = 16 * 1024;
+    config.topics.inbox_bytes = 64 * 1024;
+    let server = support::TestServer::start(
+        zzz::uring::Builder::new(config).listen_tcp("127.0.0.1:0".parse().unwrap(), Sole),
+        |_| App::with_modules(BrokerStatus::default(), Mqtt::new(Capacity::DEFAULT)),
+    );
+    check_broker(server.tcp(0));
+    server.stop().unwrap();
 }
 
 #[test]

@@ -525,14 +525,17 @@ impl Mqtt {
         match packet {
             Packet::Publish(p) => {
                 if let Delivery::ExactlyOnce(id) = p.delivery {
-                    match conn.receive(id.get(), self.capacity.inflight as usize) {
+                    // Clients keep up to 20 QoS 2 messages in flight by default (mosquitto,
+                    // paho): the table takes `MAX_INFLIGHT`, whatever our own sending limit.
+                    match conn.receive(id.get(), MAX_INFLIGHT) {
                         Some(true) => {}
                         // A duplicate: already delivered; only the PUBREC is owed again.
                         Some(false) => {
                             let n = write_ack(out, PacketType::Pubrec, id).unwrap_or(0);
                             return (n, After::Continue);
                         }
-                        // More QoS 2 messages under way than the table holds: a defined end.
+                        // More than `MAX_INFLIGHT` QoS 2 messages under way from one client:
+                        // a defined end.
                         None => return (0, After::CloseNow),
                     }
                 }

@@ -279,6 +279,20 @@ fn publishes(bytes: &[u8]) -> Vec<(std::string::String, Vec<u8>, Delivery, bool)
     out
 }
 
+/// The PUBLISH packets in `bytes`, skipping every other kind.
+fn publishes_among(bytes: &[u8]) -> Vec<(std::string::String, Vec<u8>, Delivery, bool)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let (packet, len) = read_packet(&bytes[at..], 1 << 20).unwrap().unwrap();
+        if let zzz_core::mqtt::Packet::Publish(p) = packet {
+            out.push((p.topic.into(), p.payload.to_vec(), p.delivery, p.retain));
+        }
+        at += len;
+    }
+    out
+}
+
 // ----- priority 1: connections -----------------------------------------------------------
 
 #[test]
@@ -877,4 +891,56 @@ proptest::proptest! {
         proptest::prop_assert!(d.closed(c));
         proptest::prop_assert_eq!(d.status().clients, 1);
     }
+}
+
+/// Twenty QoS 2 messages to a subscriber whose in-flight table holds sixteen: the last four
+/// wait in its inbox and go out, each once and in order, as the first complete. The
+/// publisher keeps all twenty in flight at once, as mosquitto_pub and paho do by default.
+#[test]
+fn qos2_messages_past_the_inflight_table_go_out_in_order_once() {
+    let mut d = Driver::standard();
+    let s = d.connect("s");
+    let p = d.connect("p");
+    d.subscribe(s, &[("t", QoS::ExactlyOnce)], &[2]);
+    for i in 0..20u16 {
+        let payload = std::format!("m{i}");
+        d.send(
+            p,
+            &publish(
+                "t",
+                payload.as_bytes(),
+                Delivery::ExactlyOnce(id(i + 1)),
+                false,
+            ),
+        );
+    }
+    for i in 0..20u16 {
+        d.send(p, &ack(PacketType::Pubrel, i + 1));
+    }
+    assert!(
+        !d.closed(p),
+        "twenty QoS 2 messages in flight from one client are taken"
+    );
+    let mut seen = Vec::new();
+    let mut output = d.take(s);
+    // Bounded: each round acknowledges what arrived; at most twenty rounds.
+    for _ in 0..21 {
+        let got = publishes_among(&output);
+        if got.is_empty() {
+            break;
+        }
+        output.clear();
+        for (_, payload, delivery, _) in got {
+            seen.push(std::string::String::from_utf8(payload).unwrap());
+            let Delivery::ExactlyOnce(pid) = delivery else {
+                panic!("QoS 2");
+            };
+            d.send(s, &ack(PacketType::Pubrec, pid.get()));
+            d.send(s, &ack(PacketType::Pubcomp, pid.get()));
+            // PUBRELs and the PUBLISHes that the freed places let out.
+            output.extend(d.take(s));
+        }
+    }
+    let expected: Vec<_> = (0..20).map(|i| std::format!("m{i}")).collect();
+    assert_eq!(seen, expected);
 }
