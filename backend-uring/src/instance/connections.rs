@@ -69,6 +69,7 @@ impl<S, P: Protocols<S>> Io<'_, '_, S, P> {
         // operation of that round posted, and every operation spends the budget.
         for _ in 0..rounds {
             let mut drained = false;
+            // Bounded: each turn spends one of the budget.
             while budget > 0 {
                 let Some(op) = self.server.poll_op() else {
                     drained = true;

@@ -40,6 +40,7 @@ pub(crate) fn check(text: &[u8]) -> Result<(), SyntaxError> {
     let mut in_object = [false; MAX_NESTING];
     let mut depth = 0;
     let mut at = 0;
+    // Bounded: each turn consumes a value's first byte or more of `text`, or returns.
     'value: loop {
         at = skip_whitespace(text, at);
         match text.get(at) {
@@ -71,6 +72,7 @@ pub(crate) fn check(text: &[u8]) -> Result<(), SyntaxError> {
             Some(_) => return Err(DeError::ExpectedSomeValue.into()),
         }
         // After a value: close containers until one takes a next element, or end.
+        // Bounded: each turn closes a container (at most `MAX_NESTING` are open) or leaves.
         loop {
             at = skip_whitespace(text, at);
             if depth == 0 {
@@ -106,6 +108,7 @@ pub(crate) fn check(text: &[u8]) -> Result<(), SyntaxError> {
 
 /// RFC 8259 §2: `ws = *( %x20 / %x09 / %x0A / %x0D )`.
 fn skip_whitespace(text: &[u8], mut at: usize) -> usize {
+    // Bounded: each turn moves past a byte of `text`.
     while matches!(text.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         at += 1;
     }
@@ -131,6 +134,7 @@ fn key(text: &[u8], at: usize) -> Result<usize, SyntaxError> {
 /// characters, with valid escapes; returns where it ends.
 fn string(text: &[u8], at: usize) -> Result<usize, SyntaxError> {
     let mut i = at + 1;
+    // Bounded: each turn moves past at least one byte of `text`, or returns.
     loop {
         match text.get(i) {
             None => return Err(DeError::EofWhileParsingString.into()),

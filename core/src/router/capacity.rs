@@ -172,6 +172,7 @@ const fn segment_at(pattern: &[u8], depth: usize) -> Option<&[u8]> {
     // Bounded: one step per byte of the pattern.
     loop {
         let mut end = 0;
+        // Bounded: the length of the rest of the pattern.
         while end < rest.len() && rest[end] != b'/' {
             end += 1;
         }

@@ -228,6 +228,7 @@ impl Harness {
     fn run(&mut self) {
         for _ in 0..100_000 {
             let mut progress = false;
+            // Bounded: the server hands out a bounded batch of operations (`op_budget`).
             while let Some(op) = self.server.poll_op() {
                 progress = true;
                 match op {
