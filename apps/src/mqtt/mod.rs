@@ -45,6 +45,7 @@
 //! expiry of offline sessions (each holds its client entry until its client comes back
 //! clean), authentication (user name and password are ignored).
 
+mod conn;
 pub mod tables;
 
 use zzz_core::mqtt::{
@@ -54,6 +55,8 @@ use zzz_core::mqtt::{
 use zzz_core::server::{Bus, ConnId, InputTarget, Link, Protocol};
 use zzz_core::{Config, Instant};
 
+pub use conn::MqttConn;
+use conn::{Awaiting, Inflight, Phase};
 use tables::{
     CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, Record, Tables,
 };
@@ -162,141 +165,6 @@ impl BrokerState for BrokerStatus {
 pub struct Mqtt {
     capacity: Capacity,
     connect_ms: u64,
-}
-
-/// Where a connection stands.
-#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
-enum Phase {
-    /// Accepted; its CONNECT awaited.
-    #[default]
-    Connecting,
-    /// Its session is in the client table.
-    Connected,
-    /// Closing after its output: nothing more is read.
-    Closing,
-}
-
-/// What the broker keeps per connection: plain values, nothing to drop.
-#[derive(Clone, Copy, Debug)]
-pub struct MqttConn {
-    phase: Phase,
-    /// It was accepted by a CONNECT (its session is, or was, in the client table).
-    connected: bool,
-    /// Its session's index in the client table (while connected).
-    client: u32,
-    /// Keep-alive in milliseconds; 0: none.
-    keep_alive_ms: u64,
-    /// When its last packet arrived.
-    last_packet: Instant,
-    /// It sent DISCONNECT: no will.
-    disconnected: bool,
-    /// The last packet identifier given.
-    last_id: u16,
-    /// Messages sent at QoS 1 or 2 and not yet acknowledged, `inflight_len` of them.
-    inflight: [Inflight; MAX_INFLIGHT],
-    inflight_len: u8,
-    /// Identifiers of QoS 2 messages received (delivered, PUBREC sent) whose PUBREL has not
-    /// arrived: a PUBLISH with one of them again is a duplicate, not delivered again.
-    received: [u16; MAX_INFLIGHT],
-    received_len: u8,
-}
-
-/// A message sent and not yet acknowledged.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Inflight {
-    id: u16,
-    awaiting: Awaiting,
-}
-
-/// The acknowledgement an in-flight message waits for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Awaiting {
-    /// QoS 1: PUBACK.
-    Puback,
-    /// QoS 2: PUBREC (then the broker sends PUBREL).
-    Pubrec,
-    /// QoS 2: PUBCOMP, after the broker's PUBREL.
-    Pubcomp,
-}
-
-impl MqttConn {
-    fn new(now: Instant) -> MqttConn {
-        MqttConn {
-            phase: Phase::Connecting,
-            connected: false,
-            client: 0,
-            keep_alive_ms: 0,
-            last_packet: now,
-            disconnected: false,
-            last_id: 0,
-            inflight: [Inflight {
-                id: 0,
-                awaiting: Awaiting::Puback,
-            }; MAX_INFLIGHT],
-            inflight_len: 0,
-            received: [0; MAX_INFLIGHT],
-            received_len: 0,
-        }
-    }
-
-    /// The next packet identifier not in flight. Bounded: at most `MAX_INFLIGHT + 1` tries.
-    fn next_id(&mut self) -> u16 {
-        for _ in 0..=MAX_INFLIGHT {
-            self.last_id = self.last_id.checked_add(1).unwrap_or(1);
-            if self.find_inflight(self.last_id).is_none() {
-                break;
-            }
-        }
-        self.last_id
-    }
-
-    fn find_inflight(&self, id: u16) -> Option<usize> {
-        self.inflight[..self.inflight_len as usize]
-            .iter()
-            .position(|m| m.id == id)
-    }
-
-    /// The acknowledgement `ack` of message `id` arrived: whether it was the one awaited.
-    /// PUBACK and PUBCOMP end the message; PUBREC moves it on to await PUBCOMP.
-    fn acknowledged(&mut self, id: u16, ack: Awaiting) -> bool {
-        let Some(i) = self
-            .find_inflight(id)
-            .filter(|&i| self.inflight[i].awaiting == ack)
-        else {
-            return false;
-        };
-        if ack == Awaiting::Pubrec {
-            self.inflight[i].awaiting = Awaiting::Pubcomp;
-        } else {
-            let n = self.inflight_len as usize;
-            self.inflight[i] = self.inflight[n - 1];
-            self.inflight_len -= 1;
-        }
-        true
-    }
-
-    /// Remembers a QoS 2 message received, until its PUBREL: `Some(true)` if it is new,
-    /// `Some(false)` if a duplicate, `None` if the table is full.
-    fn receive(&mut self, id: u16, limit: usize) -> Option<bool> {
-        let n = self.received_len as usize;
-        if self.received[..n].contains(&id) {
-            return Some(false);
-        }
-        if n >= limit {
-            return None;
-        }
-        self.received[n] = id;
-        self.received_len += 1;
-        Some(true)
-    }
-
-    fn released(&mut self, id: u16) {
-        let n = self.received_len as usize;
-        if let Some(i) = self.received[..n].iter().position(|&x| x == id) {
-            self.received[i] = self.received[n - 1];
-            self.received_len -= 1;
-        }
-    }
 }
 
 /// What handling one packet asks of the connection.
