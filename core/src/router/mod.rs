@@ -57,18 +57,22 @@ mod capacity;
 mod heapsort;
 mod methods;
 pub(crate) mod params;
+mod path_set;
 mod pattern;
 mod route;
+mod routing;
 
 pub use capacity::RouterCapacity;
 pub use methods::Allow;
 use methods::{ExtensionRoute, GET, MethodSlot, allowed, method_index, method_slot};
 use params::ParamSlot;
 pub use params::{ParamError, Params};
+use path_set::PathSet;
 pub use pattern::{MAX_LITERAL, MAX_PARAMS, MAX_SEGMENTS, ParamType};
 pub use route::{
     BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc, RouteMethod,
 };
+pub use routing::Routing;
 
 use crate::http::percent::{Decode, decode_into};
 use crate::http::{Method, MethodSet};
@@ -139,58 +143,6 @@ impl core::fmt::Display for RouteError {
                 write!(f, "too many {what} (the router holds at most {capacity})")
             }
         }
-    }
-}
-
-/// A set of paths, one bit per path, in order of specificity (bit 0 is the most specific):
-/// `W` words of 64 paths.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct PathSet<const W: usize>([u64; W]);
-
-impl<const W: usize> PathSet<W> {
-    const EMPTY: PathSet<W> = PathSet([0; W]);
-
-    fn with(mut self, bit: usize) -> PathSet<W> {
-        self.0[bit / 64] |= 1 << (bit % 64);
-        self
-    }
-
-    fn first_n(n: usize) -> PathSet<W> {
-        debug_assert!(n <= W * 64);
-        let mut set = PathSet::EMPTY;
-        for (i, word) in set.0.iter_mut().enumerate() {
-            let bits = n.saturating_sub(i * 64).min(64);
-            *word = if bits == 64 {
-                u64::MAX
-            } else {
-                (1u64 << bits) - 1
-            };
-        }
-        set
-    }
-
-    #[inline]
-    fn and(self, other: PathSet<W>) -> PathSet<W> {
-        PathSet(core::array::from_fn(|i| self.0[i] & other.0[i]))
-    }
-
-    #[inline]
-    fn or(self, other: PathSet<W>) -> PathSet<W> {
-        PathSet(core::array::from_fn(|i| self.0[i] | other.0[i]))
-    }
-
-    #[inline]
-    fn lowest(self) -> Option<usize> {
-        self.0
-            .iter()
-            .enumerate()
-            .find(|(_, w)| **w != 0)
-            .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
-    }
-
-    #[inline]
-    fn is_empty(self) -> bool {
-        self.0.iter().all(|w| *w == 0)
     }
 }
 
@@ -816,72 +768,6 @@ impl<
             Ok(i) => here[i].paths,
             Err(_) => PathSet::EMPTY,
         }
-    }
-}
-
-/// What the HTTP module asks of a route table, whatever its capacities: a [`Router`] of any
-/// size, or a reference to one that lives elsewhere (a `static` built once, say).
-pub trait Routing<S: 'static> {
-    /// The routes of the table, in declaration order.
-    fn routes(&self) -> &'static [Route<S>];
-
-    /// The methods every path allows together ([`Router::all_methods`]).
-    fn all_methods(&self) -> Allow<'_>;
-
-    /// Resolves a classified method and a path ([`Router::resolve_parsed`]).
-    fn resolve_parsed<'r: 'p, 'p>(
-        &'r self,
-        standard: Method,
-        method: &str,
-        path: &'p str,
-    ) -> RouteMatch<'r, 'p, S>;
-}
-
-impl<
-    S,
-    const PATHS: usize,
-    const WORDS: usize,
-    const LITERALS: usize,
-    const PARAMS: usize,
-    const EXTENSIONS: usize,
-> Routing<S> for Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
-{
-    fn routes(&self) -> &'static [Route<S>] {
-        Router::routes(self)
-    }
-
-    fn all_methods(&self) -> Allow<'_> {
-        Router::all_methods(self)
-    }
-
-    #[inline]
-    fn resolve_parsed<'r: 'p, 'p>(
-        &'r self,
-        standard: Method,
-        method: &str,
-        path: &'p str,
-    ) -> RouteMatch<'r, 'p, S> {
-        Router::resolve_parsed(self, standard, method, path)
-    }
-}
-
-impl<S: 'static, R: Routing<S> + ?Sized> Routing<S> for &'static R {
-    fn routes(&self) -> &'static [Route<S>] {
-        (**self).routes()
-    }
-
-    fn all_methods(&self) -> Allow<'_> {
-        (**self).all_methods()
-    }
-
-    #[inline]
-    fn resolve_parsed<'r: 'p, 'p>(
-        &'r self,
-        standard: Method,
-        method: &str,
-        path: &'p str,
-    ) -> RouteMatch<'r, 'p, S> {
-        (**self).resolve_parsed(standard, method, path)
     }
 }
 
