@@ -140,7 +140,7 @@ impl Inbox<'_> {
         let need = HEADER + data.len();
         assert!(2 * need <= size, "a message longer than half an inbox");
         let tail = self.state.tail as usize;
-        let at = if tail + need <= size { tail } else { 0 };
+        let at = self.place(need);
         let mut dropped = 0;
         // Bounded: each turn drops one of the messages held, fewer than `size / HEADER`.
         for _ in 0..=size / HEADER {
@@ -170,6 +170,25 @@ impl Inbox<'_> {
         s.count += 1;
         s.missed += dropped as u64;
         Pushed::Queued { dropped }
+    }
+
+    /// Whether a message of `len` bytes (at most half the ring, less the header) would be
+    /// queued now without dropping any.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        let need = HEADER + len;
+        let at = self.place(need);
+        !self.occupied(at, at + need)
+    }
+
+    /// Where the next message of `need` bytes, its header included, is written: after the
+    /// last, or at 0 when it does not fit before the end.
+    fn place(&self, need: usize) -> usize {
+        let tail = self.state.tail as usize;
+        if tail + need <= self.bytes.len() {
+            tail
+        } else {
+            0
+        }
     }
 
     /// Whether any byte of `[start, end)` holds a message still queued.
@@ -263,9 +282,12 @@ mod tests {
                 let len = len.min(size / 2 - HEADER);
                 let data: Vec<u8> = (0..len).map(|j| (i + j) as u8).collect();
                 let mut inbox = Inbox { bytes: &mut bytes, state: &mut state };
+                let fits = inbox.fits(len);
                 let Pushed::Queued { dropped } = inbox.push(&data, true) else {
                     panic!("dropping is allowed");
                 };
+                // `fits` says exactly whether a push drops nothing.
+                prop_assert_eq!(fits, dropped == 0);
                 for _ in 0..dropped {
                     model.pop_front();
                 }
@@ -299,6 +321,7 @@ mod tests {
         };
         assert_eq!(inbox.push(&[1; 12], false), Pushed::Queued { dropped: 0 });
         assert_eq!(inbox.push(&[2; 12], false), Pushed::Queued { dropped: 0 });
+        assert!(!inbox.fits(12));
         assert_eq!(inbox.push(&[3; 12], false), Pushed::WouldDrop);
         assert_eq!(inbox.peek(), Some((4, 12)));
     }

@@ -68,6 +68,14 @@ impl Bus<'_> {
     pub fn send_to(&mut self, to: ConnId, data: &[u8]) -> Result<(), DirectError> {
         self.hub.send_to(to, data)
     }
+
+    /// Whether [`Bus::send_to`] would queue a message of `len` bytes for `to` now without
+    /// dropping any of its inbox's: `false` when that inbox is full, its connection gone, or
+    /// `len` too long. A sender that would rather wait than drop (a broker pushing back on
+    /// its publisher) asks this of every receiver first.
+    pub fn has_room(&mut self, to: ConnId, len: usize) -> bool {
+        self.hub.has_room(to, len)
+    }
 }
 
 /// The messages waiting for a connection, as a response that stays open takes them (a

@@ -643,6 +643,21 @@ impl HubView<'_> {
         }
     }
 
+    /// Whether [`HubView::send_to`] would queue a message of `len` bytes for `to` now
+    /// without dropping any: `false` when its inbox is full, it is gone, or `len` is too long.
+    pub(crate) fn has_room(&mut self, to: ConnId, len: usize) -> bool {
+        let size = self.config.inbox_bytes as usize;
+        let state = self.inboxes.get(to.slot as usize).copied();
+        if size == 0
+            || len > self.config.max_message as usize
+            || 2 * (len + 4) > size
+            || state.is_none_or(|s| !s.open || s.serial != to.serial || s.missed == u64::MAX)
+        {
+            return false;
+        }
+        self.inbox(to.slot).fits(len)
+    }
+
     /// Queues `data` in the inbox of connection `to` and wakes it; when the inbox is full
     /// the oldest messages make room ([`Lagging::Skip`], counted as missed) or the receiver
     /// is marked to be closed ([`Lagging::Close`]).
