@@ -40,6 +40,11 @@ pub struct MqttConn {
     /// arrived: a PUBLISH with one of them again is a duplicate, not delivered again.
     pub(super) received: [u16; MAX_INFLIGHT],
     pub(super) received_len: u8,
+    /// Since when its PUBLISH packets have met a receiver without room (reset when one
+    /// finds room): past `Mqtt::stall_ms`, they are routed anyway.
+    pub(super) stalled_since: Option<Instant>,
+    /// Its next PUBLISH waits, unread, for room in a receiver's inbox.
+    pub(super) waiting: bool,
 }
 
 /// A message sent and not yet acknowledged.
@@ -77,6 +82,8 @@ impl MqttConn {
             inflight_len: 0,
             received: [0; MAX_INFLIGHT],
             received_len: 0,
+            stalled_since: None,
+            waiting: false,
         }
     }
 
@@ -116,19 +123,25 @@ impl MqttConn {
         true
     }
 
-    /// Remembers a QoS 2 message received, until its PUBREL: `Some(true)` if it is new,
-    /// `Some(false)` if a duplicate, `None` if the table is full.
-    pub(super) fn receive(&mut self, id: u16, limit: usize) -> Option<bool> {
+    /// Whether an incoming QoS 2 message `id` is new (`Some(true)`), a duplicate of one
+    /// delivered whose PUBREL has not come (`Some(false)`), or one too many under way
+    /// (`None`: `limit` are).
+    pub(super) fn receiving(&self, id: u16, limit: usize) -> Option<bool> {
         let n = self.received_len as usize;
         if self.received[..n].contains(&id) {
-            return Some(false);
+            Some(false)
+        } else {
+            (n < limit).then_some(true)
         }
-        if n >= limit {
-            return None;
-        }
+    }
+
+    /// Remembers an incoming QoS 2 message, delivered, until its PUBREL (checked new and
+    /// within the limit by [`MqttConn::receiving`]).
+    pub(super) fn received(&mut self, id: u16) {
+        let n = self.received_len as usize;
+        assert!(n < MAX_INFLIGHT && !self.received[..n].contains(&id));
         self.received[n] = id;
         self.received_len += 1;
-        Some(true)
     }
 
     pub(super) fn released(&mut self, id: u16) {

@@ -46,6 +46,7 @@
 //! clean), authentication (user name and password are ignored).
 
 mod conn;
+mod routing;
 pub mod tables;
 
 use zzz_core::mqtt::{
@@ -57,8 +58,10 @@ use zzz_core::{Config, Instant};
 
 pub use conn::MqttConn;
 use conn::{Awaiting, Inflight, Phase};
+use routing::{Pressure, Routed, copy_will, retain, route, send_retained};
 use tables::{
-    CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, Record, Tables,
+    CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, RECORD_WAKE, Record,
+    Tables,
 };
 
 /// The most in-flight QoS 1 and 2 messages a connection may have each way
@@ -146,6 +149,10 @@ pub struct BrokerStatus {
     pub takeovers: u64,
     /// Messages routed (publishes and wills that reached the subscription table).
     pub routed: u64,
+    /// Publishers waiting now for room in a receiver's inbox (their PUBLISH unread).
+    pub stalled: u32,
+    /// Times a PUBLISH had to wait for room in a receiver's inbox.
+    pub stalls: u64,
 }
 
 /// An app state that holds the broker's counters.
@@ -165,6 +172,7 @@ impl BrokerState for BrokerStatus {
 pub struct Mqtt {
     capacity: Capacity,
     connect_ms: u64,
+    stall_ms: u64,
 }
 
 /// What handling one packet asks of the connection.
@@ -175,6 +183,8 @@ enum After {
     CloseAfterOutput,
     /// Close at once (a protocol violation).
     CloseNow,
+    /// The packet waits, unread, for room in a receiver's inbox.
+    Wait,
 }
 
 /// Bytes of output room kept for an answer that is not a SUBACK (CONNACK, acks, PINGRESP).
@@ -194,7 +204,15 @@ impl Mqtt {
         Mqtt {
             capacity,
             connect_ms: 10_000,
+            stall_ms: 2_000,
         }
+    }
+
+    /// How long a publisher waits for room in a receiver's inbox before its message is
+    /// routed anyway, the full inboxes dropping their oldest messages (counted); default 2 s.
+    pub fn stall_ms(mut self, ms: u64) -> Mqtt {
+        self.stall_ms = ms;
+        self
     }
 
     /// Closes a connection whose CONNECT has not arrived `ms` milliseconds after its accept;
@@ -223,6 +241,7 @@ impl Mqtt {
         let input = parts.input;
         let output = parts.output;
         let (mut consumed, mut written, mut after) = (0, 0, After::Continue);
+        conn.waiting = false;
         // Bounded: each turn consumes a packet (at least 2 bytes) or stops.
         for _ in 0..input.len() / 2 + 1 {
             let rest = &input[consumed..];
@@ -251,8 +270,6 @@ impl Mqtt {
                 }
                 break;
             }
-            consumed += len;
-            conn.last_packet = now;
             let out = &mut output[written..];
             let (n, then) = match conn.phase {
                 Phase::Connecting => match packet {
@@ -262,11 +279,17 @@ impl Mqtt {
                     _ => (0, After::CloseNow),
                 },
                 Phase::Connected => {
-                    self.packet(conn, packet, &mut tables, status, &mut bus, me, out)
+                    self.packet(conn, packet, &mut tables, status, &mut bus, me, now, out)
                 }
                 Phase::Closing => (0, After::CloseNow),
             };
             written += n;
+            if then == After::Wait {
+                conn.waiting = true;
+                break;
+            }
+            consumed += len;
+            conn.last_packet = now;
             if then != After::Continue {
                 after = then;
                 break;
@@ -337,9 +360,10 @@ impl Mqtt {
             if old.has_will != 0 {
                 let len = copy_will(tables, slot);
                 status.messages_in += 1;
-                route(tables, status, bus, len);
+                route(tables, status, bus, len, Pressure::Force);
             }
         }
+        routing::clear_stalled(tables, status, slot);
         // Clean Session 1 discards the session it finds ([MQTT-3.1.2-6]); 0 resumes it.
         let resumed = found.is_some() && old.persistent != 0 && !c.clean_session;
         if found.is_some() && !resumed {
@@ -387,6 +411,7 @@ impl Mqtt {
         status: &mut BrokerStatus,
         bus: &mut Bus<'_>,
         me: ConnId,
+        now: Instant,
         out: &mut [u8],
     ) -> (usize, After) {
         let client = conn.client as usize;
@@ -395,7 +420,7 @@ impl Mqtt {
                 if let Delivery::ExactlyOnce(id) = p.delivery {
                     // Clients keep up to 20 QoS 2 messages in flight by default (mosquitto,
                     // paho): the table takes `MAX_INFLIGHT`, whatever our own sending limit.
-                    match conn.receive(id.get(), MAX_INFLIGHT) {
+                    match conn.receiving(id.get(), MAX_INFLIGHT) {
                         Some(true) => {}
                         // A duplicate: already delivered; only the PUBREC is owed again.
                         Some(false) => {
@@ -407,10 +432,24 @@ impl Mqtt {
                         None => return (0, After::CloseNow),
                     }
                 }
-                status.messages_in += 1;
                 let flags = p.delivery.qos().bits() | if p.retain { RECORD_RETAIN } else { 0 };
                 match Record::write(tables.record, flags, p.topic.as_bytes(), p.payload) {
-                    Some(n) => route(tables, status, bus, n),
+                    Some(n) => {
+                        if route(tables, status, bus, n, Pressure::Wait { from: me })
+                            == Routed::Wait
+                        {
+                            let waited = conn.stalled_since.get_or_insert(now);
+                            if now < waited.after_ms(self.stall_ms) {
+                                routing::mark_stalled(tables, status, client);
+                                return (0, After::Wait);
+                            }
+                            // Waited long enough: it goes now, and so do the next ones while
+                            // the receiver has no room.
+                            route(tables, status, bus, n, Pressure::Force);
+                        } else {
+                            conn.stalled_since = None;
+                        }
+                    }
                     None => {
                         // Too long for an inbox; a retained one is still kept if it fits.
                         status.dropped += 1;
@@ -420,12 +459,15 @@ impl Mqtt {
                         }
                     }
                 }
+                routing::clear_stalled(tables, status, client);
+                status.messages_in += 1;
                 let n = match p.delivery {
                     Delivery::AtMostOnce => 0,
                     Delivery::AtLeastOnce(id) => {
                         write_ack(out, PacketType::Puback, id).unwrap_or(0)
                     }
                     Delivery::ExactlyOnce(id) => {
+                        conn.received(id.get());
                         write_ack(out, PacketType::Pubrec, id).unwrap_or(0)
                     }
                 };
@@ -507,19 +549,23 @@ impl Mqtt {
     /// and (for QoS 1) the in-flight table too. Returns whether the session was taken over.
     fn deliver<S: BrokerState>(&self, conn: &mut MqttConn, link: &mut Link<'_, '_, S>) -> bool {
         let inflight_max = self.capacity.inflight as usize;
-        let (mut out, mut dropped, mut taken_over) = (0u64, 0u64, false);
+        let (mut out, mut dropped, mut taken_over, mut taken) = (0u64, 0u64, false, 0u32);
         // Bounded: each turn takes a record, or stops; a record takes at least 1 byte of an
         // inbox of `inbox_bytes`.
         for _ in 0..link.config().topics.inbox_bytes as usize + 1 {
             let nothing_queued = !link.output_queued();
+            let mut missed = 0;
             let delivery = link.write_next_message(|message, room| {
-                dropped += message.missed;
+                missed = message.missed;
                 let Some(record) = Record::read(message.data) else {
                     return Some(0);
                 };
                 if record.flags & RECORD_TAKEOVER != 0 {
                     taken_over = true;
                     return Some(0);
+                }
+                if record.flags & RECORD_WAKE != 0 {
+                    return Some(0); // It woke this connection to read again: done.
                 }
                 let qos = record.flags & 3;
                 if qos >= 1 && conn.inflight_len as usize >= inflight_max {
@@ -557,13 +603,26 @@ impl Mqtt {
                     _ => None,
                 }
             });
-            if taken_over || delivery != zzz_core::server::Delivery::Written {
+            if delivery != zzz_core::server::Delivery::Written {
+                break;
+            }
+            // What the inbox dropped before this message counts once, when it is taken.
+            dropped += missed;
+            taken += 1;
+            if taken_over {
                 break;
             }
         }
-        let status = link.state().broker();
+        let record_len = link.config().topics.max_message as usize;
+        let mut parts = link.split();
+        let status = parts.state.broker();
         status.messages_out += out;
         status.dropped += dropped;
+        if taken > 0 {
+            // Room was made: the publishers waiting for it try again.
+            let mut tables = Tables::new(parts.shared, self.capacity, record_len);
+            routing::wake_stalled(&mut tables, status, &mut parts.bus);
+        }
         taken_over
     }
 
@@ -574,119 +633,6 @@ impl Mqtt {
         let tables = Tables::new(link.shared(), self.capacity, record_len);
         let c = tables.clients[conn.client as usize];
         c.used == CONNECTED && c.conn == me
-    }
-}
-
-/// Copies client `i`'s will into the record buffer; returns its length.
-fn copy_will(tables: &mut Tables<'_>, i: usize) -> usize {
-    let n = tables.capacity.will_bytes as usize;
-    let len = tables.clients[i].will_len as usize;
-    tables.record[..len].copy_from_slice(&tables.wills[i * n..i * n + len]);
-    len
-}
-
-/// Sets, replaces or clears a retained message, counting what it changes.
-fn retain(
-    table: &mut tables::RetainedTable<'_>,
-    status: &mut BrokerStatus,
-    topic: &[u8],
-    payload: &[u8],
-    qos: u8,
-) {
-    match table.retain(topic, payload, qos) {
-        Ok(change) => status.retained = status.retained.saturating_add_signed(change),
-        Err(tables::NotRetained { change }) => {
-            status.retained = status.retained.saturating_add_signed(change);
-            status.retained_dropped += 1;
-        }
-    }
-}
-
-/// Routes the record of `len` bytes in `tables.record`: the retained table if it is
-/// retained, and every client with a matching subscription, once each, at the highest QoS
-/// granted to it, capped by the message's.
-fn route(tables: &mut Tables<'_>, status: &mut BrokerStatus, bus: &mut Bus<'_>, len: usize) {
-    let record = &mut tables.record[..len];
-    let Some(parsed) = Record::read(record) else {
-        return;
-    };
-    let (flags, topic_end) = (parsed.flags, RECORD_HEAD + parsed.topic.len());
-    let qos = flags & 3;
-    if flags & RECORD_RETAIN != 0 {
-        let (topic, payload) = (&record[RECORD_HEAD..topic_end], &record[topic_end..]);
-        retain(&mut tables.retained, status, topic, payload, qos);
-    }
-    status.routed += 1;
-    let epoch = status.routed as u32;
-    let topic = core::str::from_utf8(&record[RECORD_HEAD..topic_end]).unwrap_or("");
-    let n = tables.capacity.topic_bytes as usize;
-    // Bounded: one turn per subscription.
-    for (s, sub) in tables.subs.iter().enumerate() {
-        if sub.client == 0 {
-            continue;
-        }
-        let filter = &tables.filters[s * n..s * n + sub.len as usize];
-        let filter = core::str::from_utf8(filter).unwrap_or("");
-        if !zzz_core::mqtt::matches(filter, topic) {
-            continue;
-        }
-        let c = &mut tables.clients[sub.client as usize - 1];
-        if c.mark != epoch {
-            c.mark = epoch;
-            c.mark_qos = sub.qos;
-        } else {
-            c.mark_qos = c.mark_qos.max(sub.qos);
-        }
-    }
-    // Forwarded messages carry RETAIN 0 ([MQTT-3.3.1-9]); only a new subscription's get 1.
-    // Bounded: one turn per client.
-    for i in 0..tables.clients.len() {
-        let c = tables.clients[i];
-        if c.used == FREE || c.mark != epoch {
-            continue;
-        }
-        record[0] = qos.min(c.mark_qos);
-        let sent = if c.used == OFFLINE {
-            // QoS 0 is not kept for an offline client; QoS 1 and 2 wait in its queue.
-            record[0] == 0 || {
-                let (clients, queues) = (&mut *tables.clients, &mut *tables.queues);
-                tables::enqueue(clients, queues, tables.capacity.queue_bytes, i, record)
-            }
-        } else {
-            bus.send_to(ConnId::from_bits(c.conn), record).is_ok()
-        };
-        if !sent {
-            status.dropped += 1;
-        }
-    }
-}
-
-/// Sends the retained messages matching `filter` to this connection's own inbox, with
-/// RETAIN set, at most at QoS `granted`.
-fn send_retained(
-    tables: &mut Tables<'_>,
-    bus: &mut Bus<'_>,
-    me: ConnId,
-    filter: &str,
-    granted: u8,
-) {
-    // Bounded: one turn per retained entry.
-    for i in 0..tables.retained.entries.len() {
-        let e = tables.retained.entries[i];
-        if e.used == 0 {
-            continue;
-        }
-        let (topic, payload) = tables.retained.message(i);
-        let Ok(topic_str) = core::str::from_utf8(topic) else {
-            continue;
-        };
-        if !zzz_core::mqtt::matches(filter, topic_str) {
-            continue;
-        }
-        let flags = e.qos.min(granted) | RECORD_RETAIN;
-        if let Some(len) = Record::write(tables.record, flags, topic, payload) {
-            let _ = bus.send_to(me, &tables.record[..len]);
-        }
     }
 }
 
@@ -719,7 +665,7 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         link.compact_output();
         link.compact_input();
         match self.serve(conn, link) {
-            After::Continue => {}
+            After::Continue | After::Wait => {}
             After::CloseAfterOutput => {
                 conn.phase = Phase::Closing;
                 return link.close_after_output();
@@ -739,6 +685,11 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         }
         let deadline = match conn.phase {
             Phase::Connecting => link.accepted_at().after_ms(self.connect_ms),
+            // Its packets wait unread: the keep-alive waits too.
+            _ if conn.waiting => conn
+                .stalled_since
+                .unwrap_or(link.now().monotonic)
+                .after_ms(self.stall_ms),
             _ if conn.keep_alive_ms > 0 => conn.last_packet.after_ms(conn.keep_alive_ms),
             _ => Instant(u64::MAX),
         };
@@ -756,7 +707,11 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         }
     }
 
-    fn timeout(&mut self, _: &mut MqttConn, link: &mut Link<'_, '_, S>) {
+    fn timeout(&mut self, conn: &mut MqttConn, link: &mut Link<'_, '_, S>) {
+        if conn.phase == Phase::Connected && conn.waiting {
+            // A publisher has waited `stall_ms` for room: its message goes now.
+            return self.progress(conn, link);
+        }
         // No CONNECT in time, or 1.5 times the keep-alive without a packet: its will is
         // published when it closes.
         link.close_now();
@@ -780,6 +735,7 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         let mut bus = parts.bus;
         let i = conn.client as usize;
         status.clients -= 1;
+        routing::clear_stalled(&mut tables, status, i);
         let will = tables.clients[i];
         if will.persistent != 0 {
             // Its subscriptions stay, and its QoS 1 and 2 messages queue until it is back.
@@ -792,7 +748,7 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         if will.has_will != 0 && !conn.disconnected {
             let len = copy_will(&mut tables, i);
             status.messages_in += 1;
-            route(&mut tables, status, &mut bus, len);
+            route(&mut tables, status, &mut bus, len, Pressure::Force);
         }
     }
 }

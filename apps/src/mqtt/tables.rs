@@ -21,6 +21,8 @@ pub const RECORD_HEAD: usize = 3;
 pub const RECORD_RETAIN: u8 = 0x04;
 /// A record's flag: not a message, the session was taken over by another connection.
 pub const RECORD_TAKEOVER: u8 = 0x80;
+/// A record's flag: not a message, a publisher waiting for room is told to try again.
+pub const RECORD_WAKE: u8 = 0x40;
 
 /// One client's session.
 #[repr(C)]
@@ -44,6 +46,9 @@ pub struct Client {
     pub mark: u32,
     /// Bytes of the session's queue in use (while offline).
     pub queue_len: u32,
+    /// Whether its connection is a publisher waiting for room in a receiver's inbox.
+    pub stalled: u8,
+    _pad: [u8; 7],
 }
 
 /// [`Client::used`]: a free entry.
@@ -346,7 +351,7 @@ pub fn records(queue: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// A message as an inbox holds it: flags (QoS in the low two bits, [`RECORD_RETAIN`],
-/// [`RECORD_TAKEOVER`]), the topic's length, the topic, the payload.
+/// [`RECORD_TAKEOVER`], [`RECORD_WAKE`]), the topic's length, the topic, the payload.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
     /// The flags byte.
@@ -374,7 +379,7 @@ impl<'a> Record<'a> {
     /// Reads a record; `None` for a malformed one (never written by the broker).
     pub fn read(bytes: &'a [u8]) -> Option<Record<'a>> {
         let (&flags, rest) = bytes.split_first()?;
-        if flags & RECORD_TAKEOVER != 0 {
+        if flags & (RECORD_TAKEOVER | RECORD_WAKE) != 0 {
             return Some(Record {
                 flags,
                 topic: "",

@@ -14,6 +14,8 @@ use zzz_core::{App, Config, Event, Instant, Now, Op, PeerAddr, Server, SlotId, S
 
 use super::{BrokerStatus, Capacity, Mqtt};
 
+mod flow;
+
 struct Client {
     slot: SlotId,
     inbound: VecDeque<u8>,
@@ -22,6 +24,8 @@ struct Client {
     sending: bool,
     closed: bool,
     eof: bool,
+    /// It reads nothing: what the server sends stays unsent.
+    paused: bool,
 }
 
 /// One server, several clients, a clock the test moves.
@@ -90,6 +94,7 @@ impl Driver {
             sending: false,
             closed: false,
             eof: false,
+            paused: false,
         });
         self.run();
         self.clients.len() - 1
@@ -122,7 +127,8 @@ impl Driver {
                 }
                 continue;
             }
-            if let Some(i) = self.clients.iter().position(|c| c.sending && !c.closed) {
+            let mut sending = self.clients.iter();
+            if let Some(i) = sending.position(|c| c.sending && !c.closed && !c.paused) {
                 let slot = self.clients[i].slot;
                 self.clients[i].sending = false;
                 let [a, b] = self.server.send_parts(slot);
@@ -170,6 +176,12 @@ impl Driver {
     /// What the client has received since the last call.
     fn take(&mut self, c: usize) -> Vec<u8> {
         std::mem::take(&mut self.clients[c].output)
+    }
+
+    /// The client stops reading (`true`) or reads again.
+    fn pause(&mut self, c: usize, paused: bool) {
+        self.clients[c].paused = paused;
+        self.run();
     }
 
     fn closed(&self, c: usize) -> bool {
