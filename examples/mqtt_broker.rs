@@ -10,7 +10,7 @@
 //!
 //! - ADDR (MQTT over TCP) defaults to 127.0.0.1:1883.
 //! - `--http ADDR` serves `GET /`: the broker's counters as JSON (clients, subscriptions,
-//!   retained messages, messages in and out, dropped, refusals).
+//!   retained messages, messages in and out, dropped, refusals, publishers waiting for room).
 //!
 //! Limits (`zzz_apps::mqtt::Capacity` defaults): 1,024 clients, 4,096 subscriptions (filters
 //! up to 128 bytes), 256 retained messages of up to 1 KiB, 16 QoS 1 and 2 messages in flight
@@ -45,7 +45,8 @@ fn status(ctx: &mut Ctx<BrokerStatus>, _: &Request) -> Response {
         .fmt(format_args!(
             "{{\"clients\":{},\"subscriptions\":{},\"retained\":{},\"messages_in\":{},\
              \"messages_out\":{},\"dropped\":{},\"retained_dropped\":{},\
-             \"clients_refused\":{},\"subscriptions_refused\":{},\"takeovers\":{}}}\n",
+             \"clients_refused\":{},\"subscriptions_refused\":{},\"takeovers\":{},\
+             \"stalled\":{},\"stalls\":{}}}\n",
             s.clients,
             s.subscriptions,
             s.retained,
@@ -55,7 +56,9 @@ fn status(ctx: &mut Ctx<BrokerStatus>, _: &Request) -> Response {
             s.retained_dropped,
             s.clients_refused,
             s.subscriptions_refused,
-            s.takeovers
+            s.takeovers,
+            s.stalled,
+            s.stalls
         ))
 }
 

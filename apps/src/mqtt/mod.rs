@@ -21,8 +21,11 @@
 //! PUBLISH packets at `min(publish QoS, granted QoS)`. QoS 1 and 2 messages get a packet
 //! identifier and wait in the connection's in-flight table ([`Capacity::inflight`]) until
 //! their PUBACK, or their PUBREC (answered PUBREL) and PUBCOMP; while it is full, further
-//! QoS 1 and 2 messages wait in the inbox (backpressure); an inbox that fills drops its oldest
-//! messages (counted in [`BrokerStatus::dropped`]). An incoming QoS 2 PUBLISH is delivered
+//! QoS 1 and 2 messages wait in the inbox. A publisher whose message meets a connected
+//! receiver with a full inbox waits, its PUBLISH unread, until that receiver has taken some
+//! (`routing.rs`: no message to a connected client is dropped while it keeps up on average);
+//! after [`Mqtt::stall_ms`] of waiting the message goes anyway and the full inbox drops its
+//! oldest (counted in [`BrokerStatus::dropped`]). An incoming QoS 2 PUBLISH is delivered
 //! when it arrives and answered PUBREC; its identifier is remembered until the PUBREL
 //! (answered PUBCOMP), so a duplicate is acknowledged again, not delivered again
 //! (`[MQTT-4.3.3-2]`); a client with more than [`Capacity::inflight`] of them under way is
@@ -554,7 +557,7 @@ impl Mqtt {
         // inbox of `inbox_bytes`.
         for _ in 0..link.config().topics.inbox_bytes as usize + 1 {
             let nothing_queued = !link.output_queued();
-            let mut missed = 0;
+            let (mut missed, mut woken) = (0, false);
             let delivery = link.write_next_message(|message, room| {
                 missed = message.missed;
                 let Some(record) = Record::read(message.data) else {
@@ -565,7 +568,8 @@ impl Mqtt {
                     return Some(0);
                 }
                 if record.flags & RECORD_WAKE != 0 {
-                    return Some(0); // It woke this connection to read again: done.
+                    woken = true; // It woke this connection to read again: no room made.
+                    return Some(0);
                 }
                 let qos = record.flags & 3;
                 if qos >= 1 && conn.inflight_len as usize >= inflight_max {
@@ -608,7 +612,7 @@ impl Mqtt {
             }
             // What the inbox dropped before this message counts once, when it is taken.
             dropped += missed;
-            taken += 1;
+            taken += !core::mem::take(&mut woken) as u32;
             if taken_over {
                 break;
             }
@@ -679,8 +683,9 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
             conn.phase = Phase::Closing;
             return link.close_now();
         }
-        if link.peer_eof() {
-            // Gone without DISCONNECT: its will is published when it closes.
+        if link.peer_eof() && !conn.waiting {
+            // Gone without DISCONNECT: its will is published when it closes. (What it sent
+            // before is served first: a PUBLISH waiting for room still goes.)
             return link.close_after_output();
         }
         let deadline = match conn.phase {

@@ -162,10 +162,13 @@ async fn subscriber(
     last
 }
 
-/// The publisher: sends every message, then waits until the broker acknowledged the last
-/// (QoS 1) or the event loop has written it (QoS 0).
+/// The publisher: sends every message, then disconnects once the broker has acknowledged the
+/// last (QoS 1: a message not yet acknowledged is not the broker's yet) or the event loop has
+/// written it (QoS 0).
 async fn publisher(args: Arc<Args>, id: String) -> Result<(), String> {
     let (client, mut events) = AsyncClient::new(options(&args, id), 1024);
+    let closer = client.clone();
+    let at_least_once = args.qos != QoS::AtMostOnce;
     let sender = {
         let args = args.clone();
         async move {
@@ -177,6 +180,9 @@ async fn publisher(args: Arc<Args>, id: String) -> Result<(), String> {
                     .await
                     .map_err(|e| format!("queue PUBLISH: {e}"))?;
             }
+            if at_least_once {
+                return Ok(());
+            }
             client
                 .disconnect()
                 .await
@@ -184,9 +190,19 @@ async fn publisher(args: Arc<Args>, id: String) -> Result<(), String> {
         }
     };
     let driver = async move {
+        let mut acknowledged = 0u64;
         loop {
             match events.poll().await {
                 Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)) => return Ok(()),
+                Ok(Event::Incoming(Packet::PubAck(_))) => {
+                    acknowledged += 1;
+                    if acknowledged == args.messages {
+                        closer
+                            .disconnect()
+                            .await
+                            .map_err(|e| format!("queue DISCONNECT: {e}"))?;
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => return Err(format!("the publisher's connection failed: {e}")),
             }
