@@ -157,6 +157,12 @@ impl Driver {
                 let _ = self.server.handle(Event::Received { slot, n });
                 continue;
             }
+            // Connections woken and not yet run (as a backend's loop does, at once): a
+            // connection that keeps waking itself never lets the server settle.
+            if self.server.next_wake() == Some(self.now.monotonic) {
+                let _ = self.server.handle(Event::Tick(self.now));
+                continue;
+            }
             return;
         }
         panic!("the server never settled");
