@@ -45,6 +45,11 @@ pub struct MqttConn {
     pub(super) stalled_since: Option<Instant>,
     /// Its next PUBLISH waits, unread, for room in a receiver's inbox.
     pub(super) waiting: bool,
+    /// Its session outlives it (Clean Session 0): what it has in flight is kept in the
+    /// session's store too.
+    pub(super) persistent: bool,
+    /// Messages in flight of a resumed session still to be sent again.
+    pub(super) resend: u8,
 }
 
 /// A message sent and not yet acknowledged.
@@ -84,6 +89,8 @@ impl MqttConn {
             received_len: 0,
             stalled_since: None,
             waiting: false,
+            persistent: false,
+            resend: 0,
         }
     }
 

@@ -38,23 +38,31 @@
 //!
 //! **Sessions.** A CONNECT with Clean Session 0 makes a persistent session: when its
 //! connection ends, the session stays in the client table (offline) with its subscriptions,
-//! and QoS 1 and 2 messages for it wait in its queue ([`Capacity::queue_bytes`]; QoS 0 ones
-//! are not kept, one that does not fit is dropped and counted); a CONNECT with the same
-//! identifier and Clean Session 0 resumes it (CONNACK session present 1) and gets the queue
-//! through its inbox; one with Clean Session 1 discards it (`[MQTT-3.1.2-6]`).
+//! and its store ([`store`], [`Capacity::queue_bytes`]) keeps what it is owed: the QoS 1 and 2
+//! messages it had in flight (a copy of each is kept from when it is sent until it is
+//! acknowledged), those still in its inbox, those routed to it while it is away (QoS 0 ones
+//! are not kept), and the identifiers of the QoS 2 messages it sent whose PUBREL had not
+//! come. What does not fit is dropped and counted. A CONNECT with the same identifier and
+//! Clean Session 0 resumes it (CONNACK session present 1): the messages in flight are sent
+//! again first, with their identifiers and DUP set, or PUBREL where PUBREC had come
+//! (`[MQTT-4.4.0-1]`), then the others; one with Clean Session 1 discards it
+//! (`[MQTT-3.1.2-6]`). While a connected session's store is full of copies, its further QoS
+//! 1 and 2 messages wait in its inbox, as they do for the in-flight limit.
 //!
-//! **Not implemented:** retransmission of unacknowledged messages (what was in flight or
-//! still in the inbox when a connection ended is lost, also for a persistent session),
-//! expiry of offline sessions (each holds its client entry until its client comes back
-//! clean), authentication (user name and password are ignored).
+//! **Not implemented:** retransmission within a connection (MQTT 3.1.1 asks for it only on
+//! reconnection); expiry of offline sessions (each holds its client entry until its client
+//! comes back clean); what a session taken over had in its inbox (its copies in flight carry
+//! over); authentication (user name and password are ignored).
 
 mod conn;
 mod routing;
+mod session;
+pub mod store;
 pub mod tables;
 
 use zzz_core::mqtt::{
-    ConnectReturnCode, Delivery, Packet, PacketType, Publish, SubackCode, read_packet, write_ack,
-    write_connack, write_pingresp, write_publish_head, write_suback, write_unsuback,
+    ConnectReturnCode, Delivery, Packet, PacketType, SubackCode, read_packet, write_ack,
+    write_connack, write_pingresp, write_suback, write_unsuback,
 };
 use zzz_core::server::{Bus, ConnId, InputTarget, Link, Protocol};
 use zzz_core::{Config, Instant};
@@ -62,6 +70,7 @@ use zzz_core::{Config, Instant};
 pub use conn::MqttConn;
 use conn::{Awaiting, Inflight, Phase};
 use routing::{Pressure, Routed, copy_will, retain, route, send_retained};
+use store::Kept;
 use tables::{
     CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, RECORD_WAKE, Record,
     Tables,
@@ -94,9 +103,9 @@ pub struct Capacity {
     /// Bytes of one retained message (topic and payload); a longer one is dropped and
     /// counted. Default 1,024.
     pub retained_bytes: u32,
-    /// Bytes of an offline persistent session's queue: its QoS 1 and 2 messages (each 7 bytes
-    /// plus topic and payload) until the client is back; one more is dropped and counted.
-    /// Default 4 KiB.
+    /// Bytes of a persistent session's store: copies of its QoS 1 and 2 messages in flight
+    /// and, while it is away, those queued for it (each 10 bytes plus topic and payload); one
+    /// more is dropped and counted (queued) or waits (in flight). Default 4 KiB.
     pub queue_bytes: u32,
 }
 
@@ -375,16 +384,12 @@ impl Mqtt {
         tables.clients[slot] = tables::Client::zeroed_with(me.to_bits());
         tables.clients[slot].persistent = !c.clean_session as u8;
         tables.set_id(slot, id);
+        conn.persistent = !c.clean_session;
         if resumed {
-            // What waited for it goes to its inbox, taken once its CONNACK is out.
-            let n = tables.capacity.queue_bytes as usize;
-            let queue = &tables.queues[slot * n..slot * n + old.queue_len as usize];
-            // Bounded: the records of a queue of `queue_bytes`.
-            for record in tables::records(queue) {
-                if bus.send_to(me, record).is_err() {
-                    status.dropped += 1;
-                }
-            }
+            // What waited for it goes to its inbox, taken once its CONNACK is out; what was
+            // in flight is sent again first.
+            tables.clients[slot].store_len = old.store_len;
+            session::resume(conn, tables, status, bus, me, slot);
         }
         if let Some(w) = c.will {
             let n = self.capacity.will_bytes as usize;
@@ -477,17 +482,24 @@ impl Mqtt {
                 (n, After::Continue)
             }
             Packet::Puback(id) => {
-                conn.acknowledged(id.get(), Awaiting::Puback);
+                if conn.acknowledged(id.get(), Awaiting::Puback) && conn.persistent {
+                    tables.store(client).acknowledge(id.get(), Kept::Puback);
+                }
                 (0, After::Continue)
             }
             Packet::Pubcomp(id) => {
-                conn.acknowledged(id.get(), Awaiting::Pubcomp);
+                if conn.acknowledged(id.get(), Awaiting::Pubcomp) && conn.persistent {
+                    tables.store(client).acknowledge(id.get(), Kept::Pubcomp);
+                }
                 (0, After::Continue)
             }
             // PUBREL answers PUBREC whether or not the message was still in flight (a
             // PUBREC sent again after a PUBREL was lost), [MQTT-4.3.3-1].
             Packet::Pubrec(id) => {
-                conn.acknowledged(id.get(), Awaiting::Pubrec);
+                if conn.acknowledged(id.get(), Awaiting::Pubrec) && conn.persistent {
+                    let mut store = tables.store(client);
+                    store.advance(id.get(), Kept::Pubrec, Kept::Pubcomp);
+                }
                 let n = write_ack(out, PacketType::Pubrel, id).unwrap_or(0);
                 (n, After::Continue)
             }
@@ -551,14 +563,22 @@ impl Mqtt {
     /// Writes the records waiting in the inbox as PUBLISH packets, while the output has room
     /// and (for QoS 1) the in-flight table too. Returns whether the session was taken over.
     fn deliver<S: BrokerState>(&self, conn: &mut MqttConn, link: &mut Link<'_, '_, S>) -> bool {
-        let inflight_max = self.capacity.inflight as usize;
+        if conn.resend > 0 {
+            // A resumed session's messages in flight go first, all of them.
+            session::resend(conn, link, self.capacity);
+            if conn.resend > 0 {
+                return false;
+            }
+        }
+        let (capacity, client) = (self.capacity, conn.client as usize);
+        let record_len = link.config().topics.max_message as usize;
         let (mut out, mut dropped, mut taken_over, mut taken) = (0u64, 0u64, false, 0u32);
         // Bounded: each turn takes a record, or stops; a record takes at least 1 byte of an
         // inbox of `inbox_bytes`.
         for _ in 0..link.config().topics.inbox_bytes as usize + 1 {
             let nothing_queued = !link.output_queued();
             let (mut missed, mut woken) = (0, false);
-            let delivery = link.write_next_message(|message, room| {
+            let delivery = link.write_next_message_keeping(|message, room, shared| {
                 missed = message.missed;
                 let Some(record) = Record::read(message.data) else {
                     return Some(0);
@@ -572,7 +592,7 @@ impl Mqtt {
                     return Some(0);
                 }
                 let qos = record.flags & 3;
-                if qos >= 1 && conn.inflight_len as usize >= inflight_max {
+                if qos >= 1 && conn.inflight_len >= capacity.inflight as u8 {
                     return None; // Backpressure: it waits in the inbox for a PUBACK.
                 }
                 let id = if qos >= 1 { conn.next_id() } else { 0 };
@@ -581,31 +601,32 @@ impl Mqtt {
                     (Some(id), _) => (Delivery::ExactlyOnce(id), Awaiting::Pubrec),
                     (None, _) => (Delivery::AtMostOnce, Awaiting::Puback),
                 };
-                let publish = Publish {
-                    dup: false,
-                    delivery,
-                    retain: record.flags & RECORD_RETAIN != 0,
-                    topic: record.topic,
-                    payload: &[],
-                };
-                let payload = record.payload;
-                match write_publish_head(room, &publish, payload.len()) {
-                    Ok(head) if head + payload.len() <= room.len() => {
-                        room[head..head + payload.len()].copy_from_slice(payload);
-                        if qos >= 1 {
-                            conn.inflight[conn.inflight_len as usize] = Inflight { id, awaiting };
-                            conn.inflight_len += 1;
-                        }
-                        out += 1;
-                        Some(head + payload.len())
-                    }
-                    // It can never fit the send buffer: dropped rather than stall.
-                    _ if nothing_queued => {
+                let retain = record.flags & RECORD_RETAIN != 0;
+                let Some(n) = session::write_publish(room, delivery, false, retain, &record) else {
+                    if nothing_queued {
+                        // It can never fit the send buffer: dropped rather than stall.
                         dropped += 1;
-                        Some(0)
+                        return Some(0);
                     }
-                    _ => None,
+                    return None;
+                };
+                if qos >= 1 && conn.persistent {
+                    // A copy until it is acknowledged, to send again if the client comes
+                    // back; while the store is full of them, the message waits. One that
+                    // could never fit goes without.
+                    let mut tables = Tables::new(shared, capacity, record_len);
+                    let mut store = tables.store(client);
+                    let kept = session::kept(awaiting);
+                    if !store.push(kept, id, message.data) && !store.is_empty() {
+                        return None;
+                    }
                 }
+                if qos >= 1 {
+                    conn.inflight[conn.inflight_len as usize] = Inflight { id, awaiting };
+                    conn.inflight_len += 1;
+                }
+                out += 1;
+                Some(n)
             });
             if delivery != zzz_core::server::Delivery::Written {
                 break;
@@ -617,7 +638,6 @@ impl Mqtt {
                 break;
             }
         }
-        let record_len = link.config().topics.max_message as usize;
         let mut parts = link.split();
         let status = parts.state.broker();
         status.messages_out += out;
@@ -732,6 +752,9 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         }
         if !self.owns_session(conn, link) {
             return; // Never connected, or taken over (that CONNECT published the will).
+        }
+        if conn.persistent {
+            session::keep_on_close(conn, link, self.capacity);
         }
         let record_len = link.config().topics.max_message as usize;
         let parts = link.split();

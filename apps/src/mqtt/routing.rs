@@ -16,6 +16,7 @@
 use zzz_core::server::{Bus, ConnId};
 
 use super::BrokerStatus;
+use super::store::{Kept, Store};
 use super::tables::{
     self, CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_WAKE, Tables,
 };
@@ -110,8 +111,9 @@ pub(super) fn route(
         let sent = if c.used == OFFLINE {
             // QoS 0 is not kept for an offline client; QoS 1 and 2 wait in its queue.
             record[0] == 0 || {
-                let (clients, queues) = (&mut *tables.clients, &mut *tables.queues);
-                tables::enqueue(clients, queues, tables.capacity.queue_bytes, i, record)
+                let n = tables.capacity.queue_bytes as usize;
+                let bytes = &mut tables.queues[i * n..(i + 1) * n];
+                Store::new(bytes, &mut tables.clients[i].store_len).push(Kept::Queued, 0, record)
             }
         } else {
             bus.send_to(ConnId::from_bits(c.conn), record).is_ok()

@@ -5,7 +5,7 @@
 //! ```text
 //! | clients: [Client; c] | subs: [Sub; s] | retained: [Retained; r] |
 //! | ids: c × client_id_bytes | wills: c × will_bytes | filters: s × topic_bytes |
-//! | queues: c × queue_bytes |
+//! | stores: c × queue_bytes |
 //! | retained data: r × retained_bytes | record: max_message |
 //! ```
 //!
@@ -14,6 +14,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::Capacity;
+use super::store::Store;
 
 /// Bytes of a record's header: flags, then the topic's length (u16, little-endian).
 pub const RECORD_HEAD: usize = 3;
@@ -44,8 +45,8 @@ pub struct Client {
     pub will_len: u16,
     /// The publish being routed whose subscriptions matched (`BrokerStatus::routed`).
     pub mark: u32,
-    /// Bytes of the session's queue in use (while offline).
-    pub queue_len: u32,
+    /// Bytes of the session's store in use ([`Store`]).
+    pub store_len: u32,
     /// Whether its connection is a publisher waiting for room in a receiver's inbox.
     pub stalled: u8,
     _pad: [u8; 7],
@@ -58,9 +59,6 @@ pub const CONNECTED: u8 = 1;
 /// [`Client::used`]: a persistent session whose client is away; QoS 1 and 2 messages for it
 /// wait in its queue.
 pub const OFFLINE: u8 = 2;
-
-/// Bytes of a queued record's header: its length (u32, little-endian).
-const QUEUED_HEAD: usize = 4;
 
 /// One subscription.
 #[repr(C)]
@@ -108,7 +106,7 @@ pub struct Tables<'a> {
     pub wills: &'a mut [u8],
     /// Filters, `topic_bytes` per subscription.
     pub filters: &'a mut [u8],
-    /// Offline sessions' queued records, `queue_bytes` per client.
+    /// Persistent sessions' stores ([`Store`]), `queue_bytes` per client.
     pub queues: &'a mut [u8],
     /// Where a message's record is built before it is sent to inboxes.
     pub record: &'a mut [u8],
@@ -161,6 +159,15 @@ impl<'a> Tables<'a> {
             queues,
             record: &mut rest[..record],
         }
+    }
+
+    /// Client `i`'s store.
+    pub fn store(&mut self, i: usize) -> Store<'_> {
+        let n = self.capacity.queue_bytes as usize;
+        Store::new(
+            &mut self.queues[i * n..(i + 1) * n],
+            &mut self.clients[i].store_len,
+        )
     }
 
     /// The identifier of client `i`.
@@ -313,41 +320,6 @@ impl RetainedTable<'_> {
         };
         Ok(added)
     }
-}
-
-/// Appends `record` to offline client `i`'s queue (`queue_bytes` per client in `queues`):
-/// `false` when it does not fit.
-pub fn enqueue(
-    clients: &mut [Client],
-    queues: &mut [u8],
-    queue_bytes: u32,
-    i: usize,
-    record: &[u8],
-) -> bool {
-    let n = queue_bytes as usize;
-    let at = clients[i].queue_len as usize;
-    let end = at + QUEUED_HEAD + record.len();
-    if end > n {
-        return false;
-    }
-    let queue = &mut queues[i * n..(i + 1) * n];
-    queue[at..at + QUEUED_HEAD].copy_from_slice(&(record.len() as u32).to_le_bytes());
-    queue[at + QUEUED_HEAD..end].copy_from_slice(record);
-    clients[i].queue_len = end as u32;
-    true
-}
-
-/// The records of a queue's bytes in use, oldest first.
-pub fn records(queue: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = queue;
-    // Bounded: each item takes at least QUEUED_HEAD bytes of the queue.
-    core::iter::from_fn(move || {
-        let head = rest.get(..QUEUED_HEAD)?;
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let record = rest.get(QUEUED_HEAD..QUEUED_HEAD + len)?;
-        rest = &rest[QUEUED_HEAD + len..];
-        Some(record)
-    })
 }
 
 /// A message as an inbox holds it: flags (QoS in the low two bits, [`RECORD_RETAIN`],

@@ -480,6 +480,16 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
         &mut self,
         write: impl FnOnce(&Message<'_>, &mut [u8]) -> Option<usize>,
     ) -> Delivery {
+        self.write_next_message_keeping(|message, room, _| write(message, room))
+    }
+
+    /// [`Link::write_next_message`] for a module that keeps something of what it sends in
+    /// its shared memory ([`Link::shared`], the third argument): a broker keeping a copy of a
+    /// message until the receiver acknowledges it.
+    pub fn write_next_message_keeping(
+        &mut self,
+        write: impl FnOnce(&Message<'_>, &mut [u8], &mut [u8]) -> Option<usize>,
+    ) -> Delivery {
         let (index, seq, written) = match self.hub.view().next(self.id) {
             Next::Nothing => return Delivery::Nothing,
             Next::Lagging => {
@@ -490,7 +500,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
                 let message = found.message(self.hub.bytes(&found));
                 let room = &mut self.send[self.slot.send_end as usize..];
                 let room_len = room.len();
-                let written = write(&message, room);
+                let written = write(&message, room, self.shared);
                 assert!(
                     written.is_none_or(|n| n <= room_len),
                     "a message written past the output room"

@@ -15,6 +15,7 @@ use zzz_core::{App, Config, Event, Instant, Now, Op, PeerAddr, Server, SlotId, S
 use super::{BrokerStatus, Capacity, Mqtt};
 
 mod flow;
+mod sessions;
 
 struct Client {
     slot: SlotId,
@@ -782,108 +783,6 @@ fn retained_will_is_kept() {
     let got = publishes(&d.take(s));
     assert_eq!(got.len(), 1);
     assert!(matches!(got[0].2, Delivery::AtLeastOnce(_)) && got[0].3);
-}
-
-// ----- priority 6: persistent sessions -----------------------------------------------------------
-
-fn connect_session(client_id: &str, clean_session: bool) -> Vec<u8> {
-    let mut buf = [0u8; 128];
-    let n = write_connect(
-        &mut buf,
-        &Connect {
-            clean_session,
-            keep_alive: 0,
-            client_id,
-            will: None,
-            username: None,
-            password: None,
-        },
-    )
-    .unwrap();
-    buf[..n].to_vec()
-}
-
-fn session_present(bytes: &[u8]) -> bool {
-    assert_eq!(&bytes[..2], &[0x20, 0x02], "a CONNACK");
-    assert_eq!(bytes[3], 0, "accepted");
-    bytes[2] == 1
-}
-
-#[test]
-fn a_persistent_session_keeps_subscriptions_and_queues_qos1() {
-    // [MQTT-3.1.2-4], [MQTT-3.1.2-5], [MQTT-3.2.2-2]
-    let mut d = Driver::standard();
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", false));
-    assert!(!session_present(&d.take(s)), "no session to resume yet");
-    d.subscribe(s, &[("t/#", QoS::AtLeastOnce)], &[1]);
-    d.send(s, &empty(write_disconnect));
-    assert!(d.closed(s));
-    assert_eq!(d.status().subscriptions, 1, "kept while away");
-    let p = d.connect("p");
-    d.send(
-        p,
-        &publish("t/1", b"kept", Delivery::AtLeastOnce(id(1)), false),
-    );
-    d.send(p, &qos0("t/2", b"not kept"));
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", false));
-    let out = d.take(s);
-    assert!(session_present(&out[..4]));
-    let got = publishes(&out[4..]);
-    assert_eq!(got.len(), 1, "QoS 1 queued, QoS 0 not: {got:?}");
-    assert_eq!(got[0].1, b"kept");
-    assert!(matches!(got[0].2, Delivery::AtLeastOnce(_)));
-    d.send(p, &qos0("t/3", b"live"));
-    assert_eq!(
-        publishes(&d.take(s))[0].1,
-        b"live",
-        "the subscription is back"
-    );
-}
-
-#[test]
-fn clean_session_discards_a_persistent_one() {
-    // [MQTT-3.1.2-6]
-    let mut d = Driver::standard();
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", false));
-    let _ = d.take(s);
-    d.subscribe(s, &[("t", QoS::AtLeastOnce)], &[1]);
-    d.hang_up(s);
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", true));
-    assert!(!session_present(&d.take(s)));
-    assert_eq!(d.status().subscriptions, 0);
-    let p = d.connect("p");
-    d.send(p, &qos0("t", b"x"));
-    assert!(d.take(s).is_empty());
-}
-
-#[test]
-fn a_full_session_queue_drops_and_counts() {
-    let mut d = Driver::new(Capacity {
-        queue_bytes: 32,
-        ..Capacity::DEFAULT
-    });
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", false));
-    let _ = d.take(s);
-    d.subscribe(s, &[("t", QoS::AtLeastOnce)], &[1]);
-    d.send(s, &empty(write_disconnect));
-    let p = d.connect("p");
-    for i in 1..=4u16 {
-        d.send(
-            p,
-            &publish("t", b"0123456789", Delivery::AtLeastOnce(id(i)), false),
-        );
-    }
-    // Each record: 4 + 3 + 1 + 10 = 18 bytes; one fits in 32.
-    assert_eq!(d.status().dropped, 3);
-    let s = d.accept();
-    d.send(s, &connect_session("keeper", false));
-    let out = d.take(s);
-    assert_eq!(publishes(&out[4..]).len(), 1);
 }
 
 // ----- bad input -----------------------------------------------------------------------------------
