@@ -6,6 +6,7 @@
 //! `tests/`.
 
 pub mod chat;
+pub mod mqtt_broker;
 pub mod notes_api;
 pub use zzz_apps::bench as bench_app;
 pub mod site;

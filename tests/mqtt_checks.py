@@ -1,8 +1,12 @@
 """MQTT 3.1.1 broker checks with a real client (paho-mqtt 2.x) and raw sockets.
 
-    python tests/mqtt_checks.py HOST PORT
+    python tests/mqtt_checks.py HOST PORT [WS_PORT [--lenient-text-frames]]
 
-Run by tests/mqtt_clients.rs against mosquitto (the reference) and zzz's broker. Each check
+Run by tests/mqtt_clients.rs against mosquitto (the reference) and zzz's broker. With WS_PORT,
+the paho clients speak MQTT over WebSocket to that port (path /mqtt, subprotocol mqtt) while
+the raw clients stay on TCP, so messages cross between the two transports; and the WebSocket
+framing is checked with the websockets library (packets split across frames and joined in
+one, pings, a text frame refused). Each check
 prints one line as it passes; the last line is `ok`. A failing check raises with a message
 that says what was expected and what arrived.
 
@@ -27,6 +31,9 @@ import time
 import paho.mqtt.client as mqtt
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
+WS_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else None
+# mosquitto 2.0.11 keeps a connection open after a text frame, against [MQTT-6.0.0-1].
+LENIENT_TEXT = "--lenient-text-frames" in sys.argv[4:]
 GUARD = 10.0  # seconds any single wait may take before the check fails
 # Topics and client ids carry a per-run prefix, so checks never see another run's state.
 RUN = f"zt{os.getpid()}-{int(time.monotonic() * 1000) % 100000}"
@@ -52,7 +59,10 @@ class Client:
             client_id=self.client_id,
             clean_session=clean_session,
             protocol=mqtt.MQTTv311,
+            transport="websockets" if WS_PORT else "tcp",
         )
+        if WS_PORT:
+            self.paho.ws_set_options(path="/mqtt")
         # No automatic reconnection: a dropped connection must show up as a failure.
         self.paho.reconnect_delay_set(min_delay=GUARD * 10, max_delay=GUARD * 10)
         if will is not None:
@@ -69,7 +79,7 @@ class Client:
 
     def connect(self, keepalive=60):
         """Connects and waits for CONNACK; returns its session-present flag."""
-        self.paho.connect(HOST, PORT, keepalive)
+        self.paho.connect(HOST, WS_PORT or PORT, keepalive)
         self.paho.loop_start()
         try:
             session_present, rc = self.connacks.get(timeout=GUARD)
@@ -348,8 +358,101 @@ def check_keepalive():
           "and its will published")
 
 
+def check_ws_framing():
+    """MQTT over WebSocket [MQTT-6.0.0-1..4]: packets may be split across binary frames and
+    several may share one; the broker answers with binary frames, pongs pings, and closes on a
+    text frame."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect as ws_connect
+
+    url = f"ws://{HOST}:{WS_PORT}/mqtt"
+    topic = f"{RUN}/ws-frames"
+    with ws_connect(url, subprotocols=["mqtt"], open_timeout=GUARD, close_timeout=GUARD) as ws:
+        expect(ws.subprotocol == "mqtt", f"ws: subprotocol {ws.subprotocol!r}, want 'mqtt'")
+        packet = connect_packet(f"{RUN}-ws-raw", 60)
+        ws.send(packet[:3])  # CONNECT split across two frames
+        ws.send(packet[3:])
+        stream = b""
+
+        def read_packets(count, what):
+            nonlocal stream
+            packets = []
+            while len(packets) < count:
+                while True:
+                    parsed = split_packet(stream)
+                    if parsed is None:
+                        break
+                    packet, stream = parsed
+                    packets.append(packet)
+                if len(packets) >= count:
+                    break
+                try:
+                    frame = ws.recv(timeout=GUARD)
+                except TimeoutError:
+                    raise CheckFailed(f"ws: no frame within {GUARD} s while waiting for {what}") from None
+                expect(isinstance(frame, bytes), f"ws: a text frame from the broker: {frame!r}")
+                stream += frame
+            return packets
+
+        (connack,) = read_packets(1, "CONNACK")
+        expect(connack == b"\x20\x02\x00\x00", f"ws: CONNACK {connack!r}")
+        # SUBSCRIBE and a QoS 1 PUBLISH to the same topic in one frame.
+        topic_bytes = utf8(topic)
+        subscribe = b"\x82" + bytes([2 + len(topic_bytes) + 1]) + b"\x00\x01" + topic_bytes + b"\x01"
+        payload = b"framed"
+        body = topic_bytes + b"\x00\x02" + payload
+        publish = b"\x32" + bytes([len(body)]) + body
+        ws.send(subscribe + publish)
+        got = read_packets(3, "SUBACK, PUBACK and the PUBLISH")
+        kinds = sorted(p[0] & 0xF0 for p in got)
+        expect(kinds == [0x30, 0x40, 0x90], f"ws: got packets {got!r}, want SUBACK, PUBACK, PUBLISH")
+        delivered = next(p for p in got if p[0] & 0xF0 == 0x30)
+        expect(delivered.endswith(payload), f"ws: the PUBLISH delivered was {delivered!r}")
+        pong = ws.ping(b"zzz")
+        expect(pong.wait(GUARD), f"ws: no pong within {GUARD} s")
+        if LENIENT_TEXT:
+            print("websocket: packets split across frames and joined in one, ping answered "
+                  "(the text frame check skipped: this broker reads text frames as MQTT bytes)")
+            return
+        ws.send("a text frame")
+        # [MQTT-6.0.0-1]: the broker closes the connection (with a Close frame or without).
+        try:
+            while True:
+                ws.recv(timeout=GUARD)
+        except TimeoutError:
+            raise CheckFailed(f"ws: still open {GUARD} s after a text frame") from None
+        except ConnectionClosed:
+            pass
+        code = ws.close_code
+        expect(code in (None, 1002, 1003), f"ws: after a text frame the close code was {code}")
+        print(f"websocket: packets split across frames and joined in one, ping answered, "
+              f"a text frame ended the connection (close code {code})")
+
+
+def split_packet(stream):
+    """The first whole MQTT packet of `stream` and the rest, or None."""
+    if len(stream) < 2:
+        return None
+    length, multiplier, at = 0, 1, 1
+    while True:
+        if at >= len(stream):
+            return None
+        byte = stream[at]
+        length += (byte & 0x7F) * multiplier
+        multiplier *= 128
+        at += 1
+        if byte & 0x80 == 0:
+            break
+    end = at + length
+    if len(stream) < end:
+        return None
+    return stream[:end], stream[end:]
+
+
 def main():
     checks = [check_wildcards, check_retained, check_persistent_session, check_will, check_keepalive]
+    if WS_PORT:
+        checks.append(check_ws_framing)
     for check in checks:
         try:
             check()

@@ -4,6 +4,7 @@
 use zzz_core::Instant;
 
 use super::MAX_INFLIGHT;
+use super::websocket::{Framing, WsStream};
 
 /// Where a connection stands.
 #[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
@@ -18,7 +19,7 @@ pub(super) enum Phase {
 }
 
 /// What the broker keeps per connection: plain values, nothing to drop.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct MqttConn {
     pub(super) phase: Phase,
     /// It was accepted by a CONNECT (its session is, or was, in the client table).
@@ -50,6 +51,8 @@ pub struct MqttConn {
     pub(super) persistent: bool,
     /// Messages in flight of a resumed session still to be sent again.
     pub(super) resend: u8,
+    /// Over WebSocket: the frames' reading state. `None`: over TCP.
+    pub(super) ws: Option<WsStream>,
 }
 
 /// A message sent and not yet acknowledged.
@@ -91,6 +94,14 @@ impl MqttConn {
             waiting: false,
             persistent: false,
             resend: 0,
+            ws: None,
+        }
+    }
+
+    /// How its output is written.
+    pub(super) fn framing(&self) -> Framing {
+        Framing {
+            ws: self.ws.is_some(),
         }
     }
 

@@ -59,6 +59,7 @@ mod routing;
 mod session;
 pub mod store;
 pub mod tables;
+pub mod websocket;
 
 use zzz_core::mqtt::{
     ConnectReturnCode, Delivery, Packet, PacketType, SubackCode, read_packet, write_ack,
@@ -75,6 +76,8 @@ use tables::{
     CONNECTED, FREE, OFFLINE, RECORD_HEAD, RECORD_RETAIN, RECORD_TAKEOVER, RECORD_WAKE, Record,
     Tables,
 };
+use websocket::{WsInput, WsStream};
+use zzz_core::websocket::CloseCode;
 
 /// The most in-flight QoS 1 and 2 messages a connection may have each way
 /// ([`Capacity::inflight`] is at most this): the tables live in the connection's state.
@@ -250,8 +253,10 @@ impl Mqtt {
         let mut tables = Tables::new(parts.shared, self.capacity, record_len);
         let status = parts.state.broker();
         let mut bus = parts.bus;
-        let input = parts.input;
-        let output = parts.output;
+        let framing = conn.framing();
+        let input = &parts.input[..conn.ws.as_ref().map_or(parts.input.len(), |w| w.packets())];
+        let room = parts.output;
+        let output = room.get_mut(framing.reserve()..).unwrap_or_default();
         let (mut consumed, mut written, mut after) = (0, 0, After::Continue);
         conn.waiting = false;
         // Bounded: each turn consumes a packet (at least 2 bytes) or stops.
@@ -307,8 +312,12 @@ impl Mqtt {
                 break;
             }
         }
+        let written = framing.finish(room, written);
         link.commit_output(0, written);
         link.consume(consumed);
+        if let Some(ws) = &mut conn.ws {
+            ws.consumed(consumed);
+        }
         after
     }
 
@@ -570,7 +579,7 @@ impl Mqtt {
                 return false;
             }
         }
-        let (capacity, client) = (self.capacity, conn.client as usize);
+        let (capacity, client, framing) = (self.capacity, conn.client as usize, conn.framing());
         let record_len = link.config().topics.max_message as usize;
         let (mut out, mut dropped, mut taken_over, mut taken) = (0u64, 0u64, false, 0u32);
         // Bounded: each turn takes a record, or stops; a record takes at least 1 byte of an
@@ -602,7 +611,9 @@ impl Mqtt {
                     (None, _) => (Delivery::AtMostOnce, Awaiting::Puback),
                 };
                 let retain = record.flags & RECORD_RETAIN != 0;
-                let Some(n) = session::write_publish(room, delivery, false, retain, &record) else {
+                let packet_room = room.get_mut(framing.reserve()..).unwrap_or_default();
+                let written = session::write_publish(packet_room, delivery, false, retain, &record);
+                let Some(n) = written else {
                     if nothing_queued {
                         // It can never fit the send buffer: dropped rather than stall.
                         dropped += 1;
@@ -626,7 +637,7 @@ impl Mqtt {
                     conn.inflight_len += 1;
                 }
                 out += 1;
-                Some(n)
+                Some(framing.finish(room, n))
             });
             if delivery != zzz_core::server::Delivery::Written {
                 break;
@@ -675,7 +686,12 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         link.want_input(InputTarget::Buffer { limit: None });
         let now = link.now().monotonic;
         link.set_deadline(Some(now.after_ms(self.connect_ms)));
-        MqttConn::new(now)
+        let mut conn = MqttConn::new(now);
+        if link.switched_in() {
+            // Upgraded from HTTP ([`websocket::upgrade`]): packets come in WebSocket frames.
+            conn.ws = Some(WsStream::new(link.config().recv_buffer as u64));
+        }
+        conn
     }
 
     fn progress(&mut self, conn: &mut MqttConn, link: &mut Link<'_, '_, S>) {
@@ -688,10 +704,28 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         }
         link.compact_output();
         link.compact_input();
+        if let Some(ws) = &mut conn.ws {
+            ws.write_pong(link);
+            match ws.deframe(link) {
+                WsInput::Open => ws.write_pong(link),
+                WsInput::Close(code) => {
+                    ws.write_close(link, code);
+                    conn.phase = Phase::Closing;
+                    return link.close_after_output();
+                }
+                WsInput::Closed => {
+                    conn.phase = Phase::Closing;
+                    return link.close_after_output();
+                }
+            }
+        }
         match self.serve(conn, link) {
             After::Continue | After::Wait => {}
             After::CloseAfterOutput => {
                 conn.phase = Phase::Closing;
+                if let Some(ws) = &mut conn.ws {
+                    ws.write_close(link, CloseCode::NORMAL);
+                }
                 return link.close_after_output();
             }
             After::CloseNow => return link.close_now(),
@@ -727,7 +761,8 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         let room_to_answer =
             (link.send_pending() as usize) + 1024 <= link.config().send_buffer as usize;
         let room_to_receive = (link.input_end() as usize) < link.config().recv_buffer as usize;
-        if room_to_answer && room_to_receive {
+        let pong_owed = conn.ws.as_ref().is_some_and(|w| w.pong_owed());
+        if room_to_answer && room_to_receive && !pong_owed {
             link.want_input(InputTarget::Buffer { limit: None });
         }
     }
@@ -742,7 +777,10 @@ impl<S: BrokerState> Protocol<S> for Mqtt {
         link.close_now();
     }
 
-    fn drain(&mut self, _: &mut MqttConn, link: &mut Link<'_, '_, S>) {
+    fn drain(&mut self, conn: &mut MqttConn, link: &mut Link<'_, '_, S>) {
+        if let Some(ws) = &mut conn.ws {
+            ws.write_close(link, CloseCode::GOING_AWAY);
+        }
         link.close_after_output();
     }
 

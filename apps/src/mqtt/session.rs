@@ -86,7 +86,9 @@ pub(super) fn resend<S: BrokerState>(
     let parts = link.split();
     let mut tables = Tables::new(parts.shared, capacity, record_len);
     let mut store = tables.store(conn.client as usize);
-    let out = parts.output;
+    let framing = conn.framing();
+    let room = parts.output;
+    let out = room.get_mut(framing.reserve()..).unwrap_or_default();
     let mut written = 0;
     // Bounded: one turn per message marked, at most `MAX_INFLIGHT`.
     while conn.resend > 0 {
@@ -115,6 +117,7 @@ pub(super) fn resend<S: BrokerState>(
         conn.resend -= 1;
         written += n;
     }
+    let written = framing.finish(room, written);
     link.commit_output(0, written);
 }
 

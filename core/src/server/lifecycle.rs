@@ -398,13 +398,13 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
         // its progress); more switches than the set has protocols means modules handing the
         // connection around in a circle.
         for _ in 0..2 * MAX_PROTOCOLS + 2 {
-            match (self.run_module(slot, call), call) {
+            match (self.run_module(slot, call, switched), call) {
                 (Some(to), _) => {
                     let Some(next) = P::id_from_index(to) else {
                         panic!("slot {slot}: a switch to protocol {to}, which is not in the set");
                     };
                     self.stats.protocol_switches += 1;
-                    let _ = self.run_module(slot, Call::Closed);
+                    let _ = self.run_module(slot, Call::Closed, false);
                     let s = &mut self.slots[slot as usize];
                     assert!(
                         s.phase == Phase::Open && !s.producing,
@@ -430,9 +430,10 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
         panic!("slot {slot}: switched protocols more than {MAX_PROTOCOLS} times in a row");
     }
 
-    /// Calls the module of `slot` once; returns the protocol it switches the connection to,
-    /// if it asked to and the connection is still open.
-    fn run_module(&mut self, slot: SlotId, call: Call<P::Id>) -> Option<u8> {
+    /// Calls the module of `slot` once (`switched`: an `Open` after a switch); returns the
+    /// protocol it switches the connection to, if it asked to and the connection is still
+    /// open.
+    fn run_module(&mut self, slot: SlotId, call: Call<P::Id>, switched: bool) -> Option<u8> {
         let gauges = self.gauges();
         let i = slot as usize;
         let (rc, sc, stride) = (
@@ -478,6 +479,7 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
             draining: *draining,
             abort: false,
             switch: None,
+            switched_in: switched && matches!(call, Call::Open(_)),
             message: None,
         };
         let conn = &mut conns[i];

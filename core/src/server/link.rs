@@ -41,6 +41,8 @@ pub struct Link<'a, 'm, S> {
     pub(crate) abort: bool,
     /// Hand the connection to this protocol of the set (by number) when the callback returns.
     pub(crate) switch: Option<u8>,
+    /// The connection came to this module by a switch (set for `open` only).
+    pub(crate) switched_in: bool,
     /// The message [`Link::next_message`] returned last: its subscription and sequence number.
     pub(crate) message: Option<(u32, u64)>,
 }
@@ -84,6 +86,14 @@ impl<S> core::fmt::Debug for Link<'_, '_, S> {
 
 impl<'a, 'm, S> Link<'a, 'm, S> {
     // ----- what and when ----------------------------------------------------------------------
+
+    /// In [`Protocol::open`](super::Protocol::open): whether the connection came to this
+    /// module from another protocol of the set ([`Link::switch_protocol`], an HTTP `Upgrade`)
+    /// rather than from a listener. A module served both ways (MQTT over TCP, and over
+    /// WebSocket after an upgrade) tells them apart by this. `false` in every other call.
+    pub fn switched_in(&self) -> bool {
+        self.switched_in
+    }
 
     /// The connection's slot number.
     pub fn slot(&self) -> SlotId {
