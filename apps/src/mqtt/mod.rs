@@ -561,7 +561,11 @@ impl Mqtt {
             }
             Packet::Pingreq => (write_pingresp(out).unwrap_or(0), After::Continue),
             Packet::Disconnect => {
+                // The will is discarded at once ([MQTT-3.14.4-3]), not when the connection's
+                // close completes: a CONNECT taking the session over meanwhile must not
+                // publish it.
                 conn.disconnected = true;
+                tables.clients[client].has_will = 0;
                 (0, After::CloseAfterOutput)
             }
             // A second CONNECT, what only a server sends, or QoS 2 acks for messages never sent.

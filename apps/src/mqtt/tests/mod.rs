@@ -765,6 +765,26 @@ fn will_is_not_published_on_disconnect() {
 }
 
 #[test]
+fn a_takeover_of_a_connection_that_sent_disconnect_publishes_no_will() {
+    // [MQTT-3.14.4-3]: the will is discarded when DISCONNECT arrives, though the connection
+    // is still closing (its PINGRESP unsent: its client reads nothing) when another takes
+    // the session over. Found by the simulator (seed 832).
+    let mut d = Driver::standard();
+    let s = d.connect("s");
+    d.subscribe(s, &[("wills/#", QoS::AtMostOnce)], &[0]);
+    let w = d.connect_with("w", 0, will());
+    d.pause(w, true);
+    let mut goodbye = empty(write_pingreq);
+    goodbye.extend(empty(write_disconnect));
+    d.send(w, &goodbye);
+    assert!(!d.closed(w), "still closing: its output is unsent");
+    let again = d.connect("w");
+    assert!(!d.closed(again));
+    assert!(d.take(s).is_empty(), "no will after DISCONNECT");
+    assert_eq!(d.status().takeovers, 1);
+}
+
+#[test]
 fn retained_will_is_kept() {
     let mut d = Driver::standard();
     let w = d.connect_with(
