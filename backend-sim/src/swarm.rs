@@ -81,6 +81,8 @@ pub struct WorkloadShape {
     pub kv_clients: usize,
     /// WebSocket clients of the chat room ([`crate::app::SimRoom`]), on top of `clients`.
     pub ws_clients: usize,
+    /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
+    pub mqtt_clients: usize,
 }
 
 /// Everything a seed fixes before the run.
@@ -146,6 +148,7 @@ impl SimParams {
             silent_clients: 0,
             kv_clients: 0,
             ws_clients: 0,
+            mqtt_clients: 0,
         };
         let mut config = config;
         let mut shape = shape;
@@ -193,6 +196,12 @@ impl SimParams {
             lagging: Lagging::Skip,
             inbox_bytes: 0,
         };
+        // MQTT clients and the inboxes the broker delivers through: drawn last, for the same
+        // reason. An inbox holds two of the longest records (the least the configuration
+        // takes) to five: a subscriber that does not read soon loses its oldest messages.
+        shape.mqtt_clients = *rng.pick(&[0usize, 0, 2, 4, 6, 9]);
+        config.topics.inbox_bytes =
+            *rng.pick(&[2 * (crate::app::WS_MAX_MESSAGE as u32 + 4), 1024, 2048]);
         SimParams {
             seed,
             config,
