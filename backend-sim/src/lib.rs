@@ -33,6 +33,8 @@
 //! - [`ws_oracle`]: the WebSocket clients' oracle: a model of the chat room (one order of
 //!   publication, every subscriber that order, gaps only where the ring overtook it) and of
 //!   RFC 6455's handshake, frames and closing codes.
+//! - [`mqtt_wire`]: MQTT 3.1.1 packets as the MQTT clients write them and the server's as
+//!   their oracle reads them, written by hand from the standard, never with the core's codec.
 //! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP and
 //!   the key-value store ([`app::SimModules`]): it tells the server every event and posts and completes the
 //!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
@@ -71,6 +73,7 @@ pub mod coverage;
 pub mod flood;
 pub mod kv_model;
 pub mod kv_oracle;
+pub mod mqtt_wire;
 pub mod oracle;
 pub mod panics;
 pub mod record;
