@@ -53,6 +53,18 @@ impl Sim<'_> {
                 s.datagrams, s.datagrams_dropped
             ));
         }
+        let broker = self.server.state().broker;
+        let [inn, routed] = self.mqtt.published_bounds();
+        for (name, got, (lo, hi)) in [
+            ("PUBLISH packets received", broker.messages_in, inn),
+            ("messages routed", broker.routed, routed),
+        ] {
+            if got < lo || got > hi {
+                self.fail(format!(
+                    "the broker counts {got} {name}, but surely {lo} and at most {hi} were"
+                ));
+            }
+        }
         if self.draining && !self.server.is_idle() {
             self.fail("a drained server is not idle".into());
         }

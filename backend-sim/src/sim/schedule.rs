@@ -55,6 +55,7 @@ impl Sim<'_> {
                 return;
             }
             self.connect_due();
+            self.mqtt_commit_due();
             if self.all_done() {
                 return;
             }
