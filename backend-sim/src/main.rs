@@ -18,7 +18,8 @@ const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
 --replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
 fresh server running --app, whose protocols the recording names by number: `sim` (the
 default) is the simulator's set, HTTP (the bench contract plus its /sim/ routes) as 0, its
-raw-TCP line protocol as 1 and its UDP pong as 2; `bench` is the bench contract alone
+raw-TCP line protocol as 1, its UDP pong as 2, the key-value store as 3, the WebSocket room
+as 4 and the MQTT broker as 5; `bench` is the bench contract alone
 (zzz_apps::bench::app(), what examples/bench.rs serves), HTTP as 0. A recording of the
 bench contract replays the same with either, unless a request targets /sim/.";
 

@@ -172,6 +172,11 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
         &params.shape,
         &mut wl_rng,
     ));
+    scripts.extend(workload::mqtt_clients(
+        &params.config,
+        &params.shape,
+        &mut wl_rng,
+    ));
     let room = RoomModel::new(
         scripts.iter().filter_map(|s| s.ws.as_ref()),
         params.config.topics.ring_bytes as usize,
