@@ -58,6 +58,7 @@ impl MqttOracle {
                     self.hits.push("mqtt.takeover");
                     self.takeovers += 1;
                     if self.conns[&old].disconnect_sure {
+                        // The known bug's scene (`mqtt_probe_takeover_after_disconnect`).
                         self.hits.push("mqtt.takeover-after-disconnect");
                     }
                     self.publish_will(old, When::exact(self.model.event, Some((c, k))));

@@ -105,6 +105,67 @@ impl MqttOracle {
         Ok(())
     }
 
+    /// The most deliveries the broker may have dropped (`BrokerStatus::dropped`): one per
+    /// message published too long for an inbox; one per message and session it may have been
+    /// sent to (to an inbox, where it may be overwritten, or an offline queue, which may be
+    /// full), per retained message a SUBSCRIBE may have sent, per takeover (its notice takes a
+    /// place in an inbox too); less every one delivered.
+    pub fn drop_bound(&self) -> u64 {
+        let mut bound = self.takeovers;
+        for m in 0..self.model.msgs.len() {
+            let Some(at) = self.when_of(m) else {
+                continue;
+            };
+            let msg = &self.model.msgs[m];
+            if !msg.routable(self.model.max_message) {
+                bound += 1;
+                continue;
+            }
+            for (s, sess) in self.model.sessions.iter().enumerate() {
+                let queued = sess.queue.iter().any(|q| q.0 == m);
+                let direct = sess.attach.iter().any(|a| {
+                    may_precede(&a.start, &at) && a.end.is_none_or(|end| may_precede(&at, &end))
+                }) && !self
+                    .model
+                    .route_qos(s, &msg.topic, msg.qos, &at)
+                    .0
+                    .is_empty();
+                bound += (queued || direct) as u64;
+            }
+        }
+        for (&c, st) in &self.conns {
+            for (k, p) in st.packets.iter().enumerate() {
+                let (Sent::Subscribe { filters, .. }, Some(done)) = (&p.sent, p.done) else {
+                    continue;
+                };
+                let sub = When::exact(done, Some((c, k)));
+                for (j, (f, _)) in filters.iter().enumerate() {
+                    if p.codes.get(j).is_none_or(|&code| code == 0x80) {
+                        continue;
+                    }
+                    let topics: BTreeSet<&str> = (0..self.model.msgs.len())
+                        .filter(|&m| matches(f, &self.model.msgs[m].topic))
+                        .filter(|&m| self.model.may_be_retained(m, &sub, |x| self.when_of(x)))
+                        .map(|m| self.model.msgs[m].topic.as_str())
+                        .collect();
+                    bound += topics.len() as u64;
+                }
+            }
+        }
+        let delivered: usize = self
+            .model
+            .sessions
+            .iter()
+            .map(|s| s.delivered.len())
+            .sum::<usize>()
+            + self
+                .conns
+                .values()
+                .map(|c| c.retained_used.len())
+                .sum::<usize>();
+        bound.saturating_sub(delivered as u64)
+    }
+
     /// Bounds of `BrokerStatus::messages_in` (PUBLISH packets received, QoS 2 duplicates
     /// and the one past the QoS 2 receive limit aside, and wills published) and of
     /// `BrokerStatus::routed` (those whose record fits an inbox): what surely and what

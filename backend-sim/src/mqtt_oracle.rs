@@ -23,7 +23,9 @@
 //!   reused while in flight, and at most `inflight` are.
 //! - **Drops.** A message surely routed to this connection before one it received, and not
 //!   received, was dropped: the count of such gaps never exceeds the broker's
-//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them).
+//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them). With the
+//!   probe of a known bug, `dropped` is also held to the most drops that can have happened
+//!   ([`MqttOracle::drop_bound`]).
 //! - **Counters.** The broker's `BrokerStatus` (the simulator reads it after every event):
 //!   clients connected, subscriptions held, takeovers, CONNECTs and filters refused equal
 //!   what its answers said; at the end, PUBLISH packets received and messages routed lie
