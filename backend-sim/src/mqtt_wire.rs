@@ -10,7 +10,7 @@
 //!   (the core's writers promise the minimal encoding), reserved CONNACK flags or codes, a
 //!   PUBLISH of QoS 3, DUP with QoS 0, an identifier of 0, a topic that is not a valid name,
 //!   a SUBACK without codes or with a reserved one.
-//! - Topics (§4.7): [`matches`], and whether a filter is valid ([`valid_filter`]).
+//! - Topics (§4.7): [`matches()`], and whether a filter is valid ([`valid_filter`]).
 
 /// CONNECT's packet type.
 pub const CONNECT: u8 = 1;
