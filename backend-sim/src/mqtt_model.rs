@@ -169,9 +169,10 @@ pub struct Session {
     pub queue: Vec<(usize, u8, Fit, usize)>,
     /// Bytes its queue surely and perhaps holds.
     pub queue_bytes: (u32, u32),
-    /// The last route to it while offline: event and source connection (two connections in
-    /// one event leave the queue's order unknown: no `Never` after that).
-    pub last_route: Option<(u64, Option<usize>)>,
+    /// The last route to it while offline: when, and the source connection (two routes
+    /// from two connections in an order not known leave the queue's contents unknown: no
+    /// `Never` after that).
+    pub last_route: Option<(When, Option<usize>)>,
     /// Its queue's lower bound is no longer known.
     pub queue_unsure: bool,
     /// Messages it received (without DUP, not retained).
@@ -502,11 +503,11 @@ impl MqttModel {
             let sess = &mut self.sessions[s];
             if sess
                 .last_route
-                .is_some_and(|(e, c)| e == at.lo && c != from)
+                .is_some_and(|(w, c)| c != from && !surely_before(&w, &at))
             {
                 sess.queue_unsure = true;
             }
-            sess.last_route = Some((at.lo, from));
+            sess.last_route = Some((at, from));
             let (lo, hi) = sess.queue_bytes;
             let fit = if hi + need <= cap && sure {
                 Fit::Surely

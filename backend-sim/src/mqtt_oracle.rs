@@ -431,9 +431,11 @@ impl MqttOracle {
                 if id == *got =>
             {
                 if let Sent::Publish { dup: false, .. } = sent {
+                    // Routed once the server had it and before its acknowledgement (in the
+                    // same event, as the broker is now; earlier, were it to hold the answer).
                     let m = st.packets[k].msg.expect("a publish has its message");
-                    self.model
-                        .route_offline(m, When::exact(e, Some((c, k))), Some(c));
+                    let at = st.when(c, k).expect("answered, so handled");
+                    self.model.route_offline(m, at, Some(c));
                 } else {
                     self.hits.push("mqtt.qos2-duplicate-acknowledged");
                 }
