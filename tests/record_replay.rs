@@ -434,7 +434,10 @@ fn app_with_a_bug() -> zzz::core::App<bench_app::BenchState> {
         all.extend_from_slice(bench_app::routes());
         all
     });
-    App::new(bench_app::BenchState, Router::new(routes).unwrap())
+    App::new(
+        bench_app::BenchState::default(),
+        Router::new(routes).unwrap(),
+    )
 }
 
 /// The incident the recording exists for: a request makes a handler panic. The panic

@@ -945,7 +945,7 @@ fn instance_thread_allocates_nothing_after_startup() {
                 ),
                 ws: WebSocket::new(Room),
             };
-            App::with_modules(BenchState, modules)
+            App::with_modules(BenchState::default(), modules)
         },
     );
     let addrs = Addrs {

@@ -14,12 +14,25 @@
 use zzz_core::http::{HeaderName, Status};
 use zzz_core::{App, Ctx, Request, Response, Route, Router};
 
+use crate::mqtt::{BrokerState, BrokerStatus};
+
 const ECHO_METHOD: HeaderName = HeaderName::new("x-echo-method");
 const ECHO_TARGET: HeaderName = HeaderName::new("x-echo-target");
 
-/// The bench app keeps no state.
+/// The bench app keeps no state of its own. It carries the MQTT broker's counters
+/// ([`BrokerStatus`]), zero unless a broker is served beside the contract (as the simulator
+/// serves one), so that a server of the contract's state can host [`crate::mqtt::Mqtt`] too.
 #[derive(Default, Debug)]
-pub struct BenchState;
+pub struct BenchState {
+    /// The counters of an MQTT broker served beside the contract.
+    pub broker: BrokerStatus,
+}
+
+impl BrokerState for BenchState {
+    fn broker(&mut self) -> &mut BrokerStatus {
+        &mut self.broker
+    }
+}
 
 fn plaintext(ctx: &mut Ctx<BenchState>, _: &Request) -> Response {
     ctx.respond(Status::OK)
@@ -60,7 +73,7 @@ pub fn routes() -> &'static [Route<BenchState>] {
 /// The bench app.
 pub fn app() -> App<BenchState> {
     App::new(
-        BenchState,
+        BenchState::default(),
         Router::new(ROUTES).expect("the bench routes are valid"),
     )
 }

@@ -5,8 +5,9 @@
 //! more protocol modules of the core, served by the same server ([`SimModules`]): a raw-TCP
 //! line protocol whose server speaks first ([`TcpLines`]) and a UDP pong; and the
 //! Redis-protocol store of [`zzz_apps::kv`], sized small ([`KV_CAPACITY`]) so that its limits
-//! are met often; and a chat room over WebSocket ([`SimRoom`], reached by `GET /sim/ws`) on
-//! the hub's topic [`ROOM`], its ring small so that slow subscribers are overtaken.
+//! are met often; a chat room over WebSocket ([`SimRoom`], reached by `GET /sim/ws`) on
+//! the hub's topic [`ROOM`], its ring small so that slow subscribers are overtaken; and the
+//! MQTT 3.1.1 broker of [`zzz_apps::mqtt`], sized small too ([`MQTT_CAPACITY`]).
 //!
 //! Everything here is as the oracle describes it in [`crate::workload`]; the oracle does not
 //! call these functions, it knows what they answer.
@@ -16,6 +17,7 @@ use std::sync::OnceLock;
 use zzz_apps::bench::{self, BenchState};
 use zzz_apps::kv::Kv;
 use zzz_apps::kv::store::Capacity;
+use zzz_apps::mqtt::{self, Mqtt};
 use zzz_core::http::Status;
 use zzz_core::server::{Start, TopicId};
 use zzz_core::tcp::TcpHandler;
@@ -174,8 +176,8 @@ pub fn routes() -> &'static [Route<BenchState>] {
 
 zzz_core::protocols! {
     /// The protocols a simulated server serves, numbered in this order in recordings (HTTP 0,
-    /// raw TCP 1, UDP 2, key-value 3, WebSocket 4): a recording of the bench contract alone (HTTP,
-    /// numbered 0 too) replays in it unchanged.
+    /// raw TCP 1, UDP 2, key-value 3, WebSocket 4, MQTT 5): a recording of the bench contract
+    /// alone (HTTP, numbered 0 too) replays in it unchanged.
     pub struct SimModules<BenchState> {
         conn: SimConn,
         id: SimProtocol,
@@ -189,8 +191,42 @@ zzz_core::protocols! {
         kv: Kv => Kv,
         /// The chat room over WebSocket ([`SimRoom`], [`WS_LIMITS`]).
         ws: Ws => WebSocket<SimRoom>,
+        /// The MQTT 3.1.1 broker ([`MQTT_CAPACITY`], [`MQTT_CONNECT_MS`]).
+        mqtt: Mqtt => Mqtt,
     }
 }
+
+/// What the simulated MQTT broker holds at most: small, so that clients meet every limit.
+///
+/// - 6 client sessions (connected or offline persistent ones): a seventh identifier is
+///   answered CONNACK 0x03;
+/// - identifiers of 23 bytes at most (the least the broker takes, `[MQTT-3.1.3-5]`): a longer
+///   one is answered 0x02;
+/// - wills of 40 bytes (topic and message, plus 3): a longer one is answered 0x03;
+/// - 12 subscriptions, all clients together, filters of 16 bytes: one more, or a longer
+///   filter, is answered SUBACK 0x80;
+/// - 3 QoS 1 and 2 messages in flight to a connection (more wait in its inbox);
+/// - 4 retained messages of 64 bytes (topic and payload);
+/// - 200 bytes of offline queue per persistent session (each message 7 bytes plus topic
+///   and payload): a few messages, then drops.
+///
+/// The inboxes are the configuration's ([`Topics::inbox_bytes`](zzz_core::Topics), 808 to
+/// 2,048 bytes, drawn by [`crate::swarm`]): two to five of the longest records, so that a
+/// subscriber that does not read loses its oldest messages.
+pub const MQTT_CAPACITY: mqtt::Capacity = mqtt::Capacity {
+    clients: 6,
+    client_id_bytes: 23,
+    will_bytes: 40,
+    subscriptions: 12,
+    topic_bytes: 16,
+    inflight: 3,
+    retained: 4,
+    retained_bytes: 64,
+    queue_bytes: 200,
+};
+
+/// How long the broker waits for a connection's CONNECT before it closes it.
+pub const MQTT_CONNECT_MS: u64 = 2_000;
 
 /// What the simulated key-value store holds at most: few keys and little memory, so that
 /// clients fill it (its `OOM` error) and one value at the send buffer's limit fits.
@@ -207,13 +243,14 @@ pub const KV_IDLE_MS: u64 = 2_000;
 /// not the server's).
 pub fn app() -> App<BenchState, SimModules> {
     App::with_modules(
-        BenchState,
+        BenchState::default(),
         SimModules {
             http: Http::new(Router::new(routes()).expect("the simulator's routes are valid")),
             tcp: Tcp::new(TcpLines::default()).idle_ms(TCP_IDLE_MS),
             udp: Udp::new(udp_pong),
             kv: Kv::new(KV_CAPACITY, 0x5eed_4b56).idle_ms(KV_IDLE_MS),
             ws: WebSocket::new(SimRoom::new()).limits(WS_LIMITS),
+            mqtt: Mqtt::new(MQTT_CAPACITY).connect_ms(MQTT_CONNECT_MS),
         },
     )
 }

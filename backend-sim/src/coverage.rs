@@ -188,6 +188,46 @@ pub const REQUIRED: &[&str] = &[
     "kv.overflow",
     "kv.not-integer",
     "kv.quit",
+    // The MQTT broker, judged by its model (mqtt_oracle.rs): every kind of server packet;
+    // CONNACK accepting and refusing (0x01 level, 0x02 identifier, 0x03 table full or will
+    // too long), session present, a takeover; SUBACK granting and refusing (full, too long);
+    // deliveries at each QoS, retained, wills, through an offline queue; a QoS 2 duplicate
+    // acknowledged and not delivered again; inbox drops accounted for; a DISCONNECT handled;
+    // violations and the QoS 2 receive limit closing the connection.
+    "client.mqtt",
+    "mqtt.packet.connack",
+    "mqtt.packet.publish",
+    "mqtt.packet.puback",
+    "mqtt.packet.pubrec",
+    "mqtt.packet.pubrel",
+    "mqtt.packet.pubcomp",
+    "mqtt.packet.suback",
+    "mqtt.packet.unsuback",
+    "mqtt.packet.pingresp",
+    "mqtt.connack.0",
+    "mqtt.connack.1",
+    "mqtt.connack.2",
+    "mqtt.connack.3",
+    "mqtt.session-present",
+    "mqtt.takeover",
+    "mqtt.suback.granted",
+    "mqtt.suback.refused-full",
+    "mqtt.suback.refused-long",
+    "mqtt.delivered.qos0",
+    "mqtt.delivered.qos1",
+    "mqtt.delivered.qos2",
+    "mqtt.delivered.retained",
+    "mqtt.delivered.will",
+    "mqtt.delivered.queued",
+    "mqtt.qos2-duplicate-acknowledged",
+    "mqtt.dropped",
+    "mqtt.will",
+    "mqtt.disconnected",
+    "mqtt.violation.closed",
+    "mqtt.violation.first-not-connect",
+    "mqtt.violation.connect",
+    "mqtt.limit.qos2-unreleased",
+    "mqtt.ended",
 ];
 
 /// Statuses every campaign must have seen.

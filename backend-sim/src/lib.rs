@@ -33,8 +33,15 @@
 //! - [`ws_oracle`]: the WebSocket clients' oracle: a model of the chat room (one order of
 //!   publication, every subscriber that order, gaps only where the ring overtook it) and of
 //!   RFC 6455's handshake, frames and closing codes.
-//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP and
-//!   the key-value store ([`app::SimModules`]): it tells the server every event and posts and completes the
+//! - [`mqtt_wire`], [`mqtt_client`], [`mqtt_model`] and [`mqtt_oracle`]: the MQTT clients'
+//!   packets (written and read by hand from MQTT 3.1.1), their writing and reading side
+//!   (acknowledgements as a correct client sends them), a model of the broker written from
+//!   the standard and its documented limits, and the oracle judging every packet the server
+//!   writes against it: answers in order, CONNACK and SUBACK codes, deliveries only to
+//!   matching subscriptions at the right QoS, once, in order, drops only as counted.
+//! - [`sim`]: the simulated kernel and clock around one server serving HTTP, raw TCP, UDP,
+//!   the key-value store, the WebSocket room and the MQTT broker ([`app::SimModules`]): it
+//!   tells the server every event and posts and completes the
 //!   operations it asks for (partially, with `EAGAIN`/`EINTR`/`ECANCELED`, resets, reordered
 //!   across connections), accepts (with `EMFILE`/`ECONNABORTED`, full slots, a waiting room
 //!   and making room), delivers datagrams (dropping those too long) and sends their replies
@@ -71,6 +78,14 @@ pub mod coverage;
 pub mod flood;
 pub mod kv_model;
 pub mod kv_oracle;
+mod mqtt_answers;
+pub mod mqtt_client;
+mod mqtt_delivery;
+pub mod mqtt_model;
+pub mod mqtt_oracle;
+#[cfg(test)]
+mod mqtt_tests;
+pub mod mqtt_wire;
 pub mod oracle;
 pub mod panics;
 pub mod record;

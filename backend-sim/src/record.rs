@@ -22,9 +22,9 @@
 //! A recording numbers protocols as the app's set does ([`Protocols::id_index`]): [`replay`]
 //! serves a recorded accept or datagram with the protocol of that number in the app it is
 //! given, and a number the set lacks is a divergence. The simulator's set
-//! ([`crate::app::SimModules`]) numbers HTTP 0, its raw-TCP line protocol 1 and its UDP pong
-//! 2; an HTTP-only app has HTTP alone, as 0, so a recording of the bench contract replays in
-//! either.
+//! ([`crate::app::SimModules`]) numbers HTTP 0, its raw-TCP line protocol 1, its UDP pong 2,
+//! the key-value store 3, the WebSocket room 4 and the MQTT broker 5; an HTTP-only app has
+//! HTTP alone, as 0, so a recording of the bench contract replays in either.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -81,6 +81,19 @@ pub struct WorkloadShape {
     pub kv_clients: usize,
     /// WebSocket clients of the chat room ([`crate::app::SimRoom`]), on top of `clients`.
     pub ws_clients: usize,
+    /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
+    pub mqtt_clients: usize,
+    /// A probe of a known broker bug, off unless a test or campaign switches it on: an MQTT
+    /// client may CONNECT with the identifier of a connection that sent DISCONNECT and is
+    /// still closing (the broker then publishes that connection's will as it takes its
+    /// session over, which [MQTT-3.14.4-3] forbids). Off, such a CONNECT waits until that
+    /// connection is closed.
+    pub mqtt_probe_takeover_after_disconnect: bool,
+    /// A probe of a known broker bug, off unless a test or campaign switches it on: the
+    /// oracle checks that `BrokerStatus::dropped` counts no more drops than can have happened
+    /// (the broker counts an inbox's dropped messages again each time the message after them
+    /// is held back, by a full in-flight table or a full output, so it fails that check).
+    pub mqtt_probe_dropped_bound: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -146,6 +159,9 @@ impl SimParams {
             silent_clients: 0,
             kv_clients: 0,
             ws_clients: 0,
+            mqtt_clients: 0,
+            mqtt_probe_takeover_after_disconnect: false,
+            mqtt_probe_dropped_bound: false,
         };
         let mut config = config;
         let mut shape = shape;
@@ -193,6 +209,12 @@ impl SimParams {
             lagging: Lagging::Skip,
             inbox_bytes: 0,
         };
+        // MQTT clients and the inboxes the broker delivers through: drawn last, for the same
+        // reason. An inbox holds two of the longest records (the least the configuration
+        // takes) to five: a subscriber that does not read soon loses its oldest messages.
+        shape.mqtt_clients = *rng.pick(&[0usize, 0, 2, 4, 6, 9]);
+        config.topics.inbox_bytes =
+            *rng.pick(&[2 * (crate::app::WS_MAX_MESSAGE as u32 + 4), 1024, 2048]);
         SimParams {
             seed,
             config,

@@ -33,6 +33,7 @@ impl Sim<'_> {
             ClientKind::Http | ClientKind::Upgrade | ClientKind::Ws => SimProtocol::Http,
             ClientKind::Tcp => SimProtocol::Tcp,
             ClientKind::Kv => SimProtocol::Kv,
+            ClientKind::Mqtt => SimProtocol::Mqtt,
         };
         let peer = PeerAddr::V4([10, 0, (i >> 8) as u8, i as u8], 40_000 + i as u16);
         let index = self.recording.as_ref().map(|r| r.len());
@@ -143,8 +144,14 @@ impl Sim<'_> {
     /// The server shed connection `i` (its close was just drained): it must be the oldest
     /// without a complete first head (see [`flood`]).
     pub(super) fn judge_shed(&mut self, i: usize) {
+        let mqtt = &self.mqtt;
         let candidate = |c: &Conn| {
             let first = c.script.requests.first();
+            // An MQTT connection is proven by its CONNECT's acceptance.
+            let connect = mqtt.conns.get(&c.id).and_then(|s| s.packets.first());
+            let mqtt_head = connect
+                .filter(|p| matches!(p.sent, crate::mqtt_client::Sent::Connect(_)))
+                .map(|p| p.end);
             flood::Candidate {
                 id: c.id,
                 accept_seq: c.accept_seq,
@@ -155,9 +162,11 @@ impl Sim<'_> {
                 head_end: first
                     .map(|r| r.body_start)
                     .or(c.script.kv.first().map(KvItem::consumed_at))
-                    .or(c.script.upgrade_end),
+                    .or(c.script.upgrade_end)
+                    .or(mqtt_head),
                 tcp: c.script.kind == ClientKind::Tcp,
                 invalid_first: c.script.kind == ClientKind::Kv
+                    || (c.script.kind == ClientKind::Mqtt && mqtt_head.is_none())
                     || first.is_some_and(|r| {
                         matches!(r.outcome, Outcome::Reject(_) | Outcome::RejectEither(..))
                             && r.class != "flood.partial-head"

@@ -40,6 +40,7 @@ impl Sim<'_> {
                 let vanish = c.script.ws.as_ref().is_some_and(|w| w.vanish);
                 c.ws.failure.is_some() || c.ws.close.is_some() || refused || vanish
             }
+            ClientKind::Mqtt => c.script.mqtt.as_ref().is_none_or(|m| c.mqtt.finished(m)),
             ClientKind::Kv => {
                 let owed = c.script.kv[c.kv.answered.min(c.script.kv.len())..]
                     .iter()
@@ -222,6 +223,10 @@ impl Sim<'_> {
                 c.kv.on_read(bytes);
                 self.drain_kv_view(i);
             }
+            ClientKind::Mqtt => {
+                let bytes = bytes.to_vec();
+                self.mqtt_read(i, &bytes);
+            }
             ClientKind::Ws => {
                 let judge = WsJudge {
                     script: c.script.ws.as_ref().expect("a WebSocket script"),
@@ -321,6 +326,7 @@ impl Sim<'_> {
                 c.kv.on_end(&c.script.kv, &t, &end, KV_IDLE_MS);
                 self.drain_kv_view(i);
             }
+            ClientKind::Mqtt => self.mqtt_end(i),
             ClientKind::Ws => {
                 let script = c.script.ws.as_ref().expect("a WebSocket script");
                 c.ws.on_end(script, &end, c.client_eof, c.delivered_at_first_send);

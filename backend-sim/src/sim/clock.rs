@@ -18,7 +18,12 @@ impl Sim<'_> {
             let v = v.max(self.now + 1);
             t = Some(t.map_or(v, |t: u64| t.min(v)));
         };
-        for c in &self.conns {
+        for (i, c) in self.conns.iter().enumerate() {
+            if let Some(at) = self.mqtt_next_step_at(i)
+                && at > self.now
+            {
+                consider(at);
+            }
             match c.state {
                 State::Waiting => consider(c.script.connect_at),
                 State::Backlog | State::Open => {

@@ -5,6 +5,7 @@
 use zzz_core::SlotId;
 
 use crate::kv_oracle::KvView;
+use crate::mqtt_client::MqttClient;
 use crate::oracle::{HttpView, TcpView};
 use crate::upgrade_view::UpgradeView;
 use crate::workload::Script;
@@ -67,6 +68,7 @@ pub(super) struct Conn {
     pub upgrade: UpgradeView,
     pub kv: KvView,
     pub ws: WsView,
+    pub mqtt: MqttClient,
     /// A fault explains lost answers.
     pub excused: bool,
     /// The server closed it, idle, to make room.
@@ -129,6 +131,7 @@ impl Conn {
             upgrade: UpgradeView::default(),
             kv: KvView::default(),
             ws: WsView::default(),
+            mqtt: MqttClient::default(),
             excused: false,
             reclaimed: false,
             shed: false,

@@ -53,6 +53,29 @@ impl Sim<'_> {
                 s.datagrams, s.datagrams_dropped
             ));
         }
+        let broker = self.server.state().broker;
+        let [inn, routed] = self.mqtt.published_bounds();
+        for (name, got, (lo, hi)) in [
+            ("PUBLISH packets received", broker.messages_in, inn),
+            ("messages routed", broker.routed, routed),
+        ] {
+            if got < lo || got > hi {
+                self.fail(format!(
+                    "the broker counts {got} {name}, but surely {lo} and at most {hi} were"
+                ));
+            }
+        }
+        let dropped = broker.dropped;
+        if self.p.shape.mqtt_probe_dropped_bound {
+            let bound = self.mqtt.drop_bound();
+            if dropped > bound {
+                self.fail(format!(
+                    "the broker counts {dropped} deliveries dropped, but at most {bound} can \
+                     have been: messages too long, or sent to an inbox or queue and not \
+                     delivered"
+                ));
+            }
+        }
         if self.draining && !self.server.is_idle() {
             self.fail("a drained server is not idle".into());
         }

@@ -19,6 +19,8 @@
 //! - `accept`: accepting, the backend's waiting room, and making room;
 //! - `clock`: the simulated clock and its faults;
 //! - `datagram`: datagrams in, replies out;
+//! - `kv`, `ws`, `mqtt`: what each protocol's connections add: the key-value and MQTT
+//!   replies judged as they are written, the room's log read after every event;
 //! - `end`: the checks once every client is gone.
 
 use zzz_apps::bench::BenchState;
@@ -28,6 +30,7 @@ use crate::app::{self, SimModules};
 use crate::coverage::Coverage;
 use crate::flood;
 use crate::kv_model::KvModel;
+use crate::mqtt_oracle::MqttOracle;
 use crate::record::{OutputDigest, Record, Recording};
 use crate::rng::Rng;
 use crate::swarm::SimParams;
@@ -50,6 +53,7 @@ mod conn;
 mod datagram;
 mod end;
 mod kv;
+mod mqtt;
 mod network;
 mod schedule;
 mod server_calls;
@@ -140,6 +144,10 @@ struct Sim<'m> {
     kv_model: KvModel,
     /// The chat room as the oracle knows it.
     room: RoomModel,
+    /// The MQTT broker as the oracle knows it, and its connections.
+    mqtt: MqttOracle,
+    /// The MQTT clients, by index.
+    mqtt_clients: Vec<usize>,
 }
 
 /// Runs one seed.
@@ -160,6 +168,11 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
         &mut wl_rng,
     ));
     scripts.extend(workload::ws_clients(
+        &params.config,
+        &params.shape,
+        &mut wl_rng,
+    ));
+    scripts.extend(workload::mqtt_clients(
         &params.config,
         &params.shape,
         &mut wl_rng,
@@ -196,6 +209,9 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             };
         }
     };
+    let mqtt_clients = (0..scripts.len())
+        .filter(|&i| scripts[i].kind == workload::ClientKind::Mqtt)
+        .collect();
     let conns = scripts
         .into_iter()
         .enumerate()
@@ -235,6 +251,8 @@ pub fn run_params(params: SimParams, options: RunOptions) -> RunResult {
             config.send_buffer as usize,
         ),
         room,
+        mqtt: MqttOracle::new(params.config.topics.max_message as usize),
+        mqtt_clients,
         p: params,
     };
     sim.prologue();
@@ -350,6 +368,7 @@ impl Sim<'_> {
             }
             self.trace_kv_items(i);
             self.trace_ws_script(i);
+            self.trace_mqtt_script(i);
             let class = self.conns[i].script.class;
             self.cov.hit(class);
         }

@@ -25,9 +25,14 @@ impl Sim<'_> {
             self.tell_failed(i, OpKind::Recv, IoError::Broken);
             return;
         }
+        let limit = if after_close {
+            self.conns[i].written
+        } else {
+            self.deliverable(i)
+        };
         let c = &self.conns[i];
-        if c.delivered < c.written {
-            let avail = c.written - c.delivered;
+        if c.delivered < limit {
+            let avail = limit - c.delivered;
             let room = match catch_unwind(AssertUnwindSafe(|| self.server.recv_buffer(slot).len()))
             {
                 Ok(n) => n,

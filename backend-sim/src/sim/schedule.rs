@@ -55,6 +55,7 @@ impl Sim<'_> {
                 return;
             }
             self.connect_due();
+            self.mqtt_commit_due();
             if self.all_done() {
                 return;
             }
@@ -164,7 +165,9 @@ impl Sim<'_> {
                 }
                 State::Open => {
                     if let Some(seq) = c.recv {
-                        let data = c.delivered < c.written || (c.client_eof && !c.eof_delivered);
+                        let limit = self.deliverable(i);
+                        let eof = c.client_eof && !c.eof_delivered && c.delivered == c.written;
+                        let data = c.delivered < limit || eof;
                         if c.reset || data {
                             ready.push((Action::Recv(i), seq));
                         }

@@ -67,6 +67,7 @@ impl Sim<'_> {
         }
         self.observe_kv(&event);
         self.observe_room(&event);
+        self.observe_mqtt(&event);
         let stats = *self.server.stats();
         if stats.pool_exhausted > before_stats.pool_exhausted
             && let Some(s) = event_slot(&event)
@@ -202,6 +203,9 @@ impl Sim<'_> {
         }
         self.conns[i].server_fin = true;
         tr!(self, "op shutdown s{slot} (c{i})");
+        if self.conns[i].script.kind == ClientKind::Mqtt {
+            self.mqtt_close_requested(i, true);
+        }
         true
     }
 
@@ -235,6 +239,9 @@ impl Sim<'_> {
             }
         }
         tr!(self, "op close s{slot} (c{i})");
+        if self.conns[i].script.kind == ClientKind::Mqtt {
+            self.mqtt_close_requested(i, false);
+        }
         true
     }
 }

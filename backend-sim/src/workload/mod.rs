@@ -21,12 +21,16 @@
 //! - `kv`: clients of the Redis-protocol store, their commands and how each is framed (what
 //!   each deserves is the store model's to say, [`crate::kv_model`]);
 //! - `ws`: WebSocket clients of the chat room, their frames and what each is owed (what
-//!   subscribers receive is [`crate::ws_oracle`]'s to judge).
+//!   subscribers receive is [`crate::ws_oracle`]'s to judge);
+//! - `mqtt`: clients of the MQTT broker, the steps of their scripts (what the server owes
+//!   them is [`crate::mqtt_oracle`]'s to judge).
 
 mod datagrams;
 mod grammar;
 mod invalid;
 mod kv;
+mod mqtt;
+mod mqtt_violation;
 mod tcp;
 mod valid;
 mod ws;
@@ -38,6 +42,9 @@ use crate::swarm::WorkloadShape;
 
 pub use datagrams::{Datagram, datagrams};
 pub use kv::{KvItem, KvWhat, kv_clients};
+pub use mqtt::{
+    MqttAction, MqttScript, MqttStep, PublishSpec, cut_at, mqtt_clients, refused_by_form,
+};
 pub use ws::{Handshake, Terminal, WS_GUID, WsMsg, WsPing, WsScript, client_frame, ws_clients};
 
 /// What a connection speaks.
@@ -55,6 +62,8 @@ pub enum ClientKind {
     /// HTTP/1.1 upgraded to WebSocket by its first request, a client of the chat room
     /// ([`crate::app::SimRoom`]).
     Ws,
+    /// The MQTT broker ([`zzz_apps::mqtt`]).
+    Mqtt,
 }
 
 /// A response the oracle expects, field by field.
@@ -178,6 +187,8 @@ pub struct Script {
     pub kv: Vec<KvItem>,
     /// WebSocket: what it sends and is owed.
     pub ws: Option<WsScript>,
+    /// MQTT: its steps (its bytes are written as they fall due, and as it reads).
+    pub mqtt: Option<MqttScript>,
     /// When it connects, in ms from the start.
     pub connect_at: u64,
     /// How it writes.
@@ -216,6 +227,7 @@ impl Script {
             upgrade_end: None,
             kv: Vec::new(),
             ws: None,
+            mqtt: None,
             connect_at: 0,
             pace,
             pipelined: false,
