@@ -28,8 +28,8 @@
 //! oldest (counted in [`BrokerStatus::dropped`]). An incoming QoS 2 PUBLISH is delivered
 //! when it arrives and answered PUBREC; its identifier is remembered until the PUBREL
 //! (answered PUBCOMP), so a duplicate is acknowledged again, not delivered again
-//! (`[MQTT-4.3.3-2]`); a client with more than [`Capacity::inflight`] of them under way is
-//! closed.
+//! (`[MQTT-4.3.3-2]`); a client with more than [`MAX_INFLIGHT`] of them under way is closed
+//! (clients keep up to 20 in flight by default, whatever the broker's own sending limit).
 //!
 //! **Memory.** The client, subscription and retained tables live in the module's shared
 //! memory ([`tables`]), sized by [`Capacity`] and counted in [`Protocol::shared_bytes`]; a
@@ -98,8 +98,8 @@ pub struct Capacity {
     /// Bytes of a topic filter; a longer one is answered SUBACK 0x80. Default 128.
     pub topic_bytes: u16,
     /// QoS 1 and 2 messages sent to one connection and not yet acknowledged (more wait in
-    /// its inbox), and QoS 2 messages received from it awaiting their PUBREL (one more closes
-    /// it). Default 16, at most [`MAX_INFLIGHT`].
+    /// its inbox). Default 16, at most [`MAX_INFLIGHT`]. (QoS 2 messages received from a
+    /// client awaiting their PUBREL are bounded by [`MAX_INFLIGHT`]: one more closes it.)
     pub inflight: u16,
     /// Retained messages; one more is dropped and counted. Default 256.
     pub retained: u32,
