@@ -6,9 +6,11 @@
 Reads meta.env, runs.tsv (one line per measured wrk run), checks.tsv and the wrk outputs
 beside them. Per cell (mode x connections) and server it reports the mean req/s of the runs
 and their spread, requests per server CPU-second (all runs' requests over all runs' server
-utime+stime), how busy the server's and wrk's CPUs were, the mean p99 latency, the highest
-peak RSS, the ratio to uring-limit, and any wrk errors. When zzz was measured, a second table
-gives zzz / best peer and zzz / limit per cell. Standard library only.
+utime+stime), how busy the server's and wrk's CPUs were, the mean p50 and p99 latencies, the
+highest peak RSS, the ratio to uring-limit, and any wrk errors. When zzz was measured, a second
+table gives zzz / best peer and zzz / limit per cell. Runs whose wrk script counted answers by
+status (ci/bench/notes-post.lua prints `status 201: N`) get a table of those shares. Standard
+library only.
 """
 
 import re
@@ -18,6 +20,20 @@ from pathlib import Path
 
 LIMIT = "uring-limit"
 ZZZ = "zzz"
+# Statuses a wrk script counts that are answers, not errors: 409, a full store (notes-post.lua).
+EXPECTED_STATUSES = {409}
+# What each mode requests, for the cell names and the report's introduction.
+MODES = {
+    "keepalive": ("keepalive", "keep-alive `GET /plaintext` (examples/bench.rs)"),
+    "pipelined": ("pipelined", "pipelined `GET /plaintext`"),
+    "home": ("GET / (home)", "`GET /`, the site's home page (examples/site.rs: an askama template with loops, 2.3 KiB)"),
+    "note-get": ("GET /notes/{id}", "`GET /notes/{id}`, a note as JSON (examples/api.rs)"),
+    "note-post": (
+        "POST /notes (+DELETE)",
+        "`POST /notes` with a JSON body (201, the note), each created note deleted again by "
+        "`DELETE /notes/{id}` (204), about half the requests each (ci/bench/notes-post.lua)",
+    ),
+}
 UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -31,11 +47,13 @@ def parse_wrk(text):
         (float(p), float(v) * UNIT_SECONDS[u])
         for p, v, u in re.findall(r"^\s*([\d.]+)%\s+([\d.]+)(us|ms|s|m|h)\b", text, re.M)
     ]
+    p50 = next((v for p, v in percentiles if p == 50.0), None)
     p99 = next((v for p, v in percentiles if p == 99.0), None)
     # A percentile of 0 is wrk's sign of a broken histogram (samples added below the minimum
     # its percentile walk starts from): then none of them holds.
     if any(v == 0 for _, v in percentiles):
-        p99 = None
+        p50 = p99 = None
+    statuses = {int(k): int(v) for k, v in re.findall(r"^status (\d{3}): (\d+)$", text, re.M)}
     errors = {}
     sock = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
@@ -45,14 +63,20 @@ def parse_wrk(text):
             if int(value):
                 errors[name] = int(value)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    if non2xx and int(non2xx.group(1)):
+    if non2xx and int(non2xx.group(1)) and not statuses:
         errors["non-2xx"] = int(non2xx.group(1))
+    # Counted by status: the answers the script expects (a 409 from a full store) are no error.
+    for status, n in statuses.items():
+        if status >= 400 and status not in EXPECTED_STATUSES:
+            errors[str(status)] = n
     return {
         "rps": float(rps.group(1)),
         "requests": int(done.group(1)),
         "duration": float(done.group(2)) * UNIT_SECONDS[done.group(3)],
+        "p50_ms": p50 * 1e3 if p50 is not None else None,
         "p99_ms": p99 * 1e3 if p99 is not None else None,
         "errors": errors,
+        "statuses": statuses,
     }
 
 
@@ -78,7 +102,7 @@ def read_runs(outdir, clk_tck):
             # wrk times a pipelined batch as one sample but its coordinated-omission
             # correction takes each response for one, so it fills the histogram with
             # samples at a 16 times too short interval: no percentile of it means anything.
-            run["p99_ms"] = None
+            run["p50_ms"] = run["p99_ms"] = None
         run.update(
             server=row["server"],
             mode=row["mode"],
@@ -107,11 +131,14 @@ def summarize(runs):
         cpus = sum(r["cpus_seconds"] for r in rs)
         other = sum(r["cpus_task_seconds"] for r in rs) - cpu - wrk_cpu
         duration = sum(r["duration"] for r in rs)
+        p50s = [r["p50_ms"] for r in rs if r["p50_ms"] is not None]
         p99s = [r["p99_ms"] for r in rs if r["p99_ms"] is not None]
-        errors = {}
+        errors, statuses = {}, {}
         for r in rs:
             for k, v in r["errors"].items():
                 errors[k] = errors.get(k, 0) + v
+            for k, v in r["statuses"].items():
+                statuses[k] = statuses.get(k, 0) + v
         cells.setdefault((mode, conns), OrderedDict())[server] = {
             "rps": mean,
             "spread": (max(rps) - min(rps)) / mean if mean else 0.0,
@@ -120,9 +147,11 @@ def summarize(runs):
             "server_cpu": cpu / duration if duration else None,
             "client_cpu": wrk_cpu / duration if duration else None,
             "other_load": max(0.0, other) / cpus if cpus else None,
+            "p50_ms": sum(p50s) / len(p50s) if p50s else None,
             "p99_ms": sum(p99s) / len(p99s) if p99s else None,
             "rss_mib": max(r["peak_rss_mib"] for r in rs),
             "errors": errors,
+            "statuses": statuses,
             "each": [
                 (r["rps"], r["requests"] / r["cpu_seconds"] if r["cpu_seconds"] else None)
                 for r in rs
@@ -155,7 +184,8 @@ def ratio(a, b):
 
 
 def cell_name(mode, conns, depth):
-    return f"{mode} x{depth}, c={conns}" if mode == "pipelined" else f"{mode}, c={conns}"
+    name = MODES.get(mode, (mode, ""))[0]
+    return f"{name} x{depth}, c={conns}" if mode == "pipelined" else f"{name}, c={conns}"
 
 
 def report(outdir):
@@ -164,16 +194,29 @@ def report(outdir):
     depth = meta.get("depth", "16")
     out = []
     w = out.append
-    w(f"# Plaintext benchmark, {meta.get('stamp', '?')} (zzz {meta.get('git', '?')})")
+    modes = list(OrderedDict.fromkeys(mode for mode, _ in cells))
+    has_limit = any(LIMIT in servers for servers in cells.values())
+    limit_head = " vs limit |" if has_limit else ""
+    plaintext = any(m in ("keepalive", "pipelined") for m in modes)
+    pages = any(m not in ("keepalive", "pipelined") for m in modes)
+    kind = " and ".join(k for k, on in (("plaintext", plaintext), ("pages", pages)) if on)
+    w(f"# Benchmark ({kind or 'no cells'}), {meta.get('stamp', '?')} (zzz {meta.get('git', '?')})")
     w("")
     w(
         f"{meta.get('ncpu', '?')} CPUs ({meta.get('cpu_model', '?')}), Linux {meta.get('kernel', '?')}, "
         f"{meta.get('wrk', 'wrk')}. Each server runs {meta.get('threads', '1')} thread pinned to "
         f"CPU {meta.get('server_cpu', '?')}; wrk runs 1 thread pinned to CPU "
         f"{meta.get('client_cpu', '?')}. Per cell: {meta.get('warmup', '?')} s warm-up, then "
-        f"{meta.get('runs', '?')} runs of {meta.get('seconds', '?')} s. `GET /plaintext`; "
-        f"pipelined sends {depth} requests per write (ci/bench/pipeline.lua)."
+        f"{meta.get('runs', '?')} runs of {meta.get('seconds', '?')} s."
     )
+    w("")
+    w("Cells:")
+    w("")
+    for m in modes:
+        what = MODES.get(m, (m, m))[1]
+        if m == "pipelined":
+            what += f", {depth} requests per write (ci/bench/pipeline.lua)"
+        w(f"- {what}.")
     w("")
     w(
         "req/s: mean of the runs (spread = (max - min) / mean). req/CPU-s: requests served per "
@@ -181,10 +224,11 @@ def report(outdir):
         "the wall time; wrk CPU: the same for wrk (near 100% means wrk, not the server, may be "
         "the limit). other load: the share of the two CPUs' time that went to other processes "
         "(user + system time not the server's nor wrk's; interrupt time excluded): above a few "
-        "per cent, something else ran on this machine and the req/s are suspect. p99: mean of the runs; none for pipelined runs, where wrk "
+        "per cent, something else ran on this machine and the req/s are suspect. p50, p99: "
+        "means of the runs' latency percentiles; none for pipelined runs, where wrk "
         "times a batch as one sample but corrects its histogram as if each response were one, "
-        "which voids its percentiles. peak RSS: highest VmHWM of the runs. "
-        f"vs limit: req/s over {LIMIT}'s."
+        "which voids its percentiles. peak RSS: highest VmHWM of the runs."
+        + (f" vs limit: req/s over {LIMIT}'s." if has_limit else "")
     )
     w("")
     if int(meta.get("waited", "0")):
@@ -198,9 +242,9 @@ def report(outdir):
         w("")
     w(
         "| cell | server | req/s | spread | req/CPU-s | server CPU | wrk CPU | other load "
-        "| p99 ms | peak RSS MiB | vs limit | errors |"
+        f"| p50 ms | p99 ms | peak RSS MiB |{limit_head} errors |"
     )
-    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|" + ("--:|" if has_limit else "") + "---|")
     for (mode, conns), servers in cells.items():
         limit = servers.get(LIMIT)
         for server, c in servers.items():
@@ -208,24 +252,48 @@ def report(outdir):
             w(
                 f"| {cell_name(mode, conns, depth)} | {server} | {num(c['rps'])} | "
                 f"{pct(c['spread'])} | {num(c['per_cpu_s'])} | {pct(c['server_cpu'])} | "
-                f"{pct(c['client_cpu'])} | {pct(c['other_load'])} | {ms(c['p99_ms'])} | {c['rss_mib']:.1f} | "
-                f"{ratio(c['rps'], limit['rps'] if limit else None)} | {errors} |"
+                f"{pct(c['client_cpu'])} | {pct(c['other_load'])} | {ms(c['p50_ms'])} | "
+                f"{ms(c['p99_ms'])} | {c['rss_mib']:.1f} | "
+                + (f"{ratio(c['rps'], limit['rps'] if limit else None)} | " if has_limit else "")
+                + f"{errors} |"
             )
     w("")
+
+    counted = [(key, servers) for key, servers in cells.items() if any(c["statuses"] for c in servers.values())]
+    if counted:
+        codes = sorted({k for _, servers in counted for c in servers.values() for k in c["statuses"]})
+        w("## Answers by status")
+        w("")
+        w(
+            "Share of the answers with each status, as the wrk script counted them. A store "
+            "holds 64 notes (zzz's notes API, and the peers as it): with more connections than "
+            "twice that, some POSTs find it full and are answered 409 (problem details, after "
+            "the body was read and checked), and the mix differs between servers."
+        )
+        w("")
+        w("| cell | server | " + " | ".join(str(k) for k in codes) + " |")
+        w("|---|---|" + "--:|" * len(codes))
+        for (mode, conns), servers in counted:
+            for server, c in servers.items():
+                total = sum(c["statuses"].values())
+                shares = " | ".join(pct(c["statuses"].get(k, 0) / total if total else None) for k in codes)
+                w(f"| {cell_name(mode, conns, depth)} | {server} | {shares} |")
+        w("")
 
     if any(ZZZ in servers for servers in cells.values()):
         w("## zzz against the peers")
         w("")
         w(
-            "best peer: the fastest of the others, uring-limit excepted, by req/s (and, for the "
-            "req/CPU-s ratio, by req/CPU-s)."
+            "best peer: the best of the others, uring-limit excepted, by req/s for the req/s "
+            "ratio and by req/CPU-s for the req/CPU-s ratio."
         )
         w("")
         w(
-            "| cell | zzz req/s | best peer | zzz/best peer req/s | zzz/best peer req/CPU-s "
-            "| zzz/limit req/s | zzz/limit req/CPU-s |"
+            "| cell | zzz req/s | best peer by req/s | zzz/best peer req/s | zzz req/CPU-s "
+            "| best peer by req/CPU-s | zzz/best peer req/CPU-s |"
+            + (" zzz/limit req/s | zzz/limit req/CPU-s |" if has_limit else "")
         )
-        w("|---|--:|---|--:|--:|--:|--:|")
+        w("|---|--:|---|--:|--:|---|--:|" + ("--:|--:|" if has_limit else ""))
         for (mode, conns), servers in cells.items():
             z = servers.get(ZZZ)
             if not z:
@@ -233,13 +301,18 @@ def report(outdir):
             peers = {k: v for k, v in servers.items() if k != LIMIT and not is_zzz(k)}
             limit = servers.get(LIMIT)
             best = max(peers, key=lambda k: peers[k]["rps"]) if peers else None
-            best_eff = max((p["per_cpu_s"] or 0 for p in peers.values()), default=None)
+            best_eff = max(peers, key=lambda k: peers[k]["per_cpu_s"] or 0) if peers else None
             w(
                 f"| {cell_name(mode, conns, depth)} | {num(z['rps'])} | {best or '–'} | "
                 f"{ratio(z['rps'], peers[best]['rps'] if best else None)} | "
-                f"{ratio(z['per_cpu_s'], best_eff)} | "
-                f"{ratio(z['rps'], limit['rps'] if limit else None)} | "
-                f"{ratio(z['per_cpu_s'], limit['per_cpu_s'] if limit else None)} |"
+                f"{num(z['per_cpu_s'])} | {best_eff or '–'} | "
+                f"{ratio(z['per_cpu_s'], peers[best_eff]['per_cpu_s'] if best_eff else None)} |"
+                + (
+                    f" {ratio(z['rps'], limit['rps'] if limit else None)} | "
+                    f"{ratio(z['per_cpu_s'], limit['per_cpu_s'] if limit else None)} |"
+                    if has_limit
+                    else ""
+                )
             )
         w("")
 
@@ -285,7 +358,10 @@ def report(outdir):
 
     checks = (outdir / "checks.tsv").read_text().splitlines()
     if checks:
-        w("Contract (ci/bench/check.sh; uring-limit is checked for plaintext and pipelining only):")
+        w(
+            "Contract (ci/bench/check.sh, uring-limit for plaintext and pipelining only; "
+            "'(pages)': ci/bench/check-pages.sh, the answers compared with zzz's):"
+        )
         w("")
         for line in checks:
             server, _, result = line.partition("\t")

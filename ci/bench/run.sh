@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The plaintext benchmark: zzz's bench example against the peers in ci/bench/peers/.
+# The HTTP benchmark: zzz against the peers in ci/bench/peers/, on plaintext or on real pages.
 #
-#   bash ci/bench/run.sh                      # full run, about 8 minutes with five servers
+#   bash ci/bench/run.sh                      # plaintext, about 8 minutes with five servers
+#   BENCH_PAGES=1 bash ci/bench/run.sh        # the pages cells, about 8 minutes with three
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 bash ci/bench/run.sh   # a quick one
 #
 # Builds every server, starts each with one thread pinned to one CPU (BENCH_SERVER_CPU) on a
@@ -9,7 +10,17 @@
 # (mode x connections): a warm-up for every server, then BENCH_RUNS measured wrk runs (one wrk
 # thread pinned to BENCH_CLIENT_CPU) that go round the servers, so that drift in the machine's
 # speed (a VM shares its host) hits every server alike. Modes: keep-alive GET /plaintext, and
-# pipelined (ci/bench/pipeline.lua, BENCH_PIPELINE_DEPTH requests per write). Per run it
+# pipelined (ci/bench/pipeline.lua, BENCH_PIPELINE_DEPTH requests per write) on the bench
+# contract (examples/bench.rs); and the pages modes, on what users serve: `home` (GET / of
+# the site, examples/site.rs: an askama template with loops, 2.3 KiB), `note-get` (GET
+# /notes/{id} of the notes API, examples/api.rs: a note as JSON) and `note-post` (POST /notes
+# with a JSON body, each created note deleted again: ci/bench/notes-post.lua). A server serves
+# a mode through one of its roles, each a process of its own on its own port: `bench` (the
+# plaintext modes), `site` (home), `api` (the notes modes). zzz has all three (three
+# examples); the pages peers serve site and api (one binary, started once per role); the other
+# peers only bench. Pages servers are checked against zzz's answers (ci/bench/check-pages.sh);
+# the note the GET cells read is created after the check (ci/bench/pages.py fixture), and
+# every note-post run starts from a store holding only that note (pages.py reset). Per run it
 # records wrk's output, the server's CPU time (utime+stime of its PID from /proc/PID/stat),
 # its peak RSS (VmHWM, reset per run through /proc/PID/clear_refs), wrk's CPU time, and how much
 # of the two CPUs other processes took (/proc/stat). ci/bench/report.py turns that into a Markdown table, printed and
@@ -23,13 +34,18 @@
 #   BENCH_WARMUP=2           length of the warm-up before each cell (0: none)
 #   BENCH_RUNS=2             measured runs per cell
 #   BENCH_CONNS="64 256"     wrk connection counts
-#   BENCH_MODES="keepalive pipelined"
+#   BENCH_MODES="keepalive pipelined"   also home, note-get, note-post (the pages modes)
 #   BENCH_PIPELINE_DEPTH=16
 #   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
+#                            also actix-pages and axum-pages (the pages peers: they serve the
+#                            pages modes only, as the plaintext peers the plaintext ones);
 #                            also zzz-direct (zzz with --recv-direct) and zzz-nowait
 #                            (--batch-wait-us 0), to compare zzz's receive modes and waits,
 #                            and zzz-before: another build of the bench example, named by
 #                            BENCH_ZZZ_BEFORE, to compare two versions of zzz in one run
+#   BENCH_PAGES=1            the pages cells: BENCH_MODES="home note-get note-post" and
+#                            BENCH_SERVERS="zzz actix-pages axum-pages" unless they are set;
+#                            the report goes to ci/bench/results/pages-latest.md
 #   BENCH_REPORT=ci/bench/results/latest.md    where the report is copied
 #   BENCH_ADDR=127.0.0.1:18080    the first server's; the next ones take the following ports
 #   BENCH_SERVER_CPU=0  BENCH_CLIENT_CPU=1
@@ -48,9 +64,16 @@ seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-2}
 runs=${BENCH_RUNS:-2}
 conns_list=${BENCH_CONNS:-"64 256"}
-modes=${BENCH_MODES:-"keepalive pipelined"}
+if [ "${BENCH_PAGES:-0}" = 1 ]; then
+  modes=${BENCH_MODES:-"home note-get note-post"}
+  servers=${BENCH_SERVERS:-"zzz actix-pages axum-pages"}
+  report_copy=${BENCH_REPORT:-$here/results/pages-latest.md}
+else
+  modes=${BENCH_MODES:-"keepalive pipelined"}
+  servers=${BENCH_SERVERS:-"zzz actix hyper may-minihttp uring-limit"}
+  report_copy=${BENCH_REPORT:-$here/results/latest.md}
+fi
 depth=${BENCH_PIPELINE_DEPTH:-16}
-servers=${BENCH_SERVERS:-"zzz actix hyper may-minihttp uring-limit"}
 addr=${BENCH_ADDR:-127.0.0.1:18080}
 server_cpu=${BENCH_SERVER_CPU:-0}
 client_cpu=${BENCH_CLIENT_CPU:-1}
@@ -93,7 +116,40 @@ fi
 clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------------------------------
-# Builds. Each server is a name and a binary; a server that cannot be had is skipped, loudly.
+# Modes and roles. A mode is served through a role; a server runs one process per role it
+# serves among those the modes need. The notes check needs the site too (it compares both), so
+# the pages modes start both pages roles.
+
+role_of() {
+  case "$1" in
+    keepalive | pipelined) echo bench ;;
+    home) echo site ;;
+    note-get | note-post) echo api ;;
+    *) return 1 ;;
+  esac
+}
+# roles_of SERVER: the roles it can serve.
+roles_of() {
+  case "$1" in
+    zzz) echo bench site api ;;
+    zzz-direct | zzz-nowait | zzz-before | actix | hyper | may-minihttp | uring-limit) echo bench ;;
+    actix-pages | axum-pages) echo site api ;;
+    *) return 1 ;;
+  esac
+}
+needed_roles=
+for m in $modes; do
+  r=$(role_of "$m") || die "unknown mode '$m' (keepalive, pipelined, home, note-get, note-post)"
+  case "$r" in
+    bench) needed_roles+=" bench" ;;
+    *) needed_roles+=" site api" ;;
+  esac
+done
+needs() { [[ " $needed_roles " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------------------------------------
+# Builds. Each server has a binary per role (binary[SERVER/ROLE]); a server that cannot be had
+# is skipped, loudly.
 
 declare -A binary server_args
 skipped=()
@@ -101,56 +157,83 @@ zzz_build_failed=
 zzz_built=
 
 peer_binary() { echo "${CARGO_TARGET_DIR:-$here/peers/$1/target}/release/peer-$1"; }
-zzz_binary() { echo "${CARGO_TARGET_DIR:-$root/target}/release/examples/bench"; }
+# zzz's examples are named after the roles they serve: bench, site, api.
+zzz_binary() { echo "${CARGO_TARGET_DIR:-$root/target}/release/examples/$1"; }
 
+# build_zzz: once, every example the modes need.
+build_zzz() {
+  [ -z "$zzz_built" ] || return 0
+  zzz_built=1
+  [ -z "${BENCH_NO_BUILD:-}" ] || return 0
+  local r args=()
+  for r in bench site api; do
+    needs "$r" && args+=(--example "$r")
+  done
+  log "building zzz (cargo build --release ${args[*]})"
+  if ! (cd "$root" && cargo build --release "${args[@]}"); then
+    log "NOTE: zzz skipped: its build failed; the peers are measured all the same"
+    skipped+=("zzz: cargo build --release ${args[*]} failed")
+    zzz_build_failed=1
+  fi
+}
+
+instances=() # SERVER/ROLE, in the order of $servers
 for s in $servers; do
+  all_roles=$(roles_of "$s") ||
+    die "unknown server '$s' (known: zzz zzz-direct zzz-nowait zzz-before actix hyper may-minihttp uring-limit actix-pages axum-pages)"
+  roles=()
+  for r in $all_roles; do needs "$r" && roles+=("$r"); done
+  if [ ${#roles[@]} = 0 ]; then
+    log "NOTE: $s serves none of the modes ($modes); left out"
+    continue
+  fi
   case "$s" in
     zzz | zzz-direct | zzz-nowait)
-      case "$s" in
-        zzz-direct) server_args[$s]=--recv-direct ;;
-        zzz-nowait) server_args[$s]="--batch-wait-us 0" ;;
-      esac
-      if [ ! -e "$root/examples/bench.rs" ] && [ ! -e "$root/examples/bench/main.rs" ]; then
+      if needs bench && [ ! -e "$root/examples/bench.rs" ] && [ ! -e "$root/examples/bench/main.rs" ]; then
         log "NOTE: zzz skipped: examples/bench.rs does not exist yet, so there is no zzz server to measure"
         skipped+=("zzz: examples/bench.rs does not exist yet")
         continue
       fi
+      build_zzz
       [ -z "$zzz_build_failed" ] || continue
-      if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "$zzz_built" ]; then
-        zzz_built=1
-        log "building zzz (cargo build --release --example bench)"
-        if ! (cd "$root" && cargo build --release --example bench); then
-          log "NOTE: zzz skipped: its build failed; the peers are measured all the same"
-          skipped+=("zzz: cargo build --release --example bench failed")
-          zzz_build_failed=1
-          continue
-        fi
-      fi
-      binary[$s]=$(zzz_binary)
+      for r in "${roles[@]}"; do binary[$s/$r]=$(zzz_binary "$r"); done
+      # The site and the notes API take an address only (and run one instance).
+      case "$s" in
+        zzz) server_args[$s/bench]="--threads $threads" ;;
+        zzz-direct) server_args[$s/bench]="--threads $threads --recv-direct" ;;
+        zzz-nowait) server_args[$s/bench]="--threads $threads --batch-wait-us 0" ;;
+      esac
       ;;
     zzz-before)
       [ -n "${BENCH_ZZZ_BEFORE:-}" ] || die "zzz-before needs BENCH_ZZZ_BEFORE=/path/to/bench"
-      binary[$s]=$BENCH_ZZZ_BEFORE
+      binary[$s/bench]=$BENCH_ZZZ_BEFORE
+      server_args[$s/bench]="--threads $threads"
       ;;
-    actix | hyper | may-minihttp | uring-limit)
+    *)
       if [ -z "${BENCH_NO_BUILD:-}" ]; then
         log "building peer $s"
         cargo build --release --locked --manifest-path "$here/peers/$s/Cargo.toml"
       fi
-      binary[$s]=$(peer_binary "$s")
+      for r in "${roles[@]}"; do
+        binary[$s/$r]=$(peer_binary "$s")
+        server_args[$s/$r]="--threads $threads"
+      done
       ;;
-    *) die "unknown server '$s' (known: zzz zzz-direct zzz-nowait zzz-before actix hyper may-minihttp uring-limit)" ;;
   esac
-  [ -x "${binary[$s]}" ] || die "no binary at ${binary[$s]}"
+  for r in "${roles[@]}"; do
+    [ -x "${binary[$s/$r]}" ] || die "no binary at ${binary[$s/$r]}"
+    instances+=("$s/$r")
+  done
 done
 
 # ---------------------------------------------------------------------------------------------
-# Server life cycle. Every server gets its own port (BENCH_ADDR's port + its index) and runs for
-# the whole benchmark, idle while another is measured, so that the runs of a cell can go round
-# the servers: on a shared machine whose speed drifts, interleaved runs compare like with like.
-# pid[NAME] is the PID this script started (taskset execs the server); only those are stopped.
+# Server life cycle. Every instance (a server in one of its roles, SERVER/ROLE) gets its own port
+# (BENCH_ADDR's port + its index) and runs for the whole benchmark, idle while another is
+# measured, so that the runs of a cell can go round the servers: on a shared machine whose speed
+# drifts, interleaved runs compare like with like. pid[SERVER/ROLE] is the PID this script
+# started (taskset execs the server); only those are stopped.
 
-declare -A pid server_addr
+declare -A pid server_addr fixture
 host=${addr%:*}
 base_port=${addr##*:}
 [[ $base_port =~ ^[0-9]+$ ]] || die "BENCH_ADDR needs a port: $addr"
@@ -179,14 +262,15 @@ trap 'stop_all; exit 130' INT TERM
 
 answers() { curl -s -o /dev/null -m 1 "http://$1/plaintext"; }
 
-# start_server NAME ADDR LOGFILE: starts it, waits (bounded) until it answers; fails if it does not.
+# start_server SERVER/ROLE ADDR LOGFILE: starts it, waits (bounded) until it answers (any
+# status); fails if it does not.
 start_server() {
   local name=$1 at=$2 logfile=$3
   if answers "$at"; then
     die "something already answers at $at; choose another BENCH_ADDR"
   fi
   # shellcheck disable=SC2086 # server_args holds whole words
-  taskset -c "$server_cpu" "${binary[$name]}" "$at" --threads "$threads" ${server_args[$name]:-} >"$logfile" 2>&1 &
+  taskset -c "$server_cpu" "${binary[$name]}" "$at" ${server_args[$name]:-} >"$logfile" 2>&1 &
   pid[$name]=$!
   local tries=$((start_timeout * 10))
   for _ in $(seq "$tries"); do
@@ -237,15 +321,27 @@ children_cpu_seconds() {
        END { printf "%.3f\n", s }' "$1"
 }
 
-# wrk_run ADDR MODE CONNS SECONDS OUTFILE
+# wrk_run SERVER/ROLE MODE CONNS SECONDS OUTFILE
 wrk_run() {
-  local at=$1 mode=$2 conns=$3 secs=$4 out=$5
+  local inst=$1 mode=$2 conns=$3 secs=$4 out=$5
+  local at=${server_addr[$1]}
   local args=(-t1 "-c$conns" "-d${secs}s" --latency)
-  if [ "$mode" = pipelined ]; then
-    taskset -c "$client_cpu" wrk "${args[@]}" -s "$here/pipeline.lua" "http://$at/plaintext" -- "$depth" >"$out" 2>&1
-  else
-    taskset -c "$client_cpu" wrk "${args[@]}" "http://$at/plaintext" >"$out" 2>&1
-  fi
+  case "$mode" in
+    keepalive) args+=("http://$at/plaintext") ;;
+    pipelined) args+=(-s "$here/pipeline.lua" "http://$at/plaintext" -- "$depth") ;;
+    home) args+=("http://$at/") ;;
+    note-get) args+=("http://$at${fixture[$inst]}") ;;
+    note-post) args+=(-s "$here/notes-post.lua" "http://$at/notes") ;;
+  esac
+  taskset -c "$client_cpu" wrk "${args[@]}" >"$out" 2>&1
+}
+
+# prepare_run SERVER/ROLE MODE: what a run needs before it starts. note-post: the store holds
+# only the GET cells' note again (a run ends with notes it did not get to delete). Fails if
+# the server does not answer as it should.
+prepare_run() {
+  [ "$2" = note-post ] || return 0
+  python3 "$here/pages.py" reset "${server_addr[$1]}" "${fixture[$1]}" >/dev/null
 }
 
 # wait_for_quiet: before a run, waits until the two CPUs are nearly idle over half a second
@@ -274,27 +370,33 @@ wait_for_quiet() {
   wait_spent=$((wait_spent + SECONDS - start))
 }
 
-# measure NAME MODE CONNS RUN: one measured wrk run, appended to runs.tsv. Besides the server's
+# measure SERVER/ROLE MODE CONNS RUN: one measured wrk run, appended to runs.tsv (as SERVER's).
+# Besides the server's
 # CPU time it records wrk's (the shell's finished children, by `times`, which runs in this
 # shell: no fork) and the task time of both CPUs, so that the share of the two CPUs that went
 # to neither (another process competing on this machine) is known. A run where that share
 # exceeds BENCH_MAX_OTHER_LOAD per cent is done again, at most BENCH_RETRIES times; the last
 # one is kept either way and the report shows its load.
 measure() {
-  local s=$1 m=$2 c=$3 r=$4 p=${pid[$1]}
+  local inst=$1 s=${1%/*} m=$2 c=$3 r=$4 p=${pid[$1]}
   local wrk_out=$out/$s-$m-$c-run$r.txt busy0 total0 busy1 total1 t0 t1 rss w0 w1 wrk_s other
   local try
   for try in $(seq 0 "$retries"); do
+    if ! prepare_run "$inst" "$m"; then
+      log "$s: could not prepare $m c=$c run $r; left out of the rest"
+      stop_server "$inst"
+      return 0
+    fi
     wait_for_quiet
     reset_peak_rss "$p"
     times >"$out/.times"
     w0=$(children_cpu_seconds "$out/.times")
     read -r busy0 total0 < <(cpu_jiffies)
     t0=$(cpu_ticks "$p")
-    wrk_run "${server_addr[$s]}" "$m" "$c" "$seconds" "$wrk_out"
-    if ! alive "$s"; then
-      log "$s died during $m c=$c run $r; its log is $out/$s.log"
-      pid[$s]=
+    wrk_run "$inst" "$m" "$c" "$seconds" "$wrk_out"
+    if ! alive "$inst"; then
+      log "$s died during $m c=$c run $r; its log is $out/${inst/\//-}.log"
+      pid[$inst]=
       return 0
     fi
     t1=$(cpu_ticks "$p")
@@ -320,9 +422,6 @@ measure() {
 # ---------------------------------------------------------------------------------------------
 # The runs.
 
-for m in $modes; do
-  case "$m" in keepalive | pipelined) ;; *) die "unknown mode '$m' (keepalive, pipelined)" ;; esac
-done
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$here/results/$stamp
 mkdir -p "$out"
@@ -346,24 +445,29 @@ printf 'server\tmode\tconns\trun\twrk_output\tcpu_ticks\tpeak_rss_kb\twrk_cpu_s\
   echo "wrk=$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)"
   echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "servers=$servers"
+  echo "modes=$modes"
   for s in "${skipped[@]}"; do echo "skipped=$s"; done
 } >"$out/meta.env"
 
-# Start every server and check its contract; a server that fails the check is still measured
-# (the report shows the result), one that does not start is left out.
-running=()
+# Start every instance and check its contract; a server that fails the check is still measured
+# (the report shows the result), an instance that does not start is left out. Plaintext
+# instances are checked with check.sh; the pages ones, once all are up, with check-pages.sh
+# against zzz's (a server's site and notes API together), and then get the note the GET cells
+# read.
+running=() # SERVER/ROLE
 i=0
-for s in $servers; do
-  [ -n "${binary[$s]:-}" ] || continue
-  server_addr[$s]=$host:$((base_port + i))
+for inst in "${instances[@]}"; do
+  s=${inst%/*}
+  server_addr[$inst]=$host:$((base_port + i))
   i=$((i + 1))
-  log "starting $s at ${server_addr[$s]}"
-  if ! start_server "$s" "${server_addr[$s]}" "$out/$s.log"; then
-    printf '%s\tdid not start\n' "$s" >>"$out/checks.tsv"
+  log "starting $s ($inst) at ${server_addr[$inst]}"
+  if ! start_server "$inst" "${server_addr[$inst]}" "$out/${inst/\//-}.log"; then
+    printf '%s\tdid not start\n' "$inst" >>"$out/checks.tsv"
     continue
   fi
-  running+=("$s")
-  check_args=("${server_addr[$s]}")
+  running+=("$inst")
+  [ "${inst#*/}" = bench ] || continue
+  check_args=("${server_addr[$inst]}")
   [ "$s" = uring-limit ] && check_args+=(--plaintext-only)
   if bash "$here/check.sh" "${check_args[@]}" >"$out/$s.check" 2>&1; then :; fi
   printf '%s\t%s\n' "$s" "$(tail -n 1 "$out/$s.check")" >>"$out/checks.tsv"
@@ -372,24 +476,63 @@ for s in $servers; do
 done
 [ ${#running[@]} -gt 0 ] || die "no server to measure"
 
-cells=$(($(wc -w <<<"$modes") * $(wc -w <<<"$conns_list")))
-minutes=$(((cells * ${#running[@]} * (warmup + runs * (seconds + 1)) + 59) / 60))
-log "measuring ${running[*]}: $cells cells, each ${warmup} s warm-up + $runs x $seconds s per server (about $minutes min)"
+is_running() { [[ " ${running[*]} " == *" $1 "* ]]; }
+if needs api; then
+  for s in $servers; do
+    is_running "$s/site" && is_running "$s/api" || continue
+    if is_running zzz/site && is_running zzz/api; then
+      if bash "$here/check-pages.sh" "${server_addr[$s/site]}" "${server_addr[$s/api]}" \
+        "${server_addr[zzz/site]}" "${server_addr[zzz/api]}" >"$out/$s-pages.check" 2>&1; then :; fi
+      result=$(tail -n 1 "$out/$s-pages.check")
+    else
+      result="not checked: zzz's site and notes API are not running to compare with"
+    fi
+    printf '%s (pages)\t%s\n' "$s" "$result" >>"$out/checks.tsv"
+    log "$s pages contract: $result"
+    grep '^FAIL' "$out/$s-pages.check" 2>/dev/null | sed 's/^/    /' >&2 || true
+  done
+  for inst in "${running[@]}"; do
+    [ "${inst#*/}" = api ] || continue
+    if ! fixture[$inst]=$(python3 "$here/pages.py" fixture "${server_addr[$inst]}"); then
+      log "${inst%/*}: could not create the note the GET cells read; its notes are left out"
+      stop_server "$inst"
+    fi
+  done
+fi
+
+# serving MODE: the running instances that serve it, in the order of $servers.
+serving() {
+  local inst role
+  role=$(role_of "$1")
+  for inst in "${running[@]}"; do
+    [ "${inst#*/}" = "$role" ] && alive "$inst" && echo "$inst"
+  done
+  return 0
+}
+
+per_server=0
+for m in $modes; do
+  per_server=$((per_server + $(serving "$m" | wc -l) * $(wc -w <<<"$conns_list")))
+done
+minutes=$(((per_server * (warmup + runs * (seconds + 1)) + 59) / 60))
+log "measuring ${running[*]}: modes $modes at $conns_list connections, each ${warmup} s warm-up + $runs x $seconds s per server (about $minutes min)"
 log "results in $out"
 
 # Per cell: warm every server up, then the runs go round the servers.
 for m in $modes; do
   for c in $conns_list; do
+    mapfile -t cell < <(serving "$m")
     if [ "$warmup" -gt 0 ]; then
-      for s in "${running[@]}"; do
-        alive "$s" || continue
-        wrk_run "${server_addr[$s]}" "$m" "$c" "$warmup" "$out/$s-$m-$c-warmup.txt"
+      for inst in "${cell[@]}"; do
+        alive "$inst" || continue
+        prepare_run "$inst" "$m" || true
+        wrk_run "$inst" "$m" "$c" "$warmup" "$out/${inst%/*}-$m-$c-warmup.txt"
       done
     fi
     for r in $(seq "$runs"); do
-      for s in "${running[@]}"; do
-        alive "$s" || continue
-        measure "$s" "$m" "$c" "$r"
+      for inst in "${cell[@]}"; do
+        alive "$inst" || continue
+        measure "$inst" "$m" "$c" "$r"
       done
     done
   done
@@ -399,10 +542,9 @@ rm -f "$out/.times"
 echo "waited=$wait_spent" >>"$out/meta.env"
 
 python3 "$here/report.py" "$out" "$out/report.svg" >"$out/report.md"
-report_copy=${BENCH_REPORT:-$here/results/latest.md}
 cp "$out/report.md" "$report_copy"
-# The same figures as a chart, beside the report: latest.svg.
+# The same figures as a chart, beside the report: latest.svg (pages-latest.svg).
 cp "$out/report.svg" "${report_copy%.md}.svg"
 cat "$out/report.md"
 log "written to $report_copy"
-[ -z "$zzz_build_failed" ] || die "zzz's bench example did not build"
+[ -z "$zzz_build_failed" ] || die "zzz's examples did not build"
