@@ -626,9 +626,17 @@ impl<
         if !path.starts_with('/') {
             return RouteMatch::NotFound;
         }
-        let mut segments = Segments::new();
-        let Some(rank) = self.trie.find(path, &self.paths, &mut segments) else {
-            return RouteMatch::NotFound;
+        // A static path first (no segments to record: it has no parameters), then the walk.
+        let mut segments = None;
+        let rank = match self.trie.find_static(path.as_bytes(), &self.paths) {
+            Some(rank) => rank,
+            None => {
+                let walked = segments.insert(Segments::new());
+                let Some(rank) = self.trie.walk(path.as_bytes(), walked) else {
+                    return RouteMatch::NotFound;
+                };
+                rank
+            }
         };
         let entry = &self.paths[rank];
         // The fallbacks are in `by_method` already; an extension method has its own list.
@@ -652,11 +660,14 @@ impl<
             };
         };
         let (first, count) = entry.params;
-        let params = capture(
-            &self.param_slots[first as usize..first as usize + count as usize],
-            &segments,
-            path,
-        );
+        let slots = &self.param_slots[first as usize..first as usize + count as usize];
+        let params = match &segments {
+            Some(segments) => capture(slots, segments, path),
+            None => {
+                debug_assert!(slots.is_empty(), "a static path with parameters");
+                Params::with_spans(path, &[], [0; MAX_PARAMS])
+            }
+        };
         RouteMatch::Found {
             route: &self.routes[index as usize],
             params,

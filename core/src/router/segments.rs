@@ -52,11 +52,20 @@ impl Segments {
     }
 }
 
-/// Where the segment that starts at byte `start` of `bytes` ends (its `/`, or the end of
-/// `bytes`), and whether it holds a `%` escape (then it must be decoded before it is compared
-/// with literals).
+/// One segment of a path, as the walk scans it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Segment {
+    /// Where it ends: its `/`, or the end of the path.
+    pub(super) end: usize,
+    /// Whether it holds a `%` escape: then it must be decoded before it is compared with
+    /// literals.
+    pub(super) escaped: bool,
+}
+
+/// Scans the segment that starts at byte `start` of `bytes` (a `/` or the end of `bytes` ends
+/// it).
 #[inline]
-pub(super) fn segment_end(bytes: &[u8], start: usize) -> (usize, bool) {
+pub(super) fn scan_segment(bytes: &[u8], start: usize) -> Segment {
     let at = next_separator_or_escape(bytes, start);
     if bytes.get(at) == Some(&b'%') {
         // Rare: finish the segment a byte at a time.
@@ -64,9 +73,63 @@ pub(super) fn segment_end(bytes: &[u8], start: usize) -> (usize, bool) {
             .iter()
             .position(|&b| b == b'/')
             .map_or(bytes.len(), |i| at + i);
-        return (end, true);
+        return Segment { end, escaped: true };
     }
-    (at, false)
+    Segment {
+        end: at,
+        escaped: false,
+    }
+}
+
+/// [`head`] of `bytes[start..start + len]`, read as one word from `bytes` where it has eight
+/// bytes from `start`, or its last eight (shifted), and masked to `len`: two overlapping reads
+/// of the segment itself only for a path under eight bytes.
+#[inline]
+pub(super) fn head_at(bytes: &[u8], start: usize, len: usize) -> u64 {
+    debug_assert!(start + len <= bytes.len());
+    if len == 0 {
+        // Also where `start` may be the end of `bytes`, past the last eight.
+        return 0;
+    }
+    let word = if let Some(chunk) = bytes.get(start..start + HEAD_BYTES) {
+        u64::from_le_bytes(chunk.try_into().expect("eight bytes"))
+    } else if let Some(last) = bytes.last_chunk::<HEAD_BYTES>() {
+        u64::from_le_bytes(*last) >> (8 * (start - (bytes.len() - HEAD_BYTES)))
+    } else {
+        return head(&bytes[start..start + len]);
+    };
+    if len >= HEAD_BYTES {
+        word
+    } else {
+        word & ((1u64 << (8 * len)) - 1)
+    }
+}
+
+/// The bytes [`head`] holds.
+pub(super) const HEAD_BYTES: usize = 8;
+
+/// The first [`HEAD_BYTES`] bytes of `text` as one little-endian integer, zeros past its end:
+/// with the length, it tells apart any two texts of up to eight bytes, and most longer ones, in
+/// one comparison.
+#[inline]
+pub(super) fn head(text: &[u8]) -> u64 {
+    let len = text.len();
+    if let Some(first) = text.first_chunk::<HEAD_BYTES>() {
+        return u64::from_le_bytes(*first);
+    }
+    // Shorter: two reads that overlap (their common bytes land on the same bits), rather than
+    // a byte loop.
+    if let (Some(low), Some(high)) = (text.first_chunk::<4>(), text.last_chunk::<4>()) {
+        let (low, high) = (u32::from_le_bytes(*low), u32::from_le_bytes(*high));
+        return low as u64 | (high as u64) << (8 * (len - 4));
+    }
+    match text {
+        [] => 0,
+        [first, ..] => {
+            let (middle, last) = (text[len / 2] as u64, text[len - 1] as u64);
+            *first as u64 | middle << (8 * (len / 2)) | last << (8 * (len - 1))
+        }
+    }
 }
 
 /// Eight bytes of one.
@@ -127,10 +190,10 @@ mod tests {
         let mut parts = Vec::new();
         let mut depth = 0;
         while segments.start(depth) <= path.len() && depth <= MAX_SEGMENTS {
-            let (end, escaped) = segment_end(path.as_bytes(), segments.start(depth));
-            segments.set_end(depth, end);
+            let segment = scan_segment(path.as_bytes(), segments.start(depth));
+            segments.set_end(depth, segment.end);
             let (start, end) = segments.span(depth);
-            parts.push((&path[start..end], escaped));
+            parts.push((&path[start..end], segment.escaped));
             depth += 1;
         }
         parts
@@ -161,6 +224,28 @@ mod tests {
     }
 
     proptest! {
+        /// Reading the head from the path around a segment gives the segment's own head,
+        /// wherever the segment lies and however long the path is.
+        #[test]
+        fn head_at_is_the_segments_head(
+            bytes in proptest::collection::vec(any::<u8>(), 0..24),
+            start in 0usize..24,
+            len in 0usize..24,
+        ) {
+            let start = start.min(bytes.len());
+            let len = len.min(bytes.len() - start);
+            prop_assert_eq!(head_at(&bytes, start, len), head(&bytes[start..start + len]));
+        }
+
+        /// The head is the bytes in order, little-endian, zeros past the end, however short.
+        #[test]
+        fn head_is_the_first_bytes(text in proptest::collection::vec(any::<u8>(), 0..12)) {
+            let mut expected = [0u8; HEAD_BYTES];
+            let n = text.len().min(HEAD_BYTES);
+            expected[..n].copy_from_slice(&text[..n]);
+            prop_assert_eq!(head(&text), u64::from_le_bytes(expected));
+        }
+
         /// The segments are `str::split`'s, and one is escaped exactly when it holds a `%`.
         #[test]
         fn as_str_split(path in "/[a-c/%]{0,40}") {

@@ -6,7 +6,7 @@
 //! names never matter here). It holds its parameter child, the path that ends there and the
 //! path whose tail starts there. Its literal children are found through one hash table for the
 //! whole trie, keyed by the parent node, the segment's length and its first eight bytes read as
-//! one integer ([`prefix_key`]): open addressing, at most half full, so a lookup usually reads
+//! one integer ([`head`]): open addressing, at most half full, so a lookup usually reads
 //! one slot and one node, whatever the node's fan-out (the GitHub API's root has 21 literal
 //! children, and `/repos/{owner}/{repo}` 28). Only a literal longer than eight bytes is then
 //! compared byte by byte.
@@ -30,7 +30,7 @@
 use super::PathEntry;
 use super::RouteError;
 use super::pattern::{MAX_SEGMENTS, SegmentKind, kind_of, same_shape, segment_at};
-use super::segments::{Segments, segment_end};
+use super::segments::{HEAD_BYTES, Segment, Segments, head, head_at, scan_segment};
 use crate::http::percent::{Decode, decode_into};
 
 /// A missing child or path, or an empty slot.
@@ -50,7 +50,7 @@ const MAX_DECODED_SEGMENT: usize = super::MAX_LITERAL;
 pub(super) struct Node {
     /// The literal segment that leads here; empty for the root and a parameter's node.
     text: &'static str,
-    /// [`prefix_key`] of `text`.
+    /// [`head`] of `text`.
     key: u64,
     /// The literal children: `nodes[literals.0..literals.0 + literals.1]`, found by the
     /// table of slots.
@@ -78,6 +78,9 @@ pub(super) struct Trie<const NODES: usize, const SLOTS: usize> {
     slots: [(u16, u16); SLOTS],
     /// The slots used, less one.
     mask: usize,
+    /// Bit `n` set when a static path is `n` bytes long (bit 63: 63 bytes or more), so that
+    /// most paths that are not static skip the probe for one.
+    static_lengths: u64,
 }
 
 /// The slots a table of `literals` literal nodes uses: a power of two, at least twice as many
@@ -98,6 +101,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
             nodes: heapless::Vec::new(),
             slots: [(NONE, NONE); SLOTS],
             mask: 0,
+            static_lengths: 0,
         }
     }
 
@@ -205,9 +209,11 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
                 );
             }
         }
+        self.static_lengths = 0;
         for (rank, path) in paths.iter().enumerate() {
             if is_static(path.pattern) {
                 let pattern = path.pattern.as_bytes();
+                self.static_lengths |= length_bit(pattern.len());
                 let slot = slot_of(STATIC as usize, pattern.len(), path_key(pattern));
                 self.file(slot, STATIC, rank as u16);
             }
@@ -261,7 +267,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
                 assert!(n > 0 && lo >= node.paths.0 && lo + n <= node.paths.0 + node.paths.1);
             }
             for (i, child) in children.iter().enumerate() {
-                assert_eq!(child.key, prefix_key(child.text.as_bytes()));
+                assert_eq!(child.key, head(child.text.as_bytes()));
                 let text = child.text.as_bytes();
                 let found = self.find_literal_out_of_line(at, text, child.key);
                 assert_eq!(
@@ -292,45 +298,33 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         }
     }
 
-    /// The rank of the most specific path matching `path` (which starts with `/`), and in
-    /// `segments` where the segments it went through lie. See the
-    /// [module documentation](self).
-    #[inline]
-    pub(super) fn find(
-        &self,
-        path: &str,
-        paths: &[PathEntry],
-        segments: &mut Segments,
-    ) -> Option<usize> {
-        let bytes = path.as_bytes();
-        if let Some(rank) = self.find_static(bytes, paths) {
-            return Some(rank);
-        }
-        self.walk(bytes, segments)
-    }
-
-    /// [`Trie::find`] without the table of static paths: the walk down the trie.
+    /// The rank of the most specific path matching `bytes` (a path that starts with `/`), and
+    /// in `segments` where the segments it went through lie: the walk down the trie (see the
+    /// [module documentation](self)). [`Trie::find_static`] finds a static path sooner.
     #[inline(always)]
     pub(super) fn walk(&self, bytes: &[u8], segments: &mut Segments) -> Option<usize> {
         // The node entered at each depth above the current one, to come back to when the
         // subtree below holds no match.
         let mut trail = [0u16; MAX_SEGMENTS + 1];
-        let (mut at, mut depth) = (0usize, 0usize);
+        // The node, its depth, and where its segment starts (kept here rather than read back
+        // from `segments`).
+        let (mut at, mut depth, mut start) = (0usize, 0usize, segments.start(0));
         // Down, a literal child first, else the parameter child, while the path lasts.
         // Bounded: one level a turn, and no node is deeper than MAX_SEGMENTS.
         let consumed = loop {
             let node = &self.nodes[at];
             debug_assert_eq!(node.depth as usize, depth);
-            let start = segments.start(depth);
+            debug_assert_eq!(start, segments.start(depth));
             if start > bytes.len() {
                 break true;
             }
             if node.literals.1 == 0 && node.param == NONE {
                 break false;
             }
-            let (end, escaped) = segment_end(bytes, start);
+            let segment = scan_segment(bytes, start);
+            let end = segment.end;
             let literal = if node.literals.1 != 0 {
-                self.literal_child(at, bytes, start, end, escaped)
+                self.literal_child(node, at, bytes, start, segment)
             } else {
                 None
             };
@@ -342,7 +336,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
             };
             trail[depth] = at as u16;
             segments.set_end(depth, end);
-            (at, depth) = (child, depth + 1);
+            (at, depth, start) = (child, depth + 1, end + 1);
         };
         let node = &self.nodes[at];
         if consumed && node.end != NONE {
@@ -386,9 +380,10 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
                 }
             } else if next < 3 {
                 if next < 2 && (node.literals.1 != 0 || node.param != NONE) {
-                    let (end, escaped) = segment_end(bytes, start);
+                    let segment = scan_segment(bytes, start);
+                    let end = segment.end;
                     let literal = if next == 0 && node.literals.1 != 0 {
-                        self.literal_child_out_of_line(at, bytes, start, end, escaped)
+                        self.literal_child_out_of_line(at, bytes, start, segment)
                     } else {
                         None
                     };
@@ -426,7 +421,10 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     /// slots when there is one. A request path with a `%` is never one: no static pattern
     /// holds a `%` ([`is_static`]), so it is left to the walk, which decodes it.
     #[inline(always)]
-    fn find_static(&self, path: &[u8], paths: &[PathEntry]) -> Option<usize> {
+    pub(super) fn find_static(&self, path: &[u8], paths: &[PathEntry]) -> Option<usize> {
+        if self.static_lengths & length_bit(path.len()) == 0 {
+            return None;
+        }
         let mut slot = slot_of(STATIC as usize, path.len(), path_key(path)) & self.mask;
         // Bounded: the table is at most half full, so an empty slot comes.
         loop {
@@ -442,20 +440,29 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     }
 
     /// The literal child of node `at` spelt by the segment `bytes[start..end]`,
-    /// percent-decoded when it is `escaped`. Always inlined, as [`Trie::find_literal`] is.
+    /// percent-decoded when it is `escaped`. Always inlined, as [`Trie::find_literal`] is. A
+    /// node with one literal child (`/users/{id}/posts`) compares it directly.
     #[inline(always)]
     fn literal_child(
         &self,
+        node: &Node,
         at: usize,
         bytes: &[u8],
         start: usize,
-        end: usize,
-        escaped: bool,
+        segment: Segment,
     ) -> Option<usize> {
-        if escaped {
-            return self.escaped_literal_child(at, &bytes[start..end]);
+        if segment.escaped {
+            return self.escaped_literal_child(at, &bytes[start..segment.end]);
         }
-        self.find_literal(at, &bytes[start..end], key_at(bytes, start, end - start))
+        let (text, key) = (
+            &bytes[start..segment.end],
+            head_at(bytes, start, segment.end - start),
+        );
+        if node.literals.1 == 1 {
+            let only = node.literals.0 as usize;
+            return spells(&self.nodes[only], text, key).then_some(only);
+        }
+        self.find_literal(at, text, key)
     }
 
     /// [`Trie::literal_child`] for a segment with a `%`, decoded first: rare, and kept out of
@@ -465,7 +472,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     fn escaped_literal_child(&self, at: usize, raw: &[u8]) -> Option<usize> {
         let mut decoded = [0u8; MAX_DECODED_SEGMENT];
         let text = decode_into(raw, Decode::PathSegment, &mut decoded).ok()?;
-        self.find_literal_out_of_line(at, text, prefix_key(text))
+        self.find_literal_out_of_line(at, text, head(text))
     }
 
     /// [`Trie::literal_child`] for the cold paths (backtracking): one copy of it, out of line,
@@ -476,14 +483,13 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         at: usize,
         bytes: &[u8],
         start: usize,
-        end: usize,
-        escaped: bool,
+        segment: Segment,
     ) -> Option<usize> {
-        if escaped {
-            return self.escaped_literal_child(at, &bytes[start..end]);
+        if segment.escaped {
+            return self.escaped_literal_child(at, &bytes[start..segment.end]);
         }
-        let key = key_at(bytes, start, end - start);
-        self.find_literal_out_of_line(at, &bytes[start..end], key)
+        let key = head_at(bytes, start, segment.end - start);
+        self.find_literal_out_of_line(at, &bytes[start..segment.end], key)
     }
 
     /// [`Trie::find_literal`] for the cold paths (decoded segments, backtracking, the
@@ -493,12 +499,12 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         self.find_literal(at, text, key)
     }
 
-    /// The literal child of node `at` whose text is `text`, `key` its [`prefix_key`]: the
+    /// The literal child of node `at` whose text is `text`, `key` its [`head`]: the
     /// slots from that of its hash on, up to an empty one; a candidate of the same parent,
     /// length and key is compared past the key.
     #[inline(always)]
     fn find_literal(&self, at: usize, text: &[u8], key: u64) -> Option<usize> {
-        debug_assert_eq!(key, prefix_key(text));
+        debug_assert_eq!(key, head(text));
         let mut slot = slot_of(at, text.len(), key) & self.mask;
         // Bounded: the table is at most half full, so an empty slot comes.
         loop {
@@ -506,13 +512,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
             if child == NONE {
                 return None;
             }
-            let node = &self.nodes[child as usize];
-            if parent as usize == at
-                && node.key == key
-                && node.text.len() == text.len()
-                && (text.len() <= KEY_BYTES
-                    || node.text.as_bytes()[KEY_BYTES..] == text[KEY_BYTES..])
-            {
+            if parent as usize == at && spells(&self.nodes[child as usize], text, key) {
                 return Some(child as usize);
             }
             slot = (slot + 1) & self.mask;
@@ -524,7 +524,7 @@ impl Node {
     fn new(text: &'static str, paths: (usize, usize), depth: usize) -> Node {
         Node {
             text,
-            key: prefix_key(text.as_bytes()),
+            key: head(text.as_bytes()),
             literals: (0, 0),
             param: NONE,
             end: NONE,
@@ -561,95 +561,48 @@ pub(super) const fn is_static(pattern: &str) -> bool {
     true
 }
 
+/// Whether `node`'s literal is `text`, whose [`head`] is `key`: the key and the length
+/// tell, and the bytes past the key for a literal longer than it.
+#[inline(always)]
+fn spells(node: &Node, text: &[u8], key: u64) -> bool {
+    node.key == key
+        && node.text.len() == text.len()
+        && (text.len() <= HEAD_BYTES || node.text.as_bytes()[HEAD_BYTES..] == text[HEAD_BYTES..])
+}
+
+/// The bit of [`Trie::static_lengths`] for a path of `len` bytes.
+#[inline]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// The key of a whole path for the table of slots: its first and its last eight bytes (or
 /// fewer), mixed by [`slot_of`] with its length.
 #[inline]
 fn path_key(path: &[u8]) -> u64 {
     let (first, last) = match (
-        path.first_chunk::<KEY_BYTES>(),
-        path.last_chunk::<KEY_BYTES>(),
+        path.first_chunk::<HEAD_BYTES>(),
+        path.last_chunk::<HEAD_BYTES>(),
     ) {
         (Some(first), Some(last)) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
         _ => {
-            let key = prefix_key(path);
+            let key = head(path);
             (key, key)
         }
     };
     first ^ last.rotate_left(32)
 }
 
-/// The bytes of a literal [`prefix_key`] holds.
-const KEY_BYTES: usize = 8;
-
-/// The first [`KEY_BYTES`] bytes of `text` as one little-endian integer, zeros past its end:
-/// with the length, it tells apart any two literals of up to eight bytes, and most longer
-/// ones, in one comparison.
-#[inline]
-fn prefix_key(text: &[u8]) -> u64 {
-    if let Some(head) = text.first_chunk::<KEY_BYTES>() {
-        return u64::from_le_bytes(*head);
-    }
-    let mut key = 0;
-    // Bounded: fewer than KEY_BYTES bytes.
-    for (i, &b) in text.iter().enumerate() {
-        key |= (b as u64) << (8 * i);
-    }
-    key
-}
-
-/// [`prefix_key`] of `bytes[start..start + len]`, read as one word from `bytes` where it has
-/// eight bytes from `start`, or its last eight (shifted), and masked to `len`: the segment's
-/// own bytes, one at a time, only for a path under eight bytes.
-#[inline]
-fn key_at(bytes: &[u8], start: usize, len: usize) -> u64 {
-    debug_assert!(start + len <= bytes.len());
-    if len == 0 {
-        // Also where `start` may be the end of `bytes`, past the last eight.
-        return 0;
-    }
-    let word = if let Some(chunk) = bytes.get(start..start + KEY_BYTES) {
-        u64::from_le_bytes(chunk.try_into().expect("eight bytes"))
-    } else if let Some(last) = bytes.last_chunk::<KEY_BYTES>() {
-        u64::from_le_bytes(*last) >> (8 * (start - (bytes.len() - KEY_BYTES)))
-    } else {
-        return prefix_key(&bytes[start..start + len]);
-    };
-    if len >= KEY_BYTES {
-        word
-    } else {
-        word & ((1u64 << (8 * len)) - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Reading the key from the path around a segment gives the segment's own key,
-        /// wherever the segment lies and however long the path is.
-        #[test]
-        fn key_at_is_the_segments_key(
-            bytes in proptest::collection::vec(any::<u8>(), 0..24),
-            start in 0usize..24,
-            len in 0usize..24,
-        ) {
-            let start = start.min(bytes.len());
-            let len = len.min(bytes.len() - start);
-            prop_assert_eq!(
-                key_at(&bytes, start, len),
-                prefix_key(&bytes[start..start + len])
-            );
-        }
-    }
 
     /// The key tells literals of up to eight bytes apart by itself; longer ones may share it.
     #[test]
     fn keys_of_literals() {
-        assert_eq!(prefix_key(b""), 0);
-        assert_eq!(prefix_key(b"ab"), 0x6261);
-        assert_eq!(prefix_key(b"abcdefghij"), prefix_key(b"abcdefgh"));
+        assert_eq!(head(b""), 0);
+        assert_eq!(head(b"ab"), 0x6261);
+        assert_eq!(head(b"abcdefghij"), head(b"abcdefgh"));
     }
 
     /// Twice as many slots as literals, to a power of two, at least one.
