@@ -171,6 +171,9 @@ struct PathEntry {
     extensions: (u16, u8),
     /// This path's parameters: `param_slots[params.0..params.0 + params.1]`.
     params: (u16, u8),
+    /// For a static path, its first and last eight bytes as the index reads them (they decide
+    /// a path of up to sixteen bytes): set when the index is built.
+    ends: (u64, u64),
 }
 
 /// The most parameters summed over all paths of a table.
@@ -373,7 +376,7 @@ impl<
         });
         router.group_extensions();
         router.index_params()?;
-        router.trie.build(&router.paths)?;
+        router.trie.build(&mut router.paths)?;
         router.assert_built();
         Ok(router)
     }
@@ -402,6 +405,7 @@ impl<
                         any: 0,
                         extensions: (0, 0),
                         params: (0, 0),
+                        ends: (0, 0),
                     };
                     self.paths.push(entry).map_err(|_| RouteError::TooMany {
                         what: "paths",

@@ -118,7 +118,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     /// Builds the index of `paths`, ranked by specificity (strictly: their patterns are valid
     /// and of distinct shapes); more nodes than `NODES`, or more slots than `SLOTS` for the
     /// literal nodes, is [`RouteError::TooMany`].
-    pub(super) fn build(&mut self, paths: &[PathEntry]) -> Result<(), RouteError> {
+    pub(super) fn build(&mut self, paths: &mut [PathEntry]) -> Result<(), RouteError> {
         self.nodes.clear();
         self.push(Node::new("", (0, paths.len()), 0))?;
         let mut next = 0;
@@ -186,7 +186,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
 
     /// Puts every literal child and every static path in the table of slots, sized for
     /// their number.
-    fn fill_slots(&mut self, paths: &[PathEntry]) -> Result<(), RouteError> {
+    fn fill_slots(&mut self, paths: &mut [PathEntry]) -> Result<(), RouteError> {
         let literals: usize = self.nodes.iter().map(|n| n.literals.1 as usize).sum();
         let statics = paths.iter().filter(|p| is_static(p.pattern)).count();
         let used = slots_for(literals + statics);
@@ -210,11 +210,12 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
             }
         }
         self.static_lengths = 0;
-        for (rank, path) in paths.iter().enumerate() {
+        for (rank, path) in paths.iter_mut().enumerate() {
             if is_static(path.pattern) {
                 let pattern = path.pattern.as_bytes();
                 self.static_lengths |= length_bit(pattern.len());
-                let slot = slot_of(STATIC as usize, pattern.len(), path_key(pattern));
+                path.ends = ends_of(pattern);
+                let slot = slot_of(STATIC as usize, pattern.len(), path_key(path.ends));
                 self.file(slot, STATIC, rank as u16);
             }
         }
@@ -303,9 +304,9 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     /// [module documentation](self)). [`Trie::find_static`] finds a static path sooner.
     #[inline(always)]
     pub(super) fn walk(&self, bytes: &[u8], segments: &mut Segments) -> Option<usize> {
-        // The node entered at each depth above the current one, to come back to when the
-        // subtree below holds no match.
-        let mut trail = [0u16; MAX_SEGMENTS + 1];
+        // Bit `d` set when the walk took the parameter child at depth `d`: with the segments,
+        // all that backtracking needs to find the way back up (rebuilt then, out of line).
+        let mut took_param = 0u32;
         // The node, its depth, and where its segment starts (kept here rather than read back
         // from `segments`).
         let (mut at, mut depth, mut start) = (0usize, 0usize, segments.start(0));
@@ -331,10 +332,12 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
             let child = match literal {
                 Some(child) => child,
                 // A parameter matches a non-empty segment.
-                None if node.param != NONE && end > start => node.param as usize,
+                None if node.param != NONE && end > start => {
+                    took_param |= 1 << depth;
+                    node.param as usize
+                }
                 None => break false,
             };
-            trail[depth] = at as u16;
             segments.set_end(depth, end);
             (at, depth, start) = (child, depth + 1, end + 1);
         };
@@ -345,7 +348,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         if node.tail != NONE {
             return Some(node.tail as usize);
         }
-        self.backtrack(bytes, segments, &mut trail, at, depth)
+        self.backtrack(bytes, segments, took_param, at, depth)
     }
 
     /// [`Trie::find`] once the node `at`, at `depth`, holds no match: the rest of the walk,
@@ -357,10 +360,26 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         &self,
         bytes: &[u8],
         segments: &mut Segments,
-        trail: &mut [u16; MAX_SEGMENTS + 1],
+        took_param: u32,
         mut at: usize,
         mut depth: usize,
     ) -> Option<usize> {
+        // The node entered at each depth above the current one, rebuilt from the root by the
+        // choices the walk made at each depth.
+        let mut trail = [0u16; MAX_SEGMENTS + 1];
+        let mut node = 0;
+        for (d, parent) in trail.iter_mut().enumerate().take(depth) {
+            *parent = node as u16;
+            node = if took_param & (1 << d) != 0 {
+                self.nodes[node].param as usize
+            } else {
+                let start = segments.start(d);
+                let segment = scan_segment(bytes, start);
+                self.literal_child_out_of_line(node, bytes, start, segment)
+                    .expect("the literal child the walk took")
+            };
+        }
+        debug_assert_eq!(node, at);
         // What to try next at the current node: 0 its literal child, 1 its parameter child,
         // 2 its tail, 3 nothing (leave it).
         let mut next = 3u8;
@@ -425,15 +444,27 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         if self.static_lengths & length_bit(path.len()) == 0 {
             return None;
         }
-        let mut slot = slot_of(STATIC as usize, path.len(), path_key(path)) & self.mask;
+        let ends = ends_of(path);
+        let mut slot = slot_of(STATIC as usize, path.len(), path_key(ends)) & self.mask;
         // Bounded: the table is at most half full, so an empty slot comes.
         loop {
             let (parent, child) = self.slots[slot];
             if child == NONE {
                 return None;
             }
-            if parent == STATIC && paths[child as usize].pattern.as_bytes() == path {
-                return Some(child as usize);
+            if parent == STATIC {
+                // The length and both ends decide a path of up to sixteen bytes; the middle of
+                // a longer one is compared too.
+                let entry = &paths[child as usize];
+                let pattern = entry.pattern.as_bytes();
+                if entry.ends == ends
+                    && pattern.len() == path.len()
+                    && (path.len() <= 2 * HEAD_BYTES
+                        || pattern[HEAD_BYTES..path.len() - HEAD_BYTES]
+                            == path[HEAD_BYTES..path.len() - HEAD_BYTES])
+                {
+                    return Some(child as usize);
+                }
             }
             slot = (slot + 1) & self.mask;
         }
@@ -576,11 +607,11 @@ fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
 }
 
-/// The key of a whole path for the table of slots: its first and its last eight bytes (or
-/// fewer), mixed by [`slot_of`] with its length.
+/// The first and the last eight bytes of a path as integers (both its [`head`] when it is
+/// shorter).
 #[inline]
-fn path_key(path: &[u8]) -> u64 {
-    let (first, last) = match (
+fn ends_of(path: &[u8]) -> (u64, u64) {
+    match (
         path.first_chunk::<HEAD_BYTES>(),
         path.last_chunk::<HEAD_BYTES>(),
     ) {
@@ -589,7 +620,13 @@ fn path_key(path: &[u8]) -> u64 {
             let key = head(path);
             (key, key)
         }
-    };
+    }
+}
+
+/// The key of a whole path for the table of slots, from its [`ends_of`], to be mixed by
+/// [`slot_of`] with its length.
+#[inline]
+fn path_key((first, last): (u64, u64)) -> u64 {
     first ^ last.rotate_left(32)
 }
 
