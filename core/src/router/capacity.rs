@@ -2,9 +2,7 @@
 //! the table itself by `const` evaluation, so that a router costs what its table declares
 //! (a one-route table a few hundred bytes) instead of the largest table zzz accepts.
 
-use super::pattern::{
-    SegmentKind, bytes_eq, kind_of, same_shape, segments_of, split_first_segment,
-};
+use super::pattern::{SegmentKind, bytes_eq, kind_of, segments_of, split_first_segment};
 use super::route::{Route, RouteMethod};
 use super::trie::{is_static, slots_for};
 use super::{MAX_EXTENSION_ROUTES, MAX_LITERAL_SLOTS, MAX_NODES, MAX_PARAM_SLOTS, MAX_PATHS};
@@ -188,21 +186,55 @@ const fn shared_prefix_nodes<S>(routes: &[Route<S>], i: usize) -> usize {
 
 /// How many leading segments of `a` have the shape of `b`'s, up to a tail of `a` (a tail is
 /// no node of its own): the trie nodes below the root the two patterns share. One pass over
-/// both.
+/// both, which stops at the first byte that tells them apart: the compiler runs this for every
+/// pair of rows of a table, so it must be cheap for a table of a few hundred routes.
 const fn shared_shape(a: &str, b: &str) -> usize {
-    let (mut a, mut b) = (Some(segments_of(a)), Some(segments_of(b)));
-    let mut shared = 0;
-    // Bounded: one turn per segment of the shorter pattern.
-    while let (Some(rest_a), Some(rest_b)) = (a, b) {
-        let (segment_a, after_a) = split_first_segment(rest_a);
-        let (segment_b, after_b) = split_first_segment(rest_b);
-        if matches!(kind_of(segment_a), SegmentKind::Tail) || !same_shape(segment_a, segment_b) {
-            break;
+    let (a, b) = (segments_of(a).as_bytes(), segments_of(b).as_bytes());
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    // Bounded: each turn consumes a segment of each pattern.
+    loop {
+        let (param_a, param_b) = (i < a.len() && a[i] == b'{', j < b.len() && b[j] == b'{');
+        let tail = param_a
+            && ((i + 1 < a.len() && a[i + 1] == b'*') || (j + 1 < b.len() && b[j + 1] == b'*'));
+        if param_a != param_b || tail {
+            // A literal against a parameter, or a tail: a tail is the same shape as a tail,
+            // but no node.
+            return shared;
+        }
+        if param_a {
+            // Two parameters, whatever their names and types.
+            i = segment_end(a, i);
+            j = segment_end(b, j);
+        } else {
+            // Two literals: the same bytes up to a `/` or the end in both.
+            // Bounded: the shorter segment.
+            while i < a.len() && j < b.len() && a[i] != b'/' && a[i] == b[j] {
+                i += 1;
+                j += 1;
+            }
+            let end_a = i == a.len() || a[i] == b'/';
+            let end_b = j == b.len() || b[j] == b'/';
+            if !(end_a && end_b) {
+                return shared;
+            }
         }
         shared += 1;
-        (a, b) = (after_a, after_b);
+        if i == a.len() || j == b.len() {
+            return shared;
+        }
+        i += 1;
+        j += 1;
     }
-    shared
+}
+
+/// Where the segment of `pattern` that starts at `from` ends: its `/`, or the end.
+const fn segment_end(pattern: &[u8], from: usize) -> usize {
+    let mut end = from;
+    // Bounded: the length of the pattern.
+    while end < pattern.len() && pattern[end] != b'/' {
+        end += 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -249,6 +281,42 @@ mod tests {
         let built = Router::new(TABLE).expect("a valid table");
         assert_eq!(built.used(), capacity);
     }
+
+    proptest::proptest! {
+        /// The one-pass count of shared nodes is the segment-by-segment one, for valid
+        /// patterns and invalid ones alike (on these it must only not panic: the compiler
+        /// runs it on whatever a table holds).
+        #[test]
+        fn shared_shape_counts_the_shared_prefix(
+            a in proptest::collection::vec(proptest::sample::select(PIECES), 0..5),
+            b in proptest::collection::vec(proptest::sample::select(PIECES), 0..5),
+        ) {
+            let pattern = |pieces: &[&str]| std::format!("/{}", pieces.join("/"));
+            let (a, b) = (pattern(&a), pattern(&b));
+            let shared = shared_shape(&a, &b);
+            if crate::router::Pattern::parse(std::string::String::leak(a.clone())).is_ok()
+                && crate::router::Pattern::parse(std::string::String::leak(b.clone())).is_ok()
+            {
+                let mut expected = 0;
+                while let (Some(x), Some(y)) = (
+                    crate::router::pattern::segment_at(&a, expected),
+                    crate::router::pattern::segment_at(&b, expected),
+                ) {
+                    if matches!(kind_of(x), SegmentKind::Tail)
+                        || !crate::router::pattern::same_shape(x, y)
+                    {
+                        break;
+                    }
+                    expected += 1;
+                }
+                proptest::prop_assert_eq!(shared, expected, "{} {}", a, b);
+            }
+        }
+    }
+
+    /// Pieces of patterns for `shared_shape`: literals sharing prefixes, parameters, tails,
+    /// the empty literal, and broken syntax.
+    const PIECES: &[&str] = &["a", "ab", "b", "", "{x}", "{y:u8}", "{*t}", "{", "{*", "a{"];
 
     /// Parameters share a node whatever their names and types; literals share one only under
     /// the same prefix.
