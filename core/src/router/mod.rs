@@ -77,7 +77,6 @@ pub use route::{
     BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc, RouteMethod,
 };
 pub use routing::Routing;
-use segments::Segments;
 use trie::Trie;
 
 use crate::http::{Method, MethodSet};
@@ -630,18 +629,41 @@ impl<
         if !path.starts_with('/') {
             return RouteMatch::NotFound;
         }
-        // A static path first (no segments to record: it has no parameters), then the walk.
-        let mut segments = None;
-        let rank = match self.trie.find_static(path.as_bytes(), &self.paths) {
-            Some(rank) => rank,
-            None => {
-                let walked = segments.insert(Segments::new());
-                let Some(rank) = self.trie.walk(path.as_bytes(), walked) else {
-                    return RouteMatch::NotFound;
-                };
-                rank
-            }
+        // A static path first (it has no parameters), then the walk, which finds where the
+        // parameters lie on its way down. Two calls of `answer`, so that a static path's
+        // empty parameters are written straight into the result.
+        if let Some(rank) = self.trie.find_static(path.as_bytes(), &self.paths) {
+            return self.answer(standard, method, rank, |slots| {
+                debug_assert!(slots.is_empty(), "a static path with parameters");
+                Params::with_spans(path, slots, [0; MAX_PARAMS])
+            });
+        }
+        let mut spans = [0; MAX_PARAMS];
+        let Some(walked) = self.trie.walk(path.as_bytes(), &mut spans) else {
+            return RouteMatch::NotFound;
         };
+        self.answer(standard, method, walked.rank, |slots| {
+            if walked.spans {
+                let params = Params::with_spans(path, slots, spans);
+                debug_assert!(params.same_spans(&capture(slots, path)), "{path}");
+                params
+            } else {
+                capture(slots, path)
+            }
+        })
+    }
+
+    /// The answer for a request whose path matches path `rank`: its method's route and the
+    /// parameters `params` makes from the path's parameter slots, or `405`, or the automatic
+    /// `OPTIONS`.
+    #[inline(always)]
+    fn answer<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        rank: usize,
+        params: impl FnOnce(&'r [ParamSlot]) -> Params<'p>,
+    ) -> RouteMatch<'r, 'p, S> {
         let entry = &self.paths[rank];
         // The fallbacks are in `by_method` already; an extension method has its own list.
         let route_index = match method_index(standard) {
@@ -665,16 +687,9 @@ impl<
         };
         let (first, count) = entry.params;
         let slots = &self.param_slots[first as usize..first as usize + count as usize];
-        let params = match &segments {
-            Some(segments) => capture(slots, segments, path),
-            None => {
-                debug_assert!(slots.is_empty(), "a static path with parameters");
-                Params::with_spans(path, &[], [0; MAX_PARAMS])
-            }
-        };
         RouteMatch::Found {
             route: &self.routes[index as usize],
-            params,
+            params: params(slots),
         }
     }
 
@@ -685,22 +700,32 @@ impl<
     }
 }
 
-/// Captures the parameters of a path from `path`, which is known to match it, with the
-/// `segments` the match went through: each parameter is the segment at its depth, a tail
-/// everything from its depth.
-#[inline]
-fn capture<'p>(slots: &'p [ParamSlot], segments: &Segments, path: &'p str) -> Params<'p> {
-    // Filled in a local array and moved into the result at once: setting the result's spans
-    // one by one cost a store per field.
+/// Captures the parameters of a path from `path`, which is known to match it: one pass over
+/// the path, guided by where the table said the parameters are. For a match found after
+/// backtracking; the walk finds the others' on its way down.
+fn capture<'p>(slots: &'p [ParamSlot], path: &'p str) -> Params<'p> {
+    let bytes = path.as_bytes();
     let mut spans = [0; MAX_PARAMS];
+    let mut depth = 0;
+    let mut start = 1; // past the leading '/'
     for (span, slot) in spans.iter_mut().zip(slots) {
-        let depth = slot.depth as usize;
-        let (start, end) = if slot.tail {
-            (segments.tail_start(depth, path.len()), path.len())
+        // Bounded: counted up to the slot's depth (at most MAX_SEGMENTS).
+        while depth < slot.depth as usize {
+            start = bytes[start.min(bytes.len())..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len() + 1, |p| start + p + 1);
+            depth += 1;
+        }
+        let end = if slot.tail {
+            bytes.len()
         } else {
-            segments.span(depth)
+            bytes[start.min(bytes.len())..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |p| start + p)
         };
-        *span = Params::span(start, end);
+        *span = Params::span(start.min(bytes.len()), end);
     }
     Params::with_spans(path, slots, spans)
 }

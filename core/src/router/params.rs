@@ -67,6 +67,12 @@ impl<'p> Params<'p> {
         Params { path, slots, spans }
     }
 
+    /// Whether `other` holds the same values (for debug assertions).
+    pub(crate) fn same_spans(&self, other: &Params<'_>) -> bool {
+        let n = self.slots.len();
+        n == other.slots.len() && self.spans[..n] == other.spans[..n]
+    }
+
     /// A span of [`Params::with_spans`]: the value at `start..end` of the path.
     #[inline]
     pub(crate) fn span(start: usize, end: usize) -> u64 {

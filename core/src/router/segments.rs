@@ -1,56 +1,6 @@
-//! Where the segments of a request path lie, found by the lookup as it walks down the index
-//! (each segment is scanned once, when the walk first needs it, a word at a time), and read
-//! again to capture the parameters of the match, so no byte of the path is scanned twice.
-
-use super::pattern::MAX_SEGMENTS;
-
-/// Where each segment of a path starts, as far as a lookup went: `starts[d]` is the byte
-/// offset of segment `d` (after the `/` before it), or the path's length plus one when the
-/// path ended before segment `d`. Segment `d` ends one byte before `starts[d + 1]`, once the
-/// walk has gone below depth `d`.
-#[derive(Debug)]
-pub(super) struct Segments {
-    starts: [u32; MAX_SEGMENTS + 2],
-}
-
-impl Segments {
-    /// The segments of a path that starts with `/`: the first starts after it.
-    #[inline]
-    pub(super) fn new() -> Segments {
-        let mut starts = [0; MAX_SEGMENTS + 2];
-        starts[0] = 1;
-        Segments { starts }
-    }
-
-    /// Where segment `depth` starts; past the path's end when the path has fewer segments.
-    #[inline]
-    pub(super) fn start(&self, depth: usize) -> usize {
-        self.starts[depth] as usize
-    }
-
-    /// Records that segment `depth` ends at byte `end` (a `/`, or the path's end).
-    #[inline]
-    pub(super) fn set_end(&mut self, depth: usize, end: usize) {
-        // Offsets are `u32`, as the parameters' are: a request target never comes near 4 GiB.
-        debug_assert!(end < u32::MAX as usize);
-        self.starts[depth + 1] = end as u32 + 1;
-    }
-
-    /// Where segment `depth` lies, once its end is recorded.
-    #[inline]
-    pub(super) fn span(&self, depth: usize) -> (usize, usize) {
-        let (start, next) = (self.starts[depth], self.starts[depth + 1]);
-        debug_assert!(start < next);
-        (start as usize, next as usize - 1)
-    }
-
-    /// Where a tail starting at segment `depth` begins: that segment's start, or the path's
-    /// end when the path ended before it (a tail matches zero segments too).
-    #[inline]
-    pub(super) fn tail_start(&self, depth: usize, path_len: usize) -> usize {
-        self.start(depth).min(path_len)
-    }
-}
+//! The segments of a request path, scanned by the lookup as it walks down the index: each
+//! once, when the walk first needs it, eight bytes at a time, for where it ends and whether it
+//! holds an escape; and its first bytes as one integer, the key the index compares.
 
 /// One segment of a path, as the walk scans it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,21 +130,19 @@ fn next_separator_or_escape(bytes: &[u8], from: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::pattern::MAX_SEGMENTS;
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
 
-    /// The segments of `path` as a walk through every one of them records them.
+    /// The segments of `path` as a walk through every one of them scans them.
     fn split(path: &str) -> Vec<(&str, bool)> {
-        let mut segments = Segments::new();
         let mut parts = Vec::new();
-        let mut depth = 0;
-        while segments.start(depth) <= path.len() && depth <= MAX_SEGMENTS {
-            let segment = scan_segment(path.as_bytes(), segments.start(depth));
-            segments.set_end(depth, segment.end);
-            let (start, end) = segments.span(depth);
-            parts.push((&path[start..end], segment.escaped));
-            depth += 1;
+        let mut start = 1;
+        while start <= path.len() && parts.len() <= MAX_SEGMENTS {
+            let segment = scan_segment(path.as_bytes(), start);
+            parts.push((&path[start..segment.end], segment.escaped));
+            start = segment.end + 1;
         }
         parts
     }
@@ -210,17 +158,6 @@ mod tests {
             split("/a/b%2Fc/d%"),
             [("a", false), ("b%2Fc", true), ("d%", true)]
         );
-    }
-
-    /// A tail starts where its segment does, or at the end of a path that ended before it.
-    #[test]
-    fn tails_start_at_their_segment_or_the_end() {
-        let path = "/static/css";
-        let mut segments = Segments::new();
-        segments.set_end(0, 7);
-        assert_eq!(segments.tail_start(1, path.len()), 8);
-        segments.set_end(1, path.len());
-        assert_eq!(segments.tail_start(2, path.len()), path.len());
     }
 
     proptest! {

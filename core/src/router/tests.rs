@@ -412,6 +412,34 @@ fn empty_tail_is_not_a_mismatch() {
     assert_eq!(params.first_mismatch(), None);
 }
 
+/// A literal that leads nowhere sends the walk back to the parameter, then to the tail; the
+/// parameters are those of the path found, not of the way tried first.
+#[test]
+fn backtracking_finds_the_parameters_of_the_match() {
+    static BACK: &[Route<()>] = &[
+        Route::get("/a/b/c", h),
+        Route::get("/{x}/b/d", h),
+        Route::get("/a/{y}/{z}/e", h),
+        Route::get("/{*t}", h),
+    ];
+    let r = Router::new(BACK).unwrap();
+    let params = |path| match r.resolve("GET", path) {
+        RouteMatch::Found { route, params } => {
+            let values: std::vec::Vec<_> = params.iter().collect();
+            (route.pattern, values)
+        }
+        other => panic!("{path}: {other:?}"),
+    };
+    assert_eq!(params("/a/b/c"), ("/a/b/c", std::vec![]));
+    assert_eq!(params("/a/b/d"), ("/{x}/b/d", std::vec![("x", "a")]));
+    assert_eq!(
+        params("/a/q/r/e"),
+        ("/a/{y}/{z}/e", std::vec![("y", "q"), ("z", "r")])
+    );
+    assert_eq!(params("/a/b/e"), ("/{*t}", std::vec![("t", "a/b/e")]));
+    assert_eq!(params("/a/b/c/"), ("/{*t}", std::vec![("t", "a/b/c/")]));
+}
+
 /// The index against the simplest lookup there is: the first path, in the specificity order
 /// the table ranks them by, whose pattern matches, read segment by segment.
 mod against_a_linear_scan {
@@ -535,8 +563,8 @@ mod against_a_linear_scan {
                 let expected = router.paths.iter().position(|p| matches(p.pattern, path));
                 // The walk alone, static paths included, finds it; and the table of static
                 // paths finds it when it is one, and nothing else.
-                let mut segments = Segments::new();
-                let got = router.trie.walk(path.as_bytes(), &mut segments);
+                let mut spans = [0; MAX_PARAMS];
+                let got = router.trie.walk(path.as_bytes(), &mut spans).map(|w| w.rank);
                 prop_assert_eq!(got, expected, "{}", path);
                 let found = router.trie.find_static(path.as_bytes(), &router.paths);
                 prop_assert!(found.is_none() || found == expected, "{}", path);

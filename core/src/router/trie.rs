@@ -29,8 +29,10 @@
 
 use super::PathEntry;
 use super::RouteError;
+use super::params::Params;
+use super::pattern::MAX_PARAMS;
 use super::pattern::{MAX_SEGMENTS, SegmentKind, kind_of, same_shape, segment_at};
-use super::segments::{HEAD_BYTES, Segment, Segments, head, head_at, scan_segment};
+use super::segments::{HEAD_BYTES, Segment, head, head_at, scan_segment};
 use crate::http::percent::{Decode, decode_into};
 
 /// A missing child or path, or an empty slot.
@@ -81,6 +83,16 @@ pub(super) struct Trie<const NODES: usize, const SLOTS: usize> {
     /// Bit `n` set when a static path is `n` bytes long (bit 63: 63 bytes or more), so that
     /// most paths that are not static skip the probe for one.
     static_lengths: u64,
+}
+
+/// What [`Trie::walk`] found.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Walked {
+    /// The rank of the path.
+    pub(super) rank: usize,
+    /// Whether the walk filled in the parameters' spans: not after backtracking, where they
+    /// must be found again from the path's pattern.
+    pub(super) spans: bool,
 }
 
 /// The slots a table of `literals` literal nodes uses: a power of two, at least twice as many
@@ -299,23 +311,26 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         }
     }
 
-    /// The rank of the most specific path matching `bytes` (a path that starts with `/`), and
-    /// in `segments` where the segments it went through lie: the walk down the trie (see the
-    /// [module documentation](self)). [`Trie::find_static`] finds a static path sooner.
+    /// The rank of the most specific path matching `bytes` (a path that starts with `/`): the
+    /// walk down the trie (see the [module documentation](self)); [`Trie::find_static`] finds
+    /// a static path sooner. Without backtracking, the common case, the walk also fills in
+    /// `spans` with where the match's parameters lie, in their order ([`Walked::spans`]).
     #[inline(always)]
-    pub(super) fn walk(&self, bytes: &[u8], segments: &mut Segments) -> Option<usize> {
-        // Bit `d` set when the walk took the parameter child at depth `d`: with the segments,
-        // all that backtracking needs to find the way back up (rebuilt then, out of line).
+    pub(super) fn walk(&self, bytes: &[u8], spans: &mut [u64; MAX_PARAMS]) -> Option<Walked> {
+        // Bit `d` set when the walk took the parameter child at depth `d`: with the path, all
+        // that backtracking needs to find the way back up (rebuilt then, out of line).
         let mut took_param = 0u32;
-        // The node, its depth, and where its segment starts (kept here rather than read back
-        // from `segments`).
-        let (mut at, mut depth, mut start) = (0usize, 0usize, segments.start(0));
+        // The parameters taken so far: every path under a parameter's node has that
+        // parameter, and parameters come in depth order, so these are the match's.
+        let mut params = 0;
+        // The node, its depth, and where its segment starts: past the end of the path once it
+        // is consumed.
+        let (mut at, mut depth, mut start) = (0usize, 0usize, 1usize);
         // Down, a literal child first, else the parameter child, while the path lasts.
         // Bounded: one level a turn, and no node is deeper than MAX_SEGMENTS.
         let consumed = loop {
             let node = &self.nodes[at];
             debug_assert_eq!(node.depth as usize, depth);
-            debug_assert_eq!(start, segments.start(depth));
             if start > bytes.len() {
                 break true;
             }
@@ -334,21 +349,36 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
                 // A parameter matches a non-empty segment.
                 None if node.param != NONE && end > start => {
                     took_param |= 1 << depth;
+                    debug_assert!(params < MAX_PARAMS, "a path of more than MAX_PARAMS");
+                    if let Some(span) = spans.get_mut(params) {
+                        *span = Params::span(start, end);
+                    }
+                    params += 1;
                     node.param as usize
                 }
                 None => break false,
             };
-            segments.set_end(depth, end);
             (at, depth, start) = (child, depth + 1, end + 1);
         };
         let node = &self.nodes[at];
         if consumed && node.end != NONE {
-            return Some(node.end as usize);
+            return Some(Walked {
+                rank: node.end as usize,
+                spans: true,
+            });
         }
         if node.tail != NONE {
-            return Some(node.tail as usize);
+            // The tail: everything from this segment on, or nothing after a consumed path.
+            if let Some(span) = spans.get_mut(params) {
+                *span = Params::span(start.min(bytes.len()), bytes.len());
+            }
+            return Some(Walked {
+                rank: node.tail as usize,
+                spans: true,
+            });
         }
-        self.backtrack(bytes, segments, took_param, at, depth)
+        let rank = self.backtrack(bytes, took_param, at, depth)?;
+        Some(Walked { rank, spans: false })
     }
 
     /// [`Trie::find`] once the node `at`, at `depth`, holds no match: the rest of the walk,
@@ -359,23 +389,24 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
     fn backtrack(
         &self,
         bytes: &[u8],
-        segments: &mut Segments,
         took_param: u32,
         mut at: usize,
         mut depth: usize,
     ) -> Option<usize> {
-        // The node entered at each depth above the current one, rebuilt from the root by the
-        // choices the walk made at each depth.
+        // The node entered at each depth above the current one, and where each segment
+        // starts, rebuilt from the root by the choices the walk made at each depth.
         let mut trail = [0u16; MAX_SEGMENTS + 1];
+        let mut starts = [0usize; MAX_SEGMENTS + 2];
+        starts[0] = 1;
         let mut node = 0;
-        for (d, parent) in trail.iter_mut().enumerate().take(depth) {
-            *parent = node as u16;
+        for d in 0..depth {
+            trail[d] = node as u16;
+            let segment = scan_segment(bytes, starts[d]);
+            starts[d + 1] = segment.end + 1;
             node = if took_param & (1 << d) != 0 {
                 self.nodes[node].param as usize
             } else {
-                let start = segments.start(d);
-                let segment = scan_segment(bytes, start);
-                self.literal_child_out_of_line(node, bytes, start, segment)
+                self.literal_child_out_of_line(node, bytes, starts[d], segment)
                     .expect("the literal child the walk took")
             };
         }
@@ -388,7 +419,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
         loop {
             let node = &self.nodes[at];
             debug_assert_eq!(node.depth as usize, depth);
-            let start = segments.start(depth);
+            let start = starts[depth];
             if next < 3 && start > bytes.len() {
                 // The path is consumed: a path that ends here, or a tail of zero segments.
                 if node.end != NONE {
@@ -410,7 +441,7 @@ impl<const NODES: usize, const SLOTS: usize> Trie<NODES, SLOTS> {
                     let child = literal.or(param.then_some(node.param as usize));
                     if let Some(child) = child {
                         trail[depth] = at as u16;
-                        segments.set_end(depth, end);
+                        starts[depth + 1] = end + 1;
                         (at, next, depth) = (child, 0, depth + 1);
                         continue;
                     }
