@@ -210,7 +210,7 @@ pub enum RouteMatch<'r, 'p, S: 'static> {
 ///
 /// Its index lives in fixed arrays whose capacities are its const parameters:
 /// [`Router::new`] reserves the largest table zzz accepts ([`RouterCapacity::MAX`], about
-/// 75 KB on x86_64); [`sized_router!`](crate::sized_router) names the type sized for one table by
+/// 79 KB on x86_64); [`sized_router!`](crate::sized_router) names the type sized for one table by
 /// [`RouterCapacity::of`], built with [`Router::build`], which costs what the table declares.
 pub struct Router<
     S: 'static,

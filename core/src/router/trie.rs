@@ -9,7 +9,10 @@
 //! one integer ([`head`]): open addressing, at most half full, so a lookup usually reads
 //! one slot and one node, whatever the node's fan-out (the GitHub API's root has 21 literal
 //! children, and `/repos/{owner}/{repo}` 28). Only a literal longer than eight bytes is then
-//! compared byte by byte.
+//! compared byte by byte. The same table holds every static path (all literal, no `%`) under a
+//! parent no node has, keyed by its length and its first and last eight bytes: a request path
+//! spelt exactly as one is its most specific match (a literal beats anything else at every
+//! segment), found by one probe before any walk.
 //!
 //! Nodes are laid out level by level, the children of one node side by side. The build reads
 //! the paths ranked by specificity: the paths under one node are then a contiguous range of
@@ -30,8 +33,7 @@
 use super::PathEntry;
 use super::RouteError;
 use super::params::Params;
-use super::pattern::MAX_PARAMS;
-use super::pattern::{MAX_SEGMENTS, SegmentKind, kind_of, same_shape, segment_at};
+use super::pattern::{MAX_PARAMS, MAX_SEGMENTS, SegmentKind, kind_of, same_shape, segment_at};
 use super::segments::{HEAD_BYTES, Segment, head, head_at, scan_segment};
 use crate::http::percent::{Decode, decode_into};
 
