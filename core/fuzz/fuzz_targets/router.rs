@@ -635,8 +635,8 @@ fuzz_target!(|data: &[u8]| {
                 let (used, needed) = (router.used(), RouterCapacity::of(routes));
                 let at_least_one = |n: usize| n.max(1);
                 assert_eq!(at_least_one(used.paths), needed.paths);
-                assert_eq!(at_least_one(used.words), needed.words);
-                assert_eq!(at_least_one(used.literals), needed.literals);
+                assert_eq!(used.nodes, needed.nodes);
+                assert_eq!(used.literal_slots, needed.literal_slots);
                 assert_eq!(at_least_one(used.param_slots), needed.param_slots);
                 assert_eq!(at_least_one(used.extensions), needed.extensions);
                 check_all_methods(&router, routes);

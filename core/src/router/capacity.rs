@@ -2,8 +2,10 @@
 //! the table itself by `const` evaluation, so that a router costs what its table declares
 //! (a one-route table a few hundred bytes) instead of the largest table zzz accepts.
 
+use super::pattern::{SegmentKind, bytes_eq, kind_of, segments_of, split_first_segment};
 use super::route::{Route, RouteMethod};
-use super::{MAX_EXTENSION_ROUTES, MAX_LITERALS, MAX_PARAM_SLOTS, MAX_PATHS};
+use super::trie::{is_static, slots_for};
+use super::{MAX_EXTENSION_ROUTES, MAX_LITERAL_SLOTS, MAX_NODES, MAX_PARAM_SLOTS, MAX_PATHS};
 use crate::http::Method;
 
 /// The capacities of a router's index: what [`Router`](super::Router)'s const parameters
@@ -13,11 +15,14 @@ use crate::http::Method;
 pub struct RouterCapacity {
     /// Distinct paths (patterns).
     pub paths: usize,
-    /// 64-bit words of a set of paths: `paths` rounded up to a multiple of 64, over 64, at
-    /// least 1.
-    pub words: usize,
-    /// Distinct (depth, literal segment) pairs.
-    pub literals: usize,
+    /// Nodes of the index's trie: its root, and one per distinct prefix of the patterns (by
+    /// shape: a literal by its text, any parameter alike) that ends with a literal or a
+    /// parameter. `/users/{id}` and `/users/{name}/posts` share `/users` and `/users/{}`.
+    pub nodes: usize,
+    /// Slots of the index's hash table of literal children and static paths (all literal,
+    /// no `%`): twice the nodes that end with a literal and the static paths together, rounded
+    /// up to a power of two (at least 1).
+    pub literal_slots: usize,
     /// Parameters summed over all paths.
     pub param_slots: usize,
     /// Routes of extension methods ([`Route::method`] with a token that has no [`Method`]
@@ -27,49 +32,45 @@ pub struct RouterCapacity {
 
 impl RouterCapacity {
     /// The capacities of [`Router::new`](super::Router::new): the largest table zzz accepts
-    /// ([`MAX_PATHS`], [`MAX_LITERALS`], [`MAX_PARAM_SLOTS`], [`MAX_EXTENSION_ROUTES`]).
+    /// ([`MAX_PATHS`], [`MAX_NODES`], [`MAX_LITERAL_SLOTS`], [`MAX_PARAM_SLOTS`],
+    /// [`MAX_EXTENSION_ROUTES`]).
     pub const MAX: RouterCapacity = RouterCapacity {
         paths: MAX_PATHS,
-        words: MAX_PATHS / 64,
-        literals: MAX_LITERALS,
+        nodes: MAX_NODES,
+        literal_slots: MAX_LITERAL_SLOTS,
         param_slots: MAX_PARAM_SLOTS,
         extensions: MAX_EXTENSION_ROUTES,
     };
 
     /// The capacities `routes` needs, at compile time when `routes` is a constant or a static:
-    /// exact for a valid table (paths are distinct patterns; a literal shared by several
-    /// patterns at one depth is counted once), and never less than what
-    /// [`Router::build`](super::Router::build) uses for any table, valid or not, so a table
-    /// that builds with [`RouterCapacity::MAX`] builds with its own capacities too. Each is at
-    /// least 1. Quadratic in the table's size, which is paid by the compiler, once.
+    /// exact for a valid table (paths are distinct patterns; a prefix shared by several
+    /// patterns is one node), and never less than what [`Router::build`](super::Router::build)
+    /// uses for any table, valid or not, so a table that builds with [`RouterCapacity::MAX`]
+    /// builds with its own capacities too. Each is at least 1. Quadratic in the table's size,
+    /// which is paid by the compiler, once.
     pub const fn of<S>(routes: &[Route<S>]) -> RouterCapacity {
-        let (mut paths, mut literals, mut param_slots, mut extensions) = (0, 0, 0, 0);
+        let (mut paths, mut nodes, mut literals, mut param_slots, mut extensions) = (0, 1, 0, 0, 0);
         let mut i = 0;
         // Bounded: one pass over the table, each row compared with the rows before it.
         while i < routes.len() {
-            let pattern = routes[i].pattern.as_bytes();
+            let pattern = routes[i].pattern;
             if is_extension(routes[i].method) {
                 extensions += 1;
             }
             if first_with_pattern(routes, i) {
+                let (new_nodes, new_literals, params) =
+                    walk(pattern, shared_prefix_nodes(routes, i));
                 paths += 1;
-                let mut depth = 0;
-                // Bounded: one step per segment of the pattern.
-                while let Some(segment) = segment_at(pattern, depth) {
-                    if is_parameter(segment) {
-                        param_slots += 1;
-                    } else if !literal_seen_before(routes, i, depth, segment) {
-                        literals += 1;
-                    }
-                    depth += 1;
-                }
+                nodes += new_nodes;
+                literals += new_literals + is_static(pattern) as usize;
+                param_slots += params;
             }
             i += 1;
         }
         RouterCapacity {
             paths: at_least_one(paths),
-            words: at_least_one(paths).div_ceil(64),
-            literals: at_least_one(literals),
+            nodes,
+            literal_slots: slots_for(literals),
             param_slots: at_least_one(param_slots),
             extensions: at_least_one(extensions),
         }
@@ -102,8 +103,8 @@ macro_rules! sized_router {
         $crate::router::Router<
             $state,
             { $crate::router::RouterCapacity::of($routes).paths },
-            { $crate::router::RouterCapacity::of($routes).words },
-            { $crate::router::RouterCapacity::of($routes).literals },
+            { $crate::router::RouterCapacity::of($routes).nodes },
+            { $crate::router::RouterCapacity::of($routes).literal_slots },
             { $crate::router::RouterCapacity::of($routes).param_slots },
             { $crate::router::RouterCapacity::of($routes).extensions },
         >
@@ -138,74 +139,102 @@ const fn first_with_pattern<S>(routes: &[Route<S>], i: usize) -> bool {
     true
 }
 
-/// Whether a row before `i`, first with its pattern, has the literal `segment` at `depth`.
-const fn literal_seen_before<S>(
-    routes: &[Route<S>],
-    i: usize,
-    depth: usize,
-    segment: &[u8],
-) -> bool {
+/// The trie nodes below the root that `pattern` passes through past its first `shared` (one
+/// per segment, a tail excepted: it is its parent node's), those of them that end with a
+/// literal, and its parameters (a tail included).
+const fn walk(pattern: &str, shared: usize) -> (usize, usize, usize) {
+    let (mut nodes, mut literals, mut params) = (0, 0, 0);
+    let mut rest = Some(segments_of(pattern));
+    let mut depth = 0;
+    // Bounded: one turn per segment of the pattern.
+    while let Some(text) = rest {
+        let (segment, after) = split_first_segment(text);
+        let new = depth >= shared;
+        match kind_of(segment) {
+            SegmentKind::Literal if new => {
+                nodes += 1;
+                literals += 1;
+            }
+            SegmentKind::Literal => {}
+            SegmentKind::Param => {
+                nodes += new as usize;
+                params += 1;
+            }
+            SegmentKind::Tail => params += 1,
+        }
+        rest = after;
+        depth += 1;
+    }
+    (nodes, literals, params)
+}
+
+/// The most nodes below the root that row `i`'s pattern shares with the pattern of a row
+/// before it.
+const fn shared_prefix_nodes<S>(routes: &[Route<S>], i: usize) -> usize {
+    let mut most = 0;
     let mut j = 0;
     // Bounded: the rows before `i`.
     while j < i {
-        if first_with_pattern(routes, j)
-            && let Some(other) = segment_at(routes[j].pattern.as_bytes(), depth)
-            && !is_parameter(other)
-            && bytes_eq(other, segment)
-        {
-            return true;
+        let shared = shared_shape(routes[i].pattern, routes[j].pattern);
+        if shared > most {
+            most = shared;
         }
         j += 1;
     }
-    false
+    most
 }
 
-/// The `depth`-th `/`-separated segment of `pattern` (after its leading `/`), as the
-/// pattern parser splits it; `None` past the last. A pattern without its leading `/` (which
-/// the router refuses) is read as if it had one.
-const fn segment_at(pattern: &[u8], depth: usize) -> Option<&[u8]> {
-    let mut rest = match pattern {
-        [b'/', rest @ ..] => rest,
-        rest => rest,
-    };
-    let mut d = 0;
-    // Bounded: one step per byte of the pattern.
+/// How many leading segments of `a` have the shape of `b`'s, up to a tail of `a` (a tail is
+/// no node of its own): the trie nodes below the root the two patterns share. One pass over
+/// both, which stops at the first byte that tells them apart: the compiler runs this for every
+/// pair of rows of a table, so it must be cheap for a table of a few hundred routes.
+const fn shared_shape(a: &str, b: &str) -> usize {
+    let (a, b) = (segments_of(a).as_bytes(), segments_of(b).as_bytes());
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    // Bounded: each turn consumes a segment of each pattern.
     loop {
-        let mut end = 0;
-        // Bounded: the length of the rest of the pattern.
-        while end < rest.len() && rest[end] != b'/' {
-            end += 1;
+        let (param_a, param_b) = (i < a.len() && a[i] == b'{', j < b.len() && b[j] == b'{');
+        let tail = param_a
+            && ((i + 1 < a.len() && a[i + 1] == b'*') || (j + 1 < b.len() && b[j + 1] == b'*'));
+        if param_a != param_b || tail {
+            // A literal against a parameter, or a tail: a tail is the same shape as a tail,
+            // but no node.
+            return shared;
         }
-        let (segment, after) = rest.split_at(end);
-        if d == depth {
-            return Some(segment);
+        if param_a {
+            // Two parameters, whatever their names and types.
+            i = segment_end(a, i);
+            j = segment_end(b, j);
+        } else {
+            // Two literals: the same bytes up to a `/` or the end in both.
+            // Bounded: the shorter segment.
+            while i < a.len() && j < b.len() && a[i] != b'/' && a[i] == b[j] {
+                i += 1;
+                j += 1;
+            }
+            let end_a = i == a.len() || a[i] == b'/';
+            let end_b = j == b.len() || b[j] == b'/';
+            if !(end_a && end_b) {
+                return shared;
+            }
         }
-        match after {
-            [b'/', next @ ..] => rest = next,
-            _ => return None,
-        }
-        d += 1;
-    }
-}
-
-/// Whether a pattern segment is a parameter or a tail (`{name}`, `{name:type}`, `{*name}`).
-const fn is_parameter(segment: &[u8]) -> bool {
-    matches!(segment, [b'{', ..])
-}
-
-const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    // Bounded: the length of `a`.
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
+        shared += 1;
+        if i == a.len() || j == b.len() {
+            return shared;
         }
         i += 1;
+        j += 1;
     }
-    true
+}
+
+/// Where the segment of `pattern` that starts at `from` ends: its `/`, or the end.
+const fn segment_end(pattern: &[u8], from: usize) -> usize {
+    let mut end = from;
+    // Bounded: the length of the pattern.
+    while end < pattern.len() && pattern[end] != b'/' {
+        end += 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -230,8 +259,8 @@ mod tests {
         Route::get("/", h),
     ];
 
-    /// Paths are distinct patterns; a literal shared at one depth counts once (`users` at
-    /// depth 0 for three patterns); `me` and `posts` are at other depths or differ.
+    /// Paths are distinct patterns; a prefix shared by several patterns is one node (`/users`
+    /// for three, `/users/{id}` for two); a tail is no node.
     #[test]
     fn counted_from_the_table() {
         let capacity = RouterCapacity::of(TABLE);
@@ -239,14 +268,78 @@ mod tests {
             capacity,
             RouterCapacity {
                 paths: 5,
-                words: 1,
-                literals: 5, // users, me, posts, static, "" (the root's empty segment)
+                // The root; /users, /users/{}, /users/me, /users/{}/posts,
+                // /users/{}/posts/{}; /static; and / (the root's empty segment).
+                nodes: 8,
+                // Five literal nodes (users, me, posts, static and "") and two static paths
+                // (/users/me and /).
+                literal_slots: 16,
                 param_slots: 4,
                 extensions: 2,
             }
         );
         let built = Router::new(TABLE).expect("a valid table");
         assert_eq!(built.used(), capacity);
+    }
+
+    proptest::proptest! {
+        /// The one-pass count of shared nodes is the segment-by-segment one, for valid
+        /// patterns and invalid ones alike (on these it must only not panic: the compiler
+        /// runs it on whatever a table holds).
+        #[test]
+        fn shared_shape_counts_the_shared_prefix(
+            a in proptest::collection::vec(proptest::sample::select(PIECES), 0..5),
+            b in proptest::collection::vec(proptest::sample::select(PIECES), 0..5),
+        ) {
+            let pattern = |pieces: &[&str]| std::format!("/{}", pieces.join("/"));
+            let (a, b) = (pattern(&a), pattern(&b));
+            let shared = shared_shape(&a, &b);
+            if crate::router::Pattern::parse(std::string::String::leak(a.clone())).is_ok()
+                && crate::router::Pattern::parse(std::string::String::leak(b.clone())).is_ok()
+            {
+                let mut expected = 0;
+                while let (Some(x), Some(y)) = (
+                    crate::router::pattern::segment_at(&a, expected),
+                    crate::router::pattern::segment_at(&b, expected),
+                ) {
+                    if matches!(kind_of(x), SegmentKind::Tail)
+                        || !crate::router::pattern::same_shape(x, y)
+                    {
+                        break;
+                    }
+                    expected += 1;
+                }
+                proptest::prop_assert_eq!(shared, expected, "{} {}", a, b);
+            }
+        }
+    }
+
+    /// Pieces of patterns for `shared_shape`: literals sharing prefixes, parameters, tails,
+    /// the empty literal, and broken syntax.
+    const PIECES: &[&str] = &["a", "ab", "b", "", "{x}", "{y:u8}", "{*t}", "{", "{*", "a{"];
+
+    /// Parameters share a node whatever their names and types; literals share one only under
+    /// the same prefix.
+    #[test]
+    fn nodes_are_distinct_prefixes_by_shape() {
+        static SHARED: &[Route<()>] = &[
+            Route::get("/a/{x}/b", h),
+            Route::get("/a/{y:u8}/c", h),
+            Route::get("/b/{x}/b", h),
+            Route::get("/a/{x}/b/{*rest}", h),
+            Route::get("/{*all}", h),
+            Route::get("/a/", h),
+        ];
+        // The root; /a, /a/{}, /a/{}/b, /a/{}/c, /b, /b/{}, /b/{}/b, /a/.
+        let capacity = RouterCapacity::of(SHARED);
+        assert_eq!(capacity.nodes, 9);
+        // /a, /a/{}/b, /a/{}/c, /b, /b/{}/b and /a/ end with a literal; /a/ is static.
+        assert_eq!(capacity.literal_slots, 16);
+        let used = Router::new(SHARED).expect("valid").used();
+        assert_eq!(
+            (used.nodes, used.literal_slots),
+            (capacity.nodes, capacity.literal_slots)
+        );
     }
 
     /// A router sized by `sized_router!` holds its table and answers as the largest one does.
@@ -281,50 +374,47 @@ mod tests {
     /// Each capacity at the table's need builds; one less is `TooMany` naming it.
     #[test]
     fn one_less_than_needed_is_too_many() {
-        assert!(Router::<(), 5, 1, 5, 4, 2>::build(TABLE).is_ok());
+        assert!(Router::<(), 5, 8, 16, 4, 2>::build(TABLE).is_ok());
         let too_many = |result: Result<_, RouteError>| match result {
             Err(RouteError::TooMany { what, capacity }) => Some((what, capacity)),
             _ => None,
         };
         assert_eq!(
-            too_many(Router::<(), 4, 1, 5, 4, 2>::build(TABLE).map(drop)),
+            too_many(Router::<(), 4, 8, 16, 4, 2>::build(TABLE).map(drop)),
             Some(("paths", 4))
         );
         assert_eq!(
-            too_many(Router::<(), 5, 1, 4, 4, 2>::build(TABLE).map(drop)),
-            Some(("literal segments", 4))
+            too_many(Router::<(), 5, 7, 16, 4, 2>::build(TABLE).map(drop)),
+            Some(("pattern prefixes (index nodes)", 7))
         );
         assert_eq!(
-            too_many(Router::<(), 5, 1, 5, 3, 2>::build(TABLE).map(drop)),
+            too_many(Router::<(), 5, 8, 15, 4, 2>::build(TABLE).map(drop)),
+            Some((
+                "literal slots (twice the literal nodes and static paths, to a power of two)",
+                15
+            ))
+        );
+        assert_eq!(
+            too_many(Router::<(), 5, 8, 16, 3, 2>::build(TABLE).map(drop)),
             Some(("parameters summed over all paths", 3))
         );
         assert_eq!(
-            too_many(Router::<(), 5, 1, 5, 4, 1>::build(TABLE).map(drop)),
+            too_many(Router::<(), 5, 8, 16, 4, 1>::build(TABLE).map(drop)),
             Some(("extension-method routes", 1))
         );
     }
 
-    /// An empty table needs nothing, but every capacity is at least 1.
+    /// An empty table needs nothing, but every capacity is at least 1 (the index, its root).
     #[test]
     fn an_empty_table_needs_one_of_each() {
         let empty: &[Route<()>] = &[];
         let one = RouterCapacity {
             paths: 1,
-            words: 1,
-            literals: 1,
+            nodes: 1,
+            literal_slots: 1,
             param_slots: 1,
             extensions: 1,
         };
         assert_eq!(RouterCapacity::of(empty), one);
-    }
-
-    /// The split into segments is the pattern parser's: a trailing `/` is an empty literal.
-    #[test]
-    fn segments_as_the_parser_splits_them() {
-        assert_eq!(segment_at(b"/a/{b}/", 0), Some(&b"a"[..]));
-        assert_eq!(segment_at(b"/a/{b}/", 1), Some(&b"{b}"[..]));
-        assert_eq!(segment_at(b"/a/{b}/", 2), Some(&b""[..]));
-        assert_eq!(segment_at(b"/a/{b}/", 3), None);
-        assert_eq!(segment_at(b"/", 0), Some(&b""[..]));
     }
 }

@@ -28,9 +28,13 @@
 //! tail. Literals match the percent-decoded segment; an encoded `/` (`%2F`) is never a
 //! separator.
 //!
-//! Lookup is one pass over the path: each segment narrows a bit set of candidate paths (a
-//! binary search among the literals at that depth, and two masks), so the work is linear in
-//! the path's length whatever the table holds, and nothing is allocated.
+//! The index is a trie over whole segments, built at startup into fixed storage. A lookup
+//! first looks the whole path up among the static paths (those without parameters: one probe
+//! of a hash table), then walks down the trie from the root, splitting the path as it goes: at
+//! each node it takes the literal child spelt by the segment (one probe of the same table),
+//! else the parameter child, else the tail, and backtracks when a subtree does not match. Each
+//! node is entered at most once, so the work is bounded by the table's size, and is one node
+//! per segment when nothing backtracks; nothing is allocated.
 //!
 //! ## Methods
 //!
@@ -57,24 +61,24 @@ mod capacity;
 mod heapsort;
 mod methods;
 pub(crate) mod params;
-mod path_set;
 mod pattern;
 mod route;
 mod routing;
+mod segments;
+mod trie;
 
 pub use capacity::RouterCapacity;
 pub use methods::Allow;
 use methods::{ExtensionRoute, GET, MethodSlot, allowed, method_index, method_slot};
 use params::ParamSlot;
 pub use params::{ParamError, Params};
-use path_set::PathSet;
 pub use pattern::{MAX_LITERAL, MAX_PARAMS, MAX_SEGMENTS, ParamType};
 pub use route::{
     BodyDoc, HeaderDoc, ParamDoc, QueryParam, ResponseDoc, Route, RouteDoc, RouteMethod,
 };
 pub use routing::Routing;
+use trie::Trie;
 
-use crate::http::percent::{Decode, decode_into};
 use crate::http::{Method, MethodSet};
 pub(crate) use pattern::{Pattern, SegmentKind};
 
@@ -82,11 +86,12 @@ pub(crate) use pattern::{Pattern, SegmentKind};
 pub const MAX_PATHS: usize = 256;
 /// The most routes (pattern and method pairs) in one table.
 pub const MAX_ROUTES: usize = 1024;
-/// The most distinct (depth, literal) pairs in one table.
-pub const MAX_LITERALS: usize = 512;
-/// The longest path segment compared against literals after percent-decoding: no literal is
-/// longer.
-const MAX_DECODED_SEGMENT: usize = MAX_LITERAL;
+/// The most nodes of one table's index: distinct prefixes of its patterns, by shape, and the
+/// root ([`RouterCapacity::nodes`]).
+pub const MAX_NODES: usize = 1024;
+/// The most slots of one table's hash table of literal children
+/// ([`RouterCapacity::literal_slots`]): enough for [`MAX_NODES`] literal nodes.
+pub const MAX_LITERAL_SLOTS: usize = 2 * MAX_NODES;
 /// The most routes for extension methods ([`Route::method`] with a method that has no
 /// [`Method`] variant of its own) in one table. They are looked up by a scan of the path's
 /// own, so the bound keeps that scan short.
@@ -117,8 +122,8 @@ pub enum RouteError {
         /// The one declared later.
         second: (RouteMethod, &'static str),
     },
-    /// More routes, paths, literals, parameters or extension-method routes than the router
-    /// holds.
+    /// More routes, paths, pattern prefixes, parameters or extension-method routes than the
+    /// router holds.
     TooMany {
         /// What overflowed.
         what: &'static str,
@@ -152,8 +157,12 @@ struct PathEntry {
     pattern: &'static str,
     /// The index of the first route declared with this pattern, for conflict reports.
     first_route: u16,
-    /// Route index + 1 for each method in [`Method::KNOWN`] order; 0 when not declared.
+    /// Route index + 1 serving each method, in [`Method::KNOWN`] order; 0 when none does.
+    /// While routes are added, the route declared for that method; once the table is built,
+    /// also the fallbacks the module documentation lists (HEAD the GET route, then any
+    /// method the [`Route::any`]), so that a lookup reads one entry.
     by_method: [u16; 9],
+    /// The methods the path declares a route of its own for.
     methods: MethodSet,
     /// Route index + 1 of its [`Route::any`]; 0 when not declared.
     any: u16,
@@ -161,17 +170,13 @@ struct PathEntry {
     extensions: (u16, u8),
     /// This path's parameters: `param_slots[params.0..params.0 + params.1]`.
     params: (u16, u8),
+    /// For a static path, its first and last eight bytes as the index reads them (they decide
+    /// a path of up to sixteen bytes): set when the index is built.
+    ends: (u64, u64),
 }
 
 /// The most parameters summed over all paths of a table.
 pub const MAX_PARAM_SLOTS: usize = 512;
-
-#[derive(Clone, Copy, Debug)]
-struct Literal<const W: usize> {
-    depth: u8,
-    text: &'static str,
-    paths: PathSet<W>,
-}
 
 /// What a request's method and path resolve to.
 #[derive(Debug)]
@@ -205,29 +210,21 @@ pub enum RouteMatch<'r, 'p, S: 'static> {
 ///
 /// Its index lives in fixed arrays whose capacities are its const parameters:
 /// [`Router::new`] reserves the largest table zzz accepts ([`RouterCapacity::MAX`], about
-/// 50 KB); [`sized_router!`](crate::sized_router) names the type sized for one table by
+/// 79 KB on x86_64); [`sized_router!`](crate::sized_router) names the type sized for one table by
 /// [`RouterCapacity::of`], built with [`Router::build`], which costs what the table declares.
 pub struct Router<
     S: 'static,
     const PATHS: usize = MAX_PATHS,
-    const WORDS: usize = { MAX_PATHS / 64 },
-    const LITERALS: usize = MAX_LITERALS,
+    const NODES: usize = MAX_NODES,
+    const SLOTS: usize = MAX_LITERAL_SLOTS,
     const PARAMS: usize = MAX_PARAM_SLOTS,
     const EXTENSIONS: usize = MAX_EXTENSION_ROUTES,
 > {
     routes: &'static [Route<S>],
+    /// The distinct paths, ranked by specificity (the most specific first).
     paths: heapless::Vec<PathEntry, PATHS>,
-    literals: heapless::Vec<Literal<WORDS>, LITERALS>,
-    /// For each depth, the range of `literals` at that depth.
-    literal_ranges: [(u16, u16); MAX_SEGMENTS],
-    /// Paths with a parameter at each depth.
-    param_at: [PathSet<WORDS>; MAX_SEGMENTS],
-    /// Paths whose tail starts at or before each depth.
-    tail_covers: [PathSet<WORDS>; MAX_SEGMENTS],
-    /// Paths that match a path of exactly n segments.
-    ends_at: [PathSet<WORDS>; MAX_SEGMENTS + 1],
-    /// Paths with a tail.
-    tails: PathSet<WORDS>,
+    /// The index: a trie of the paths' segments.
+    trie: Trie<NODES, SLOTS>,
     /// The parameters of every path, grouped by path.
     param_slots: heapless::Vec<ParamSlot, PARAMS>,
     /// The extension-method routes of every path, grouped by path.
@@ -237,11 +234,11 @@ pub struct Router<
 impl<
     S,
     const PATHS: usize,
-    const WORDS: usize,
-    const LITERALS: usize,
+    const NODES: usize,
+    const SLOTS: usize,
     const PARAMS: usize,
     const EXTENSIONS: usize,
-> core::fmt::Debug for Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+> core::fmt::Debug for Router<S, PATHS, NODES, SLOTS, PARAMS, EXTENSIONS>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Router")
@@ -282,6 +279,39 @@ fn specificity_of(a: &'static str, b: &'static str) -> core::cmp::Ordering {
     )
 }
 
+/// What serves each method of [`Method::KNOWN`] that `entry` declares no route of its own
+/// for: for HEAD its GET route, if it declares one; else its [`Route::any`] (route index + 1,
+/// or 0 when there is none).
+fn fallbacks_of(entry: &PathEntry) -> [u16; 9] {
+    core::array::from_fn(|m| match Method::KNOWN[m] {
+        Method::Head if entry.methods.contains(Method::Get) => entry.by_method[GET],
+        _ => entry.any,
+    })
+}
+
+/// Asserts that `visit` reaches each of `0..count` exactly once. 64 at a time: a bit set per
+/// window instead of one flag per item keeps this check's stack small whatever the table holds.
+fn assert_reached_once(count: usize, what: &str, visit: impl Fn(&mut dyn FnMut(usize))) {
+    for window in (0..count).step_by(64) {
+        let mut reached = 0u64;
+        visit(&mut |item| {
+            assert!(item < count, "{what} {item} out of the table");
+            if (window..window + 64).contains(&item) {
+                let bit = 1u64 << (item - window);
+                assert!(reached & bit == 0, "{what} {item} reached twice");
+                reached |= bit;
+            }
+        });
+        let in_window = (count - window).min(64);
+        let all = if in_window == 64 {
+            u64::MAX
+        } else {
+            (1u64 << in_window) - 1
+        };
+        assert_eq!(reached, all, "a {what} is unreachable");
+    }
+}
+
 impl<S> Router<S> {
     /// Checks `routes` and builds the index, with the capacities of the largest table zzz
     /// accepts ([`RouterCapacity::MAX`]); [`Router::build`] says what is refused. A router
@@ -294,34 +324,32 @@ impl<S> Router<S> {
 impl<
     S,
     const PATHS: usize,
-    const WORDS: usize,
-    const LITERALS: usize,
+    const NODES: usize,
+    const SLOTS: usize,
     const PARAMS: usize,
     const EXTENSIONS: usize,
-> Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+> Router<S, PATHS, NODES, SLOTS, PARAMS, EXTENSIONS>
 {
     /// The capacities of this router type.
     pub const CAPACITY: RouterCapacity = RouterCapacity {
         paths: PATHS,
-        words: WORDS,
-        literals: LITERALS,
+        nodes: NODES,
+        literal_slots: SLOTS,
         param_slots: PARAMS,
         extensions: EXTENSIONS,
     };
 
     /// Checks `routes` and builds the index in place. Refuses an invalid pattern or method
     /// and two routes that would serve the same requests, naming them ([`RouteError`]); a
-    /// table of more than [`MAX_ROUTES`] routes, or more paths, literals, parameters or
-    /// extension-method routes than this type's capacities, is [`RouteError::TooMany`].
+    /// table of more than [`MAX_ROUTES`] routes, or more paths, pattern prefixes, parameters
+    /// or extension-method routes than this type's capacities, is [`RouteError::TooMany`].
     pub fn build(routes: &'static [Route<S>]) -> Result<Self, RouteError> {
         const {
+            // `u16::MAX` is the index's "none", and `u16::MAX - 1` its parent of static paths.
             assert!(
-                WORDS * 64 >= PATHS,
-                "a set of paths must have a bit for every path"
-            );
-            assert!(
-                PATHS <= u16::MAX as usize
-                    && LITERALS <= u16::MAX as usize
+                PATHS < u16::MAX as usize
+                    && NODES < u16::MAX as usize - 1
+                    && SLOTS > 0
                     && PARAMS <= u16::MAX as usize
                     && EXTENSIONS <= u16::MAX as usize,
                 "the index is addressed with 16-bit integers"
@@ -336,21 +364,18 @@ impl<
         let mut router = Router {
             routes,
             paths: heapless::Vec::new(),
-            literals: heapless::Vec::new(),
-            literal_ranges: [(0, 0); MAX_SEGMENTS],
-            param_at: [PathSet::EMPTY; MAX_SEGMENTS],
-            tail_covers: [PathSet::EMPTY; MAX_SEGMENTS],
-            ends_at: [PathSet::EMPTY; MAX_SEGMENTS + 1],
-            tails: PathSet::EMPTY,
+            trie: Trie::new(),
             param_slots: heapless::Vec::new(),
             extensions: heapless::Vec::new(),
         };
         router.add_routes()?;
+        router.add_fallbacks();
         heapsort::sort_by(&mut router.paths, |a, b| {
             specificity_of(a.pattern, b.pattern)
         });
         router.group_extensions();
-        router.index_paths()?;
+        router.index_params()?;
+        router.trie.build(&mut router.paths)?;
         router.assert_built();
         Ok(router)
     }
@@ -379,6 +404,7 @@ impl<
                         any: 0,
                         extensions: (0, 0),
                         params: (0, 0),
+                        ends: (0, 0),
                     };
                     self.paths.push(entry).map_err(|_| RouteError::TooMany {
                         what: "paths",
@@ -430,6 +456,20 @@ impl<
         Ok(())
     }
 
+    /// Fills in the methods each path declares no route of its own for: HEAD goes to the GET
+    /// route, then every method to the [`Route::any`] (RFC 9110 §9.3.2; see the module
+    /// documentation).
+    fn add_fallbacks(&mut self) {
+        for entry in self.paths.iter_mut() {
+            let fallbacks = fallbacks_of(entry);
+            for (route, fallback) in entry.by_method.iter_mut().zip(fallbacks) {
+                if *route == 0 {
+                    *route = fallback;
+                }
+            }
+        }
+    }
+
     /// Orders the extension routes by path rank, then name, and gives each path its range.
     fn group_extensions(&mut self) {
         let (routes, paths) = (self.routes, &self.paths);
@@ -455,109 +495,40 @@ impl<
         debug_assert_eq!(next, self.extensions.len());
     }
 
-    /// Indexes the ranked paths: literals by depth, parameter and tail masks, parameter slots.
-    fn index_paths(&mut self) -> Result<(), RouteError> {
+    /// Lists the parameters of every ranked path, where each lies in its pattern.
+    fn index_params(&mut self) -> Result<(), RouteError> {
         for rank in 0..self.paths.len() {
             let pattern = Pattern::parse(self.paths[rank].pattern).expect("validated");
-            let n = pattern.segments.len();
-            let mut has_tail = false;
             let first_param = self.param_slots.len();
             for (depth, segment) in pattern.segments.iter().enumerate() {
-                if segment.kind != SegmentKind::Literal {
-                    let slot = ParamSlot {
-                        depth: depth as u8,
-                        tail: segment.kind == SegmentKind::Tail,
-                        ty: segment.ty,
-                        name: segment.text,
-                    };
-                    self.param_slots
-                        .push(slot)
-                        .map_err(|_| RouteError::TooMany {
-                            what: "parameters summed over all paths",
-                            capacity: PARAMS,
-                        })?;
+                if segment.kind == SegmentKind::Literal {
+                    continue;
                 }
-                match segment.kind {
-                    SegmentKind::Literal => self.add_literal(depth, segment.text, rank)?,
-                    SegmentKind::Param => self.param_at[depth] = self.param_at[depth].with(rank),
-                    SegmentKind::Tail => {
-                        has_tail = true;
-                        self.tails = self.tails.with(rank);
-                        for d in depth..MAX_SEGMENTS {
-                            self.tail_covers[d] = self.tail_covers[d].with(rank);
-                        }
-                        // A tail matches zero or more segments: paths of `depth` or more.
-                        for d in depth..=MAX_SEGMENTS {
-                            self.ends_at[d] = self.ends_at[d].with(rank);
-                        }
-                    }
-                }
-            }
-            if !has_tail {
-                self.ends_at[n] = self.ends_at[n].with(rank);
+                let slot = ParamSlot {
+                    depth: depth as u8,
+                    tail: segment.kind == SegmentKind::Tail,
+                    ty: segment.ty,
+                    name: segment.text,
+                };
+                self.param_slots
+                    .push(slot)
+                    .map_err(|_| RouteError::TooMany {
+                        what: "parameters summed over all paths",
+                        capacity: PARAMS,
+                    })?;
             }
             self.paths[rank].params = (
                 first_param as u16,
                 (self.param_slots.len() - first_param) as u8,
             );
         }
-        // Within a depth, literals are ordered by length first: most probes then compare a
-        // length, not bytes.
-        heapsort::sort_by(&mut self.literals, |a, b| {
-            (a.depth, a.text.len(), a.text.as_bytes()).cmp(&(
-                b.depth,
-                b.text.len(),
-                b.text.as_bytes(),
-            ))
-        });
-        for depth in 0..MAX_SEGMENTS {
-            let start = self
-                .literals
-                .iter()
-                .position(|l| l.depth as usize >= depth)
-                .unwrap_or(self.literals.len());
-            let end = self
-                .literals
-                .iter()
-                .position(|l| l.depth as usize > depth)
-                .unwrap_or(self.literals.len());
-            self.literal_ranges[depth] = (start as u16, end as u16);
-        }
-        Ok(())
-    }
-
-    /// Adds path `rank` to the paths of literal `text` at `depth`.
-    fn add_literal(
-        &mut self,
-        depth: usize,
-        text: &'static str,
-        rank: usize,
-    ) -> Result<(), RouteError> {
-        match self
-            .literals
-            .iter_mut()
-            .find(|l| l.depth as usize == depth && l.text == text)
-        {
-            Some(l) => l.paths = l.paths.with(rank),
-            None => self
-                .literals
-                .push(Literal {
-                    depth: depth as u8,
-                    text,
-                    paths: PathSet::EMPTY.with(rank),
-                })
-                .map_err(|_| RouteError::TooMany {
-                    what: "literal segments",
-                    capacity: LITERALS,
-                })?,
-        }
         Ok(())
     }
 
     /// The invariants lookups rely on, checked once when the table is built (the lookup side
     /// asserts its half of each pair where it reads): paths strictly ordered by specificity,
-    /// literals sorted within contiguous per-depth ranges, every range inside its array, and
-    /// every route reachable from exactly one place.
+    /// the index's own ([`Trie::assert_built`]), every range inside its array, every path
+    /// reached from exactly one node of the index, and every route from exactly one path.
     fn assert_built(&self) {
         for pair in self.paths.windows(2) {
             assert!(
@@ -565,61 +536,40 @@ impl<
                 "paths out of specificity order"
             );
         }
-        let key = |l: &Literal<WORDS>| (l.depth, l.text.len(), l.text.as_bytes());
-        for pair in self.literals.windows(2) {
-            assert!(
-                key(&pair[0]) < key(&pair[1]),
-                "literals unsorted or repeated"
-            );
-        }
-        let mut next = 0u16;
-        for (depth, &(start, end)) in self.literal_ranges.iter().enumerate() {
-            assert!(start == next && start <= end && end as usize <= self.literals.len());
-            for l in &self.literals[start as usize..end as usize] {
-                assert_eq!(l.depth as usize, depth);
-            }
-            next = end;
-        }
+        self.trie.assert_built(&self.paths);
         for p in self.paths.iter() {
             let (first, count) = (p.params.0 as usize, p.params.1 as usize);
             assert!(first + count <= self.param_slots.len());
             let (first, count) = (p.extensions.0 as usize, p.extensions.1 as usize);
             assert!(first + count <= self.extensions.len());
-            for (m, &route) in p.by_method.iter().enumerate() {
-                assert_eq!(route != 0, p.methods.contains(Method::KNOWN[m]));
+            for (m, (&route, fallback)) in p.by_method.iter().zip(fallbacks_of(p)).enumerate() {
+                if p.methods.contains(Method::KNOWN[m]) {
+                    assert_ne!(route, 0, "a declared method without its route");
+                } else {
+                    assert_eq!(route, fallback, "a method without its fallback");
+                }
             }
         }
-        // Reachability, 64 routes at a time: a bit set per window instead of one flag per
-        // route keeps this check's stack small whatever the table holds.
-        for window in (0..self.routes.len()).step_by(64) {
-            let mut reached = 0u64;
-            self.each_route_reached(|route| {
-                assert!(route < self.routes.len(), "route {route} out of the table");
-                if (window..window + 64).contains(&route) {
-                    let bit = 1u64 << (route - window);
-                    assert!(reached & bit == 0, "route {route} reached twice");
-                    reached |= bit;
-                }
-            });
-            let in_window = (self.routes.len() - window).min(64);
-            let all = if in_window == 64 {
-                u64::MAX
-            } else {
-                (1u64 << in_window) - 1
-            };
-            assert_eq!(reached, all, "a route is unreachable");
-        }
+        assert_reached_once(self.paths.len(), "path", |reach| {
+            self.trie.each_path_reached(reach)
+        });
+        assert_reached_once(self.routes.len(), "route", |reach| {
+            self.each_route_reached(reach)
+        });
     }
 
     /// Calls `reach` with the index of every route each path leads to.
-    fn each_route_reached(&self, mut reach: impl FnMut(usize)) {
+    fn each_route_reached(&self, reach: &mut dyn FnMut(usize)) {
         for p in self.paths.iter() {
             let (first, count) = (p.extensions.0 as usize, p.extensions.1 as usize);
             for e in &self.extensions[first..first + count] {
                 reach(e.route as usize);
             }
-            for &route in p.by_method.iter().filter(|&&r| r != 0) {
-                reach(route as usize - 1);
+            // Its own routes: the others are fallbacks to them or to its `any`.
+            for (m, &route) in p.by_method.iter().enumerate() {
+                if p.methods.contains(Method::KNOWN[m]) {
+                    reach(route as usize - 1);
+                }
             }
             if p.any != 0 {
                 reach(p.any as usize - 1);
@@ -627,13 +577,13 @@ impl<
         }
     }
 
-    /// How much of each capacity the table uses (`words`: those its paths need), never more
-    /// than [`RouterCapacity::of`] the same table.
+    /// How much of each capacity the table uses, never more than [`RouterCapacity::of`] the
+    /// same table.
     pub fn used(&self) -> RouterCapacity {
         RouterCapacity {
             paths: self.paths.len(),
-            words: self.paths.len().div_ceil(64),
-            literals: self.literals.len(),
+            nodes: self.trie.len(),
+            literal_slots: self.trie.slots_used(),
             param_slots: self.param_slots.len(),
             extensions: self.extensions.len(),
         }
@@ -676,24 +626,56 @@ impl<
         if standard == Method::Connect {
             return RouteMatch::NotImplemented;
         }
-        let Some(rank) = self.match_path(path) else {
+        if !path.starts_with('/') {
+            return RouteMatch::NotFound;
+        }
+        // A static path first (it has no parameters), then the walk, which finds where the
+        // parameters lie on its way down. Two calls of `answer`, so that a static path's
+        // empty parameters are written straight into the result.
+        if let Some(rank) = self.trie.find_static(path.as_bytes(), &self.paths) {
+            return self.answer(standard, method, rank, |slots| {
+                debug_assert!(slots.is_empty(), "a static path with parameters");
+                Params::with_spans(path, slots, [0; MAX_PARAMS])
+            });
+        }
+        let mut spans = [0; MAX_PARAMS];
+        let Some(walked) = self.trie.walk(path.as_bytes(), &mut spans) else {
             return RouteMatch::NotFound;
         };
+        self.answer(standard, method, walked.rank, |slots| {
+            if walked.spans {
+                let params = Params::with_spans(path, slots, spans);
+                debug_assert!(params.same_spans(&capture(slots, path)), "{path}");
+                params
+            } else {
+                capture(slots, path)
+            }
+        })
+    }
+
+    /// The answer for a request whose path matches path `rank`: its method's route and the
+    /// parameters `params` makes from the path's parameter slots, or `405`, or the automatic
+    /// `OPTIONS`.
+    #[inline(always)]
+    fn answer<'r: 'p, 'p>(
+        &'r self,
+        standard: Method,
+        method: &str,
+        rank: usize,
+        params: impl FnOnce(&'r [ParamSlot]) -> Params<'p>,
+    ) -> RouteMatch<'r, 'p, S> {
         let entry = &self.paths[rank];
+        // The fallbacks are in `by_method` already; an extension method has its own list.
         let route_index = match method_index(standard) {
             Some(m) => entry.by_method[m].checked_sub(1),
             None => self
                 .extensions_of(entry)
                 .iter()
                 .find(|e| e.name == method)
-                .map(|e| e.route),
+                .map(|e| e.route)
+                .or(entry.any.checked_sub(1)),
         };
-        let get_for_head = match standard {
-            Method::Head => entry.by_method[GET].checked_sub(1),
-            _ => None,
-        };
-        let any = entry.any.checked_sub(1);
-        let Some(index) = route_index.or(get_for_head).or(any) else {
+        let Some(index) = route_index else {
             let allow = Allow {
                 standard: allowed(entry.methods),
                 extensions: self.extensions_of(entry),
@@ -704,13 +686,10 @@ impl<
             };
         };
         let (first, count) = entry.params;
-        let params = capture(
-            &self.param_slots[first as usize..first as usize + count as usize],
-            path,
-        );
+        let slots = &self.param_slots[first as usize..first as usize + count as usize];
         RouteMatch::Found {
             route: &self.routes[index as usize],
-            params,
+            params: params(slots),
         }
     }
 
@@ -719,117 +698,36 @@ impl<
         let (first, count) = entry.extensions;
         &self.extensions[first as usize..first as usize + count as usize]
     }
-
-    /// The rank of the most specific path matching `path`.
-    fn match_path(&self, path: &str) -> Option<usize> {
-        let rest = path.strip_prefix('/')?;
-        let mut candidates = PathSet::first_n(self.paths.len());
-        let mut depth = 0;
-        for segment in Segments::new(rest) {
-            let accepted = if depth < MAX_SEGMENTS {
-                let mut accepted = self.tail_covers[depth].or(self.literal_paths(depth, segment));
-                if !segment.is_empty() {
-                    accepted = accepted.or(self.param_at[depth]);
-                }
-                accepted
-            } else {
-                self.tails
-            };
-            candidates = candidates.and(accepted);
-            if candidates.is_empty() {
-                return None;
-            }
-            depth += 1;
-        }
-        candidates
-            .and(self.ends_at[depth.min(MAX_SEGMENTS)])
-            .lowest()
-    }
-
-    /// The paths with literal `segment` (percent-decoded) at `depth`.
-    #[inline]
-    fn literal_paths(&self, depth: usize, segment: &str) -> PathSet<WORDS> {
-        let (start, end) = self.literal_ranges[depth];
-        let here = &self.literals[start as usize..end as usize];
-        if here.is_empty() {
-            return PathSet::EMPTY;
-        }
-        let mut decoded = [0u8; MAX_DECODED_SEGMENT];
-        let text: &[u8] = if segment.bytes().any(|b| b == b'%') {
-            match decode_into(segment.as_bytes(), Decode::PathSegment, &mut decoded) {
-                Ok(text) => text,
-                Err(_) => return PathSet::EMPTY,
-            }
-        } else {
-            segment.as_bytes()
-        };
-        match here.binary_search_by(|l| (l.text.len(), l.text.as_bytes()).cmp(&(text.len(), text)))
-        {
-            Ok(i) => here[i].paths,
-            Err(_) => PathSet::EMPTY,
-        }
-    }
-}
-
-/// The `/`-separated segments of a path (without its leading `/`). A byte loop rather than
-/// `str::split`: path segments are short, and `split`'s search costs more to set up than to
-/// run on them.
-struct Segments<'p> {
-    rest: Option<&'p str>,
-}
-
-impl<'p> Segments<'p> {
-    fn new(path: &'p str) -> Segments<'p> {
-        Segments { rest: Some(path) }
-    }
-}
-
-impl<'p> Iterator for Segments<'p> {
-    type Item = &'p str;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'p str> {
-        let rest = self.rest?;
-        match rest.bytes().position(|b| b == b'/') {
-            Some(i) => {
-                self.rest = Some(&rest[i + 1..]);
-                Some(&rest[..i])
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
-    }
 }
 
 /// Captures the parameters of a path from `path`, which is known to match it: one pass over
-/// the path, guided by where the table said the parameters are.
+/// the path, guided by where the table said the parameters are. For a match found after
+/// backtracking; the walk finds the others' on its way down.
 fn capture<'p>(slots: &'p [ParamSlot], path: &'p str) -> Params<'p> {
     let bytes = path.as_bytes();
-    let mut params = Params::with_slots(path, slots);
+    let mut spans = [0; MAX_PARAMS];
     let mut depth = 0;
     let mut start = 1; // past the leading '/'
-    for (i, slot) in slots.iter().enumerate() {
+    for (span, slot) in spans.iter_mut().zip(slots) {
         // Bounded: counted up to the slot's depth (at most MAX_SEGMENTS).
         while depth < slot.depth as usize {
-            start = bytes[start..]
+            start = bytes[start.min(bytes.len())..]
                 .iter()
                 .position(|&b| b == b'/')
-                .map_or(bytes.len(), |p| start + p + 1);
+                .map_or(bytes.len() + 1, |p| start + p + 1);
             depth += 1;
         }
-        if slot.tail {
-            params.set(i, start.min(bytes.len()), bytes.len());
-            break;
-        }
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == b'/')
-            .map_or(bytes.len(), |p| start + p);
-        params.set(i, start, end);
+        let end = if slot.tail {
+            bytes.len()
+        } else {
+            bytes[start.min(bytes.len())..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |p| start + p)
+        };
+        *span = Params::span(start.min(bytes.len()), end);
     }
-    params
+    Params::with_spans(path, slots, spans)
 }
 
 #[cfg(test)]

@@ -32,7 +32,9 @@ pub(crate) struct ParamSlot {
 pub struct Params<'p> {
     path: &'p str,
     slots: &'p [ParamSlot],
-    spans: [(u32, u32); MAX_PARAMS],
+    /// Where each value lies: `start | end << 32`, one word each, so that the result of a
+    /// lookup is written a word per parameter.
+    spans: [u64; MAX_PARAMS],
 }
 
 impl Default for Params<'_> {
@@ -46,29 +48,41 @@ impl<'p> Params<'p> {
         Params {
             path,
             slots: &[],
-            spans: [(0, 0); MAX_PARAMS],
+            spans: [0; MAX_PARAMS],
         }
     }
 
-    /// Parameters described by `slots`, their values to be set with [`Params::set`].
-    pub(crate) fn with_slots(path: &'p str, slots: &'p [ParamSlot]) -> Params<'p> {
+    /// Parameters described by `slots`, whose values lie at `spans` of `path` (the `i`-th at
+    /// `spans[i]`, made by [`Params::span`]; those past `slots.len()` unused).
+    pub(crate) fn with_spans(
+        path: &'p str,
+        slots: &'p [ParamSlot],
+        spans: [u64; MAX_PARAMS],
+    ) -> Params<'p> {
         debug_assert!(slots.len() <= MAX_PARAMS);
-        Params {
-            path,
-            slots,
-            spans: [(0, 0); MAX_PARAMS],
-        }
+        debug_assert!(spans[..slots.len()].iter().all(|&span| {
+            let (start, end) = (span as u32, (span >> 32) as u32);
+            start <= end && end as usize <= path.len()
+        }));
+        Params { path, slots, spans }
     }
 
-    /// Sets where the value of the `i`-th parameter lies in the path.
-    pub(crate) fn set(&mut self, i: usize, start: usize, end: usize) {
-        debug_assert!(start <= end && end <= self.path.len());
-        self.spans[i] = (start as u32, end as u32);
+    /// Whether `other` holds the same values (for debug assertions).
+    pub(crate) fn same_spans(&self, other: &Params<'_>) -> bool {
+        let n = self.slots.len();
+        n == other.slots.len() && self.spans[..n] == other.spans[..n]
+    }
+
+    /// A span of [`Params::with_spans`]: the value at `start..end` of the path.
+    #[inline]
+    pub(crate) fn span(start: usize, end: usize) -> u64 {
+        debug_assert!(start <= end && end <= u32::MAX as usize);
+        start as u64 | (end as u64) << 32
     }
 
     fn value(&self, i: usize) -> &'p str {
-        let (start, end) = self.spans[i];
-        &self.path[start as usize..end as usize]
+        let span = self.spans[i];
+        &self.path[span as u32 as usize..(span >> 32) as usize]
     }
 
     /// How many parameters were captured.

@@ -192,6 +192,85 @@ impl Pattern {
     }
 }
 
+/// The `depth`-th `/`-separated segment of `pattern` (after its leading `/`), as
+/// [`Pattern::parse`] splits it; `None` past the last. A pattern without its leading `/` (which
+/// the router refuses) is read as if it had one. A `const fn`, for
+/// [`RouterCapacity::of`](super::RouterCapacity::of), and what the index is built from.
+pub(super) const fn segment_at(pattern: &str, depth: usize) -> Option<&str> {
+    let mut rest = Some(segments_of(pattern));
+    let mut d = 0;
+    // Bounded: one turn per segment, each at least one byte of the pattern shorter.
+    while let Some(text) = rest {
+        let (segment, after) = split_first_segment(text);
+        if d == depth {
+            return Some(segment);
+        }
+        rest = after;
+        d += 1;
+    }
+    None
+}
+
+/// `pattern` without its leading `/`: its segments, joined by `/`.
+pub(super) const fn segments_of(pattern: &str) -> &str {
+    match pattern.as_bytes() {
+        [b'/', ..] => pattern.split_at(1).1,
+        _ => pattern,
+    }
+}
+
+/// The first segment of `segments` (`/`-joined), and the segments after it, if any.
+pub(super) const fn split_first_segment(segments: &str) -> (&str, Option<&str>) {
+    let bytes = segments.as_bytes();
+    let mut end = 0;
+    // Bounded: the length of `segments`.
+    while end < bytes.len() && bytes[end] != b'/' {
+        end += 1;
+    }
+    let (segment, after) = segments.split_at(end);
+    if after.is_empty() {
+        (segment, None)
+    } else {
+        (segment, Some(after.split_at(1).1))
+    }
+}
+
+/// What a segment of a valid pattern is, read from its first bytes (the rest was validated by
+/// [`Pattern::parse`]).
+pub(super) const fn kind_of(segment: &str) -> SegmentKind {
+    match segment.as_bytes() {
+        [b'{', b'*', ..] => SegmentKind::Tail,
+        [b'{', ..] => SegmentKind::Param,
+        _ => SegmentKind::Literal,
+    }
+}
+
+/// Whether two segments of valid patterns match the same path segments: the same literal, or
+/// two parameters (whatever their names and types), or two tails.
+pub(super) const fn same_shape(a: &str, b: &str) -> bool {
+    match (kind_of(a), kind_of(b)) {
+        (SegmentKind::Literal, SegmentKind::Literal) => bytes_eq(a.as_bytes(), b.as_bytes()),
+        (SegmentKind::Param, SegmentKind::Param) | (SegmentKind::Tail, SegmentKind::Tail) => true,
+        _ => false,
+    }
+}
+
+/// `a == b`, in a `const fn`.
+pub(super) const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    // Bounded: the length of `a`.
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 fn check_name(name: &str) -> Result<(), &'static str> {
     let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if valid {
@@ -279,6 +358,35 @@ mod tests {
                 matches!(router.resolve("GET", path), RouteMatch::Found { .. }),
                 "{path}"
             );
+        }
+    }
+
+    /// The split is the parser's: a trailing `/` is an empty literal.
+    #[test]
+    fn segments_as_the_parser_splits_them() {
+        assert_eq!(segment_at("/a/{b}/", 0), Some("a"));
+        assert_eq!(segment_at("/a/{b}/", 1), Some("{b}"));
+        assert_eq!(segment_at("/a/{b}/", 2), Some(""));
+        assert_eq!(segment_at("/a/{b}/", 3), None);
+        assert_eq!(segment_at("/", 0), Some(""));
+        assert_eq!(kind_of("{*t}"), SegmentKind::Tail);
+        assert_eq!(kind_of("{t:u8}"), SegmentKind::Param);
+        assert_eq!(kind_of("t"), SegmentKind::Literal);
+        assert!(same_shape("{a}", "{b:u64}") && !same_shape("{a}", "{*a}"));
+        assert!(same_shape("x", "x") && !same_shape("x", "y") && !same_shape("x", "{x}"));
+        for pattern in [
+            "/",
+            "/a",
+            "/a/",
+            "/users/{id:u64}/posts/{*rest}",
+            "/caf\u{e9}/x",
+        ] {
+            let parsed = Pattern::parse(pattern).unwrap();
+            for (depth, segment) in parsed.segments.iter().enumerate() {
+                let raw = segment_at(pattern, depth).unwrap();
+                assert_eq!(kind_of(raw), segment.kind, "{pattern}");
+            }
+            assert_eq!(segment_at(pattern, parsed.segments.len()), None);
         }
     }
 

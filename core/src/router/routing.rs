@@ -24,11 +24,11 @@ pub trait Routing<S: 'static> {
 impl<
     S,
     const PATHS: usize,
-    const WORDS: usize,
-    const LITERALS: usize,
+    const NODES: usize,
+    const SLOTS: usize,
     const PARAMS: usize,
     const EXTENSIONS: usize,
-> Routing<S> for Router<S, PATHS, WORDS, LITERALS, PARAMS, EXTENSIONS>
+> Routing<S> for Router<S, PATHS, NODES, SLOTS, PARAMS, EXTENSIONS>
 {
     fn routes(&self) -> &'static [Route<S>] {
         Router::routes(self)

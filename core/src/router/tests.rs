@@ -411,3 +411,184 @@ fn empty_tail_is_not_a_mismatch() {
     };
     assert_eq!(params.first_mismatch(), None);
 }
+
+/// A literal that leads nowhere sends the walk back to the parameter, then to the tail; the
+/// parameters are those of the path found, not of the way tried first.
+#[test]
+fn backtracking_finds_the_parameters_of_the_match() {
+    static BACK: &[Route<()>] = &[
+        Route::get("/a/b/c", h),
+        Route::get("/{x}/b/d", h),
+        Route::get("/a/{y}/{z}/e", h),
+        Route::get("/{*t}", h),
+    ];
+    let r = Router::new(BACK).unwrap();
+    let params = |path| match r.resolve("GET", path) {
+        RouteMatch::Found { route, params } => {
+            let values: std::vec::Vec<_> = params.iter().collect();
+            (route.pattern, values)
+        }
+        other => panic!("{path}: {other:?}"),
+    };
+    assert_eq!(params("/a/b/c"), ("/a/b/c", std::vec![]));
+    assert_eq!(params("/a/b/d"), ("/{x}/b/d", std::vec![("x", "a")]));
+    assert_eq!(
+        params("/a/q/r/e"),
+        ("/a/{y}/{z}/e", std::vec![("y", "q"), ("z", "r")])
+    );
+    assert_eq!(params("/a/b/e"), ("/{*t}", std::vec![("t", "a/b/e")]));
+    assert_eq!(params("/a/b/c/"), ("/{*t}", std::vec![("t", "a/b/c/")]));
+}
+
+/// The index against the simplest lookup there is: the first path, in the specificity order
+/// the table ranks them by, whose pattern matches, read segment by segment.
+mod against_a_linear_scan {
+    use super::*;
+    use proptest::prelude::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Pieces of patterns: literals sharing prefixes, of up to and past the eight bytes the
+    /// index compares as one integer, parameters of several names and types, tails, and the
+    /// empty literal (a trailing `/`).
+    const PATTERN_PIECES: &[&str] = &[
+        "a",
+        "b",
+        "ab",
+        "",
+        "abcdefgh",
+        "abcdefghij",
+        "abcdefghik",
+        "{x}",
+        "{y:u8}",
+        "{*t}",
+    ];
+    /// Pieces of paths: the literals, escaped or not, values no literal spells, empty ones.
+    const PATH_PIECES: &[&str] = &[
+        "a",
+        "b",
+        "ab",
+        "",
+        "abcdefgh",
+        "abcdefghij",
+        "abcdefghik",
+        "%61",
+        "abcdefgh%69j",
+        "%2F",
+        "%zz",
+        "1",
+        "abcdefghijk",
+    ];
+
+    /// Whether `pattern` (valid) matches `path`, as the module documentation says.
+    fn matches(pattern: &'static str, path: &str) -> bool {
+        let Some(rest) = path.strip_prefix('/') else {
+            return false;
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        let pattern = Pattern::parse(pattern).expect("valid");
+        for (i, piece) in pattern.segments.iter().enumerate() {
+            let segment = segments.get(i);
+            match piece.kind {
+                SegmentKind::Tail => return segments.len() >= i,
+                SegmentKind::Param if segment.is_none_or(|s| s.is_empty()) => return false,
+                SegmentKind::Param => {}
+                SegmentKind::Literal => {
+                    let mut out = [0u8; 512];
+                    let decoded = segment.and_then(|s| {
+                        crate::http::percent::decode_into(
+                            s.as_bytes(),
+                            crate::http::percent::Decode::PathSegment,
+                            &mut out,
+                        )
+                        .ok()
+                    });
+                    if decoded != Some(piece.text.as_bytes()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        segments.len() == pattern.segments.len()
+    }
+
+    fn pattern() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PATTERN_PIECES), 1..5).prop_map(
+            |pieces| {
+                let mut text = String::new();
+                for piece in pieces {
+                    text.push('/');
+                    text.push_str(piece);
+                }
+                text
+            },
+        )
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PATH_PIECES), 1..6).prop_map(|pieces| {
+            let mut text = String::new();
+            for piece in pieces {
+                text.push('/');
+                text.push_str(piece);
+            }
+            text
+        })
+    }
+
+    proptest! {
+        /// Every path resolves to the rank the scan finds, with the parameters the pattern
+        /// names at the places the scan reads them; and the index uses exactly the nodes
+        /// `RouterCapacity::of` counts.
+        #[test]
+        fn the_index_finds_what_the_scan_finds(
+            patterns in proptest::collection::vec(pattern(), 1..24),
+            paths in proptest::collection::vec(path(), 1..24),
+        ) {
+            // Invalid patterns (a tail before the end) and shapes declared twice are refused:
+            // other properties cover that. The rest must build.
+            let mut kept: Vec<(&'static str, Pattern)> = Vec::new();
+            for text in patterns {
+                let text: &'static str = String::leak(text);
+                let Ok(parsed) = Pattern::parse(text) else { continue };
+                if !kept.iter().any(|(_, other)| crate::router::specificity(other, &parsed).is_eq()) {
+                    kept.push((text, parsed));
+                }
+            }
+            let routes: Vec<Route<()>> = kept.iter().map(|(text, _)| Route::get(text, h)).collect();
+            let routes: &'static [Route<()>] = routes.leak();
+            let router = Router::new(routes).expect("valid, distinct shapes");
+            prop_assert_eq!(RouterCapacity::of(routes).nodes, router.used().nodes);
+            for path in &paths {
+                let expected = router.paths.iter().position(|p| matches(p.pattern, path));
+                // The walk alone, static paths included, finds it; and the table of static
+                // paths finds it when it is one, and nothing else.
+                let mut spans = [0; MAX_PARAMS];
+                let got = router.trie.walk(path.as_bytes(), &mut spans).map(|w| w.rank);
+                prop_assert_eq!(got, expected, "{}", path);
+                let found = router.trie.find_static(path.as_bytes(), &router.paths);
+                prop_assert!(found.is_none() || found == expected, "{}", path);
+                let spelt = expected.is_some_and(|rank| {
+                    let pattern = router.paths[rank].pattern;
+                    pattern == path && trie::is_static(pattern)
+                });
+                prop_assert_eq!(found.is_some(), spelt, "{}", path);
+                let Some(rank) = got else { continue };
+                let RouteMatch::Found { params, .. } = router.resolve("GET", path) else {
+                    panic!("{path}");
+                };
+                let pattern = Pattern::parse(router.paths[rank].pattern).expect("valid");
+                let parts: Vec<&str> = path[1..].split('/').collect();
+                for piece in pattern.segments.iter().filter(|p| p.kind != SegmentKind::Literal) {
+                    let depth = pattern.segments.iter().position(|p| p == piece).expect("in it");
+                    let value = match piece.kind {
+                        SegmentKind::Tail if depth >= parts.len() => String::new(),
+                        SegmentKind::Tail => parts[depth..].join("/"),
+                        _ => String::from(parts[depth]),
+                    };
+                    prop_assert_eq!(params.get(piece.text), Some(value.as_str()), "{}", path);
+                }
+            }
+        }
+    }
+}

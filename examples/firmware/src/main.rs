@@ -216,7 +216,7 @@ static ROUTES: &[Route<Board>] = &[
 ];
 
 /// The router, its index sized for [`ROUTES`] by the compiler: a few hundred bytes, where the
-/// largest table zzz accepts ([`zzz_core::Router::new`]) would take 43 KB of this board's RAM.
+/// largest table zzz accepts ([`zzz_core::Router::new`]) would take 61 KB of this board's RAM.
 type BoardRouter = sized_router!(Board, ROUTES);
 
 /// The app: its state and its router, built in one place (its type is the one the server and
