@@ -208,6 +208,10 @@ pub struct MqttModel {
     /// Changes to the subscription count in this event, per connection: (own so far, bound
     /// of additions, bound of removals).
     pub sub_moves: BTreeMap<usize, (i64, u32, u32)>,
+    /// The most each connection whose answers this event wrote may add to and remove from the
+    /// subscription count in this event, judged from those answers before any is applied
+    /// (so that a connection judged first is not taken to have seen the later ones' moves).
+    pub sub_pending: BTreeMap<usize, (u32, u32)>,
     /// The longest record an inbox takes.
     pub max_message: usize,
 }
@@ -235,6 +239,7 @@ impl MqttModel {
         self.event += 1;
         self.subs_at_event = self.subs;
         self.sub_moves.clear();
+        self.sub_pending.clear();
     }
 
     /// Clients connected now.
@@ -385,11 +390,18 @@ impl MqttModel {
         let own = self.sub_moves.get(&conn).map_or(0, |m| m.0);
         let base = self.subs_at_event as i64 + own;
         let (mut up, mut down) = (0i64, 0i64);
-        for (&c, m) in &self.sub_moves {
-            if c != conn {
-                up += m.1 as i64;
-                down += m.2 as i64;
-            }
+        let others: BTreeSet<usize> = self
+            .sub_moves
+            .keys()
+            .chain(self.sub_pending.keys())
+            .copied()
+            .filter(|&c| c != conn)
+            .collect();
+        for c in others {
+            let m = self.sub_moves.get(&c).copied().unwrap_or_default();
+            let p = self.sub_pending.get(&c).copied().unwrap_or_default();
+            up += m.1.max(p.0) as i64;
+            down += m.2.max(p.1) as i64;
         }
         (base - down, base + up)
     }

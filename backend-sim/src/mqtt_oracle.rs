@@ -336,6 +336,10 @@ impl MqttOracle {
             .filter(|(_, st)| !st.pending.is_empty())
             .map(|(&c, _)| c)
             .collect();
+        for &c in &conns {
+            let bound = self.pending_sub_moves(c);
+            self.model.sub_pending.insert(c, bound);
+        }
         let mut deliveries = Vec::new();
         for &c in &conns {
             let pending = std::mem::take(&mut self.conns.get_mut(&c).expect("known").pending);
@@ -354,6 +358,39 @@ impl MqttOracle {
                 .map_err(|why| format!("client c{c}: {why}"))?;
         }
         Ok(())
+    }
+
+    /// The most connection `c`'s answers written in this event may add to and remove from the
+    /// subscription count: a filter per code granted, every filter of its UNSUBSCRIBEs not
+    /// yet answered, and a session its accepted CONNECT may discard.
+    fn pending_sub_moves(&self, c: usize) -> (u32, u32) {
+        let st = &self.conns[&c];
+        let (mut up, mut down) = (0u32, 0u32);
+        for p in &st.pending {
+            match p {
+                ServerPacket::Suback { codes, .. } => {
+                    up += codes.iter().filter(|&&x| x != 0x80).count() as u32;
+                }
+                ServerPacket::Unsuback(_) => {
+                    down = st.packets[st.next_answer.min(st.packets.len())..]
+                        .iter()
+                        .map(|p| match &p.sent {
+                            Sent::Unsubscribe { filters, .. } => filters.len() as u32,
+                            _ => 0,
+                        })
+                        .sum();
+                }
+                ServerPacket::Connack { code: 0, .. } => {
+                    if let Some(Sent::Connect(spec)) = st.packets.first().map(|p| &p.sent)
+                        && let Some(&s) = self.model.table.get(&spec.client_id)
+                    {
+                        down += self.model.sessions[s].active().count() as u32;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (up, down)
     }
 
     /// Judges the answer `p` on connection `c`.
