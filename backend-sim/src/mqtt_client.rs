@@ -150,8 +150,14 @@ pub struct MqttClient {
 }
 
 impl MqttClient {
-    fn id(&mut self) -> u16 {
-        self.last_id = self.last_id.wrapping_add(1).max(1);
+    /// A new packet identifier. Each client numbers from its own base (`n` thousand, `n` its
+    /// number among the MQTT clients): a client resuming a session never gives an identifier
+    /// an earlier connection of that session may still have in use (a QoS 2 message whose
+    /// PUBREL has not come is in use across connections, [MQTT-2.3.1-2]; the broker would take
+    /// a new message with it for a duplicate).
+    fn id(&mut self, n: u32) -> u16 {
+        let base = (n % 64) as u16 * 1000;
+        self.last_id = self.last_id.max(base).wrapping_add(1).max(1);
         self.last_id
     }
 
@@ -197,7 +203,7 @@ impl MqttClient {
         Some(match &step.action {
             MqttAction::Connect(c) => (wire::connect(c), Sent::Connect(c.clone())),
             MqttAction::Subscribe(filters) => {
-                let id = self.id();
+                let id = self.id(script.n);
                 let sent = Sent::Subscribe {
                     id,
                     filters: filters.clone(),
@@ -205,7 +211,7 @@ impl MqttClient {
                 (wire::subscribe(id, filters), sent)
             }
             MqttAction::Unsubscribe(filters) => {
-                let id = self.id();
+                let id = self.id(script.n);
                 let sent = Sent::Unsubscribe {
                     id,
                     filters: filters.clone(),
@@ -213,7 +219,7 @@ impl MqttClient {
                 (wire::unsubscribe(id, filters), sent)
             }
             MqttAction::Publish(p) => {
-                let id = if p.qos > 0 { self.id() } else { 0 };
+                let id = if p.qos > 0 { self.id(script.n) } else { 0 };
                 self.published.insert(k, (id, p.clone()));
                 let bytes = wire::publish(&p.topic, &p.payload, p.qos, p.retain, false, id);
                 let sent = Sent::Publish {
