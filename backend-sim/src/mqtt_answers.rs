@@ -58,10 +58,15 @@ impl MqttOracle {
                     self.hits.push("mqtt.takeover");
                     self.takeovers += 1;
                     if self.conns[&old].disconnect_sure {
-                        // The known bug's scene (`mqtt_probe_takeover_after_disconnect`).
                         self.hits.push("mqtt.takeover-after-disconnect");
                     }
+                    if p {
+                        self.end_of_connection(old, s, self.model.event, false);
+                    }
                     self.publish_will(old, When::exact(self.model.event, Some((c, k))));
+                }
+                if p {
+                    self.resume(c, s);
                 }
                 Ok(())
             }

@@ -24,6 +24,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::app::MQTT_CAPACITY;
+use crate::mqtt_session::{Flight, STORE_ENTRY_HEAD};
 use crate::mqtt_wire::{ConnectSpec, matches};
 
 /// What is known of when something happened.
@@ -138,6 +139,8 @@ pub struct Attach {
     pub start: When,
     /// Its close, or the takeover, if it came.
     pub end: Option<When>,
+    /// It ended by a takeover (what its inbox held is lost).
+    pub taken: bool,
 }
 
 /// Whether a message sent to an offline session fits its queue.
@@ -167,7 +170,7 @@ pub struct Session {
     /// Messages routed to it while offline: (message, QoS it gets, fit, the index of the
     /// connection that gets them, its next), oldest first.
     pub queue: Vec<(usize, u8, Fit, usize)>,
-    /// Bytes its queue surely and perhaps holds.
+    /// Bytes its store surely and perhaps holds while it is away.
     pub queue_bytes: (u32, u32),
     /// The last route to it while offline: when, and the source connection (two routes
     /// from two connections in an order not known leave the queue's contents unknown: no
@@ -175,6 +178,9 @@ pub struct Session {
     pub last_route: Option<(When, Option<usize>)>,
     /// Its queue's lower bound is no longer known.
     pub queue_unsure: bool,
+    /// What its store carries of the messages in flight to it when its last connection
+    /// ended ([`crate::mqtt_session`]).
+    pub carried: Vec<Flight>,
     /// Messages it received (without DUP, not retained).
     pub delivered: BTreeSet<usize>,
     /// The last packet index delivered per (publisher connection, topic).
@@ -311,6 +317,7 @@ impl MqttModel {
             let last = self.sessions[s].attach.last_mut();
             if let Some(a) = last.filter(|a| a.end.is_none()) {
                 a.end = Some(now);
+                a.taken = true;
                 taken_from = Some(a.conn);
             }
         }
@@ -342,9 +349,8 @@ impl MqttModel {
             conn,
             start: now,
             end: None,
+            taken: false,
         });
-        sess.queue_bytes = (0, 0);
-        sess.queue_unsure = false;
         taken_from
     }
 
@@ -492,7 +498,8 @@ impl MqttModel {
         if !msg.routable(self.max_message) {
             return;
         }
-        let (topic, qos, need) = (msg.topic.clone(), msg.qos, 4 + msg.record_len() as u32);
+        let need = (STORE_ENTRY_HEAD + msg.record_len()) as u32;
+        let (topic, qos) = (msg.topic.clone(), msg.qos);
         let cap = MQTT_CAPACITY.queue_bytes;
         for s in 0..self.sessions.len() {
             let sess = &self.sessions[s];

@@ -44,6 +44,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mqtt_model::{MqttModel, Msg, NEVER, Source, When};
+use crate::mqtt_session::Flight;
 use crate::mqtt_wire::{ServerPacket, read_server_packet};
 
 pub use crate::mqtt_client::{MqttClient, Owed, Sent, owed_of};
@@ -65,13 +66,6 @@ pub struct SentPacket {
     pub msg: Option<usize>,
     /// A SUBSCRIBE's codes, once answered.
     pub codes: Vec<u8>,
-}
-
-/// A message in flight to a client.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Inflight {
-    /// The client's packet that completes it (PUBACK, PUBCOMP), once written.
-    pub(crate) completing: Option<usize>,
 }
 
 /// What the oracle knows of one MQTT connection.
@@ -99,7 +93,12 @@ pub struct ConnState {
     pub acked: usize,
     /// Bytes the client read.
     pub read: usize,
-    pub(crate) inflight: BTreeMap<u16, Inflight>,
+    /// The QoS 1 and 2 messages sent to it, in its session's store order: those its session
+    /// carried from its last connection first (the first `resend_len`; from `resend_from` on,
+    /// not sent again yet), then those sent on it.
+    pub(crate) flights: Vec<Flight>,
+    pub(crate) resend_from: usize,
+    pub(crate) resend_len: usize,
     /// Retained messages received, by (SUBSCRIBE packet, filter, topic).
     pub(crate) retained_used: BTreeSet<(usize, usize, String)>,
     /// Messages counted as dropped on their way to this connection.
@@ -202,8 +201,15 @@ impl MqttOracle {
                 });
             }
             Sent::Puback(id) | Sent::Pubcomp(id) => {
-                if let Some(f) = st.inflight.get_mut(id) {
+                let live = st.flights.iter_mut().rev().find(|f| f.live && f.id == *id);
+                if let Some(f) = live.filter(|f| f.completing.is_none()) {
                     f.completing = Some(k);
+                }
+            }
+            Sent::Pubrec(id) => {
+                let live = st.flights.iter_mut().rev().find(|f| f.live && f.id == *id);
+                if let Some(f) = live.filter(|f| f.qos == 2 && f.pubrec.is_none()) {
+                    f.pubrec = Some(k);
                 }
             }
             _ => {}
@@ -274,6 +280,9 @@ impl MqttOracle {
     /// Client `i`'s connection closed in this event: its session goes offline or is
     /// discarded, and its will is published unless it surely DISCONNECTed.
     pub fn closed(&mut self, i: usize) {
+        if let Some(s) = self.model.attached(i) {
+            self.end_of_connection(i, s, self.model.event, true);
+        }
         if self.model.closed(i) {
             let when = When::exact(self.model.event, None);
             self.publish_will(i, when);
@@ -347,6 +356,9 @@ impl MqttOracle {
                 self.hits.push(packet_class(&p));
                 match p {
                     ServerPacket::Publish { .. } => deliveries.push((c, p)),
+                    ServerPacket::Pubrel(id) if self.is_resent_pubrel(c, id) => {
+                        deliveries.push((c, p))
+                    }
                     p => self
                         .answer(c, p)
                         .map_err(|why| format!("client c{c}: {why}"))?,
