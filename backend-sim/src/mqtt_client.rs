@@ -138,8 +138,6 @@ pub struct MqttClient {
     pub refused: bool,
     /// It ended its side mid-script.
     pub aborted: bool,
-    /// It wrote its DISCONNECT.
-    pub disconnected: bool,
     read: Vec<u8>,
     /// Bytes read so far.
     pub read_total: usize,
@@ -147,6 +145,9 @@ pub struct MqttClient {
     published: BTreeMap<usize, (u16, PublishSpec)>,
     released: BTreeSet<u16>,
     unreleased: BTreeSet<u16>,
+    /// Identifiers of its PUBRECs whose PUBREL (their answer) it has not read: a PUBREL with
+    /// another is one a resumed session sends again, answered (PUBCOMP) but not an answer.
+    pubrel_owed: BTreeSet<u16>,
 }
 
 impl MqttClient {
@@ -183,7 +184,9 @@ impl MqttClient {
                 self.unreleased.remove(id);
                 self.released.insert(*id);
             }
-            Sent::Disconnect => self.disconnected = true,
+            Sent::Pubrec(id) => {
+                self.pubrel_owed.insert(*id);
+            }
             _ => {}
         }
         if !self.closing {
@@ -271,7 +274,7 @@ impl MqttClient {
                 }
                 ServerPacket::Publish { .. } => None,
                 ServerPacket::Pubrel(id) => {
-                    self.answers_read += 1;
+                    self.answers_read += self.pubrel_owed.remove(&id) as usize;
                     Some((PUBCOMP, Sent::Pubcomp(id)))
                 }
                 ServerPacket::Pubrec(id) => {

@@ -207,24 +207,36 @@ impl MqttOracle {
             _ => unreachable!("a PUBLISH or PUBREL"),
         };
         let what = if pubrel { "PUBREL" } else { "PUBLISH with DUP" };
+        let same = |f: &Flight| match p {
+            ServerPacket::Publish {
+                qos,
+                retain,
+                topic,
+                payload,
+                ..
+            } => {
+                let msg = &self.model.msgs[f.m];
+                f.stage != Stage::Pubrel
+                    && msg.topic == *topic
+                    && msg.payload == *payload
+                    && f.qos == *qos
+                    && f.retain == *retain
+            }
+            _ => f.stage != Stage::Publish,
+        };
         let st = &self.conns[&c];
         let mut found = None;
         for i in st.resend_from..st.resend_len {
             let f = &st.flights[i];
-            let stage = if pubrel {
-                f.stage != Stage::Publish
-            } else {
-                f.stage != Stage::Pubrel
-            };
-            if f.id == id && stage {
+            if f.id == id && same(f) {
                 found = Some(i);
                 break;
             }
             if f.present == Presence::Sure {
                 return Err(format!(
-                    "{what} {id} sent again before {} (identifier {}, {:?}), which was surely \
-                     in flight to the session when its last connection ended: those are sent \
-                     again first, in order [MQTT-4.4.0-1]",
+                    "{what} {id} sent again where {} (identifier {}, {:?}) was owed: it was \
+                     surely in flight to the session when its last connection ended, and those \
+                     are sent again first, in order, as first sent [MQTT-4.4.0-1]",
                     self.label(f.m),
                     f.id,
                     f.stage
@@ -233,35 +245,11 @@ impl MqttOracle {
         }
         let Some(i) = found else {
             return Err(format!(
-                "{what} {id}, but no message was in flight to the session with that \
-                 identifier (at that stage) when its last connection ended, or it was sent \
-                 again already [MQTT-3.3.1-1]"
+                "{what} {id} ({p:?}), but no message was in flight to the session with that \
+                 identifier (at that stage, with that content) when its last connection \
+                 ended, or it was sent again already [MQTT-3.3.1-1]"
             ));
         };
-        let f = st.flights[i].clone();
-        if let ServerPacket::Publish {
-            qos,
-            retain,
-            topic,
-            payload,
-            ..
-        } = p
-        {
-            let msg = &self.model.msgs[f.m];
-            if msg.topic != *topic
-                || msg.payload != *payload
-                || f.qos != *qos
-                || f.retain != *retain
-            {
-                return Err(format!(
-                    "PUBLISH {id} sent again as {topic:?} QoS {qos} RETAIN {retain}, first sent \
-                     as {} QoS {} RETAIN {}",
-                    self.label(f.m),
-                    f.qos,
-                    f.retain
-                ));
-            }
-        }
         self.hits.push(if pubrel {
             "mqtt.resent.pubrel"
         } else {

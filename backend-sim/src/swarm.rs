@@ -83,17 +83,6 @@ pub struct WorkloadShape {
     pub ws_clients: usize,
     /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
     pub mqtt_clients: usize,
-    /// A probe of a known broker bug, off unless a test or campaign switches it on: an MQTT
-    /// client may CONNECT with the identifier of a connection that sent DISCONNECT and is
-    /// still closing (the broker then publishes that connection's will as it takes its
-    /// session over, which [MQTT-3.14.4-3] forbids). Off, such a CONNECT waits until that
-    /// connection is closed.
-    pub mqtt_probe_takeover_after_disconnect: bool,
-    /// A probe of a known broker bug, off unless a test or campaign switches it on: the
-    /// oracle checks that `BrokerStatus::dropped` counts no more drops than can have happened
-    /// (the broker counts an inbox's dropped messages again each time the message after them
-    /// is held back, by a full in-flight table or a full output, so it fails that check).
-    pub mqtt_probe_dropped_bound: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -160,8 +149,6 @@ impl SimParams {
             kv_clients: 0,
             ws_clients: 0,
             mqtt_clients: 0,
-            mqtt_probe_takeover_after_disconnect: false,
-            mqtt_probe_dropped_bound: false,
         };
         let mut config = config;
         let mut shape = shape;

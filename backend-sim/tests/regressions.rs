@@ -204,6 +204,24 @@ const REGRESSIONS: &[(u64, &str)] = &[
         10216,
         "generator: a long kv script dripped a byte per 300 ms took millions of steps",
     ),
+    // The MQTT broker.
+    (
+        832,
+        "mqtt: a takeover while a DISCONNECTed connection was closing published its will",
+    ),
+    (
+        1308,
+        "mqtt: an inbox's drops were counted again each time the message after them waited",
+    ),
+    (
+        57,
+        "mqtt: an inbox's drops were counted again each time the message after them waited",
+    ),
+    (
+        153,
+        "oracle: a SUBACK's subscription count judged before the answers of another \
+         connection woken in the same event (its packets had waited behind its PUBLISH)",
+    ),
     (
         98905,
         "oracle: the server's idle Close 1001, posted before a client's ping and Close 1001 \

@@ -69,37 +69,6 @@ impl Sim<'_> {
         }
     }
 
-    /// How far the network delivers client `i`'s bytes now: all it wrote, except for a known
-    /// broker bug (see `WorkloadShape::mqtt_probe_takeover_after_disconnect`): a CONNECT is
-    /// held back while another connection with its identifier has sent DISCONNECT and is not
-    /// closed yet (the broker would publish that connection's will as it takes its session
-    /// over).
-    pub(super) fn deliverable(&self, i: usize) -> usize {
-        let c = &self.conns[i];
-        if c.script.kind != ClientKind::Mqtt || self.p.shape.mqtt_probe_takeover_after_disconnect {
-            return c.written;
-        }
-        let first = self.mqtt.conns.get(&i).and_then(|s| s.packets.first());
-        let Some((id, end)) = first.and_then(|p| match &p.sent {
-            Sent::Connect(spec) if !spec.client_id.is_empty() => Some((&spec.client_id, p.end)),
-            _ => None,
-        }) else {
-            return c.written;
-        };
-        let held = c.delivered < end
-            && self.mqtt_clients.iter().any(|&j| {
-                let o = &self.conns[j];
-                j != i
-                    && o.state != State::Done
-                    && o.mqtt.disconnected
-                    && self.mqtt.conns.get(&j).is_some_and(|s| {
-                        matches!(s.packets.first().map(|p| &p.sent),
-                            Some(Sent::Connect(x)) if x.client_id == *id)
-                    })
-            });
-        if held { c.delivered } else { c.written }
-    }
-
     /// When client `i`'s next step falls due, if it waits for time.
     pub(super) fn mqtt_next_step_at(&self, i: usize) -> Option<u64> {
         if !self.mqtt_writing(i) {
