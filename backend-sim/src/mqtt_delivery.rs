@@ -180,6 +180,31 @@ impl MqttOracle {
                 }
             }
         }
+        // A persistent session's connection closing keeps the identifiers of its client's QoS
+        // 2 messages whose PUBREL was not handled: one the store has no room for is dropped.
+        for (&c, st) in &self.conns {
+            let persistent = st
+                .session
+                .is_some_and(|s| self.model.sessions[s].persistent);
+            if !persistent {
+                continue;
+            }
+            let ids: BTreeSet<u16> = st
+                .packets
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| match &p.sent {
+                    Sent::Publish { spec, id, .. } if spec.qos == 2 => st.when(c, k).map(|_| *id),
+                    _ => None,
+                })
+                .filter(|id| {
+                    !st.packets
+                        .iter()
+                        .any(|p| p.sent == Sent::Pubrel(*id) && p.done.is_some())
+                })
+                .collect();
+            bound += ids.len() as u64;
+        }
         let delivered: usize = self
             .model
             .sessions
