@@ -41,9 +41,11 @@ impl MqttOracle {
                         source: Source::Will(c),
                         will_when: None,
                         possible: false,
+                        resent_of: None,
+                        surely_new: true,
                     });
                     if let Some(t) = tag(&w.message) {
-                        self.model.by_tag.insert(t.to_vec(), m);
+                        self.model.by_tag.entry(t.to_vec()).or_default().push(m);
                     }
                     m
                 });

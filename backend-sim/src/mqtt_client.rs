@@ -148,6 +148,12 @@ pub struct MqttClient {
     /// Identifiers of its PUBRECs whose PUBREL (their answer) it has not read: a PUBREL with
     /// another is one a resumed session sends again, answered (PUBCOMP) but not an answer.
     pubrel_owed: BTreeSet<u16>,
+    /// Its QoS 2 messages not released yet (sent, or sent again), by identifier.
+    pub qos2_out: BTreeMap<u16, PublishSpec>,
+    /// Identifiers of its PUBRELs whose PUBCOMP it has not read.
+    pub pubcomp_owed: BTreeSet<u16>,
+    /// It read a CONNACK resuming its session and has not sent its own messages again yet.
+    pub resume_due: bool,
 }
 
 impl MqttClient {
@@ -179,10 +185,13 @@ impl MqttClient {
         match sent {
             Sent::Publish { spec, id, .. } if spec.qos == 2 && owed != Owed::Closes => {
                 self.unreleased.insert(*id);
+                self.qos2_out.insert(*id, spec.clone());
             }
             Sent::Pubrel(id) => {
                 self.unreleased.remove(id);
                 self.released.insert(*id);
+                self.qos2_out.remove(id);
+                self.pubcomp_owed.insert(*id);
             }
             Sent::Pubrec(id) => {
                 self.pubrel_owed.insert(*id);
@@ -275,15 +284,24 @@ impl MqttClient {
                 ServerPacket::Publish { .. } => None,
                 ServerPacket::Pubrel(id) => {
                     self.answers_read += self.pubrel_owed.remove(&id) as usize;
-                    Some((PUBCOMP, Sent::Pubcomp(id)))
+                    script.completes.then_some((PUBCOMP, Sent::Pubcomp(id)))
                 }
                 ServerPacket::Pubrec(id) => {
                     self.answers_read += 1;
                     script.releases.then_some((PUBREL, Sent::Pubrel(id)))
                 }
-                ServerPacket::Connack { code, .. } => {
+                ServerPacket::Connack {
+                    code,
+                    session_present,
+                } => {
                     self.answers_read += 1;
                     self.refused |= code != 0;
+                    self.resume_due = code == 0 && session_present;
+                    None
+                }
+                ServerPacket::Pubcomp(id) => {
+                    self.answers_read += 1;
+                    self.pubcomp_owed.remove(&id);
                     None
                 }
                 _ => {

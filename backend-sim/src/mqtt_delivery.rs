@@ -35,7 +35,7 @@ impl MqttOracle {
             unreachable!("a PUBLISH")
         };
         let candidates: Vec<usize> = match tag(&payload) {
-            Some(t) => self.model.by_tag.get(t).copied().into_iter().collect(),
+            Some(t) => self.model.by_tag.get(t).cloned().unwrap_or_default(),
             None => (0..self.model.msgs.len())
                 .filter(|&m| self.model.msgs[m].payload == payload)
                 .collect(),
@@ -241,6 +241,14 @@ impl MqttOracle {
     /// Why message `m`'s delivery is wrong when it was never published.
     fn unpublished(&self, m: usize, label: &str) -> String {
         let msg = &self.model.msgs[m];
+        if let Some(o) = msg.resent_of {
+            return format!(
+                "message {label} delivered again: its client sent it again (DUP) after \
+                 resuming its session, whose broker had it ({}) and kept its identifier \
+                 awaiting PUBREL, so it must not be delivered again [MQTT-4.3.3-2]",
+                self.label(o)
+            );
+        }
         match (msg.source, msg.will_when) {
             (Source::Will(c), Some(_)) if !msg.possible => format!(
                 "message {label} delivered: the will of c{c}, whose DISCONNECT the server had \

@@ -95,8 +95,14 @@ pub struct Msg {
     /// A will: when it was published (`lo == NEVER` while not; `possible` false when it must
     /// not be).
     pub will_when: Option<When>,
-    /// A will that may be published (its connection did not surely DISCONNECT first).
+    /// A will that may be published (its connection did not surely DISCONNECT first); a
+    /// QoS 2 message a client sent again after resuming its session that the broker may take
+    /// for new (it perhaps never had it, or perhaps no longer kept its identifier).
     pub possible: bool,
+    /// A QoS 2 message sent again after a resume: the original, its message.
+    pub resent_of: Option<usize>,
+    /// Such a message the broker surely takes for new (it never had the original).
+    pub surely_new: bool,
 }
 
 impl Msg {
@@ -206,7 +212,7 @@ pub struct MqttModel {
     /// Every message.
     pub msgs: Vec<Msg>,
     /// Messages by tag (`p{n}.{step}:`, `w{n}:`).
-    pub by_tag: BTreeMap<Vec<u8>, usize>,
+    pub by_tag: BTreeMap<Vec<u8>, Vec<usize>>,
     /// Subscriptions held now.
     pub subs: u32,
     /// Subscriptions held at the start of this event.

@@ -171,7 +171,11 @@ impl MqttOracle {
                 let st = &self.conns[&c];
                 let w = st.when(c, k)?;
                 // A QoS 1 or 2 PUBLISH is routed when it is answered; a refused one never.
-                (st.packets[k].owed != Owed::Closes).then_some(w)
+                let w = When {
+                    sure: w.sure && msg.surely_new,
+                    ..w
+                };
+                (st.packets[k].owed != Owed::Closes && msg.possible).then_some(w)
             }
             Source::Will(_) => msg.will_when.filter(|w| msg.possible && w.lo != NEVER),
         }
@@ -182,14 +186,23 @@ impl MqttOracle {
         let st = self.conns.entry(i).or_default();
         let k = st.packets.len();
         let mut msg = None;
+        // A QoS 2 PUBLISH sent again after a resume: its original went on an earlier
+        // connection.
+        let cross = matches!(&sent, Sent::Publish { id, dup: true, .. }
+            if !st.packets.iter().any(|p| matches!(&p.sent, Sent::Publish { id: x, .. } if x == id)));
+        let resent = match &sent {
+            Sent::Publish { id, .. } if cross => Some(self.resent_by_client(i, *id)),
+            _ => None,
+        };
+        let st = self.conns.entry(i).or_default();
         match &sent {
-            Sent::Publish {
-                spec, dup: false, ..
-            } => {
-                msg = Some(self.model.msgs.len());
+            Sent::Publish { spec, dup, .. } if !dup || resent.is_some() => {
+                let m = self.model.msgs.len();
+                msg = Some(m);
                 if let Some(t) = tag(&spec.payload) {
-                    self.model.by_tag.insert(t.to_vec(), self.model.msgs.len());
+                    self.model.by_tag.entry(t.to_vec()).or_default().push(m);
                 }
+                let (resent_of, possible, surely_new) = resent.unwrap_or((None, true, true));
                 self.model.msgs.push(Msg {
                     topic: spec.topic.clone(),
                     payload: spec.payload.clone(),
@@ -197,7 +210,9 @@ impl MqttOracle {
                     retain: spec.retain,
                     source: Source::Packet(i, k),
                     will_when: None,
-                    possible: true,
+                    possible,
+                    resent_of,
+                    surely_new,
                 });
             }
             Sent::Puback(id) | Sent::Pubcomp(id) => {
@@ -479,14 +494,16 @@ impl MqttOracle {
             | (Owed::Pubrec(id), ServerPacket::Pubrec(got))
                 if id == *got =>
             {
-                if let Sent::Publish { dup: false, .. } = sent {
-                    // Routed once the server had it and before its acknowledgement (in the
-                    // same event, as the broker is now; earlier, were it to hold the answer).
-                    let m = st.packets[k].msg.expect("a publish has its message");
-                    let at = st.when(c, k).expect("answered, so handled");
-                    self.model.route_offline(m, at, Some(c));
-                } else {
+                let m = st.packets[k].msg;
+                if let Sent::Publish { dup: true, .. } = sent {
                     self.hits.push("mqtt.qos2-duplicate-acknowledged");
+                }
+                // Routed once the server had it and before its acknowledgement (in the same
+                // event, as the broker is now; earlier, were it to hold the answer).
+                if let Some(m) = m
+                    && let Some(at) = self.when_of(m)
+                {
+                    self.model.route_offline(m, at, Some(c));
                 }
                 Ok(())
             }

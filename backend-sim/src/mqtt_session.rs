@@ -292,4 +292,77 @@ impl MqttOracle {
         let sess = &self.model.sessions[s];
         sess.persistent && from < to && sess.attach[from..to].iter().all(|a| !a.taken)
     }
+
+    /// Client `i` sends again, with DUP, the QoS 2 message `id` an earlier connection of its
+    /// session sent and did not release. The broker took the original (if it had it) and kept
+    /// its identifier at that connection's end, if its store had room: then it must not
+    /// deliver it again; otherwise it is a new message to it. Returns the original's message,
+    /// whether the broker may take it for new, and whether surely.
+    pub(crate) fn resent_by_client(&mut self, i: usize, id: u16) -> (Option<usize>, bool, bool) {
+        let cap = MQTT_CAPACITY.queue_bytes as usize;
+        let unknown = (None, true, false);
+        let Some(s) = self.conns.get(&i).and_then(|st| st.session) else {
+            return unknown;
+        };
+        let sess = &self.model.sessions[s];
+        let Some(ai) = sess
+            .attach
+            .iter()
+            .position(|a| a.conn == i)
+            .filter(|&ai| ai > 0)
+        else {
+            return unknown;
+        };
+        let before = &sess.attach[ai - 1];
+        let (j, taken) = (before.conn, before.taken);
+        let Some(e) = before.end.map(|w| w.lo) else {
+            return unknown;
+        };
+        let Some(stj) = self.conns.get(&j) else {
+            return unknown;
+        };
+        let (mut original, mut seen, mut ids) =
+            (None, Handled::Not, std::collections::BTreeSet::new());
+        let rank = |h: Handled| match h {
+            Handled::Not => 0,
+            Handled::Perhaps => 1,
+            Handled::Surely => 2,
+        };
+        for (k, p) in stj.packets.iter().enumerate() {
+            let Sent::Publish { spec, id: x, dup } = &p.sent else {
+                continue;
+            };
+            let h = handled(stj, j, Some(k), e, taken);
+            if spec.qos == 2 && h != Handled::Not {
+                ids.insert(*x);
+            }
+            if *x != id || spec.qos != 2 {
+                continue;
+            }
+            if !dup {
+                original = p.msg;
+            }
+            if rank(h) > rank(seen) {
+                seen = h;
+            }
+        }
+        let Some(original) = original else {
+            // Itself sent again there: an earlier connection may have had it.
+            return unknown;
+        };
+        let carried: usize = sess
+            .carried
+            .iter()
+            .map(|f| STORE_ENTRY_HEAD + self.model.msgs[f.m].record_len())
+            .sum();
+        let kept = carried + STORE_ENTRY_HEAD * ids.len() <= cap;
+        match seen {
+            Handled::Not => (Some(original), true, true),
+            Handled::Surely if kept => {
+                self.hits.push("mqtt.resent.by-client-kept");
+                (Some(original), false, false)
+            }
+            _ => (Some(original), true, false),
+        }
+    }
 }

@@ -83,6 +83,12 @@ pub struct WorkloadShape {
     pub ws_clients: usize,
     /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
     pub mqtt_clients: usize,
+    /// A probe of a known broker bug, off unless a test or campaign switches it on: an MQTT
+    /// client resuming its session by taking it over sends its unreleased QoS 2 messages
+    /// again (the broker loses the identifiers of the QoS 2 messages a connection taken over
+    /// had received, so it delivers them again, which [MQTT-4.3.3-2] forbids). Off, such a
+    /// client sends them again only after a resume that followed a close.
+    pub mqtt_probe_resend_after_takeover: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -149,6 +155,7 @@ impl SimParams {
             kv_clients: 0,
             ws_clients: 0,
             mqtt_clients: 0,
+            mqtt_probe_resend_after_takeover: false,
         };
         let mut config = config;
         let mut shape = shape;

@@ -9,6 +9,7 @@ use super::Sim;
 use super::conn::State;
 use crate::app::SimProtocol;
 use crate::mqtt_client::Sent;
+use crate::mqtt_wire as wire;
 use crate::workload::{ClientKind, MqttAction, cut_at};
 
 impl Sim<'_> {
@@ -106,9 +107,52 @@ impl Sim<'_> {
         let replies = c.mqtt.on_read(bytes, script);
         // Nothing after a DISCONNECT (or a violation): the connection is over.
         if self.mqtt_writing(i) && !self.conns[i].mqtt.closing {
+            if std::mem::take(&mut self.conns[i].mqtt.resume_due) {
+                self.mqtt_send_again(i);
+            }
             for (bytes, sent) in replies {
                 self.mqtt_append(i, bytes, sent);
             }
+        }
+    }
+
+    /// Client `i` resumed its session: it sends again what the session's last connection left
+    /// unacknowledged ([MQTT-4.4.0-1]): its QoS 2 messages not released, with DUP and their
+    /// identifiers (unless more than 8: it gives them up), and its PUBRELs not completed.
+    fn mqtt_send_again(&mut self, i: usize) {
+        let Some(s) = self.mqtt.conns.get(&i).and_then(|st| st.session) else {
+            return;
+        };
+        let attach = &self.mqtt.model.sessions[s].attach;
+        let Some(ai) = attach.iter().position(|a| a.conn == i).filter(|&ai| ai > 0) else {
+            return;
+        };
+        let before = &self.conns[attach[ai - 1].conn].mqtt;
+        let taken = attach[ai - 1].taken;
+        let mut again: Vec<(Vec<u8>, Sent)> = Vec::new();
+        if before.qos2_out.len() <= 8 && (!taken || self.p.shape.mqtt_probe_resend_after_takeover) {
+            for (&id, p) in &before.qos2_out {
+                let bytes = wire::publish(&p.topic, &p.payload, 2, p.retain, true, id);
+                let sent = Sent::Publish {
+                    spec: p.clone(),
+                    id,
+                    dup: true,
+                };
+                again.push((bytes, sent));
+            }
+        }
+        for &id in &before.pubcomp_owed {
+            again.push((wire::ack(wire::PUBREL, id), Sent::Pubrel(id)));
+        }
+        if !again.is_empty() {
+            tr!(
+                self,
+                "c{i} mqtt: sends again what its session left unacknowledged"
+            );
+            self.cov.hit("mqtt.client-resent");
+        }
+        for (bytes, sent) in again {
+            self.mqtt_append(i, bytes, sent);
         }
     }
 

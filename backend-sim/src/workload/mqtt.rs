@@ -97,6 +97,8 @@ pub struct MqttScript {
     pub acks: bool,
     /// It releases its QoS 2 messages (PUBREL) once their PUBREC is read.
     pub releases: bool,
+    /// It completes the server's QoS 2 messages (PUBCOMP) once their PUBREL is read.
+    pub completes: bool,
 }
 
 /// The client identifiers: seven, more than the broker's six sessions; the first ones more
@@ -119,7 +121,7 @@ const LONG_FILTER: &str = "t/a/much/too/long";
 pub fn mqtt_clients(config: &Config, shape: &WorkloadShape, rng: &mut Rng) -> Vec<Script> {
     let mut g = Gen { rng, config, shape };
     let spread = *g.rng.pick(&[0u64, 500, 2_000, 6_000]);
-    (0..shape.mqtt_clients)
+    let mut scripts: Vec<Script> = (0..shape.mqtt_clients)
         .map(|n| {
             let mut s = g.mqtt_client(n as u32);
             s.connect_at = g.rng.range(0, spread);
@@ -129,7 +131,27 @@ pub fn mqtt_clients(config: &Config, shape: &WorkloadShape, rng: &mut Rng) -> Ve
             }
             s
         })
-        .collect()
+        .collect();
+    if scripts.len() >= 2 && g.rng.chance(400_000) {
+        g.resume_pair(&mut scripts);
+    }
+    scripts
+}
+
+/// The CONNECT of a script whose first step is one the broker accepts, if it is.
+fn accepted_connect(s: &mut Script) -> Option<&mut ConnectSpec> {
+    let m = s.mqtt.as_mut()?;
+    let MqttAction::Connect(c) = &mut m.steps.first_mut()?.action else {
+        return None;
+    };
+    let will = c
+        .will
+        .as_ref()
+        .map_or(0, |w| 3 + w.topic.len() + w.message.len());
+    let fine = refused_by_form(c).is_none()
+        && c.client_id.len() <= crate::app::MQTT_CAPACITY.client_id_bytes as usize
+        && will <= crate::app::MQTT_CAPACITY.will_bytes as usize;
+    fine.then_some(c)
 }
 
 /// What a client mostly does.
@@ -148,6 +170,47 @@ enum Style {
 }
 
 impl Gen<'_> {
+    /// Two clients of one persistent session, the first leaving messages in flight (it does
+    /// not acknowledge, or not complete, or stops reading), the second resuming it after the
+    /// first ends, or taking it over before: it is sent them again first.
+    fn resume_pair(&mut self, scripts: &mut [Script]) {
+        let subscribing = |s: &Script| {
+            s.mqtt
+                .as_ref()
+                .is_some_and(|m| matches!(m.style, "subscriber" | "chatty"))
+        };
+        let firsts: Vec<usize> = (0..scripts.len() - 1)
+            .filter(|&i| subscribing(&scripts[i]))
+            .collect();
+        if firsts.is_empty() {
+            return;
+        }
+        let a = *self.rng.pick(&firsts);
+        let b = self.rng.range_usize(a + 1, scripts.len() - 1);
+        if accepted_connect(&mut scripts[a]).is_none()
+            || accepted_connect(&mut scripts[b]).is_none()
+        {
+            return;
+        }
+        let id = self.rng.pick(&["a", "b", "r"]).to_string();
+        for i in [a, b] {
+            let c = accepted_connect(&mut scripts[i]).expect("accepted");
+            c.client_id = id.clone();
+            c.clean = false;
+        }
+        let first = &mut scripts[a];
+        let m = first.mqtt.as_mut().expect("an MQTT script");
+        match self.rng.below(3) {
+            0 => m.acks = false,
+            1 => m.completes = false,
+            _ => first.read_stall = Some((self.rng.range(0, 500), self.rng.range(3_000, 20_000))),
+        }
+        let last = m.steps.last().map_or(0, |s| s.at_ms);
+        let end = first.connect_at + last;
+        let later = *self.rng.pick(&[0u64, 100, 1_000, 3_000]);
+        scripts[b].connect_at = end + later;
+    }
+
     fn mqtt_client(&mut self, n: u32) -> Script {
         let style = match self.rng.below(40) {
             0..=8 => Style::Subscriber,
@@ -184,6 +247,7 @@ impl Gen<'_> {
                 100_000
             }),
             releases: style != Style::Hoarder,
+            completes: !self.rng.chance(50_000),
         };
         let mut t = 0u64;
         let mut server_closes = false;
