@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::app::MQTT_CAPACITY;
 use crate::mqtt_client::Sent;
-use crate::mqtt_model::{Fit, Source, When, may_precede, surely_before};
+use crate::mqtt_model::{Fit, NEVER, Source, When, may_precede, surely_before};
 use crate::mqtt_oracle::{MqttOracle, SentPacket, tag};
 use crate::mqtt_session::{Flight, Presence, Stage};
 use crate::mqtt_wire::{ServerPacket, matches};
@@ -34,12 +34,15 @@ impl MqttOracle {
         else {
             unreachable!("a PUBLISH")
         };
-        let candidates: Vec<usize> = match tag(&payload) {
+        let mut candidates: Vec<usize> = match tag(&payload) {
             Some(t) => self.model.by_tag.get(t).cloned().unwrap_or_default(),
             None => (0..self.model.msgs.len())
                 .filter(|&m| self.model.msgs[m].payload == payload)
                 .collect(),
         };
+        // Messages alike (untagged: empty payloads) are taken in the order they were routed,
+        // as far as it is known: an inbox delivers in that order.
+        candidates.sort_by_key(|&m| self.when_of(m).map_or((NEVER, NEVER), |w| (w.hi, w.lo)));
         let mut why = format!(
             "a PUBLISH of {topic:?} {:?} nobody published",
             quote(&payload)

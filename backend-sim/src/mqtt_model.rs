@@ -10,7 +10,9 @@
 //! place in its connection's stream. A packet the server answers (CONNECT, SUBSCRIBE, a QoS 1
 //! or 2 PUBLISH, ...) happened in the event its answer was written; one it does not answer (a
 //! QoS 0 PUBLISH, DISCONNECT) between the event it arrived and the next answer on its
-//! connection (or the connection's close, and then perhaps never). Every judgement asks
+//! connection (or the connection's close, and then perhaps never). However late: a PUBLISH
+//! waits unread while a receiver's inbox is full (up to `Mqtt::stall_ms`, or until a receiver
+//! takes messages), and nothing after it on its connection is handled before it. Every judgement asks
 //! whether some order consistent with that is right ([`surely_before`]); when nothing is
 //! ambiguous, that is exactly one order.
 //!

@@ -11,7 +11,9 @@
 //!   resumed), SUBACK (the identifier, one code per filter: granted at most the QoS asked, or
 //!   0x80 for a filter too long or a full table), UNSUBACK, PINGRESP, PUBACK and PUBREC
 //!   (QoS 2 duplicates included), PUBCOMP, PUBREL for the client's PUBREC. Nothing answers a
-//!   violation, a DISCONNECT, a refused CONNECT, or anything after them.
+//!   violation, a DISCONNECT, a refused CONNECT, or anything after them. A packet is handled
+//!   in an event between its arrival and its answer, however late: a PUBLISH may wait,
+//!   unread, for room in a receiver's inbox, and all after it on its connection with it.
 //! - **Deliveries.** A PUBLISH carries a message some client published (or a will): its tag,
 //!   topic and payload. Without RETAIN, it was routed while the receiving session had a
 //!   matching subscription and was attached to this connection (or queued for it while
@@ -20,12 +22,16 @@
 //!   each publisher sent on each topic, never one too long for an inbox. With RETAIN, it is
 //!   a retained message a SUBSCRIBE of this connection's just matched (one per filter and
 //!   topic), possibly the topic's retained message then. QoS 1 and 2 identifiers are never
-//!   reused while in flight, and at most `inflight` are.
+//!   reused while in flight, and at most `inflight` are. A message left in an earlier
+//!   connection's inbox at its close (QoS 1 or 2) may come on its session's next one.
+//! - **Sent again.** A resumed session is sent again first, in order, what it had in flight
+//!   when its last connection ended: PUBLISH with DUP as first sent, or PUBREL; nothing else
+//!   carries DUP; a QoS 2 message its client sends again after the resume is not delivered
+//!   again when the broker had it and kept its identifier ([`crate::mqtt_session`]).
 //! - **Drops.** A message surely routed to this connection before one it received, and not
 //!   received, was dropped: the count of such gaps never exceeds the broker's
-//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them). With the
-//!   probe of a known bug, `dropped` is also held to the most drops that can have happened
-//!   ([`MqttOracle::drop_bound`]).
+//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them), and `dropped`
+//!   never exceeds the most drops that can have happened ([`MqttOracle::drop_bound`]).
 //! - **Counters.** The broker's `BrokerStatus` (the simulator reads it after every event):
 //!   clients connected, subscriptions held, takeovers, CONNECTs and filters refused equal
 //!   what its answers said; at the end, PUBLISH packets received and messages routed lie
@@ -143,6 +149,8 @@ pub struct MqttOracle {
     pub refused_subs: u64,
     /// `BrokerStatus::dropped` after the last event.
     pub dropped_seen: u64,
+    /// `BrokerStatus::stalls` after the last event.
+    pub stalls_seen: u64,
     /// Coverage classes to count.
     pub hits: Vec<&'static str>,
 }

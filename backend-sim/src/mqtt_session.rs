@@ -16,12 +16,12 @@
 //!   identifier, topic, payload, QoS and RETAIN as first sent, or a PUBREL with its
 //!   identifier (`[MQTT-4.4.0-1]`). None surely carried is skipped, nothing else is sent
 //!   with DUP, and no new message comes before every one surely carried
-//!   ([`MqttOracle::judge_resent`], [`MqttOracle::resends_done`]).
+//!   (`MqttOracle::judge_resent`, `MqttOracle::resends_done`).
 //! - **Left over.** At a close (not a takeover), the QoS 1 and 2 messages still in the
 //!   connection's inbox are queued for the session's next connection ahead of those routed
 //!   while it is away, with the identifiers of the client's QoS 2 messages whose PUBREL had
 //!   not come; what does not fit is dropped. A message routed to one connection may so be
-//!   delivered (without DUP) on a later one ([`MqttOracle::carries_on`]).
+//!   delivered (without DUP) on a later one (`MqttOracle::carries_on`).
 
 use crate::app::MQTT_CAPACITY;
 use crate::mqtt_client::Sent;

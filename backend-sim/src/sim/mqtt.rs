@@ -265,6 +265,10 @@ impl Sim<'_> {
                 "mqtt: the broker counts {more} more dropped ({event:?})"
             );
         }
+        if status.stalls > self.mqtt.stalls_seen {
+            self.mqtt.stalls_seen = status.stalls;
+            self.cov.hit("mqtt.publisher-waited");
+        }
         if self.mqtt.gaps > status.dropped {
             return self.fail(format!(
                 "{} messages surely sent to a connection before one it received were never \

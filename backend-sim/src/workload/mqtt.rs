@@ -20,6 +20,16 @@
 //! them); packet identifiers are given as packets are written, never reused on a connection.
 //! A violation waits until everything before it is answered, so that the answers the server
 //! writes before it closes are the ones the oracle sees.
+//!
+//! Each client numbers its packet identifiers from a base of its own (`n` thousand), so that
+//! a client resuming a session never reuses one an earlier connection of it left in use. Some
+//! seeds pair two clients of one persistent session: the first leaves messages in flight (it
+//! does not acknowledge, does not complete, or stops reading), the second resumes the
+//! session after the first's close, or takes it over before. A client resuming a session
+//! sends again what its last connection left unacknowledged: its unreleased QoS 2 messages
+//! with DUP and their identifiers (at most 8), its uncompleted PUBRELs — but not after a
+//! takeover unless `WorkloadShape::mqtt_probe_resend_after_takeover` is on (a known broker
+//! bug delivers those again).
 
 use zzz_core::Config;
 
