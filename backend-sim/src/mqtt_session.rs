@@ -25,6 +25,7 @@
 
 use crate::app::MQTT_CAPACITY;
 use crate::mqtt_client::Sent;
+use crate::mqtt_model::may_precede;
 use crate::mqtt_oracle::{ConnState, MqttOracle};
 use crate::mqtt_wire::ServerPacket;
 
@@ -153,27 +154,83 @@ impl MqttOracle {
         let mut hi: usize = carried.iter().map(bytes).sum();
         if closed {
             // The identifiers of the client's QoS 2 messages, then the inbox's QoS 1 and 2
-            // records: any, if a subscription of QoS 1 or 2 was active while it was attached.
-            let start = sess.attach.last().map_or(0, |a| a.start.lo);
+            // records.
             let qos2 = st
                 .packets
                 .iter()
                 .filter(|p| matches!(&p.sent, Sent::Publish { spec, .. } if spec.qos == 2))
                 .count();
-            hi += STORE_ENTRY_HEAD * qos2;
-            if sess
-                .subs
-                .iter()
-                .any(|x| x.qos > 0 && x.removed.is_none_or(|r| r.hi >= start))
-            {
-                hi = cap;
-            }
+            hi += STORE_ENTRY_HEAD * qos2 + self.left_over_bound(c, s, e);
         }
         let sess = &mut self.model.sessions[s];
         sess.queue_bytes = (lo.min(cap) as u32, hi.min(cap) as u32);
         sess.queue_unsure = false;
         sess.last_route = None;
         sess.carried = carried;
+    }
+
+    /// The most bytes of store entries connection `c` (of session `s`, closing in event `e`)
+    /// may leave from its inbox: every QoS 1 or 2 message its session did not receive that
+    /// may have been routed to it, queued for it, or sent by one of its SUBSCRIBEs (retained).
+    fn left_over_bound(&self, c: usize, s: usize, e: u64) -> usize {
+        let sess = &self.model.sessions[s];
+        let Some(ai) = sess.attach.iter().rposition(|a| a.conn == c) else {
+            return 0;
+        };
+        let start = sess.attach[ai].start;
+        let entry = |m: usize| STORE_ENTRY_HEAD + self.model.msgs[m].record_len();
+        let mut bytes = 0;
+        for m in 0..self.model.msgs.len() {
+            let msg = &self.model.msgs[m];
+            if sess.delivered.contains(&m) || !msg.routable(self.model.max_message) {
+                continue;
+            }
+            let queued = sess.queue.iter().any(|q| q.0 == m && q.3 <= ai);
+            let routed = self.when_of(m).is_some_and(|at| {
+                at.lo <= e
+                    && may_precede(&start, &at)
+                    && self
+                        .model
+                        .route_qos(s, &msg.topic, msg.qos, &at)
+                        .0
+                        .iter()
+                        .any(|&q| q > 0)
+            });
+            if queued || routed {
+                bytes += entry(m);
+            }
+        }
+        // Retained messages its SUBSCRIBEs granted at QoS 1 or 2 may have sent, and the ones
+        // earlier connections' SUBSCRIBEs sent (left over in turn).
+        let granted: Vec<&str> = sess.attach[..=ai]
+            .iter()
+            .filter_map(|a| self.conns.get(&a.conn))
+            .flat_map(|x| x.packets.iter())
+            .filter_map(|p| match &p.sent {
+                Sent::Subscribe { filters, .. } => Some((filters, &p.codes)),
+                _ => None,
+            })
+            .flat_map(|(filters, codes)| {
+                filters
+                    .iter()
+                    .zip(codes.iter())
+                    .filter(|(_, code)| (1..=2).contains(*code))
+                    .map(|((f, _), _)| f.as_str())
+            })
+            .collect();
+        for m in 0..self.model.msgs.len() {
+            let msg = &self.model.msgs[m];
+            if msg.retain
+                && msg.qos > 0
+                && msg.retainable()
+                && granted
+                    .iter()
+                    .any(|f| crate::mqtt_wire::matches(f, &msg.topic))
+            {
+                bytes += entry(m) * granted.len();
+            }
+        }
+        bytes
     }
 
     /// Connection `c` resumed session `s`: what it carries is owed again first.
