@@ -105,6 +105,16 @@ impl MqttOracle {
                 "identifier {id} used again while in flight (its acknowledgement not received)"
             ));
         }
+        // The broker gives an identifier no message in flight has (those its session carried
+        // included): any earlier one with it was surely acknowledged, and is gone.
+        let gone = |f: &Flight| f.id == id;
+        let carried_gone = st.flights[..st.resend_len]
+            .iter()
+            .filter(|f| gone(f))
+            .count();
+        st.flights.retain(|f| !gone(f));
+        st.resend_len -= carried_gone;
+        st.resend_from = st.resend_from.min(st.resend_len);
         st.flights.push(Flight {
             m,
             id,
@@ -342,13 +352,22 @@ impl MqttOracle {
             return Err(format!(
                 "message {label} delivered to session {:?}, which had no subscription matching \
                  it on this connection (or in its offline queue) when it was routed (events \
-                 {}..={}; subscriptions {:?})",
+                 {}..={}; subscriptions {:?}; connections {:?}; queued {:?})",
                 sess.id,
                 at.lo,
                 at.hi,
                 sess.subs
                     .iter()
                     .map(|x| (&x.filter, x.qos, x.added.lo, x.removed.map(|r| r.lo)))
+                    .collect::<Vec<_>>(),
+                sess.attach
+                    .iter()
+                    .map(|a| (a.conn, a.start.lo, a.end.map(|e| e.lo), a.taken))
+                    .collect::<Vec<_>>(),
+                sess.queue
+                    .iter()
+                    .filter(|q| q.0 == m)
+                    .map(|q| (q.1, q.2, q.3))
                     .collect::<Vec<_>>()
             ));
         }

@@ -572,11 +572,14 @@ impl MqttModel {
         if !msg.retain || !msg.retainable() || !may_precede(&at, sub) {
             return false;
         }
+        // Surely replaced: by one that surely happened (a will perhaps published, at a
+        // takeover, is ordered on the taking connection but perhaps never was).
         !self.msgs.iter().enumerate().any(|(o, other)| {
             o != m
                 && other.retain
                 && other.topic == msg.topic
-                && when_of(o).is_some_and(|w| surely_before(&at, &w) && surely_before(&w, sub))
+                && when_of(o)
+                    .is_some_and(|w| w.sure && surely_before(&at, &w) && surely_before(&w, sub))
         })
     }
 }

@@ -330,6 +330,8 @@ impl MqttOracle {
         });
         if msg.possible {
             self.hits.push("mqtt.will");
+            // Perhaps published, if its DISCONNECT arrived (and was perhaps handled).
+            let when = msg.will_when.expect("just set");
             self.model.route_offline(w, when, None);
         }
     }
