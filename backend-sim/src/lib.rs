@@ -87,6 +87,7 @@ pub mod mqtt_session;
 #[cfg(test)]
 mod mqtt_tests;
 pub mod mqtt_wire;
+pub mod mqtt_ws;
 pub mod oracle;
 pub mod panics;
 pub mod record;

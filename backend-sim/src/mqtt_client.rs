@@ -52,6 +52,8 @@ pub enum Sent {
     Disconnect,
     /// Bytes breaking the protocol, of this class.
     Violation(&'static str),
+    /// A WebSocket ping with this payload (not an MQTT packet).
+    WsPing(Vec<u8>),
 }
 
 impl Sent {
@@ -69,6 +71,7 @@ impl Sent {
             Sent::Pingreq => "PINGREQ",
             Sent::Disconnect => "DISCONNECT",
             Sent::Violation(class) => class,
+            Sent::WsPing(_) => "WebSocket ping",
         }
     }
 }
@@ -116,7 +119,7 @@ pub fn owed_of(sent: &Sent, unreleased: &BTreeSet<u16>) -> Owed {
         Sent::Unsubscribe { id, .. } => Owed::Unsuback(*id),
         Sent::Pubrel(id) => Owed::Pubcomp(*id),
         Sent::Pubrec(id) => Owed::Pubrel(*id),
-        Sent::Puback(_) | Sent::Pubcomp(_) => Owed::Nothing,
+        Sent::Puback(_) | Sent::Pubcomp(_) | Sent::WsPing(_) => Owed::Nothing,
         Sent::Pingreq => Owed::Pingresp,
         Sent::Disconnect | Sent::Violation(_) => Owed::Closes,
     }
@@ -154,6 +157,8 @@ pub struct MqttClient {
     pub pubcomp_owed: BTreeSet<u16>,
     /// It read a CONNACK resuming its session and has not sent its own messages again yet.
     pub resume_due: bool,
+    /// Over WebSocket: its views of the frames ([`crate::mqtt_ws`]).
+    pub ws: Option<crate::mqtt_ws::WsSide>,
 }
 
 impl MqttClient {
@@ -259,6 +264,7 @@ impl MqttClient {
             MqttAction::Pingreq => (wire::pingreq(), Sent::Pingreq),
             MqttAction::Disconnect => (wire::disconnect(), Sent::Disconnect),
             MqttAction::Violation { bytes, class } => (bytes.clone(), Sent::Violation(class)),
+            MqttAction::WsPing(p) => (p.clone(), Sent::WsPing(p.clone())),
             MqttAction::Abort { .. } => return None,
         })
     }

@@ -282,7 +282,14 @@ impl MqttOracle {
         if !graceful_without_cause || st.session.is_none() {
             return Ok(());
         }
-        // Connected, neither its EOF nor a shutdown: only its DISCONNECT closes it so.
+        // Connected, neither its EOF nor a shutdown: only its DISCONNECT closes it so (or,
+        // over WebSocket, a text frame: a Close 1003).
+        let text = st
+            .closing
+            .is_some_and(|k| st.packets[k].sent == Sent::Violation("mqtt.ws.text"));
+        if text {
+            return Ok(());
+        }
         let disconnect = st.packets.iter().position(|p| p.sent == Sent::Disconnect);
         match disconnect.filter(|&k| st.packets[k].arrived.is_some()) {
             Some(k) => {

@@ -89,6 +89,12 @@ pub struct WorkloadShape {
     /// had received, so it delivers them again, which [MQTT-4.3.3-2] forbids). Off, such a
     /// client sends them again only after a resume that followed a close.
     pub mqtt_probe_resend_after_takeover: bool,
+    /// A probe of a known broker bug, off unless a test or campaign switches it on: some
+    /// MQTT clients speak MQTT over WebSocket (`GET /sim/mqtt`). The broker's reading of
+    /// frames shrinks a connection's input while a receive is posted into the space past it,
+    /// so frames split across receives are misread (closes with 1002 or 1003 for frames never
+    /// sent, pongs of garbage). Off, every MQTT client speaks plain TCP.
+    pub mqtt_probe_ws: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -156,6 +162,7 @@ impl SimParams {
             ws_clients: 0,
             mqtt_clients: 0,
             mqtt_probe_resend_after_takeover: false,
+            mqtt_probe_ws: false,
         };
         let mut config = config;
         let mut shape = shape;

@@ -21,6 +21,7 @@ impl Sim<'_> {
             && !c.reset
             && !c.client_eof
             && !c.mqtt.aborted
+            && self.mqtt_ws_open(i)
     }
 
     /// Every MQTT client writes the steps now due (a gated one once all before it is
@@ -82,6 +83,7 @@ impl Sim<'_> {
 
     /// Client `i` writes `sent` (its `bytes`).
     fn mqtt_append(&mut self, i: usize, bytes: Vec<u8>, sent: Sent) {
+        let bytes = self.mqtt_frame(i, bytes, &sent);
         let c = &mut self.conns[i];
         let owed = c.mqtt.register(&sent);
         let start = c.script.bytes.len();
@@ -96,7 +98,11 @@ impl Sim<'_> {
     }
 
     /// Client `i` read `bytes`: the oracle checks them, the client answers what it must.
-    pub(super) fn mqtt_read(&mut self, i: usize, bytes: &[u8]) {
+    pub(super) fn mqtt_read(&mut self, i: usize, raw: &[u8]) {
+        let Some(bytes) = self.mqtt_unframe_read(i, raw) else {
+            return;
+        };
+        let bytes = &bytes[..];
         if let Err(why) = self.mqtt.on_read(i, bytes) {
             return self.fail(format!("client c{i} (client.mqtt): {why}"));
         }
@@ -220,12 +226,22 @@ impl Sim<'_> {
             let parts = self.server.send_parts(slot);
             let queued = parts[0].len() + parts[1].len();
             let total = st.acked + queued;
-            if total <= st.written.len() {
+            let have = st.written.len();
+            let all: Vec<u8> = parts.concat();
+            let have = self.mqtt_written_len(i).unwrap_or(have);
+            if total <= have {
                 continue;
             }
-            let new = total - st.written.len();
-            let all: Vec<u8> = parts.concat();
-            if let Err(why) = self.mqtt.on_written(i, &all[queued - new..]) {
+            let new = total - have;
+            let bytes = match self.mqtt_unframe_written(i, &all[queued - new..]) {
+                Ok(bytes) => bytes,
+                Err(why) => {
+                    return self.fail(format!(
+                        "client c{i} (client.mqtt over WebSocket): the server wrote {why}"
+                    ));
+                }
+            };
+            if let Err(why) = self.mqtt.on_written(i, &bytes) {
                 return self.fail(format!("client c{i} (client.mqtt): the server wrote {why}"));
             }
         }

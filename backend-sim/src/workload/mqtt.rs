@@ -30,6 +30,12 @@
 //! with DUP and their identifiers (at most 8), its uncompleted PUBRELs — but not after a
 //! takeover unless `WorkloadShape::mqtt_probe_resend_after_takeover` is on (a known broker
 //! bug delivers those again).
+//!
+//! With `WorkloadShape::mqtt_probe_ws` (off: a known broker bug misreads frames split across
+//! receives), some clients speak MQTT over WebSocket ([`crate::mqtt_ws`]): the opening
+//! handshake (`GET /sim/mqtt`, subprotocol `mqtt`), and once its `101` is read, packets in
+//! masked binary frames split anywhere, pings, perhaps a text frame instead of DISCONNECT
+//! (closed with 1003); the same oracle judges the MQTT stream inside the frames.
 
 use zzz_core::Config;
 
@@ -76,6 +82,8 @@ pub enum MqttAction {
         /// What they break, for the trace and the coverage table.
         class: &'static str,
     },
+    /// A WebSocket ping with this payload (a client over WebSocket only).
+    WsPing(Vec<u8>),
     /// The client ends its side at once: a reset, or an EOF.
     Abort {
         /// A reset rather than an EOF.
@@ -109,6 +117,18 @@ pub struct MqttScript {
     pub releases: bool,
     /// It completes the server's QoS 2 messages (PUBCOMP) once their PUBREL is read.
     pub completes: bool,
+    /// It speaks MQTT over WebSocket (`GET /sim/mqtt`, [`crate::mqtt_ws`]).
+    pub ws: Option<MqttWs>,
+}
+
+/// An MQTT-over-WebSocket client's handshake key and the seed of its frames' masks and
+/// splits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttWs {
+    /// `Sec-WebSocket-Key`.
+    pub key: String,
+    /// The seed of its frames.
+    pub seed: u64,
 }
 
 /// The client identifiers: seven, more than the broker's six sessions; the first ones more
@@ -258,6 +278,7 @@ impl Gen<'_> {
             }),
             releases: style != Style::Hoarder,
             completes: !self.rng.chance(50_000),
+            ws: None,
         };
         let mut t = 0u64;
         let mut server_closes = false;
@@ -351,6 +372,10 @@ impl Gen<'_> {
                 }
             }
         }
+        let framed = !matches!(style, Style::Violator | Style::Silent);
+        if framed && self.shape.mqtt_probe_ws && self.rng.chance(200_000) {
+            server_closes |= self.mqtt_over_ws(&mut m);
+        }
         if !m.steps.is_empty() && self.rng.chance(self.shape.cut / 2) {
             let at = self.rng.range_usize(1, m.steps.len());
             let at_ms = m.steps[at - 1].at_ms + self.rng.range(0, 50);
@@ -376,8 +401,56 @@ impl Gen<'_> {
             let ms = *self.rng.pick(&[300u64, 1_500, 5_000]);
             s.read_stall = Some((after, ms));
         }
+        if let Some(ws) = &m.ws {
+            s.bytes = crate::mqtt_ws::request(&ws.key);
+            s.upgrade_end = Some(s.bytes.len());
+        }
         s.mqtt = Some(m);
         s
+    }
+
+    /// Makes `m` a client over WebSocket: a key, pings here and there, and perhaps a text
+    /// frame where its DISCONNECT was (the broker ends the connection with 1003). Returns
+    /// whether it now ends so.
+    fn mqtt_over_ws(&mut self, m: &mut MqttScript) -> bool {
+        use base64::Engine;
+        let key: Vec<u8> = (0..16).map(|_| self.rng.below(256) as u8).collect();
+        m.ws = Some(MqttWs {
+            key: base64::engine::general_purpose::STANDARD.encode(key),
+            seed: self.rng.range(1, u64::MAX / 2),
+        });
+        if m.steps.len() > 1 && self.rng.chance(300_000) {
+            for _ in 0..self.rng.range_usize(1, 3) {
+                let at = self.rng.range_usize(1, m.steps.len());
+                let at_ms = m.steps[at - 1].at_ms;
+                let payload = (0..self.rng.range_usize(0, 8))
+                    .map(|i| b'a' + i as u8)
+                    .collect();
+                m.steps.insert(
+                    at,
+                    MqttStep {
+                        at_ms,
+                        action: MqttAction::WsPing(payload),
+                        gated: false,
+                    },
+                );
+            }
+        }
+        let last = m
+            .steps
+            .last_mut()
+            .filter(|s| s.action == MqttAction::Disconnect);
+        match last {
+            Some(step) if self.rng.chance(300_000) => {
+                step.action = MqttAction::Violation {
+                    bytes: b"not MQTT".to_vec(),
+                    class: "mqtt.ws.text",
+                };
+                step.gated = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Subscriptions and publications, in a random order, with pauses (and pings, for a client
