@@ -153,7 +153,13 @@ static SIM_ROUTES: &[Route<BenchState>] = &[
     Route::get("/sim/not-modified", not_modified),
     Route::get("/sim/upgrade", upgrade),
     Route::get("/sim/ws", ws),
+    Route::get("/sim/mqtt", mqtt_ws),
 ];
+
+/// `GET /sim/mqtt`: MQTT over WebSocket (subprotocol `mqtt`), to the broker.
+fn mqtt_ws(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {
+    mqtt::websocket::upgrade(ctx, req, SimModules::id_index(SimProtocol::Mqtt))
+}
 
 /// `GET /sim/ws`: the WebSocket opening handshake (RFC 6455 §4), to the room ([`SimRoom`]).
 fn ws(ctx: &mut Ctx<BenchState>, req: &Request) -> Response {

@@ -36,7 +36,7 @@ impl CampaignReport {
 }
 
 /// Runs `seeds`, calling `on_failure` for each failing seed as it is found. `adjust` may
-/// change each seed's drawn parameters (e.g. to switch on a probe of a known bug).
+/// change each seed's drawn parameters (a test's variation of the workload).
 pub fn run_campaign(
     seeds: std::ops::Range<u64>,
     adjust: impl Fn(&mut SimParams),

@@ -228,6 +228,13 @@ pub const REQUIRED: &[&str] = &[
     "mqtt.violation.connect",
     "mqtt.limit.qos2-unreleased",
     "mqtt.ended",
+    "mqtt.publisher-waited",
+    "mqtt.resume.in-flight",
+    "mqtt.resent.publish",
+    "mqtt.resent.pubrel",
+    "mqtt.delivered.left-over",
+    "mqtt.client-resent",
+    "mqtt.resent.by-client-kept",
 ];
 
 /// Statuses every campaign must have seen.

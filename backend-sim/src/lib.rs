@@ -83,9 +83,11 @@ pub mod mqtt_client;
 mod mqtt_delivery;
 pub mod mqtt_model;
 pub mod mqtt_oracle;
+pub mod mqtt_session;
 #[cfg(test)]
 mod mqtt_tests;
 pub mod mqtt_wire;
+pub mod mqtt_ws;
 pub mod oracle;
 pub mod panics;
 pub mod record;

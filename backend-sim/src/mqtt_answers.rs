@@ -41,9 +41,11 @@ impl MqttOracle {
                         source: Source::Will(c),
                         will_when: None,
                         possible: false,
+                        resent_of: None,
+                        surely_new: true,
                     });
                     if let Some(t) = tag(&w.message) {
-                        self.model.by_tag.insert(t.to_vec(), m);
+                        self.model.by_tag.entry(t.to_vec()).or_default().push(m);
                     }
                     m
                 });
@@ -58,10 +60,15 @@ impl MqttOracle {
                     self.hits.push("mqtt.takeover");
                     self.takeovers += 1;
                     if self.conns[&old].disconnect_sure {
-                        // The known bug's scene (`mqtt_probe_takeover_after_disconnect`).
                         self.hits.push("mqtt.takeover-after-disconnect");
                     }
+                    if p {
+                        self.end_of_connection(old, s, self.model.event, false);
+                    }
                     self.publish_will(old, When::exact(self.model.event, Some((c, k))));
+                }
+                if p {
+                    self.resume(c, s);
                 }
                 Ok(())
             }

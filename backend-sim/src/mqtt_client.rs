@@ -52,6 +52,8 @@ pub enum Sent {
     Disconnect,
     /// Bytes breaking the protocol, of this class.
     Violation(&'static str),
+    /// A WebSocket ping with this payload (not an MQTT packet).
+    WsPing(Vec<u8>),
 }
 
 impl Sent {
@@ -69,6 +71,7 @@ impl Sent {
             Sent::Pingreq => "PINGREQ",
             Sent::Disconnect => "DISCONNECT",
             Sent::Violation(class) => class,
+            Sent::WsPing(_) => "WebSocket ping",
         }
     }
 }
@@ -116,7 +119,7 @@ pub fn owed_of(sent: &Sent, unreleased: &BTreeSet<u16>) -> Owed {
         Sent::Unsubscribe { id, .. } => Owed::Unsuback(*id),
         Sent::Pubrel(id) => Owed::Pubcomp(*id),
         Sent::Pubrec(id) => Owed::Pubrel(*id),
-        Sent::Puback(_) | Sent::Pubcomp(_) => Owed::Nothing,
+        Sent::Puback(_) | Sent::Pubcomp(_) | Sent::WsPing(_) => Owed::Nothing,
         Sent::Pingreq => Owed::Pingresp,
         Sent::Disconnect | Sent::Violation(_) => Owed::Closes,
     }
@@ -138,8 +141,6 @@ pub struct MqttClient {
     pub refused: bool,
     /// It ended its side mid-script.
     pub aborted: bool,
-    /// It wrote its DISCONNECT.
-    pub disconnected: bool,
     read: Vec<u8>,
     /// Bytes read so far.
     pub read_total: usize,
@@ -147,11 +148,28 @@ pub struct MqttClient {
     published: BTreeMap<usize, (u16, PublishSpec)>,
     released: BTreeSet<u16>,
     unreleased: BTreeSet<u16>,
+    /// Identifiers of its PUBRECs whose PUBREL (their answer) it has not read: a PUBREL with
+    /// another is one a resumed session sends again, answered (PUBCOMP) but not an answer.
+    pubrel_owed: BTreeSet<u16>,
+    /// Its QoS 2 messages not released yet (sent, or sent again), by identifier.
+    pub qos2_out: BTreeMap<u16, PublishSpec>,
+    /// Identifiers of its PUBRELs whose PUBCOMP it has not read.
+    pub pubcomp_owed: BTreeSet<u16>,
+    /// It read a CONNACK resuming its session and has not sent its own messages again yet.
+    pub resume_due: bool,
+    /// Over WebSocket: its views of the frames ([`crate::mqtt_ws`]).
+    pub ws: Option<crate::mqtt_ws::WsSide>,
 }
 
 impl MqttClient {
-    fn id(&mut self) -> u16 {
-        self.last_id = self.last_id.wrapping_add(1).max(1);
+    /// A new packet identifier. Each client numbers from its own base (`n` thousand, `n` its
+    /// number among the MQTT clients): a client resuming a session never gives an identifier
+    /// an earlier connection of that session may still have in use (a QoS 2 message whose
+    /// PUBREL has not come is in use across connections, [MQTT-2.3.1-2]; the broker would take
+    /// a new message with it for a duplicate).
+    fn id(&mut self, n: u32) -> u16 {
+        let base = (n % 64) as u16 * 1000;
+        self.last_id = self.last_id.max(base).wrapping_add(1).max(1);
         self.last_id
     }
 
@@ -172,12 +190,17 @@ impl MqttClient {
         match sent {
             Sent::Publish { spec, id, .. } if spec.qos == 2 && owed != Owed::Closes => {
                 self.unreleased.insert(*id);
+                self.qos2_out.insert(*id, spec.clone());
             }
             Sent::Pubrel(id) => {
                 self.unreleased.remove(id);
                 self.released.insert(*id);
+                self.qos2_out.remove(id);
+                self.pubcomp_owed.insert(*id);
             }
-            Sent::Disconnect => self.disconnected = true,
+            Sent::Pubrec(id) => {
+                self.pubrel_owed.insert(*id);
+            }
             _ => {}
         }
         if !self.closing {
@@ -197,7 +220,7 @@ impl MqttClient {
         Some(match &step.action {
             MqttAction::Connect(c) => (wire::connect(c), Sent::Connect(c.clone())),
             MqttAction::Subscribe(filters) => {
-                let id = self.id();
+                let id = self.id(script.n);
                 let sent = Sent::Subscribe {
                     id,
                     filters: filters.clone(),
@@ -205,7 +228,7 @@ impl MqttClient {
                 (wire::subscribe(id, filters), sent)
             }
             MqttAction::Unsubscribe(filters) => {
-                let id = self.id();
+                let id = self.id(script.n);
                 let sent = Sent::Unsubscribe {
                     id,
                     filters: filters.clone(),
@@ -213,7 +236,7 @@ impl MqttClient {
                 (wire::unsubscribe(id, filters), sent)
             }
             MqttAction::Publish(p) => {
-                let id = if p.qos > 0 { self.id() } else { 0 };
+                let id = if p.qos > 0 { self.id(script.n) } else { 0 };
                 self.published.insert(k, (id, p.clone()));
                 let bytes = wire::publish(&p.topic, &p.payload, p.qos, p.retain, false, id);
                 let sent = Sent::Publish {
@@ -241,6 +264,7 @@ impl MqttClient {
             MqttAction::Pingreq => (wire::pingreq(), Sent::Pingreq),
             MqttAction::Disconnect => (wire::disconnect(), Sent::Disconnect),
             MqttAction::Violation { bytes, class } => (bytes.clone(), Sent::Violation(class)),
+            MqttAction::WsPing(p) => (p.clone(), Sent::WsPing(p.clone())),
             MqttAction::Abort { .. } => return None,
         })
     }
@@ -265,16 +289,25 @@ impl MqttClient {
                 }
                 ServerPacket::Publish { .. } => None,
                 ServerPacket::Pubrel(id) => {
-                    self.answers_read += 1;
-                    Some((PUBCOMP, Sent::Pubcomp(id)))
+                    self.answers_read += self.pubrel_owed.remove(&id) as usize;
+                    script.completes.then_some((PUBCOMP, Sent::Pubcomp(id)))
                 }
                 ServerPacket::Pubrec(id) => {
                     self.answers_read += 1;
                     script.releases.then_some((PUBREL, Sent::Pubrel(id)))
                 }
-                ServerPacket::Connack { code, .. } => {
+                ServerPacket::Connack {
+                    code,
+                    session_present,
+                } => {
                     self.answers_read += 1;
                     self.refused |= code != 0;
+                    self.resume_due = code == 0 && session_present;
+                    None
+                }
+                ServerPacket::Pubcomp(id) => {
+                    self.answers_read += 1;
+                    self.pubcomp_owed.remove(&id);
                     None
                 }
                 _ => {

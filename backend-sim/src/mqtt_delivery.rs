@@ -5,33 +5,44 @@ use std::collections::BTreeSet;
 
 use crate::app::MQTT_CAPACITY;
 use crate::mqtt_client::Sent;
-use crate::mqtt_model::{Fit, Source, When, may_precede, surely_before};
-use crate::mqtt_oracle::{Inflight, MqttOracle, SentPacket, tag};
+use crate::mqtt_model::{Fit, NEVER, Source, When, may_precede, surely_before};
+use crate::mqtt_oracle::{MqttOracle, SentPacket, tag};
+use crate::mqtt_session::{Flight, Presence, Stage};
 use crate::mqtt_wire::{ServerPacket, matches};
 
 impl MqttOracle {
     /// Judges the delivery `p` (a PUBLISH) on connection `c`.
     pub(crate) fn deliver(&mut self, c: usize, p: ServerPacket) -> Result<(), String> {
+        let Some(s) = self.conns[&c].session else {
+            return Err(format!("a {} on a connection without a session", p.name()));
+        };
+        if matches!(
+            p,
+            ServerPacket::Pubrel(_) | ServerPacket::Publish { dup: true, .. }
+        ) {
+            return self.judge_resent(c, &p);
+        }
+        self.resends_done(c)?;
         let ServerPacket::Publish {
-            dup,
             qos,
             retain,
             id,
             topic,
             payload,
+            ..
         } = p
         else {
             unreachable!("a PUBLISH")
         };
-        let Some(s) = self.conns[&c].session else {
-            return Err("a PUBLISH on a connection without a session".into());
-        };
-        let candidates: Vec<usize> = match tag(&payload) {
-            Some(t) => self.model.by_tag.get(t).copied().into_iter().collect(),
+        let mut candidates: Vec<usize> = match tag(&payload) {
+            Some(t) => self.model.by_tag.get(t).cloned().unwrap_or_default(),
             None => (0..self.model.msgs.len())
                 .filter(|&m| self.model.msgs[m].payload == payload)
                 .collect(),
         };
+        // Messages alike (untagged: empty payloads) are taken in the order they were routed,
+        // as far as it is known: an inbox delivers in that order.
+        candidates.sort_by_key(|&m| self.when_of(m).map_or((NEVER, NEVER), |w| (w.hi, w.lo)));
         let mut why = format!(
             "a PUBLISH of {topic:?} {:?} nobody published",
             quote(&payload)
@@ -46,7 +57,7 @@ impl MqttOracle {
             let verdict = if retain {
                 self.judge_retained(c, m, qos)
             } else {
-                self.judge_routed(c, s, m, qos, dup)
+                self.judge_routed(c, s, m, qos)
             };
             match verdict {
                 Ok(()) => {
@@ -59,9 +70,6 @@ impl MqttOracle {
         let Some(m) = found else {
             return Err(why);
         };
-        if dup && retain {
-            return Err("a retained PUBLISH with DUP".into());
-        }
         self.hits.push(match (retain, qos) {
             (true, _) => "mqtt.delivered.retained",
             (false, 0) => "mqtt.delivered.qos0",
@@ -72,29 +80,62 @@ impl MqttOracle {
             self.hits.push("mqtt.delivered.will");
         }
         if qos > 0 {
-            self.in_flight(c, id)?;
+            self.in_flight(c, id, m, qos, retain)?;
         }
         Ok(())
     }
 
-    /// Identifier `id` goes in flight to connection `c`.
-    fn in_flight(&mut self, c: usize, id: u16) -> Result<(), String> {
+    /// Message `m` goes in flight to connection `c` with identifier `id`, at `qos`.
+    fn in_flight(
+        &mut self,
+        c: usize,
+        id: u16,
+        m: usize,
+        qos: u8,
+        retain: bool,
+    ) -> Result<(), String> {
         let st = self.conns.get_mut(&c).expect("known");
-        let acked = |f: &Inflight, packets: &[SentPacket]| {
-            f.completing.is_some_and(|k| packets[k].arrived.is_some())
-        };
-        if let Some(f) = st.inflight.get(&id)
-            && !acked(f, &st.packets)
+        let packets = &st.packets;
+        if st
+            .flights
+            .iter()
+            .any(|f| f.live && f.id == id && !acked(f, packets))
         {
             return Err(format!(
                 "identifier {id} used again while in flight (its acknowledgement not received)"
             ));
         }
-        st.inflight.insert(id, Inflight { completing: None });
+        // The broker gives an identifier no message in flight has (those its session carried
+        // included): any earlier one with it was surely acknowledged, and is gone.
+        let gone = |f: &Flight| f.id == id;
+        let carried_gone = st.flights[..st.resend_len]
+            .iter()
+            .filter(|f| gone(f))
+            .count();
+        st.flights.retain(|f| !gone(f));
+        st.resend_len -= carried_gone;
+        st.resend_from = st.resend_from.min(st.resend_len);
+        st.flights.push(Flight {
+            m,
+            id,
+            qos,
+            retain,
+            present: Presence::Sure,
+            stage: Stage::Publish,
+            live: true,
+            pubrec: None,
+            completing: None,
+        });
+        self.count_in_flight(c)
+    }
+
+    /// At most `inflight` messages are in flight to connection `c`.
+    pub(crate) fn count_in_flight(&self, c: usize) -> Result<(), String> {
+        let st = &self.conns[&c];
         let n = st
-            .inflight
-            .values()
-            .filter(|f| !acked(f, &st.packets))
+            .flights
+            .iter()
+            .filter(|f| f.live && !acked(f, &st.packets))
             .count();
         if n > MQTT_CAPACITY.inflight as usize {
             return Err(format!(
@@ -152,6 +193,31 @@ impl MqttOracle {
                 }
             }
         }
+        // A persistent session's connection closing keeps the identifiers of its client's QoS
+        // 2 messages whose PUBREL was not handled: one the store has no room for is dropped.
+        for (&c, st) in &self.conns {
+            let persistent = st
+                .session
+                .is_some_and(|s| self.model.sessions[s].persistent);
+            if !persistent {
+                continue;
+            }
+            let ids: BTreeSet<u16> = st
+                .packets
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| match &p.sent {
+                    Sent::Publish { spec, id, .. } if spec.qos == 2 => st.when(c, k).map(|_| *id),
+                    _ => None,
+                })
+                .filter(|id| {
+                    !st.packets
+                        .iter()
+                        .any(|p| p.sent == Sent::Pubrel(*id) && p.done.is_some())
+                })
+                .collect();
+            bound += ids.len() as u64;
+        }
         let delivered: usize = self
             .model
             .sessions
@@ -188,6 +254,14 @@ impl MqttOracle {
     /// Why message `m`'s delivery is wrong when it was never published.
     fn unpublished(&self, m: usize, label: &str) -> String {
         let msg = &self.model.msgs[m];
+        if let Some(o) = msg.resent_of {
+            return format!(
+                "message {label} delivered again: its client sent it again (DUP) after \
+                 resuming its session, whose broker had it ({}) and kept its identifier \
+                 awaiting PUBREL, so it must not be delivered again [MQTT-4.3.3-2]",
+                self.label(o)
+            );
+        }
         match (msg.source, msg.will_when) {
             (Source::Will(c), Some(_)) if !msg.possible => format!(
                 "message {label} delivered: the will of c{c}, whose DISCONNECT the server had \
@@ -199,7 +273,7 @@ impl MqttOracle {
     }
 
     /// A name for message `m` in failures.
-    fn label(&self, m: usize) -> String {
+    pub(crate) fn label(&self, m: usize) -> String {
         let msg = &self.model.msgs[m];
         let tag = tag(&msg.payload)
             .map(|t| String::from_utf8_lossy(t).into_owned())
@@ -219,7 +293,6 @@ impl MqttOracle {
         s: usize,
         m: usize,
         qos: u8,
-        dup: bool,
     ) -> Result<(), String> {
         let e = self.model.event;
         let label = self.label(m);
@@ -245,17 +318,6 @@ impl MqttOracle {
                 "message {label} delivered to a connection of no session"
             ));
         };
-        if dup {
-            // A retransmission: a message this session had in flight on an earlier connection.
-            let earlier = sess.delivered.contains(&m) && msg.qos > 0 && qos > 0 && ai > 0;
-            return match earlier {
-                true => Ok(()),
-                false => Err(format!(
-                    "message {label} delivered with DUP, never sent to this session before \
-                     [MQTT-3.3.1-1]"
-                )),
-            };
-        }
         let attach = &sess.attach[ai];
         let direct =
             may_precede(&attach.start, &at) && attach.end.is_none_or(|end| may_precede(&at, &end));
@@ -266,22 +328,46 @@ impl MqttOracle {
         };
         let mut queued = false;
         for &(qm, q, fit, next) in &sess.queue {
-            if qm == m && next == ai && fit != Fit::Never {
+            let reaches = next == ai || (next < ai && self.carries_on(s, next, ai));
+            if qm == m && reaches && fit != Fit::Never {
                 allowed.insert(q);
                 queued = true;
+            }
+        }
+        // Left in an earlier connection's inbox at its close, at QoS 1 or 2: queued for the
+        // next.
+        let mut left_over = false;
+        for (aj, a) in sess.attach[..ai].iter().enumerate() {
+            let routed_there =
+                may_precede(&a.start, &at) && a.end.is_none_or(|end| may_precede(&at, &end));
+            if routed_there && self.carries_on(s, aj, ai) {
+                let (q, _) = self.model.route_qos(s, &msg.topic, msg.qos, &at);
+                for q in q.into_iter().filter(|&q| q > 0) {
+                    allowed.insert(q);
+                    left_over = true;
+                }
             }
         }
         if allowed.is_empty() {
             return Err(format!(
                 "message {label} delivered to session {:?}, which had no subscription matching \
                  it on this connection (or in its offline queue) when it was routed (events \
-                 {}..={}; subscriptions {:?})",
+                 {}..={}; subscriptions {:?}; connections {:?}; queued {:?})",
                 sess.id,
                 at.lo,
                 at.hi,
                 sess.subs
                     .iter()
                     .map(|x| (&x.filter, x.qos, x.added.lo, x.removed.map(|r| r.lo)))
+                    .collect::<Vec<_>>(),
+                sess.attach
+                    .iter()
+                    .map(|a| (a.conn, a.start.lo, a.end.map(|e| e.lo), a.taken))
+                    .collect::<Vec<_>>(),
+                sess.queue
+                    .iter()
+                    .filter(|q| q.0 == m)
+                    .map(|q| (q.1, q.2, q.3))
                     .collect::<Vec<_>>()
             ));
         }
@@ -327,6 +413,9 @@ impl MqttOracle {
         }
         if queued && !direct {
             self.hits.push("mqtt.delivered.queued");
+        }
+        if left_over && !queued && !direct {
+            self.hits.push("mqtt.delivered.left-over");
         }
         if !gaps.is_empty() {
             self.hits.push("mqtt.dropped");
@@ -382,45 +471,71 @@ impl MqttOracle {
         if self.when_of(m).is_none() {
             return Err(self.unpublished(m, &label));
         }
-        let st = &self.conns[&c];
-        let mut slot = None;
-        'packets: for (k, p) in st.packets.iter().enumerate() {
-            let (Sent::Subscribe { filters, .. }, Some(done)) = (&p.sent, p.done) else {
-                continue;
-            };
-            if p.codes.len() != filters.len() {
-                continue;
-            }
-            let sub = When::exact(done, Some((c, k)));
-            for (j, (f, _)) in filters.iter().enumerate() {
-                let code = p.codes[j];
-                let key = (k, j, msg.topic.clone());
-                if code == 0x80
-                    || !matches(f, &msg.topic)
-                    || st.retained_used.contains(&key)
-                    || qos != msg.qos.min(code)
-                    || !self.model.may_be_retained(m, &sub, |x| self.when_of(x))
-                {
-                    continue;
-                }
-                slot = Some(key);
-                break 'packets;
+        // This connection's SUBSCRIBEs, and at QoS 1 or 2 those of the session's earlier
+        // connections whose inbox was carried on to this one.
+        let mut from = vec![c];
+        if let Some(s) = self.conns[&c].session
+            && qos > 0
+        {
+            let sess = &self.model.sessions[s];
+            if let Some(ai) = sess.attach.iter().position(|a| a.conn == c) {
+                from.extend(
+                    (0..ai)
+                        .filter(|&aj| self.carries_on(s, aj, ai))
+                        .map(|aj| sess.attach[aj].conn),
+                );
             }
         }
-        let Some(key) = slot else {
+        let mut slot = None;
+        'conns: for &sc in &from {
+            let st = &self.conns[&sc];
+            for (k, p) in st.packets.iter().enumerate() {
+                let (Sent::Subscribe { filters, .. }, Some(done)) = (&p.sent, p.done) else {
+                    continue;
+                };
+                if p.codes.len() != filters.len() {
+                    continue;
+                }
+                let sub = When::exact(done, Some((sc, k)));
+                for (j, (f, _)) in filters.iter().enumerate() {
+                    let code = p.codes[j];
+                    let key = (k, j, msg.topic.clone());
+                    if code == 0x80
+                        || !matches(f, &msg.topic)
+                        || st.retained_used.contains(&key)
+                        || qos != msg.qos.min(code)
+                        || !self.model.may_be_retained(m, &sub, |x| self.when_of(x))
+                    {
+                        continue;
+                    }
+                    slot = Some((sc, key));
+                    break 'conns;
+                }
+            }
+        }
+        let Some((sc, key)) = slot else {
             return Err(format!(
                 "retained message {label} delivered at QoS {qos}, but no SUBSCRIBE of this \
-                 connection matched it while it may have been its topic's retained message (or \
-                 each that did has had it)"
+                 connection (or, at QoS 1 or 2, of an earlier one of its session whose inbox \
+                 was carried on) matched it while it may have been its topic's retained message \
+                 (or each that did has had it)"
             ));
         };
+        if sc != c {
+            self.hits.push("mqtt.delivered.retained-left-over");
+        }
         self.conns
-            .get_mut(&c)
+            .get_mut(&sc)
             .expect("known")
             .retained_used
             .insert(key);
         Ok(())
     }
+}
+
+/// Whether the client's acknowledgement completing `f` reached the server.
+fn acked(f: &Flight, packets: &[SentPacket]) -> bool {
+    f.completing.is_some_and(|k| packets[k].arrived.is_some())
 }
 
 /// At most this much of a payload is quoted.

@@ -10,7 +10,9 @@
 //! place in its connection's stream. A packet the server answers (CONNECT, SUBSCRIBE, a QoS 1
 //! or 2 PUBLISH, ...) happened in the event its answer was written; one it does not answer (a
 //! QoS 0 PUBLISH, DISCONNECT) between the event it arrived and the next answer on its
-//! connection (or the connection's close, and then perhaps never). Every judgement asks
+//! connection (or the connection's close, and then perhaps never). However late: a PUBLISH
+//! waits unread while a receiver's inbox is full (up to `Mqtt::stall_ms`, or until a receiver
+//! takes messages), and nothing after it on its connection is handled before it. Every judgement asks
 //! whether some order consistent with that is right ([`surely_before`]); when nothing is
 //! ambiguous, that is exactly one order.
 //!
@@ -24,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::app::MQTT_CAPACITY;
+use crate::mqtt_session::{Flight, STORE_ENTRY_HEAD};
 use crate::mqtt_wire::{ConnectSpec, matches};
 
 /// What is known of when something happened.
@@ -94,8 +97,14 @@ pub struct Msg {
     /// A will: when it was published (`lo == NEVER` while not; `possible` false when it must
     /// not be).
     pub will_when: Option<When>,
-    /// A will that may be published (its connection did not surely DISCONNECT first).
+    /// A will that may be published (its connection did not surely DISCONNECT first); a
+    /// QoS 2 message a client sent again after resuming its session that the broker may take
+    /// for new (it perhaps never had it, or perhaps no longer kept its identifier).
     pub possible: bool,
+    /// A QoS 2 message sent again after a resume: the original, its message.
+    pub resent_of: Option<usize>,
+    /// Such a message the broker surely takes for new (it never had the original).
+    pub surely_new: bool,
 }
 
 impl Msg {
@@ -138,6 +147,8 @@ pub struct Attach {
     pub start: When,
     /// Its close, or the takeover, if it came.
     pub end: Option<When>,
+    /// It ended by a takeover (what its inbox held is lost).
+    pub taken: bool,
 }
 
 /// Whether a message sent to an offline session fits its queue.
@@ -167,7 +178,7 @@ pub struct Session {
     /// Messages routed to it while offline: (message, QoS it gets, fit, the index of the
     /// connection that gets them, its next), oldest first.
     pub queue: Vec<(usize, u8, Fit, usize)>,
-    /// Bytes its queue surely and perhaps holds.
+    /// Bytes its store surely and perhaps holds while it is away.
     pub queue_bytes: (u32, u32),
     /// The last route to it while offline: when, and the source connection (two routes
     /// from two connections in an order not known leave the queue's contents unknown: no
@@ -175,6 +186,9 @@ pub struct Session {
     pub last_route: Option<(When, Option<usize>)>,
     /// Its queue's lower bound is no longer known.
     pub queue_unsure: bool,
+    /// What its store carries of the messages in flight to it when its last connection
+    /// ended ([`crate::mqtt_session`]).
+    pub carried: Vec<Flight>,
     /// Messages it received (without DUP, not retained).
     pub delivered: BTreeSet<usize>,
     /// The last packet index delivered per (publisher connection, topic).
@@ -200,7 +214,7 @@ pub struct MqttModel {
     /// Every message.
     pub msgs: Vec<Msg>,
     /// Messages by tag (`p{n}.{step}:`, `w{n}:`).
-    pub by_tag: BTreeMap<Vec<u8>, usize>,
+    pub by_tag: BTreeMap<Vec<u8>, Vec<usize>>,
     /// Subscriptions held now.
     pub subs: u32,
     /// Subscriptions held at the start of this event.
@@ -208,6 +222,10 @@ pub struct MqttModel {
     /// Changes to the subscription count in this event, per connection: (own so far, bound
     /// of additions, bound of removals).
     pub sub_moves: BTreeMap<usize, (i64, u32, u32)>,
+    /// The most each connection whose answers this event wrote may add to and remove from the
+    /// subscription count in this event, judged from those answers before any is applied
+    /// (so that a connection judged first is not taken to have seen the later ones' moves).
+    pub sub_pending: BTreeMap<usize, (u32, u32)>,
     /// The longest record an inbox takes.
     pub max_message: usize,
 }
@@ -235,6 +253,7 @@ impl MqttModel {
         self.event += 1;
         self.subs_at_event = self.subs;
         self.sub_moves.clear();
+        self.sub_pending.clear();
     }
 
     /// Clients connected now.
@@ -306,6 +325,7 @@ impl MqttModel {
             let last = self.sessions[s].attach.last_mut();
             if let Some(a) = last.filter(|a| a.end.is_none()) {
                 a.end = Some(now);
+                a.taken = true;
                 taken_from = Some(a.conn);
             }
         }
@@ -337,9 +357,8 @@ impl MqttModel {
             conn,
             start: now,
             end: None,
+            taken: false,
         });
-        sess.queue_bytes = (0, 0);
-        sess.queue_unsure = false;
         taken_from
     }
 
@@ -385,11 +404,18 @@ impl MqttModel {
         let own = self.sub_moves.get(&conn).map_or(0, |m| m.0);
         let base = self.subs_at_event as i64 + own;
         let (mut up, mut down) = (0i64, 0i64);
-        for (&c, m) in &self.sub_moves {
-            if c != conn {
-                up += m.1 as i64;
-                down += m.2 as i64;
-            }
+        let others: BTreeSet<usize> = self
+            .sub_moves
+            .keys()
+            .chain(self.sub_pending.keys())
+            .copied()
+            .filter(|&c| c != conn)
+            .collect();
+        for c in others {
+            let m = self.sub_moves.get(&c).copied().unwrap_or_default();
+            let p = self.sub_pending.get(&c).copied().unwrap_or_default();
+            up += m.1.max(p.0) as i64;
+            down += m.2.max(p.1) as i64;
         }
         (base - down, base + up)
     }
@@ -480,7 +506,8 @@ impl MqttModel {
         if !msg.routable(self.max_message) {
             return;
         }
-        let (topic, qos, need) = (msg.topic.clone(), msg.qos, 4 + msg.record_len() as u32);
+        let need = (STORE_ENTRY_HEAD + msg.record_len()) as u32;
+        let (topic, qos) = (msg.topic.clone(), msg.qos);
         let cap = MQTT_CAPACITY.queue_bytes;
         for s in 0..self.sessions.len() {
             let sess = &self.sessions[s];
@@ -545,11 +572,14 @@ impl MqttModel {
         if !msg.retain || !msg.retainable() || !may_precede(&at, sub) {
             return false;
         }
+        // Surely replaced: by one that surely happened (a will perhaps published, at a
+        // takeover, is ordered on the taking connection but perhaps never was).
         !self.msgs.iter().enumerate().any(|(o, other)| {
             o != m
                 && other.retain
                 && other.topic == msg.topic
-                && when_of(o).is_some_and(|w| surely_before(&at, &w) && surely_before(&w, sub))
+                && when_of(o)
+                    .is_some_and(|w| w.sure && surely_before(&at, &w) && surely_before(&w, sub))
         })
     }
 }

@@ -11,7 +11,9 @@
 //!   resumed), SUBACK (the identifier, one code per filter: granted at most the QoS asked, or
 //!   0x80 for a filter too long or a full table), UNSUBACK, PINGRESP, PUBACK and PUBREC
 //!   (QoS 2 duplicates included), PUBCOMP, PUBREL for the client's PUBREC. Nothing answers a
-//!   violation, a DISCONNECT, a refused CONNECT, or anything after them.
+//!   violation, a DISCONNECT, a refused CONNECT, or anything after them. A packet is handled
+//!   in an event between its arrival and its answer, however late: a PUBLISH may wait,
+//!   unread, for room in a receiver's inbox, and all after it on its connection with it.
 //! - **Deliveries.** A PUBLISH carries a message some client published (or a will): its tag,
 //!   topic and payload. Without RETAIN, it was routed while the receiving session had a
 //!   matching subscription and was attached to this connection (or queued for it while
@@ -20,12 +22,16 @@
 //!   each publisher sent on each topic, never one too long for an inbox. With RETAIN, it is
 //!   a retained message a SUBSCRIBE of this connection's just matched (one per filter and
 //!   topic), possibly the topic's retained message then. QoS 1 and 2 identifiers are never
-//!   reused while in flight, and at most `inflight` are.
+//!   reused while in flight, and at most `inflight` are. A message left in an earlier
+//!   connection's inbox at its close (QoS 1 or 2) may come on its session's next one.
+//! - **Sent again.** A resumed session is sent again first, in order, what it had in flight
+//!   when its last connection ended: PUBLISH with DUP as first sent, or PUBREL; nothing else
+//!   carries DUP; a QoS 2 message its client sends again after the resume is not delivered
+//!   again when the broker had it and kept its identifier ([`crate::mqtt_session`]).
 //! - **Drops.** A message surely routed to this connection before one it received, and not
 //!   received, was dropped: the count of such gaps never exceeds the broker's
-//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them). With the
-//!   probe of a known bug, `dropped` is also held to the most drops that can have happened
-//!   ([`MqttOracle::drop_bound`]).
+//!   `BrokerStatus::dropped` (the full inbox drops the oldest, and counts them), and `dropped`
+//!   never exceeds the most drops that can have happened ([`MqttOracle::drop_bound`]).
 //! - **Counters.** The broker's `BrokerStatus` (the simulator reads it after every event):
 //!   clients connected, subscriptions held, takeovers, CONNECTs and filters refused equal
 //!   what its answers said; at the end, PUBLISH packets received and messages routed lie
@@ -44,6 +50,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mqtt_model::{MqttModel, Msg, NEVER, Source, When};
+use crate::mqtt_session::Flight;
 use crate::mqtt_wire::{ServerPacket, read_server_packet};
 
 pub use crate::mqtt_client::{MqttClient, Owed, Sent, owed_of};
@@ -65,13 +72,6 @@ pub struct SentPacket {
     pub msg: Option<usize>,
     /// A SUBSCRIBE's codes, once answered.
     pub codes: Vec<u8>,
-}
-
-/// A message in flight to a client.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Inflight {
-    /// The client's packet that completes it (PUBACK, PUBCOMP), once written.
-    pub(crate) completing: Option<usize>,
 }
 
 /// What the oracle knows of one MQTT connection.
@@ -99,7 +99,12 @@ pub struct ConnState {
     pub acked: usize,
     /// Bytes the client read.
     pub read: usize,
-    pub(crate) inflight: BTreeMap<u16, Inflight>,
+    /// The QoS 1 and 2 messages sent to it, in its session's store order: those its session
+    /// carried from its last connection first (the first `resend_len`; from `resend_from` on,
+    /// not sent again yet), then those sent on it.
+    pub(crate) flights: Vec<Flight>,
+    pub(crate) resend_from: usize,
+    pub(crate) resend_len: usize,
     /// Retained messages received, by (SUBSCRIBE packet, filter, topic).
     pub(crate) retained_used: BTreeSet<(usize, usize, String)>,
     /// Messages counted as dropped on their way to this connection.
@@ -144,6 +149,8 @@ pub struct MqttOracle {
     pub refused_subs: u64,
     /// `BrokerStatus::dropped` after the last event.
     pub dropped_seen: u64,
+    /// `BrokerStatus::stalls` after the last event.
+    pub stalls_seen: u64,
     /// Coverage classes to count.
     pub hits: Vec<&'static str>,
 }
@@ -172,7 +179,11 @@ impl MqttOracle {
                 let st = &self.conns[&c];
                 let w = st.when(c, k)?;
                 // A QoS 1 or 2 PUBLISH is routed when it is answered; a refused one never.
-                (st.packets[k].owed != Owed::Closes).then_some(w)
+                let w = When {
+                    sure: w.sure && msg.surely_new,
+                    ..w
+                };
+                (st.packets[k].owed != Owed::Closes && msg.possible).then_some(w)
             }
             Source::Will(_) => msg.will_when.filter(|w| msg.possible && w.lo != NEVER),
         }
@@ -183,14 +194,23 @@ impl MqttOracle {
         let st = self.conns.entry(i).or_default();
         let k = st.packets.len();
         let mut msg = None;
+        // A QoS 2 PUBLISH sent again after a resume: its original went on an earlier
+        // connection.
+        let cross = matches!(&sent, Sent::Publish { id, dup: true, .. }
+            if !st.packets.iter().any(|p| matches!(&p.sent, Sent::Publish { id: x, .. } if x == id)));
+        let resent = match &sent {
+            Sent::Publish { id, .. } if cross => Some(self.resent_by_client(i, *id)),
+            _ => None,
+        };
+        let st = self.conns.entry(i).or_default();
         match &sent {
-            Sent::Publish {
-                spec, dup: false, ..
-            } => {
-                msg = Some(self.model.msgs.len());
+            Sent::Publish { spec, dup, .. } if !dup || resent.is_some() => {
+                let m = self.model.msgs.len();
+                msg = Some(m);
                 if let Some(t) = tag(&spec.payload) {
-                    self.model.by_tag.insert(t.to_vec(), self.model.msgs.len());
+                    self.model.by_tag.entry(t.to_vec()).or_default().push(m);
                 }
+                let (resent_of, possible, surely_new) = resent.unwrap_or((None, true, true));
                 self.model.msgs.push(Msg {
                     topic: spec.topic.clone(),
                     payload: spec.payload.clone(),
@@ -198,12 +218,21 @@ impl MqttOracle {
                     retain: spec.retain,
                     source: Source::Packet(i, k),
                     will_when: None,
-                    possible: true,
+                    possible,
+                    resent_of,
+                    surely_new,
                 });
             }
             Sent::Puback(id) | Sent::Pubcomp(id) => {
-                if let Some(f) = st.inflight.get_mut(id) {
+                let live = st.flights.iter_mut().rev().find(|f| f.live && f.id == *id);
+                if let Some(f) = live.filter(|f| f.completing.is_none()) {
                     f.completing = Some(k);
+                }
+            }
+            Sent::Pubrec(id) => {
+                let live = st.flights.iter_mut().rev().find(|f| f.live && f.id == *id);
+                if let Some(f) = live.filter(|f| f.qos == 2 && f.pubrec.is_none()) {
+                    f.pubrec = Some(k);
                 }
             }
             _ => {}
@@ -253,7 +282,14 @@ impl MqttOracle {
         if !graceful_without_cause || st.session.is_none() {
             return Ok(());
         }
-        // Connected, neither its EOF nor a shutdown: only its DISCONNECT closes it so.
+        // Connected, neither its EOF nor a shutdown: only its DISCONNECT closes it so (or,
+        // over WebSocket, a text frame: a Close 1003).
+        let text = st
+            .closing
+            .is_some_and(|k| st.packets[k].sent == Sent::Violation("mqtt.ws.text"));
+        if text {
+            return Ok(());
+        }
         let disconnect = st.packets.iter().position(|p| p.sent == Sent::Disconnect);
         match disconnect.filter(|&k| st.packets[k].arrived.is_some()) {
             Some(k) => {
@@ -274,6 +310,9 @@ impl MqttOracle {
     /// Client `i`'s connection closed in this event: its session goes offline or is
     /// discarded, and its will is published unless it surely DISCONNECTed.
     pub fn closed(&mut self, i: usize) {
+        if let Some(s) = self.model.attached(i) {
+            self.end_of_connection(i, s, self.model.event, true);
+        }
         if self.model.closed(i) {
             let when = When::exact(self.model.event, None);
             self.publish_will(i, when);
@@ -298,6 +337,8 @@ impl MqttOracle {
         });
         if msg.possible {
             self.hits.push("mqtt.will");
+            // Perhaps published, if its DISCONNECT arrived (and was perhaps handled).
+            let when = msg.will_when.expect("just set");
             self.model.route_offline(w, when, None);
         }
     }
@@ -336,6 +377,10 @@ impl MqttOracle {
             .filter(|(_, st)| !st.pending.is_empty())
             .map(|(&c, _)| c)
             .collect();
+        for &c in &conns {
+            let bound = self.pending_sub_moves(c);
+            self.model.sub_pending.insert(c, bound);
+        }
         let mut deliveries = Vec::new();
         for &c in &conns {
             let pending = std::mem::take(&mut self.conns.get_mut(&c).expect("known").pending);
@@ -343,6 +388,9 @@ impl MqttOracle {
                 self.hits.push(packet_class(&p));
                 match p {
                     ServerPacket::Publish { .. } => deliveries.push((c, p)),
+                    ServerPacket::Pubrel(id) if self.is_resent_pubrel(c, id) => {
+                        deliveries.push((c, p))
+                    }
                     p => self
                         .answer(c, p)
                         .map_err(|why| format!("client c{c}: {why}"))?,
@@ -354,6 +402,39 @@ impl MqttOracle {
                 .map_err(|why| format!("client c{c}: {why}"))?;
         }
         Ok(())
+    }
+
+    /// The most connection `c`'s answers written in this event may add to and remove from the
+    /// subscription count: a filter per code granted, every filter of its UNSUBSCRIBEs not
+    /// yet answered, and a session its accepted CONNECT may discard.
+    fn pending_sub_moves(&self, c: usize) -> (u32, u32) {
+        let st = &self.conns[&c];
+        let (mut up, mut down) = (0u32, 0u32);
+        for p in &st.pending {
+            match p {
+                ServerPacket::Suback { codes, .. } => {
+                    up += codes.iter().filter(|&&x| x != 0x80).count() as u32;
+                }
+                ServerPacket::Unsuback(_) => {
+                    down = st.packets[st.next_answer.min(st.packets.len())..]
+                        .iter()
+                        .map(|p| match &p.sent {
+                            Sent::Unsubscribe { filters, .. } => filters.len() as u32,
+                            _ => 0,
+                        })
+                        .sum();
+                }
+                ServerPacket::Connack { code: 0, .. } => {
+                    if let Some(Sent::Connect(spec)) = st.packets.first().map(|p| &p.sent)
+                        && let Some(&s) = self.model.table.get(&spec.client_id)
+                    {
+                        down += self.model.sessions[s].active().count() as u32;
+                    }
+                }
+                _ => {}
+            }
+        }
+        (up, down)
     }
 
     /// Judges the answer `p` on connection `c`.
@@ -430,14 +511,16 @@ impl MqttOracle {
             | (Owed::Pubrec(id), ServerPacket::Pubrec(got))
                 if id == *got =>
             {
-                if let Sent::Publish { dup: false, .. } = sent {
-                    // Routed once the server had it and before its acknowledgement (in the
-                    // same event, as the broker is now; earlier, were it to hold the answer).
-                    let m = st.packets[k].msg.expect("a publish has its message");
-                    let at = st.when(c, k).expect("answered, so handled");
-                    self.model.route_offline(m, at, Some(c));
-                } else {
+                let m = st.packets[k].msg;
+                if let Sent::Publish { dup: true, .. } = sent {
                     self.hits.push("mqtt.qos2-duplicate-acknowledged");
+                }
+                // Routed once the server had it and before its acknowledgement (in the same
+                // event, as the broker is now; earlier, were it to hold the answer).
+                if let Some(m) = m
+                    && let Some(at) = self.when_of(m)
+                {
+                    self.model.route_offline(m, at, Some(c));
                 }
                 Ok(())
             }

@@ -1,7 +1,8 @@
 //! The MQTT oracle against hand-written server behaviour: what a correct broker writes
 //! passes, and each kind of wrong answer fails — a wrong CONNACK code, a delivery to a
 //! client with no matching subscription, a QoS 2 message delivered twice, a QoS above the
-//! granted one, an identifier reused while in flight, a retained message nobody retained.
+//! granted one, an identifier reused while in flight, a retained message nobody retained, a
+//! resumed session not sent its messages in flight again first, in order, as first sent.
 
 use std::collections::BTreeMap;
 
@@ -242,4 +243,87 @@ fn a_retained_message_nobody_retained_fails() {
     );
     let e = s.judge().expect_err("never retained");
     assert!(e.contains("never retained"), "{e}");
+}
+
+/// Client 0 (session "a", Clean Session 0) subscribed to `t` is sent `p1.1` (QoS 1, id 1) and
+/// `p1.2` (QoS 2, id 2), acknowledges neither (or, `pubrec`, answers p1.2's PUBREC and gets
+/// its PUBREL) and closes; client 2 resumes the session.
+fn resumed(pubrec: bool) -> Scene {
+    let mut s = Scene::new();
+    s.connect(0, "a", false);
+    s.connect(1, "b", true);
+    s.subscribe(0, 1, "t", 2);
+    s.event();
+    s.publish(1, "t", "p1.1:one", 1, 1, false);
+    s.publish(1, "t", "p1.2:two", 2, 2, false);
+    s.server(1, &wire::ack(PUBACK, 1));
+    s.server(1, &wire::ack(PUBREC, 2));
+    s.server(0, &wire::publish("t", b"p1.1:one", 1, false, false, 1));
+    s.server(0, &wire::publish("t", b"p1.2:two", 2, false, false, 2));
+    s.judge().expect("delivered");
+    if pubrec {
+        s.event();
+        s.send(0, Sent::Pubrec(2));
+        s.server(0, &wire::ack(wire::PUBREL, 2));
+        s.judge().expect("released");
+    }
+    s.event();
+    s.o.close_requested(0, false).expect("closed");
+    s.event();
+    s.o.closed(0);
+    s.event();
+    s.send(2, Sent::Connect(spec("a", false)));
+    s.server(2, &[0x20, 2, 1, 0]);
+    s.judge().expect("resumed");
+    s
+}
+
+#[test]
+fn a_resumed_session_is_sent_its_messages_in_flight_again_first_in_order() {
+    let mut s = resumed(false);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    s.server(2, &wire::publish("t", b"p1.2:two", 2, false, true, 2));
+    s.judge().expect("both sent again, in order");
+
+    let mut s = resumed(true);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    s.server(2, &wire::ack(wire::PUBREL, 2));
+    s.judge().expect("the PUBLISH again, then the PUBREL");
+
+    let mut s = resumed(false);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.2:two", 2, false, true, 2));
+    let e = s.judge().expect_err("out of order");
+    assert!(e.contains("sent again where"), "{e}");
+
+    let mut s = resumed(true);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    s.server(2, &wire::publish("t", b"p1.2:two", 2, false, true, 2));
+    let e = s.judge().expect_err("a PUBLISH where its PUBREL is owed");
+    assert!(e.contains("sent again where"), "{e}");
+
+    let mut s = resumed(false);
+    s.event();
+    s.publish(1, "t", "p1.3:new", 0, 0, false);
+    s.server(2, &wire::publish("t", b"p1.3:new", 0, false, false, 0));
+    let e = s.judge().expect_err("a new message first");
+    assert!(e.contains("a new message before"), "{e}");
+
+    let mut s = resumed(false);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    s.server(2, &wire::publish("t", b"p1.2:two", 1, false, true, 2));
+    let e = s.judge().expect_err("sent again at another QoS");
+    assert!(e.contains("sent again where"), "{e}");
+
+    let mut s = resumed(false);
+    s.event();
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    s.server(2, &wire::publish("t", b"p1.2:two", 2, false, true, 2));
+    s.server(2, &wire::publish("t", b"p1.1:one", 1, false, true, 1));
+    let e = s.judge().expect_err("sent again twice");
+    assert!(e.contains("no message was in flight"), "{e}");
 }

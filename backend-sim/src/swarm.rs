@@ -84,16 +84,17 @@ pub struct WorkloadShape {
     /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
     pub mqtt_clients: usize,
     /// A probe of a known broker bug, off unless a test or campaign switches it on: an MQTT
-    /// client may CONNECT with the identifier of a connection that sent DISCONNECT and is
-    /// still closing (the broker then publishes that connection's will as it takes its
-    /// session over, which [MQTT-3.14.4-3] forbids). Off, such a CONNECT waits until that
-    /// connection is closed.
-    pub mqtt_probe_takeover_after_disconnect: bool,
-    /// A probe of a known broker bug, off unless a test or campaign switches it on: the
-    /// oracle checks that `BrokerStatus::dropped` counts no more drops than can have happened
-    /// (the broker counts an inbox's dropped messages again each time the message after them
-    /// is held back, by a full in-flight table or a full output, so it fails that check).
-    pub mqtt_probe_dropped_bound: bool,
+    /// client resuming its session by taking it over sends its unreleased QoS 2 messages
+    /// again (the broker loses the identifiers of the QoS 2 messages a connection taken over
+    /// had received, so it delivers them again, which [MQTT-4.3.3-2] forbids). Off, such a
+    /// client sends them again only after a resume that followed a close.
+    pub mqtt_probe_resend_after_takeover: bool,
+    /// A probe of a known broker bug, off unless a test or campaign switches it on: some
+    /// MQTT clients speak MQTT over WebSocket (`GET /sim/mqtt`). The broker's reading of
+    /// frames shrinks a connection's input while a receive is posted into the space past it,
+    /// so frames split across receives are misread (closes with 1002 or 1003 for frames never
+    /// sent, pongs of garbage). Off, every MQTT client speaks plain TCP.
+    pub mqtt_probe_ws: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -160,8 +161,8 @@ impl SimParams {
             kv_clients: 0,
             ws_clients: 0,
             mqtt_clients: 0,
-            mqtt_probe_takeover_after_disconnect: false,
-            mqtt_probe_dropped_bound: false,
+            mqtt_probe_resend_after_takeover: false,
+            mqtt_probe_ws: false,
         };
         let mut config = config;
         let mut shape = shape;

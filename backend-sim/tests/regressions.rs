@@ -204,6 +204,49 @@ const REGRESSIONS: &[(u64, &str)] = &[
         10216,
         "generator: a long kv script dripped a byte per 300 ms took millions of steps",
     ),
+    // The MQTT broker.
+    (
+        832,
+        "mqtt: a takeover while a DISCONNECTed connection was closing published its will",
+    ),
+    (
+        1308,
+        "mqtt: an inbox's drops were counted again each time the message after them waited",
+    ),
+    (
+        57,
+        "mqtt: an inbox's drops were counted again each time the message after them waited",
+    ),
+    (
+        153,
+        "oracle: a SUBACK's subscription count judged before the answers of another \
+         connection woken in the same event (its packets had waited behind its PUBLISH)",
+    ),
+    (
+        12279,
+        "oracle: two empty MQTT messages alike matched to the wrong publishers (now in the \
+         order they were routed)",
+    ),
+    (
+        25496,
+        "oracle: a will perhaps published at a takeover taken to surely replace a retained \
+         message (it is ordered on the taking connection, but perhaps never was)",
+    ),
+    (
+        30195,
+        "oracle: a will perhaps published at a takeover taken to surely replace a retained \
+         message",
+    ),
+    (
+        39132,
+        "oracle: a message carried by a session, perhaps acknowledged, kept after the broker \
+         gave its identifier to a new message (so it surely was)",
+    ),
+    (
+        58195,
+        "oracle: a will perhaps published (its DISCONNECT had arrived) queued for an offline \
+         session as surely published, so the store was taken for fuller than it was",
+    ),
     (
         98905,
         "oracle: the server's idle Close 1001, posted before a client's ping and Close 1001 \

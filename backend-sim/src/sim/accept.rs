@@ -33,6 +33,7 @@ impl Sim<'_> {
             ClientKind::Http | ClientKind::Upgrade | ClientKind::Ws => SimProtocol::Http,
             ClientKind::Tcp => SimProtocol::Tcp,
             ClientKind::Kv => SimProtocol::Kv,
+            ClientKind::Mqtt if self.mqtt_over_ws(i) => SimProtocol::Http,
             ClientKind::Mqtt => SimProtocol::Mqtt,
         };
         let peer = PeerAddr::V4([10, 0, (i >> 8) as u8, i as u8], 40_000 + i as u16);

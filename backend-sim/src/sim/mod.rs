@@ -54,6 +54,7 @@ mod datagram;
 mod end;
 mod kv;
 mod mqtt;
+mod mqtt_ws;
 mod network;
 mod schedule;
 mod server_calls;

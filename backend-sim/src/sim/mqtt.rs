@@ -9,6 +9,7 @@ use super::Sim;
 use super::conn::State;
 use crate::app::SimProtocol;
 use crate::mqtt_client::Sent;
+use crate::mqtt_wire as wire;
 use crate::workload::{ClientKind, MqttAction, cut_at};
 
 impl Sim<'_> {
@@ -20,6 +21,7 @@ impl Sim<'_> {
             && !c.reset
             && !c.client_eof
             && !c.mqtt.aborted
+            && self.mqtt_ws_open(i)
     }
 
     /// Every MQTT client writes the steps now due (a gated one once all before it is
@@ -69,37 +71,6 @@ impl Sim<'_> {
         }
     }
 
-    /// How far the network delivers client `i`'s bytes now: all it wrote, except for a known
-    /// broker bug (see `WorkloadShape::mqtt_probe_takeover_after_disconnect`): a CONNECT is
-    /// held back while another connection with its identifier has sent DISCONNECT and is not
-    /// closed yet (the broker would publish that connection's will as it takes its session
-    /// over).
-    pub(super) fn deliverable(&self, i: usize) -> usize {
-        let c = &self.conns[i];
-        if c.script.kind != ClientKind::Mqtt || self.p.shape.mqtt_probe_takeover_after_disconnect {
-            return c.written;
-        }
-        let first = self.mqtt.conns.get(&i).and_then(|s| s.packets.first());
-        let Some((id, end)) = first.and_then(|p| match &p.sent {
-            Sent::Connect(spec) if !spec.client_id.is_empty() => Some((&spec.client_id, p.end)),
-            _ => None,
-        }) else {
-            return c.written;
-        };
-        let held = c.delivered < end
-            && self.mqtt_clients.iter().any(|&j| {
-                let o = &self.conns[j];
-                j != i
-                    && o.state != State::Done
-                    && o.mqtt.disconnected
-                    && self.mqtt.conns.get(&j).is_some_and(|s| {
-                        matches!(s.packets.first().map(|p| &p.sent),
-                            Some(Sent::Connect(x)) if x.client_id == *id)
-                    })
-            });
-        if held { c.delivered } else { c.written }
-    }
-
     /// When client `i`'s next step falls due, if it waits for time.
     pub(super) fn mqtt_next_step_at(&self, i: usize) -> Option<u64> {
         if !self.mqtt_writing(i) {
@@ -112,6 +83,7 @@ impl Sim<'_> {
 
     /// Client `i` writes `sent` (its `bytes`).
     fn mqtt_append(&mut self, i: usize, bytes: Vec<u8>, sent: Sent) {
+        let bytes = self.mqtt_frame(i, bytes, &sent);
         let c = &mut self.conns[i];
         let owed = c.mqtt.register(&sent);
         let start = c.script.bytes.len();
@@ -126,7 +98,11 @@ impl Sim<'_> {
     }
 
     /// Client `i` read `bytes`: the oracle checks them, the client answers what it must.
-    pub(super) fn mqtt_read(&mut self, i: usize, bytes: &[u8]) {
+    pub(super) fn mqtt_read(&mut self, i: usize, raw: &[u8]) {
+        let Some(bytes) = self.mqtt_unframe_read(i, raw) else {
+            return;
+        };
+        let bytes = &bytes[..];
         if let Err(why) = self.mqtt.on_read(i, bytes) {
             return self.fail(format!("client c{i} (client.mqtt): {why}"));
         }
@@ -137,9 +113,52 @@ impl Sim<'_> {
         let replies = c.mqtt.on_read(bytes, script);
         // Nothing after a DISCONNECT (or a violation): the connection is over.
         if self.mqtt_writing(i) && !self.conns[i].mqtt.closing {
+            if std::mem::take(&mut self.conns[i].mqtt.resume_due) {
+                self.mqtt_send_again(i);
+            }
             for (bytes, sent) in replies {
                 self.mqtt_append(i, bytes, sent);
             }
+        }
+    }
+
+    /// Client `i` resumed its session: it sends again what the session's last connection left
+    /// unacknowledged ([MQTT-4.4.0-1]): its QoS 2 messages not released, with DUP and their
+    /// identifiers (unless more than 8: it gives them up), and its PUBRELs not completed.
+    fn mqtt_send_again(&mut self, i: usize) {
+        let Some(s) = self.mqtt.conns.get(&i).and_then(|st| st.session) else {
+            return;
+        };
+        let attach = &self.mqtt.model.sessions[s].attach;
+        let Some(ai) = attach.iter().position(|a| a.conn == i).filter(|&ai| ai > 0) else {
+            return;
+        };
+        let before = &self.conns[attach[ai - 1].conn].mqtt;
+        let taken = attach[ai - 1].taken;
+        let mut again: Vec<(Vec<u8>, Sent)> = Vec::new();
+        if before.qos2_out.len() <= 8 && (!taken || self.p.shape.mqtt_probe_resend_after_takeover) {
+            for (&id, p) in &before.qos2_out {
+                let bytes = wire::publish(&p.topic, &p.payload, 2, p.retain, true, id);
+                let sent = Sent::Publish {
+                    spec: p.clone(),
+                    id,
+                    dup: true,
+                };
+                again.push((bytes, sent));
+            }
+        }
+        for &id in &before.pubcomp_owed {
+            again.push((wire::ack(wire::PUBREL, id), Sent::Pubrel(id)));
+        }
+        if !again.is_empty() {
+            tr!(
+                self,
+                "c{i} mqtt: sends again what its session left unacknowledged"
+            );
+            self.cov.hit("mqtt.client-resent");
+        }
+        for (bytes, sent) in again {
+            self.mqtt_append(i, bytes, sent);
         }
     }
 
@@ -207,12 +226,22 @@ impl Sim<'_> {
             let parts = self.server.send_parts(slot);
             let queued = parts[0].len() + parts[1].len();
             let total = st.acked + queued;
-            if total <= st.written.len() {
+            let have = st.written.len();
+            let all: Vec<u8> = parts.concat();
+            let have = self.mqtt_written_len(i).unwrap_or(have);
+            if total <= have {
                 continue;
             }
-            let new = total - st.written.len();
-            let all: Vec<u8> = parts.concat();
-            if let Err(why) = self.mqtt.on_written(i, &all[queued - new..]) {
+            let new = total - have;
+            let bytes = match self.mqtt_unframe_written(i, &all[queued - new..]) {
+                Ok(bytes) => bytes,
+                Err(why) => {
+                    return self.fail(format!(
+                        "client c{i} (client.mqtt over WebSocket): the server wrote {why}"
+                    ));
+                }
+            };
+            if let Err(why) = self.mqtt.on_written(i, &bytes) {
                 return self.fail(format!("client c{i} (client.mqtt): the server wrote {why}"));
             }
         }
@@ -251,6 +280,10 @@ impl Sim<'_> {
                 self,
                 "mqtt: the broker counts {more} more dropped ({event:?})"
             );
+        }
+        if status.stalls > self.mqtt.stalls_seen {
+            self.mqtt.stalls_seen = status.stalls;
+            self.cov.hit("mqtt.publisher-waited");
         }
         if self.mqtt.gaps > status.dropped {
             return self.fail(format!(

@@ -25,11 +25,7 @@ impl Sim<'_> {
             self.tell_failed(i, OpKind::Recv, IoError::Broken);
             return;
         }
-        let limit = if after_close {
-            self.conns[i].written
-        } else {
-            self.deliverable(i)
-        };
+        let limit = self.conns[i].written;
         let c = &self.conns[i];
         if c.delivered < limit {
             let avail = limit - c.delivered;

@@ -165,7 +165,7 @@ impl Sim<'_> {
                 }
                 State::Open => {
                     if let Some(seq) = c.recv {
-                        let limit = self.deliverable(i);
+                        let limit = c.written;
                         let eof = c.client_eof && !c.eof_delivered && c.delivered == c.written;
                         let data = c.delivered < limit || eof;
                         if c.reset || data {

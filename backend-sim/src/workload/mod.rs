@@ -43,7 +43,7 @@ use crate::swarm::WorkloadShape;
 pub use datagrams::{Datagram, datagrams};
 pub use kv::{KvItem, KvWhat, kv_clients};
 pub use mqtt::{
-    MqttAction, MqttScript, MqttStep, PublishSpec, cut_at, mqtt_clients, refused_by_form,
+    MqttAction, MqttScript, MqttStep, MqttWs, PublishSpec, cut_at, mqtt_clients, refused_by_form,
 };
 pub use ws::{Handshake, Terminal, WS_GUID, WsMsg, WsPing, WsScript, client_frame, ws_clients};
 

@@ -20,6 +20,22 @@
 //! them); packet identifiers are given as packets are written, never reused on a connection.
 //! A violation waits until everything before it is answered, so that the answers the server
 //! writes before it closes are the ones the oracle sees.
+//!
+//! Each client numbers its packet identifiers from a base of its own (`n` thousand), so that
+//! a client resuming a session never reuses one an earlier connection of it left in use. Some
+//! seeds pair two clients of one persistent session: the first leaves messages in flight (it
+//! does not acknowledge, does not complete, or stops reading), the second resumes the
+//! session after the first's close, or takes it over before. A client resuming a session
+//! sends again what its last connection left unacknowledged: its unreleased QoS 2 messages
+//! with DUP and their identifiers (at most 8), its uncompleted PUBRELs — but not after a
+//! takeover unless `WorkloadShape::mqtt_probe_resend_after_takeover` is on (a known broker
+//! bug delivers those again).
+//!
+//! With `WorkloadShape::mqtt_probe_ws` (off: a known broker bug misreads frames split across
+//! receives), some clients speak MQTT over WebSocket ([`crate::mqtt_ws`]): the opening
+//! handshake (`GET /sim/mqtt`, subprotocol `mqtt`), and once its `101` is read, packets in
+//! masked binary frames split anywhere, pings, perhaps a text frame instead of DISCONNECT
+//! (closed with 1003); the same oracle judges the MQTT stream inside the frames.
 
 use zzz_core::Config;
 
@@ -66,6 +82,8 @@ pub enum MqttAction {
         /// What they break, for the trace and the coverage table.
         class: &'static str,
     },
+    /// A WebSocket ping with this payload (a client over WebSocket only).
+    WsPing(Vec<u8>),
     /// The client ends its side at once: a reset, or an EOF.
     Abort {
         /// A reset rather than an EOF.
@@ -97,6 +115,20 @@ pub struct MqttScript {
     pub acks: bool,
     /// It releases its QoS 2 messages (PUBREL) once their PUBREC is read.
     pub releases: bool,
+    /// It completes the server's QoS 2 messages (PUBCOMP) once their PUBREL is read.
+    pub completes: bool,
+    /// It speaks MQTT over WebSocket (`GET /sim/mqtt`, [`crate::mqtt_ws`]).
+    pub ws: Option<MqttWs>,
+}
+
+/// An MQTT-over-WebSocket client's handshake key and the seed of its frames' masks and
+/// splits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttWs {
+    /// `Sec-WebSocket-Key`.
+    pub key: String,
+    /// The seed of its frames.
+    pub seed: u64,
 }
 
 /// The client identifiers: seven, more than the broker's six sessions; the first ones more
@@ -119,7 +151,7 @@ const LONG_FILTER: &str = "t/a/much/too/long";
 pub fn mqtt_clients(config: &Config, shape: &WorkloadShape, rng: &mut Rng) -> Vec<Script> {
     let mut g = Gen { rng, config, shape };
     let spread = *g.rng.pick(&[0u64, 500, 2_000, 6_000]);
-    (0..shape.mqtt_clients)
+    let mut scripts: Vec<Script> = (0..shape.mqtt_clients)
         .map(|n| {
             let mut s = g.mqtt_client(n as u32);
             s.connect_at = g.rng.range(0, spread);
@@ -129,7 +161,27 @@ pub fn mqtt_clients(config: &Config, shape: &WorkloadShape, rng: &mut Rng) -> Ve
             }
             s
         })
-        .collect()
+        .collect();
+    if scripts.len() >= 2 && g.rng.chance(400_000) {
+        g.resume_pair(&mut scripts);
+    }
+    scripts
+}
+
+/// The CONNECT of a script whose first step is one the broker accepts, if it is.
+fn accepted_connect(s: &mut Script) -> Option<&mut ConnectSpec> {
+    let m = s.mqtt.as_mut()?;
+    let MqttAction::Connect(c) = &mut m.steps.first_mut()?.action else {
+        return None;
+    };
+    let will = c
+        .will
+        .as_ref()
+        .map_or(0, |w| 3 + w.topic.len() + w.message.len());
+    let fine = refused_by_form(c).is_none()
+        && c.client_id.len() <= crate::app::MQTT_CAPACITY.client_id_bytes as usize
+        && will <= crate::app::MQTT_CAPACITY.will_bytes as usize;
+    fine.then_some(c)
 }
 
 /// What a client mostly does.
@@ -148,6 +200,47 @@ enum Style {
 }
 
 impl Gen<'_> {
+    /// Two clients of one persistent session, the first leaving messages in flight (it does
+    /// not acknowledge, or not complete, or stops reading), the second resuming it after the
+    /// first ends, or taking it over before: it is sent them again first.
+    fn resume_pair(&mut self, scripts: &mut [Script]) {
+        let subscribing = |s: &Script| {
+            s.mqtt
+                .as_ref()
+                .is_some_and(|m| matches!(m.style, "subscriber" | "chatty"))
+        };
+        let firsts: Vec<usize> = (0..scripts.len() - 1)
+            .filter(|&i| subscribing(&scripts[i]))
+            .collect();
+        if firsts.is_empty() {
+            return;
+        }
+        let a = *self.rng.pick(&firsts);
+        let b = self.rng.range_usize(a + 1, scripts.len() - 1);
+        if accepted_connect(&mut scripts[a]).is_none()
+            || accepted_connect(&mut scripts[b]).is_none()
+        {
+            return;
+        }
+        let id = self.rng.pick(&["a", "b", "r"]).to_string();
+        for i in [a, b] {
+            let c = accepted_connect(&mut scripts[i]).expect("accepted");
+            c.client_id = id.clone();
+            c.clean = false;
+        }
+        let first = &mut scripts[a];
+        let m = first.mqtt.as_mut().expect("an MQTT script");
+        match self.rng.below(3) {
+            0 => m.acks = false,
+            1 => m.completes = false,
+            _ => first.read_stall = Some((self.rng.range(0, 500), self.rng.range(3_000, 20_000))),
+        }
+        let last = m.steps.last().map_or(0, |s| s.at_ms);
+        let end = first.connect_at + last;
+        let later = *self.rng.pick(&[0u64, 100, 1_000, 3_000]);
+        scripts[b].connect_at = end + later;
+    }
+
     fn mqtt_client(&mut self, n: u32) -> Script {
         let style = match self.rng.below(40) {
             0..=8 => Style::Subscriber,
@@ -184,6 +277,8 @@ impl Gen<'_> {
                 100_000
             }),
             releases: style != Style::Hoarder,
+            completes: !self.rng.chance(50_000),
+            ws: None,
         };
         let mut t = 0u64;
         let mut server_closes = false;
@@ -277,6 +372,10 @@ impl Gen<'_> {
                 }
             }
         }
+        let framed = !matches!(style, Style::Violator | Style::Silent);
+        if framed && self.shape.mqtt_probe_ws && self.rng.chance(200_000) {
+            server_closes |= self.mqtt_over_ws(&mut m);
+        }
         if !m.steps.is_empty() && self.rng.chance(self.shape.cut / 2) {
             let at = self.rng.range_usize(1, m.steps.len());
             let at_ms = m.steps[at - 1].at_ms + self.rng.range(0, 50);
@@ -302,8 +401,56 @@ impl Gen<'_> {
             let ms = *self.rng.pick(&[300u64, 1_500, 5_000]);
             s.read_stall = Some((after, ms));
         }
+        if let Some(ws) = &m.ws {
+            s.bytes = crate::mqtt_ws::request(&ws.key);
+            s.upgrade_end = Some(s.bytes.len());
+        }
         s.mqtt = Some(m);
         s
+    }
+
+    /// Makes `m` a client over WebSocket: a key, pings here and there, and perhaps a text
+    /// frame where its DISCONNECT was (the broker ends the connection with 1003). Returns
+    /// whether it now ends so.
+    fn mqtt_over_ws(&mut self, m: &mut MqttScript) -> bool {
+        use base64::Engine;
+        let key: Vec<u8> = (0..16).map(|_| self.rng.below(256) as u8).collect();
+        m.ws = Some(MqttWs {
+            key: base64::engine::general_purpose::STANDARD.encode(key),
+            seed: self.rng.range(1, u64::MAX / 2),
+        });
+        if m.steps.len() > 1 && self.rng.chance(300_000) {
+            for _ in 0..self.rng.range_usize(1, 3) {
+                let at = self.rng.range_usize(1, m.steps.len());
+                let at_ms = m.steps[at - 1].at_ms;
+                let payload = (0..self.rng.range_usize(0, 8))
+                    .map(|i| b'a' + i as u8)
+                    .collect();
+                m.steps.insert(
+                    at,
+                    MqttStep {
+                        at_ms,
+                        action: MqttAction::WsPing(payload),
+                        gated: false,
+                    },
+                );
+            }
+        }
+        let last = m
+            .steps
+            .last_mut()
+            .filter(|s| s.action == MqttAction::Disconnect);
+        match last {
+            Some(step) if self.rng.chance(300_000) => {
+                step.action = MqttAction::Violation {
+                    bytes: b"not MQTT".to_vec(),
+                    class: "mqtt.ws.text",
+                };
+                step.gated = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Subscriptions and publications, in a random order, with pauses (and pings, for a client
