@@ -16,10 +16,8 @@ const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE] [--probe 
        zzz-sim --replay FILE [--app sim|bench]
 
 --probe switches on the probe of a known bug, off by default so that campaigns pass (it may
-be given more than once): `mqtt-resend-after-takeover` lets an MQTT client that resumed its
-session by taking it over send its unreleased QoS 2 messages again (the broker delivers them
-again); `mqtt-ws` lets MQTT clients speak MQTT over WebSocket (the broker misreads frames
-split across receives).
+be given more than once): `mqtt-ws` lets MQTT clients speak MQTT over WebSocket (6 seeds
+of 0..3,000 still fail, not yet diagnosed: see tests/known_bugs.rs).
 
 --replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
 fresh server running --app, whose protocols the recording names by number: `sim` (the
@@ -154,13 +152,12 @@ fn one_seed(seed: u64, args: &Args) -> ExitCode {
 }
 
 /// The probes of known bugs `--probe` switches on.
-const PROBES: &[&str] = &["mqtt-resend-after-takeover", "mqtt-ws"];
+const PROBES: &[&str] = &["mqtt-ws"];
 
 /// Switches on the probes `args` names.
 fn probe(params: &mut SimParams, args: &Args) {
     for p in &args.probe {
         match p.as_str() {
-            "mqtt-resend-after-takeover" => params.shape.mqtt_probe_resend_after_takeover = true,
             "mqtt-ws" => params.shape.mqtt_probe_ws = true,
             other => unreachable!("--probe {other} was checked"),
         }

@@ -24,51 +24,20 @@ fn probe_finds(seed: u64, probe: impl Fn(&mut SimParams), needle: &str) {
     assert!(r.failure.is_none(), "seed {seed}: {:?}", r.failure);
 }
 
-/// The MQTT broker loses, when a CONNECT takes a persistent session over, the identifiers of
-/// the QoS 2 messages the connection taken over had received and not yet seen released (its
-/// `received` table lives in the connection's state, and `keep_on_close` runs only when a
-/// connection that still owns its session closes): a client that resumes the session that
-/// way and sends such a message again with DUP, as [MQTT-4.4.0-1] asks, has it delivered a
-/// second time, which [MQTT-4.3.3-2] forbids (after a resume that followed a close, the
-/// identifiers are kept and the duplicate is only acknowledged). Found by seed 72
-/// (`--probe mqtt-resend-after-takeover`): c4 (session "a", Clean Session 0) sent p0.1 at
-/// QoS 2 on "u" and had its PUBREC, never released it; c6 connected as "a" while c4 was
-/// open (c4 closed by the takeover), sent p0.1 again with DUP and its identifier, and the
-/// broker routed it again. Seeds 1033, 1386, 1579, 2455, 2730, 2756, 2764 of 0..3,000 find
-/// it the same way, and 135, 166, 356, 593, 1028, 1428, 2249 by `BrokerStatus::messages_in`
-/// counting the duplicates.
+/// MQTT over WebSocket in the simulator (`--probe mqtt-ws`) still fails 6 seeds of 0..3,000
+/// (92, 899, 1098, 1619, 2491, 2855), not yet diagnosed: seed 92 ends with the broker
+/// counting 15 PUBLISH packets received where at most 14 can have been (one read twice, or
+/// the oracle's model of frames is short of something). The probe earlier found the broker
+/// moving a connection's input end while a receive was posted into the space past it (seeds
+/// 1346 and 205: pongs of garbage, closes with 1002 for frames never sent); that is fixed:
+/// the broker keeps the end while a receive is posted. The takeover bug this file held
+/// (seed 72: a QoS 2 message sent again after a takeover delivered twice) is fixed too, and
+/// its client behaviour is now the default.
 #[test]
-fn the_broker_delivers_again_a_qos2_message_sent_again_after_a_takeover() {
-    // Without the probe the seed passes: the client sends its unreleased QoS 2 messages again
-    // only after a resume that followed a close.
+fn mqtt_over_websocket_still_fails_some_seeds() {
     probe_finds(
-        72,
-        |p| p.shape.mqtt_probe_resend_after_takeover = true,
-        "[MQTT-4.3.3-2]",
-    );
-}
-
-/// The MQTT broker misreads MQTT over WebSocket when frames arrive in pieces: its reading of
-/// frames (`WsStream::deframe`) takes the frame headers and masks out of the input and
-/// shrinks it (`Link::set_input_end`) even while a receive is posted into the space past
-/// the input's end (`Link::input_posted`: that space is the kernel's until the receive
-/// completes), so the bytes of that receive land past the new end, behind stale ones, and
-/// the stream of frames is corrupt. Found with the probe `mqtt-ws` (MQTT clients over
-/// WebSocket, `GET /sim/mqtt`): seed 1346's c18 writes its frames a byte at a time, pings
-/// with payload "abcdef", and is answered a pong of [98, 99, 100, 4, 102, 186]; seed 205's
-/// c18 is closed with 1002 for frames it never sent (as are 31 more seeds of 0..3,000, and
-/// some connections are left stuck). Skipping the reading of frames while a receive is
-/// posted makes the 1002 closes and the garbage pongs go, which points at the shrink.
-#[test]
-fn the_broker_misreads_websocket_frames_split_across_receives() {
-    probe_finds(
-        1346,
+        92,
         |p| p.shape.mqtt_probe_ws = true,
-        "answers no ping sent",
-    );
-    probe_finds(
-        205,
-        |p| p.shape.mqtt_probe_ws = true,
-        "Close carries Some(1002)",
+        "PUBLISH packets received",
     );
 }

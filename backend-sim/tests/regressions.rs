@@ -9,6 +9,10 @@ use zzz_sim::{RunOptions, reproduce_command, run};
 /// (seed, what it found).
 const REGRESSIONS: &[(u64, &str)] = &[
     (
+        72,
+        "broker: a QoS 2 message sent again after a takeover was delivered twice",
+    ),
+    (
         15,
         "core: a 101 on a connection's last allowed request closed instead of switching",
     ),

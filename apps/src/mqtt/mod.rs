@@ -485,6 +485,11 @@ impl Mqtt {
                     }
                     Delivery::ExactlyOnce(id) => {
                         conn.received(id.get());
+                        if conn.persistent {
+                            // In the session's store too, for a connection that takes the
+                            // session over (if the store has room; else only here).
+                            let _ = tables.store(client).push(Kept::Received, id.get(), &[]);
+                        }
                         write_ack(out, PacketType::Pubrec, id).unwrap_or(0)
                     }
                 };
@@ -514,6 +519,9 @@ impl Mqtt {
             }
             Packet::Pubrel(id) => {
                 conn.released(id.get());
+                if conn.persistent {
+                    tables.store(client).acknowledge(id.get(), Kept::Received);
+                }
                 let n = write_ack(out, PacketType::Pubcomp, id).unwrap_or(0);
                 (n, After::Continue)
             }

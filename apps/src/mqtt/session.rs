@@ -1,10 +1,11 @@
 //! A persistent session across its connections: what its [`Store`] keeps when a connection
 //! ends, what a connection that resumes it takes back, and the messages it sends again.
 //!
-//! - **A connection ends** ([`keep_on_close`]): the copies of what it had in flight stay;
-//!   the identifiers of the QoS 2 messages it sent whose PUBREL had not come are kept
-//!   ([`Kept::Received`]); the QoS 1 and 2 messages still in its inbox are queued
-//!   ([`Kept::Queued`]) ahead of those routed while it is away.
+//! - **While connected**, the store keeps the copies of what is in flight and the identifiers
+//!   of the QoS 2 messages the client sent whose PUBREL has not come ([`Kept::Received`]), so
+//!   that a connection taking the session over has them too.
+//! - **A connection ends** ([`keep_on_close`]): those stay; the QoS 1 and 2 messages still
+//!   in its inbox are queued ([`Kept::Queued`]) ahead of those routed while it is away.
 //! - **A connection resumes it** ([`resume`]): the queued messages go to its inbox; the
 //!   received identifiers and the messages in flight go back into its state, every one of the
 //!   latter marked to be sent again.
@@ -71,8 +72,8 @@ pub(super) fn resume(
             Kept::Puback | Kept::Pubrec | Kept::Pubcomp => status.dropped += 1,
         }
     }
-    store.retain(|e| e.kept.in_flight());
-    store.resend_all();
+    store.retain(|e| e.kept.in_flight() || e.kept == Kept::Received);
+    store.resend_in_flight();
     conn.resend = conn.inflight_len;
 }
 
@@ -154,13 +155,6 @@ pub(super) fn keep_on_close<S: BrokerState>(
     let record_len = link.config().topics.max_message as usize;
     let client = conn.client as usize;
     let mut dropped = 0;
-    {
-        let mut tables = Tables::new(link.shared(), capacity, record_len);
-        let mut store = tables.store(client);
-        for &id in &conn.received[..conn.received_len as usize] {
-            dropped += !store.push(Kept::Received, id, &[]) as u64;
-        }
-    }
     // Bounded: each turn takes a message of an inbox of `inbox_bytes`.
     for _ in 0..link.config().topics.inbox_bytes as usize + 1 {
         let mut missed = 0;

@@ -203,12 +203,13 @@ impl<'a> Store<'a> {
         self.bytes[at + 4] = flags | if resend { RESEND } else { 0 };
     }
 
-    /// Marks every entry to be sent again.
-    pub fn resend_all(&mut self) {
+    /// Marks every message in flight to be sent again.
+    pub fn resend_in_flight(&mut self) {
         let mut at = 0;
         // Bounded: each turn passes an entry of at least ENTRY_HEAD bytes.
         while at < *self.len as usize {
-            self.set_resend(at, true);
+            let in_flight = self.entry(at).kept.in_flight();
+            self.set_resend(at, in_flight);
             at = self.next(at);
         }
     }

@@ -65,6 +65,9 @@ pub(super) struct WsStream {
     reader: MessageReader,
     /// Bytes of packets at the front of the input, their frames taken off.
     stream: u32,
+    /// Where the frames not read yet start in the input (after `stream`; the bytes between
+    /// are spent, until the input can be moved).
+    raw: u32,
     /// The payload of the latest ping not yet answered (`pong_len` bytes).
     pong: [u8; MAX_CONTROL_PAYLOAD],
     pong_len: Option<u8>,
@@ -78,6 +81,7 @@ impl WsStream {
         WsStream {
             reader: MessageReader::new(ReaderConfig::server(max_frame, u64::MAX)),
             stream: 0,
+            raw: 0,
             pong: [0; MAX_CONTROL_PAYLOAD],
             pong_len: None,
             close_sent: false,
@@ -93,6 +97,7 @@ impl WsStream {
     pub(super) fn consumed(&mut self, n: usize) {
         assert!(n <= self.stream as usize, "consumed more than was deframed");
         self.stream -= n as u32;
+        self.raw -= n as u32;
     }
 
     /// Whether a pong is owed and not yet written (no more is read until it is).
@@ -104,8 +109,13 @@ impl WsStream {
     /// to follow those packets, unmasked. Stops at a control frame it must act on.
     pub(super) fn deframe<S>(&mut self, link: &mut Link<'_, '_, S>) -> WsInput {
         let (start, end) = (link.input_start() as usize, link.input_end() as usize);
+        let posted = link.input_posted();
         let buf = &mut link.recv_buffer()[start..end];
-        let (mut stream, mut raw) = (self.stream as usize, self.stream as usize);
+        let (mut stream, mut raw) = (self.stream as usize, self.raw as usize);
+        assert!(
+            stream <= raw && raw <= buf.len(),
+            "the stream and frames out of order"
+        );
         let mut outcome = WsInput::Open;
         // Bounded: each turn consumes at least one byte or stops (NeedMore, a close).
         for _ in 0..buf.len() + 1 {
@@ -149,11 +159,17 @@ impl WsStream {
                 }
             }
         }
-        // What was not read yet follows the packets.
-        let rest = buf.len() - raw;
-        buf.copy_within(raw.., stream);
+        // What was not read yet is moved to follow the packets, unless a receive is posted:
+        // the space past the input's end is the kernel's until it completes, so the end
+        // stays (with spent bytes in between) until then.
+        if !posted {
+            let rest = buf.len() - raw;
+            buf.copy_within(raw.., stream);
+            link.set_input_end((start + stream + rest) as u32);
+            raw = stream;
+        }
         self.stream = stream as u32;
-        link.set_input_end((start + stream + rest) as u32);
+        self.raw = raw as u32;
         outcome
     }
 

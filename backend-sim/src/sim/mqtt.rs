@@ -134,9 +134,8 @@ impl Sim<'_> {
             return;
         };
         let before = &self.conns[attach[ai - 1].conn].mqtt;
-        let taken = attach[ai - 1].taken;
         let mut again: Vec<(Vec<u8>, Sent)> = Vec::new();
-        if before.qos2_out.len() <= 8 && (!taken || self.p.shape.mqtt_probe_resend_after_takeover) {
+        if before.qos2_out.len() <= 8 {
             for (&id, p) in &before.qos2_out {
                 let bytes = wire::publish(&p.topic, &p.payload, 2, p.retain, true, id);
                 let sent = Sent::Publish {

@@ -27,9 +27,8 @@
 //! does not acknowledge, does not complete, or stops reading), the second resumes the
 //! session after the first's close, or takes it over before. A client resuming a session
 //! sends again what its last connection left unacknowledged: its unreleased QoS 2 messages
-//! with DUP and their identifiers (at most 8), its uncompleted PUBRELs — but not after a
-//! takeover unless `WorkloadShape::mqtt_probe_resend_after_takeover` is on (a known broker
-//! bug delivers those again).
+//! with DUP and their identifiers (at most 8), its uncompleted PUBRELs, after a close or a
+//! takeover alike.
 //!
 //! With `WorkloadShape::mqtt_probe_ws` (off: a known broker bug misreads frames split across
 //! receives), some clients speak MQTT over WebSocket ([`crate::mqtt_ws`]): the opening

@@ -254,3 +254,42 @@ fn a_qos2_message_sent_again_by_a_returning_client_is_not_delivered_twice() {
     let delivered = publishes_among(&d.take(sub));
     assert_eq!(delivered.len(), 1, "{delivered:?}");
 }
+
+#[test]
+fn a_qos2_message_sent_again_after_a_takeover_is_not_delivered_twice() {
+    // [MQTT-4.3.3-2] when a connection takes the session over instead of resuming it after a
+    // close: the identifiers awaiting PUBREL are in the session's store. Found by the
+    // simulator (seed 72).
+    let mut d = Driver::standard();
+    let sub = d.connect("sub");
+    d.subscribe(sub, &[("t", QoS::ExactlyOnce)], &[2]);
+    let first = d.accept();
+    d.send(first, &connect_session("sender", false));
+    let _ = d.take(first);
+    d.send(
+        first,
+        &publish("t", b"once", Delivery::ExactlyOnce(id(5)), false),
+    );
+    assert_eq!(
+        packets(&d.take(first)),
+        [(PacketType::Pubrec, 5, false, Vec::new())]
+    );
+    let second = d.accept();
+    d.send(second, &connect_session("sender", false));
+    assert!(d.closed(first), "taken over");
+    assert!(session_present(&d.take(second)[..4]));
+    let mut dup = publish("t", b"once", Delivery::ExactlyOnce(id(5)), false);
+    dup[0] |= 0x08;
+    d.send(second, &dup);
+    assert_eq!(
+        packets(&d.take(second)),
+        [(PacketType::Pubrec, 5, false, Vec::new())]
+    );
+    d.send(second, &ack(PacketType::Pubrel, 5));
+    assert_eq!(
+        packets(&d.take(second)),
+        [(PacketType::Pubcomp, 5, false, Vec::new())]
+    );
+    let delivered = publishes_among(&d.take(sub));
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+}
