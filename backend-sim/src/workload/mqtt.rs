@@ -434,6 +434,14 @@ impl Gen<'_> {
                         gated: false,
                     },
                 );
+                // A step sent again is named by its index: those past the ping moved.
+                for step in &mut m.steps {
+                    if let MqttAction::Resend(k) = &mut step.action
+                        && *k >= at
+                    {
+                        *k += 1;
+                    }
+                }
             }
         }
         let last = m
