@@ -229,6 +229,7 @@ pub const REQUIRED: &[&str] = &[
     "mqtt.limit.qos2-unreleased",
     "mqtt.ended",
     "mqtt.publisher-waited",
+    "mqtt.disconnect-behind-waiting-publish",
     "mqtt.resume.in-flight",
     "mqtt.resent.publish",
     "mqtt.resent.pubrel",

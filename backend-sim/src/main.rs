@@ -11,13 +11,9 @@ use zzz_sim::{RunOptions, SimParams, app, install_panic_hook, reproduce_command,
 #[global_allocator]
 static ALLOC: zzz_sim::alloc::CountingAlloc = zzz_sim::alloc::CountingAlloc;
 
-const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE] [--probe NAME]
-       zzz-sim --seeds A..B [--probe NAME]
+const USAGE: &str = "usage: zzz-sim --seed N [--trace] [--record FILE]
+       zzz-sim --seeds A..B
        zzz-sim --replay FILE [--app sim|bench]
-
---probe switches on the probe of a known bug, off by default so that campaigns pass (it may
-be given more than once): `mqtt-ws` lets MQTT clients speak MQTT over WebSocket (6 seeds
-of 0..3,000 still fail, not yet diagnosed: see tests/known_bugs.rs).
 
 --replay feeds a recording (written by --record, or by zzz_uring::Builder::record) into a
 fresh server running --app, whose protocols the recording names by number: `sim` (the
@@ -34,7 +30,6 @@ struct Args {
     record: Option<String>,
     replay: Option<String>,
     app: ReplayApp,
-    probe: Vec<String>,
 }
 
 /// Which app a replay runs.
@@ -52,7 +47,6 @@ fn parse_args() -> Result<Args, String> {
         record: None,
         replay: None,
         app: ReplayApp::Sim,
-        probe: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -69,13 +63,6 @@ fn parse_args() -> Result<Args, String> {
             "--trace" => a.trace = true,
             "--record" => a.record = Some(value()?),
             "--replay" => a.replay = Some(value()?),
-            "--probe" => {
-                let v = value()?;
-                if !PROBES.contains(&v.as_str()) {
-                    return Err(format!("--probe: unknown probe {v}\n{USAGE}"));
-                }
-                a.probe.push(v);
-            }
             "--app" => {
                 a.app = match value()?.as_str() {
                     "sim" => ReplayApp::Sim,
@@ -106,15 +93,14 @@ fn main() -> ExitCode {
         return one_seed(seed, &args);
     }
     if let Some((lo, hi)) = args.seeds {
-        return campaign(lo, hi, &args);
+        return campaign(lo, hi);
     }
     eprintln!("{USAGE}");
     ExitCode::from(2)
 }
 
 fn one_seed(seed: u64, args: &Args) -> ExitCode {
-    let mut params = SimParams::draw(seed);
-    probe(&mut params, args);
+    let params = SimParams::draw(seed);
     let options = RunOptions {
         keep: if args.trace { Keep::Print } else { Keep::Tail },
         record: args.record.is_some(),
@@ -133,10 +119,9 @@ fn one_seed(seed: u64, args: &Args) -> ExitCode {
                     println!("{line}");
                 }
             }
-            let probe = probe_args(args);
             println!("seed {seed} FAILED: {f}");
-            println!("reproduce: {}{probe}", reproduce_command(seed));
-            println!("full trace: {}{probe} --trace", reproduce_command(seed));
+            println!("reproduce: {}", reproduce_command(seed));
+            println!("full trace: {} --trace", reproduce_command(seed));
             ExitCode::FAILURE
         }
         None => {
@@ -151,33 +136,14 @@ fn one_seed(seed: u64, args: &Args) -> ExitCode {
     code
 }
 
-/// The probes of known bugs `--probe` switches on.
-const PROBES: &[&str] = &["mqtt-ws"];
-
-/// Switches on the probes `args` names.
-fn probe(params: &mut SimParams, args: &Args) {
-    for p in &args.probe {
-        match p.as_str() {
-            "mqtt-ws" => params.shape.mqtt_probe_ws = true,
-            other => unreachable!("--probe {other} was checked"),
-        }
-    }
-}
-
-/// The `--probe` arguments of a reproduction command.
-fn probe_args(args: &Args) -> String {
-    args.probe.iter().map(|p| format!(" --probe {p}")).collect()
-}
-
-fn campaign(lo: u64, hi: u64, args: &Args) -> ExitCode {
+fn campaign(lo: u64, hi: u64) -> ExitCode {
     let started = Instant::now();
     let report = run_campaign(
         lo..hi,
-        |p| probe(p, args),
+        |_| {},
         |seed, f| {
-            let probe = probe_args(args);
             println!("FAIL seed {seed}: {f}");
-            println!("  reproduce: {}{probe}", reproduce_command(seed));
+            println!("  reproduce: {}", reproduce_command(seed));
         },
     );
     let secs = started.elapsed().as_secs_f64().max(1e-9);

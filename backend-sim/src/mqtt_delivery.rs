@@ -40,9 +40,14 @@ impl MqttOracle {
                 .filter(|&m| self.model.msgs[m].payload == payload)
                 .collect(),
         };
-        // Messages alike (untagged: empty payloads) are taken in the order they were routed,
-        // as far as it is known: an inbox delivers in that order.
-        candidates.sort_by_key(|&m| self.when_of(m).map_or((NEVER, NEVER), |w| (w.hi, w.lo)));
+        // Messages alike (untagged: empty payloads) are taken surely published first (one
+        // taken for a perhaps-published one would leave it a gap the broker never dropped),
+        // then in the order they were routed, as far as it is known: an inbox delivers in that
+        // order.
+        candidates.sort_by_key(|&m| {
+            self.when_of(m)
+                .map_or((true, NEVER, NEVER), |w| (!w.sure, w.hi, w.lo))
+        });
         let mut why = format!(
             "a PUBLISH of {topic:?} {:?} nobody published",
             quote(&payload)

@@ -437,6 +437,23 @@ impl MqttOracle {
         (up, down)
     }
 
+    /// Whether some connection has a QoS 1 or 2 PUBLISH the server had, not yet answered, and
+    /// a DISCONNECT the server had after it (so waiting behind it, if it waits for room).
+    pub fn disconnect_behind_publish(&self) -> bool {
+        self.conns.values().any(|st| {
+            let waiting = st.packets.iter().position(|p| {
+                matches!(&p.sent, Sent::Publish { spec, .. } if spec.qos > 0)
+                    && p.arrived.is_some()
+                    && p.done.is_none()
+            });
+            waiting.is_some_and(|k| {
+                st.packets[k..]
+                    .iter()
+                    .any(|p| p.sent == Sent::Disconnect && p.arrived.is_some())
+            }) && st.closed_at.is_none()
+        })
+    }
+
     /// Judges the answer `p` on connection `c`.
     fn answer(&mut self, c: usize, p: ServerPacket) -> Result<(), String> {
         let e = self.model.event;

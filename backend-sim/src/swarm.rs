@@ -83,11 +83,6 @@ pub struct WorkloadShape {
     pub ws_clients: usize,
     /// Clients of the MQTT broker ([`crate::app::MQTT_CAPACITY`]), on top of `clients`.
     pub mqtt_clients: usize,
-    /// A probe, off unless a test or campaign switches it on: some MQTT clients speak MQTT
-    /// over WebSocket (`GET /sim/mqtt`). It found the broker moving a connection's input end
-    /// while a receive was posted (fixed); 6 seeds of 0..3,000 still fail with it, not yet
-    /// diagnosed (tests/known_bugs.rs). Off, every MQTT client speaks plain TCP.
-    pub mqtt_probe_ws: bool,
 }
 
 /// Everything a seed fixes before the run.
@@ -154,7 +149,6 @@ impl SimParams {
             kv_clients: 0,
             ws_clients: 0,
             mqtt_clients: 0,
-            mqtt_probe_ws: false,
         };
         let mut config = config;
         let mut shape = shape;

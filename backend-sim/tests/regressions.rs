@@ -9,6 +9,14 @@ use zzz_sim::{RunOptions, reproduce_command, run};
 /// (seed, what it found).
 const REGRESSIONS: &[(u64, &str)] = &[
     (
+        1346,
+        "broker: MQTT over WebSocket moved the input's end under a posted receive (a garbage pong)",
+    ),
+    (
+        205,
+        "broker: MQTT over WebSocket moved the input's end under a posted receive (a 1002 close)",
+    ),
+    (
         72,
         "broker: a QoS 2 message sent again after a takeover was delivered twice",
     ),

@@ -284,6 +284,10 @@ impl Sim<'_> {
             self.mqtt.stalls_seen = status.stalls;
             self.cov.hit("mqtt.publisher-waited");
         }
+        if status.stalled > 0 && self.mqtt.disconnect_behind_publish() {
+            // A publisher waiting, its DISCONNECT (or EOF) in behind its PUBLISH.
+            self.cov.hit("mqtt.disconnect-behind-waiting-publish");
+        }
         if self.mqtt.gaps > status.dropped {
             return self.fail(format!(
                 "{} messages surely sent to a connection before one it received were never \

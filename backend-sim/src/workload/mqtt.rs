@@ -30,8 +30,7 @@
 //! with DUP and their identifiers (at most 8), its uncompleted PUBRELs, after a close or a
 //! takeover alike.
 //!
-//! With `WorkloadShape::mqtt_probe_ws` (off: a known broker bug misreads frames split across
-//! receives), some clients speak MQTT over WebSocket ([`crate::mqtt_ws`]): the opening
+//! One client in five speaks MQTT over WebSocket ([`crate::mqtt_ws`]): the opening
 //! handshake (`GET /sim/mqtt`, subprotocol `mqtt`), and once its `101` is read, packets in
 //! masked binary frames split anywhere, pings, perhaps a text frame instead of DISCONNECT
 //! (closed with 1003); the same oracle judges the MQTT stream inside the frames.
@@ -372,7 +371,7 @@ impl Gen<'_> {
             }
         }
         let framed = !matches!(style, Style::Violator | Style::Silent);
-        if framed && self.shape.mqtt_probe_ws && self.rng.chance(200_000) {
+        if framed && self.rng.chance(200_000) {
             server_closes |= self.mqtt_over_ws(&mut m);
         }
         if !m.steps.is_empty() && self.rng.chance(self.shape.cut / 2) {
@@ -433,6 +432,14 @@ impl Gen<'_> {
                         gated: false,
                     },
                 );
+                // A step sent again is named by its index: those past the ping moved.
+                for step in &mut m.steps {
+                    if let MqttAction::Resend(k) = &mut step.action
+                        && *k >= at
+                    {
+                        *k += 1;
+                    }
+                }
             }
         }
         let last = m
