@@ -3,19 +3,14 @@
 
 use super::*;
 
-/// Packet identifiers of the PUBACKs in `bytes`.
+/// Packet identifiers of the PUBACKs in `bytes`, which holds nothing else.
 fn pubacks(bytes: &[u8]) -> Vec<u16> {
-    let mut ids = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let (packet, len) = read_packet(&bytes[at..], 1 << 20).unwrap().unwrap();
-        match packet {
-            zzz_core::mqtt::Packet::Puback(id) => ids.push(id.get()),
-            other => panic!("not a PUBACK: {other:?}"),
-        }
-        at += len;
-    }
-    ids
+    let sent = packets(bytes);
+    assert!(
+        sent.iter().all(|p| p.0 == PacketType::Puback),
+        "not only PUBACKs: {sent:?}"
+    );
+    sent.iter().map(|p| p.1).collect()
 }
 
 /// A subscriber to `t` at `qos` that has stopped reading, and a publisher.

@@ -298,6 +298,36 @@ fn publishes(bytes: &[u8]) -> Vec<(std::string::String, Vec<u8>, Delivery, bool)
     out
 }
 
+/// A packet the server sent: its type, packet identifier (or 0), DUP and payload.
+type Sent = (PacketType, u16, bool, Vec<u8>);
+
+/// Packets in `bytes`.
+fn packets(bytes: &[u8]) -> Vec<Sent> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let (packet, len) = read_packet(&bytes[at..], 1 << 20).unwrap().unwrap();
+        out.push(match packet {
+            zzz_core::mqtt::Packet::Publish(p) => {
+                let id = match p.delivery {
+                    Delivery::AtMostOnce => 0,
+                    Delivery::AtLeastOnce(id) | Delivery::ExactlyOnce(id) => id.get(),
+                };
+                (PacketType::Publish, id, p.dup, p.payload.to_vec())
+            }
+            zzz_core::mqtt::Packet::Puback(id) => (PacketType::Puback, id.get(), false, Vec::new()),
+            zzz_core::mqtt::Packet::Pubrel(id) => (PacketType::Pubrel, id.get(), false, Vec::new()),
+            zzz_core::mqtt::Packet::Pubrec(id) => (PacketType::Pubrec, id.get(), false, Vec::new()),
+            zzz_core::mqtt::Packet::Pubcomp(id) => {
+                (PacketType::Pubcomp, id.get(), false, Vec::new())
+            }
+            other => panic!("unexpected {other:?}"),
+        });
+        at += len;
+    }
+    out
+}
+
 /// The PUBLISH packets in `bytes`, skipping every other kind.
 fn publishes_among(bytes: &[u8]) -> Vec<(std::string::String, Vec<u8>, Delivery, bool)> {
     let mut out = Vec::new();

@@ -43,11 +43,11 @@ fn problem(p: Problem) -> HttpResponse {
 
 /// zzz answers an id that is not a `u32` with this problem, before the handler runs.
 fn bad_id() -> HttpResponse {
-    let body = concat!(
-        r#"{"type":"about:blank","title":"Invalid path parameter","status":400,"#,
-        r#""detail":"path parameter `id` does not have the declared type"}"#
-    );
-    answer(StatusCode::BAD_REQUEST, PROBLEM_JSON, body)
+    answer(
+        StatusCode::BAD_REQUEST,
+        PROBLEM_JSON,
+        pages_common::BAD_ID_BODY,
+    )
 }
 
 async fn home() -> HttpResponse {

@@ -340,3 +340,10 @@ fn percent_decode(raw: &str) -> Option<String> {
     }
     String::from_utf8(out).ok()
 }
+
+/// zzz's answer (problem details, 400) to an id that is not a `u32`, given before the handler
+/// runs.
+pub const BAD_ID_BODY: &str = concat!(
+    r#"{"type":"about:blank","title":"Invalid path parameter","status":400,"#,
+    r#""detail":"path parameter `id` does not have the declared type"}"#
+);
