@@ -108,6 +108,8 @@ def read_runs(outdir, clk_tck):
             mode=row["mode"],
             conns=int(row["conns"]),
             cpu_seconds=int(row["cpu_ticks"]) / clk_tck,
+            # Older result directories have no kernel column.
+            kernel_seconds=int(row["kernel_ticks"]) / clk_tck if "kernel_ticks" in row else None,
             peak_rss_mib=int(row["peak_rss_kb"]) / 1024,
             wrk_cpu_seconds=float(row["wrk_cpu_s"]),
             cpus_task_seconds=int(row["cpus_task_busy"]) / clk_tck,
@@ -127,6 +129,8 @@ def summarize(runs):
         rps = [r["rps"] for r in rs]
         mean = sum(rps) / len(rps)
         cpu = sum(r["cpu_seconds"] for r in rs)
+        kernel = None if any(r["kernel_seconds"] is None for r in rs) else sum(r["kernel_seconds"] for r in rs)
+        requests = sum(r["requests"] for r in rs)
         wrk_cpu = sum(r["wrk_cpu_seconds"] for r in rs)
         cpus = sum(r["cpus_seconds"] for r in rs)
         other = sum(r["cpus_task_seconds"] for r in rs) - cpu - wrk_cpu
@@ -143,7 +147,9 @@ def summarize(runs):
             "rps": mean,
             "spread": (max(rps) - min(rps)) / mean if mean else 0.0,
             "runs": len(rs),
-            "per_cpu_s": sum(r["requests"] for r in rs) / cpu if cpu else None,
+            "per_cpu_s": requests / cpu if cpu else None,
+            "user_ns": (cpu - kernel) / requests * 1e9 if kernel is not None and requests else None,
+            "kernel_ns": kernel / requests * 1e9 if kernel is not None and requests else None,
             "server_cpu": cpu / duration if duration else None,
             "client_cpu": wrk_cpu / duration if duration else None,
             "other_load": max(0.0, other) / cpus if cpus else None,
@@ -314,6 +320,75 @@ def report(outdir):
                     else ""
                 )
             )
+        w("")
+
+    latency = [
+        (key, servers)
+        for key, servers in cells.items()
+        if ZZZ in servers and servers[ZZZ]["p50_ms"] is not None
+    ]
+    if latency:
+        nowait = "zzz-nowait"
+        w("## Latency")
+        w("")
+        w(
+            "zzz's bench example gathers completions for up to 50 µs per wait "
+            "(`--batch-wait-us 50`): less CPU per request, more latency at the median. "
+            "zzz-nowait is the same server with `--batch-wait-us 0`, which is also "
+            "`Builder`'s default: each wait returns at the first completion. lowest peer: "
+            "the peer (uring-limit excepted) with the lowest figure."
+        )
+        w("")
+        w(
+            f"| cell | zzz p50 ms | zzz p99 ms | {nowait} p50 ms | {nowait} p99 ms "
+            "| lowest peer p50 ms | lowest peer p99 ms |"
+        )
+        w("|---|--:|--:|--:|--:|---|---|")
+        for (mode, conns), servers in latency:
+            z, n = servers[ZZZ], servers.get(nowait)
+            peers = {
+                k: v for k, v in servers.items()
+                if k != LIMIT and not is_zzz(k) and v["p50_ms"] is not None
+            }
+
+            def lowest(key):
+                if not peers:
+                    return "–"
+                best = min(peers, key=lambda k: peers[k][key])
+                return f"{ms(peers[best][key])} ({best})"
+
+            w(
+                f"| {cell_name(mode, conns, depth)} | {ms(z['p50_ms'])} | {ms(z['p99_ms'])} | "
+                f"{ms(n['p50_ms']) if n else '–'} | {ms(n['p99_ms']) if n else '–'} | "
+                f"{lowest('p50_ms')} | {lowest('p99_ms')} |"
+            )
+        w("")
+
+    costed = [
+        (key, servers)
+        for key, servers in cells.items()
+        if any(c["user_ns"] is not None for c in servers.values())
+    ]
+    if costed:
+        w("## Where the server's CPU goes")
+        w("")
+        w(
+            "CPU time per request, in nanoseconds: in the server's own code (user, its utime) "
+            "and in the kernel on its behalf (kernel, its stime: the sockets, TCP over "
+            "loopback, io_uring or epoll). The kernel's part is much the same for every "
+            "server doing the same I/O; what a server's own code costs is the user part."
+        )
+        w("")
+        w("| cell | server | user ns/req | kernel ns/req | total ns/req |")
+        w("|---|---|--:|--:|--:|")
+        for (mode, conns), servers in costed:
+            for server, c in servers.items():
+                if c["user_ns"] is None:
+                    continue
+                w(
+                    f"| {cell_name(mode, conns, depth)} | {server} | {c['user_ns']:.0f} | "
+                    f"{c['kernel_ns']:.0f} | {c['user_ns'] + c['kernel_ns']:.0f} |"
+                )
         w("")
 
     variants = sorted({k for servers in cells.values() for k in servers if is_zzz(k) and k != ZZZ})

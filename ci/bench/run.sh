@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP benchmark: zzz against the peers in ci/bench/peers/, on plaintext or on real pages.
 #
-#   bash ci/bench/run.sh                      # plaintext, about 8 minutes with five servers
+#   bash ci/bench/run.sh                      # plaintext, about 10 minutes with six servers
 #   BENCH_PAGES=1 bash ci/bench/run.sh        # the pages cells, about 8 minutes with three
 #   BENCH_SECONDS=3 BENCH_WARMUP=1 bash ci/bench/run.sh   # a quick one
 #
@@ -21,7 +21,7 @@
 # peers only bench. Pages servers are checked against zzz's answers (ci/bench/check-pages.sh);
 # the note the GET cells read is created after the check (ci/bench/pages.py fixture), and
 # every note-post run starts from a store holding only that note (pages.py reset). Per run it
-# records wrk's output, the server's CPU time (utime+stime of its PID from /proc/PID/stat),
+# records wrk's output, the server's CPU time (utime and stime of its PID from /proc/PID/stat),
 # its peak RSS (VmHWM, reset per run through /proc/PID/clear_refs), wrk's CPU time, and how much
 # of the two CPUs other processes took (/proc/stat). ci/bench/report.py turns that into a Markdown table, printed and
 # written to ci/bench/results/latest.md; raw outputs stay in ci/bench/results/<stamp>/.
@@ -36,11 +36,13 @@
 #   BENCH_CONNS="64 256"     wrk connection counts
 #   BENCH_MODES="keepalive pipelined"   also home, note-get, note-post (the pages modes)
 #   BENCH_PIPELINE_DEPTH=16
-#   BENCH_SERVERS="zzz actix hyper may-minihttp uring-limit"
+#   BENCH_SERVERS="zzz zzz-nowait actix hyper may-minihttp uring-limit"
+#                            zzz-nowait is zzz with --batch-wait-us 0: the report gives both
+#                            sides of the trade between CPU per request and latency;
 #                            also actix-pages and axum-pages (the pages peers: they serve the
 #                            pages modes only, as the plaintext peers the plaintext ones);
-#                            also zzz-direct (zzz with --recv-direct) and zzz-nowait
-#                            (--batch-wait-us 0), to compare zzz's receive modes and waits,
+#                            also zzz-direct (zzz with --recv-direct), to compare zzz's
+#                            receive modes,
 #                            and zzz-before: another build of the bench example, named by
 #                            BENCH_ZZZ_BEFORE, to compare two versions of zzz in one run
 #   BENCH_PAGES=1            the pages cells: BENCH_MODES="home note-get note-post" and
@@ -70,7 +72,7 @@ if [ "${BENCH_PAGES:-0}" = 1 ]; then
   report_copy=${BENCH_REPORT:-$here/results/pages-latest.md}
 else
   modes=${BENCH_MODES:-"keepalive pipelined"}
-  servers=${BENCH_SERVERS:-"zzz actix hyper may-minihttp uring-limit"}
+  servers=${BENCH_SERVERS:-"zzz zzz-nowait actix hyper may-minihttp uring-limit"}
   report_copy=${BENCH_REPORT:-$here/results/latest.md}
 fi
 depth=${BENCH_PIPELINE_DEPTH:-16}
@@ -291,13 +293,14 @@ start_server() {
 
 alive() { [ -n "${pid[$1]:-}" ] && kill -0 "${pid[$1]}" 2>/dev/null; }
 
-# cpu_ticks PID: utime + stime of the whole process (all threads), in clock ticks.
+# cpu_ticks PID: "utime stime" of the whole process (all threads), in clock ticks: the CPU
+# time it spent in its own code and in the kernel on its behalf.
 cpu_ticks() {
   local stat rest
   stat=$(<"/proc/$1/stat")
   rest=${stat##*) } # the command name may hold spaces and parentheses
   read -r -a f <<<"$rest"
-  echo $((f[11] + f[12])) # fields 14 and 15 of stat(5); rest starts at field 3
+  echo "${f[11]} ${f[12]}" # fields 14 and 15 of stat(5); rest starts at field 3
 }
 
 # peak_rss_kb PID: VmHWM in KiB.
@@ -379,7 +382,7 @@ wait_for_quiet() {
 # one is kept either way and the report shows its load.
 measure() {
   local inst=$1 s=${1%/*} m=$2 c=$3 r=$4 p=${pid[$1]}
-  local wrk_out=$out/$s-$m-$c-run$r.txt busy0 total0 busy1 total1 t0 t1 rss w0 w1 wrk_s other
+  local wrk_out=$out/$s-$m-$c-run$r.txt busy0 total0 busy1 total1 u0 k0 u1 k1 t0 t1 rss w0 w1 wrk_s other
   local try
   for try in $(seq 0 "$retries"); do
     if ! prepare_run "$inst" "$m"; then
@@ -392,14 +395,16 @@ measure() {
     times >"$out/.times"
     w0=$(children_cpu_seconds "$out/.times")
     read -r busy0 total0 < <(cpu_jiffies)
-    t0=$(cpu_ticks "$p")
+    read -r u0 k0 < <(cpu_ticks "$p")
     wrk_run "$inst" "$m" "$c" "$seconds" "$wrk_out"
     if ! alive "$inst"; then
       log "$s died during $m c=$c run $r; its log is $out/${inst/\//-}.log"
       pid[$inst]=
       return 0
     fi
-    t1=$(cpu_ticks "$p")
+    read -r u1 k1 < <(cpu_ticks "$p")
+    t0=$((u0 + k0))
+    t1=$((u1 + k1))
     read -r busy1 total1 < <(cpu_jiffies)
     times >"$out/.times"
     w1=$(children_cpu_seconds "$out/.times")
@@ -414,8 +419,8 @@ measure() {
     log "$s $m c=$c run $r: other processes took $other% of the CPUs; again"
     wait_spent=$((wait_spent + seconds))
   done
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$c" "$r" "$(basename "$wrk_out")" \
-    "$((t1 - t0))" "$rss" "$wrk_s" "$((busy1 - busy0))" "$((total1 - total0))" >>"$tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$m" "$c" "$r" "$(basename "$wrk_out")" \
+    "$((t1 - t0))" "$((k1 - k0))" "$rss" "$wrk_s" "$((busy1 - busy0))" "$((total1 - total0))" >>"$tsv"
   log "$s $m c=$c run $r: $(awk '/^Requests\/sec/ { print $2 }' "$wrk_out") req/s (other load $other%)"
 }
 
@@ -426,7 +431,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$here/results/$stamp
 mkdir -p "$out"
 tsv=$out/runs.tsv
-printf 'server\tmode\tconns\trun\twrk_output\tcpu_ticks\tpeak_rss_kb\twrk_cpu_s\tcpus_task_busy\tcpus_total\n' >"$tsv"
+printf 'server\tmode\tconns\trun\twrk_output\tcpu_ticks\tkernel_ticks\tpeak_rss_kb\twrk_cpu_s\tcpus_task_busy\tcpus_total\n' >"$tsv"
 : >"$out/checks.tsv"
 
 {
