@@ -16,10 +16,13 @@ import re
 import subprocess
 import sys
 
-# (stage, source-file patterns, symbol patterns), first match wins.
+# (stage, source-file patterns, symbol patterns, broad source-file patterns). A line goes to
+# the first stage whose source-file patterns match its file; failing that, to the first whose
+# symbol patterns match the symbol it ran in (standard library code inlined into the parser
+# is parsing); failing that, to the first whose broad patterns match its file.
 STAGES = [
-    ("parse the request head", [r"core/src/http/parse/"], [r"HeadParser"]),
-    ("route", [r"core/src/router/"], [r"zzz_core::router"]),
+    ("parse the request head", [r"core/src/http/parse/"], [r"HeadParser"], []),
+    ("route", [r"core/src/router/"], [r"zzz_core::router"], []),
     (
         "handler and response writing",
         [
@@ -30,30 +33,36 @@ STAGES = [
             r"/itoa-",
         ],
         [r"ResponseWriter", r"header_field", r"zzz_apps::", r"handler::"],
+        [],
     ),
     (
         "HTTP/1.1 exchange (request life cycle, queueing the answer)",
-        [r"core/src/http1/", r"core/src/http/"],
+        [r"core/src/http1/"],
         [r"zzz_core::http1", r"zzz_core::http::"],
+        [r"core/src/http/"],
     ),
     (
         "server layer (slots, buffers, timers, operations)",
         [r"core/src/server/", r"core/src/(timer|pool|stats)\.rs"],
         [r"zzz_core::server", r"zzz_core::timer", r"zzz_core::pool"],
+        [],
     ),
-    ("io_uring loop (zzz-uring, io-uring crate)", [r"backend-uring/", r"/io-uring-"], [r"zzz_uring", r"io_uring"]),
-    ("memcpy and memmove (libc)", [r"/string/", r"memmove|memcpy"], [r"memmove|memcpy"]),
+    (
+        "io_uring loop (zzz-uring, io-uring crate)",
+        [r"backend-uring/", r"/io-uring-"],
+        [r"zzz_uring", r"io_uring"],
+        [],
+    ),
+    ("memcpy and memmove (libc)", [r"/string/", r"memmove|memcpy"], [r"memmove|memcpy"], []),
 ]
 OTHER = "other (std, libc, start-up)"
 
 
 def stage_of(path, symbol):
-    for name, files, symbols in STAGES:
-        if any(re.search(p, path) for p in files):
-            return name
-    for name, files, symbols in STAGES:
-        if any(re.search(p, symbol) for p in symbols):
-            return name
+    for subject, patterns in ((path, 1), (symbol, 2), (path, 3)):
+        for stage in STAGES:
+            if any(re.search(p, subject) for p in stage[patterns]):
+                return stage[0]
     return OTHER
 
 
@@ -93,7 +102,7 @@ def main():
         columns.append((name, {k: v / int(requests) for k, v in per_stage.items()}))
     if not columns:
         sys.exit("usage: stages.py NAME=PROFILE:REQUESTS ...")
-    names = [s for s, _, _ in STAGES] + [OTHER]
+    names = [stage[0] for stage in STAGES] + [OTHER]
     first, last = columns[0], columns[-1]
     change = len(columns) > 1
     head = " | ".join(f"{n} instr/req" for n, _ in columns)
