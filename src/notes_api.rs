@@ -82,7 +82,7 @@ pub struct NoteInput {
 #[derive(Serialize, JsonSchema, Debug)]
 pub struct NotePage<'a> {
     /// The notes of this page.
-    pub items: &'a [Note],
+    pub items: NoteSeq<'a>,
     /// How many notes the store holds.
     pub total: u32,
     /// How many notes precede this page.
@@ -91,32 +91,178 @@ pub struct NotePage<'a> {
     pub limit: u32,
 }
 
-/// The store: notes in order of creation (so in order of id). Its 150 KiB are taken once,
-/// on the heap, when the app is made: moved around on an instance thread's stack they would
-/// overflow it in a debug build.
-#[derive(Debug)]
+/// Notes in the order they were created, borrowed from the store: a page's items, or all of
+/// them. The store keeps notes where they were written and their order apart (see [`Notes`]),
+/// so this is a view through that order rather than a slice; it serializes as the JSON array
+/// of its notes, and documents itself as `[Note]` does, so that a page's body and schema are
+/// those of a slice of notes.
+#[derive(Clone, Copy)]
+pub struct NoteSeq<'a> {
+    slots: &'a [Note],
+    order: &'a [u8],
+}
+
+impl<'a> NoteSeq<'a> {
+    /// The notes, in order of creation.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a Note> + 'a {
+        let slots = self.slots;
+        self.order
+            .iter()
+            .map(move |&slot| &slots[usize::from(slot)])
+    }
+
+    /// How many notes there are.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+impl Serialize for NoteSeq<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl JsonSchema for NoteSeq<'_> {
+    const SCHEMA: &'static Schema = <[Note] as JsonSchema>::SCHEMA;
+}
+
+impl core::fmt::Debug for NoteSeq<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The store: notes in fixed slots, and the slot numbers of the notes in order of creation (so
+/// in order of id). A note stays in the slot it was written to until it is deleted: a delete
+/// takes its slot number out of the order (moving the later numbers, a byte each) and leaves
+/// the slot to the next note created, so that no note (2.3 KiB of room each) is ever moved.
+/// Its 150 KiB of slots are taken once, on the heap, when the app is made: moved around on an
+/// instance thread's stack they would overflow it in a debug build.
 pub struct Notes {
-    notes: Box<heapless::Vec<Note, CAPACITY>>,
+    /// The notes written so far, live or deleted: a slot holds a live note if its number is in
+    /// `order`, and otherwise waits in `free`. Only grows (to [`CAPACITY`]) while no slot is
+    /// free.
+    slots: Box<heapless::Vec<Note, CAPACITY>>,
+    /// The slot numbers of the live notes, in order of id.
+    order: heapless::Vec<u8, CAPACITY>,
+    /// The slots of deleted notes, to be written over before `slots` grows.
+    free: heapless::Vec<u8, CAPACITY>,
     next_id: u32,
 }
+
+/// Slot numbers are bytes.
+const _: () = assert!(CAPACITY <= u8::MAX as usize + 1);
 
 impl Default for Notes {
     fn default() -> Self {
         Notes {
-            notes: Box::default(),
+            slots: Box::default(),
+            order: heapless::Vec::new(),
+            free: heapless::Vec::new(),
             next_id: 1,
         }
     }
 }
 
+/// The live notes and the next id only: what a deleted note's slot still holds is no state.
+impl core::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Notes")
+            .field("notes", &self.all())
+            .field("next_id", &self.next_id)
+            .finish()
+    }
+}
+
 impl Notes {
-    fn index(&self, id: u32) -> Option<usize> {
-        self.notes.binary_search_by_key(&id, |n| n.id).ok()
+    /// Where in `order` the note `id` is, found by its id: ids increase along the order.
+    fn position(&self, id: u32) -> Option<usize> {
+        self.order
+            .binary_search_by_key(&id, |&slot| self.slots[usize::from(slot)].id)
+            .ok()
     }
 
-    /// All the notes.
-    pub fn all(&self) -> &[Note] {
-        &self.notes
+    /// The note `id`, if it is stored.
+    pub fn get(&self, id: u32) -> Option<&Note> {
+        let at = self.position(id)?;
+        Some(&self.slots[usize::from(self.order[at])])
+    }
+
+    /// How many notes the store holds.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the store holds no note.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// All the notes, in order of creation.
+    pub fn all(&self) -> NoteSeq<'_> {
+        NoteSeq {
+            slots: &self.slots,
+            order: &self.order,
+        }
+    }
+
+    /// The notes a page shows: at most `limit` from the `offset`th on (none past the end).
+    fn page(&self, offset: u32, limit: u32) -> NoteSeq<'_> {
+        let start = (offset as usize).min(self.order.len());
+        let end = start.saturating_add(limit as usize).min(self.order.len());
+        NoteSeq {
+            slots: &self.slots,
+            order: &self.order[start..end],
+        }
+    }
+
+    /// Stores a new note with the next id; `None` if the store is full (or the ids are spent).
+    fn insert(&mut self, input: NoteInput) -> Option<&Note> {
+        if self.order.is_full() || self.next_id == u32::MAX {
+            return None;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let note = note_from(id, input);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[usize::from(slot)] = note;
+                slot
+            }
+            None => {
+                // No slot is free, so every slot is live, and the order is not full.
+                let slot = self.slots.len() as u8;
+                self.slots.push(note).expect("a slot is left");
+                slot
+            }
+        };
+        // The newest id is the greatest: its place is the end.
+        self.order.push(slot).expect("the order is not full");
+        Some(&self.slots[usize::from(slot)])
+    }
+
+    /// Replaces the note `id`'s title, text and state; `None` if it is not stored.
+    fn replace(&mut self, id: u32, input: NoteInput) -> Option<&Note> {
+        let slot = usize::from(self.order[self.position(id)?]);
+        self.slots[slot] = note_from(id, input);
+        Some(&self.slots[slot])
+    }
+
+    /// Deletes the note `id`; `false` if it is not stored.
+    fn remove(&mut self, id: u32) -> bool {
+        let Some(at) = self.position(id) else {
+            return false;
+        };
+        let slot = self.order.remove(at);
+        // Slots are either live or free, so there is room.
+        self.free.push(slot).expect("a slot is live or free");
+        true
     }
 }
 
@@ -202,12 +348,10 @@ fn list_notes(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
             format_args!("`offset` must be an integer from 0 to {}", u32::MAX),
         );
     };
-    let notes = &ctx.state.notes;
-    let start = (offset as usize).min(notes.len());
-    let end = (start + limit as usize).min(notes.len());
+    let store = &ctx.state;
     let page = NotePage {
-        items: &notes[start..end],
-        total: notes.len() as u32,
+        items: store.page(offset, limit),
+        total: store.len() as u32,
         offset,
         limit,
     };
@@ -219,54 +363,47 @@ fn create_note(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
         Ok(input) => input,
         Err(response) => return response,
     };
-    let store = &mut ctx.state;
-    if store.notes.is_full() || store.next_id == u32::MAX {
+    let Some(note) = ctx.state.insert(input) else {
         return ctx.out.problem(
             Status::CONFLICT,
             "Store full",
             format_args!("the store holds {CAPACITY} notes; delete one first"),
         );
-    }
-    let id = store.next_id;
-    store.next_id += 1;
-    let note = note_from(id, input);
-    let _ = store.notes.push(note);
-    let note = store.notes.last().expect("just pushed");
+    };
     ctx.out
         .respond(Status::CREATED)
-        .header_fmt("Location", format_args!("/notes/{id}"))
+        .header_fmt("Location", format_args!("/notes/{}", note.id))
         .json(note)
 }
 
 fn get_note(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
     let id: u32 = req.param("id").expect("the router checked the type");
-    match ctx.state.index(id) {
-        Some(i) => ctx.out.respond(Status::OK).json(&ctx.state.notes[i]),
+    match ctx.state.get(id) {
+        Some(note) => ctx.out.respond(Status::OK).json(note),
         None => not_found(ctx, id),
     }
 }
 
 fn replace_note(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
     let id: u32 = req.param("id").expect("the router checked the type");
-    let Some(i) = ctx.state.index(id) else {
+    // A missing note is 404 whatever the body.
+    if ctx.state.get(id).is_none() {
         return not_found(ctx, id);
-    };
+    }
     let input = match read_input(ctx, req) {
         Ok(input) => input,
         Err(response) => return response,
     };
-    ctx.state.notes[i] = note_from(id, input);
-    ctx.out.respond(Status::OK).json(&ctx.state.notes[i])
+    let note = ctx.state.replace(id, input).expect("the note is stored");
+    ctx.out.respond(Status::OK).json(note)
 }
 
 fn delete_note(ctx: &mut Ctx<Notes>, req: &Request) -> Response {
     let id: u32 = req.param("id").expect("the router checked the type");
-    match ctx.state.index(id) {
-        Some(i) => {
-            ctx.state.notes.remove(i);
-            ctx.out.empty(Status::NO_CONTENT)
-        }
-        None => not_found(ctx, id),
+    if ctx.state.remove(id) {
+        ctx.out.empty(Status::NO_CONTENT)
+    } else {
+        not_found(ctx, id)
     }
 }
 
@@ -423,4 +560,153 @@ pub fn document() -> String {
     )
     .expect("the notes document is valid");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn input(title: &str) -> NoteInput {
+        NoteInput {
+            title: title.try_into().unwrap(),
+            text: heapless::String::new(),
+            done: false,
+        }
+    }
+
+    /// `value` as the server writes it.
+    fn json(value: &impl Serialize) -> Vec<u8> {
+        let mut buf = [0u8; 4096];
+        let n = zzz_core::json::serde_json_core::to_slice(value, &mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn ids(notes: NoteSeq<'_>) -> Vec<u32> {
+        notes.iter().map(|n| n.id).collect()
+    }
+
+    /// A full store refuses the next note; deletes anywhere (first, middle, last) make room,
+    /// the new notes take the freed slots (the slots never outgrow the capacity) and still
+    /// list after every older note.
+    #[test]
+    fn deletes_free_slots_and_keep_the_order() {
+        let mut store = Notes::default();
+        for i in 1..=CAPACITY as u32 {
+            assert_eq!(store.insert(input("n")).map(|n| n.id), Some(i));
+        }
+        assert!(store.insert(input("one more")).is_none());
+        for id in [3, 1, 64, 30] {
+            assert!(store.remove(id));
+            assert!(!store.remove(id));
+            assert!(store.get(id).is_none());
+        }
+        for id in 65..=68 {
+            assert_eq!(store.insert(input("again")).map(|n| n.id), Some(id));
+        }
+        assert!(store.insert(input("one more")).is_none());
+        assert_eq!(store.slots.len(), CAPACITY);
+        let want: Vec<u32> = (2..=63)
+            .filter(|&i| i != 3 && i != 30)
+            .chain(65..=68)
+            .collect();
+        assert_eq!(ids(store.all()), want);
+        assert_eq!(ids(store.page(60, 25)), want[60..]);
+        assert!(store.page(64, 1).is_empty());
+        assert!(store.page(u32::MAX, PAGE_MAX).is_empty());
+    }
+
+    /// A page serializes as it did when its items were a slice of notes.
+    #[test]
+    fn a_page_is_written_as_a_slice_of_notes() {
+        let mut store = Notes::default();
+        for title in ["a \"quoted\" title", "b", "c"] {
+            store.insert(input(title));
+        }
+        store.remove(2);
+        store.insert(input("d"));
+        let copies: Vec<Note> = store.all().iter().cloned().collect();
+        let as_slice = |items: &[Note]| {
+            #[derive(Serialize)]
+            struct SlicePage<'a> {
+                items: &'a [Note],
+                total: u32,
+                offset: u32,
+                limit: u32,
+            }
+            let page = SlicePage {
+                items,
+                total: 3,
+                offset: 1,
+                limit: 2,
+            };
+            json(&page)
+        };
+        let page = NotePage {
+            items: store.page(1, 2),
+            total: 3,
+            offset: 1,
+            limit: 2,
+        };
+        assert_eq!(json(&page), as_slice(&copies[1..3]));
+        assert_eq!(NoteSeq::SCHEMA, <[Note] as JsonSchema>::SCHEMA);
+    }
+
+    proptest! {
+        /// The store answers as the list it used to be (notes in order of id, deleted by
+        /// removing them from the list): the same ids, notes, pages and full store.
+        #[test]
+        fn the_store_is_an_ordered_list(
+            ops in proptest::collection::vec((0u8..4, 0usize..80, 0u32..80, 1u32..30), 1..300),
+        ) {
+            let mut store = Notes::default();
+            let mut model: Vec<Note> = Vec::new();
+            let mut next_id = 1;
+            for (op, pick, offset, limit) in ops {
+                match op {
+                    // Half the operations create, so that the store fills now and then.
+                    0 | 1 => {
+                        let title = format!("note {next_id}");
+                        let made = store.insert(input(&title)).cloned();
+                        if model.len() < CAPACITY {
+                            let note = note_from(next_id, input(&title));
+                            prop_assert_eq!(made.as_ref(), Some(&note));
+                            model.push(note);
+                            next_id += 1;
+                        } else {
+                            prop_assert!(made.is_none());
+                        }
+                    }
+                    2 => {
+                        // An id that is stored, most of the time, or one that is not.
+                        let id = model.get(pick).map_or(pick as u32 + 1000, |n| n.id);
+                        let at = model.iter().position(|n| n.id == id);
+                        prop_assert_eq!(store.remove(id), at.is_some());
+                        if let Some(at) = at {
+                            model.remove(at);
+                        }
+                    }
+                    _ => {
+                        let id = model.get(pick).map_or(pick as u32 + 1000, |n| n.id);
+                        let replaced = store.replace(id, input("replaced")).cloned();
+                        match model.iter_mut().find(|n| n.id == id) {
+                            Some(note) => {
+                                *note = note_from(id, input("replaced"));
+                                prop_assert_eq!(replaced.as_ref(), Some(&*note));
+                            }
+                            None => prop_assert!(replaced.is_none()),
+                        }
+                    }
+                }
+                prop_assert_eq!(store.len(), model.len());
+                prop_assert!(store.all().iter().eq(model.iter()));
+                let start = (offset as usize).min(model.len());
+                let end = (start + limit as usize).min(model.len());
+                prop_assert!(store.page(offset, limit).iter().eq(model[start..end].iter()));
+                for note in &model {
+                    prop_assert_eq!(store.get(note.id), Some(note));
+                }
+            }
+        }
+    }
 }

@@ -310,7 +310,8 @@ fn documented_errors() {
     );
 }
 
-/// A full store is 409 (RFC 9110 §15.5.10), as documented; a delete makes room again.
+/// A full store is 409 (RFC 9110 §15.5.10), as documented; a delete makes room again, and
+/// the note that takes it lists after every older one.
 #[test]
 fn full_store() {
     let server = Server::start();
@@ -321,12 +322,27 @@ fn full_store() {
     let full = server.request("POST", "/notes", JSON, r#"{"title":"one more"}"#);
     assert!(full.problem(409).contains("delete one first"));
     assert_eq!(server.request("DELETE", "/notes/3", "", "").status, 204);
+    let fits = server.request("POST", "/notes", JSON, r#"{"title":"fits"}"#);
+    assert_eq!(fits.status, 201);
+    assert_eq!(fits.header("Location"), Some("/notes/65"));
+    server
+        .request("POST", "/notes", JSON, r#"{"title":"one more"}"#)
+        .problem(409);
+    let page = server.request("GET", "/notes?offset=62&limit=25", "", "");
     assert_eq!(
-        server
-            .request("POST", "/notes", JSON, r#"{"title":"fits"}"#)
-            .status,
-        201
+        page.body,
+        format!(
+            r#"{{"items":[{},{}],"total":64,"offset":62,"limit":25}}"#,
+            r#"{"id":64,"title":"n64","text":"","done":false}"#, fits.body
+        )
     );
+    let start = server.request("GET", "/notes?limit=3", "", "");
+    assert!(
+        start.body.starts_with(r#"{"items":[{"id":1,"#),
+        "{}",
+        start.body
+    );
+    assert!(start.body.contains(r#"},{"id":2,"#) && start.body.contains(r#"},{"id":4,"#));
 }
 
 /// The largest page, every character escaped six times over, fits the large buffers.
