@@ -5,7 +5,7 @@ use super::super::date::HTTP_DATE_LEN;
 use super::super::request::Version;
 use super::super::status::Status;
 use super::byte_writer::{ByteWriter, copy_bytes};
-use super::header_field::{AsHeaderName, valid_name, valid_value};
+use super::header_field::{AsHeaderName, no_control_bytes, valid_name, valid_value};
 use super::{ResponseError, ResponseOptions};
 
 /// Writes one response head: the status line, `Server` and `Date` when made, then the
@@ -77,7 +77,8 @@ impl<'a> ResponseWriter<'a> {
             self.invalid = true;
             return self;
         };
-        if !valid_value(value) {
+        // The word-at-a-time check first: it settles nearly every value.
+        if !no_control_bytes(value) && !valid_value(value) {
             self.invalid = true;
             return self;
         }
