@@ -7,7 +7,7 @@
 use super::super::request::Version;
 use super::ResponseError;
 use super::body_writer::BodyWriter;
-use super::byte_writer::{ByteWriter, copy_bytes};
+use super::byte_writer::{ByteWriter, copy_bytes, decimal_len, write_decimal};
 use super::head::ResponseWriter;
 
 /// How a streamed body of unknown length is delimited.
@@ -30,13 +30,13 @@ impl<'a> ResponseWriter<'a> {
         let send_body = !self.head && !self.status.forbids_body();
         let body_len = if send_body { body.len() } else { 0 };
         if !self.status.forbids_body() {
-            // `Content-Length: N\r\n\r\n` and the body in one reservation.
-            let mut digits = itoa::Buffer::new();
-            let digits = digits.format(body.len()).as_bytes();
-            let d = digits.len();
+            // `Content-Length: N\r\n\r\n` and the body in one reservation, the digits written
+            // in place.
+            let length = body.len() as u64;
+            let d = decimal_len(length);
             if let Some(dst) = self.out.reserve(16 + d + 4 + body_len) {
                 dst[..16].copy_from_slice(b"Content-Length: ");
-                copy_bytes(&mut dst[16..16 + d], digits);
+                write_decimal(&mut dst[16..16 + d], length);
                 dst[16 + d..20 + d].copy_from_slice(b"\r\n\r\n");
                 copy_bytes(&mut dst[20 + d..], &body[..body_len]);
             }
@@ -52,8 +52,9 @@ impl<'a> ResponseWriter<'a> {
         self.connection_header();
         if !self.status.forbids_body() {
             self.out.write(b"Content-Length: ");
-            let mut digits = itoa::Buffer::new();
-            self.out.write(digits.format(length).as_bytes());
+            if let Some(digits) = self.out.reserve(decimal_len(length)) {
+                write_decimal(digits, length);
+            }
             self.out.write(b"\r\n");
         }
         self.out.write(b"\r\n");

@@ -248,3 +248,28 @@ fn header_names_checked_once() {
         );
     }
 }
+
+/// `Content-Length` digits, written in place: the edges of each length.
+#[test]
+fn decimal_lengths() {
+    use super::byte_writer::{decimal_len, write_decimal};
+    for n in [
+        0,
+        9,
+        10,
+        99,
+        100,
+        12_345,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 1,
+        9_999_999_999_999_999_999,
+        10_000_000_000_000_000_000,
+        u64::MAX,
+    ] {
+        let expected = std::format!("{n}");
+        assert_eq!(decimal_len(n), expected.len(), "{n}");
+        let mut digits = [0u8; 20];
+        write_decimal(&mut digits[..expected.len()], n);
+        assert_eq!(&digits[..expected.len()], expected.as_bytes());
+    }
+}
