@@ -204,8 +204,8 @@ pub(crate) enum Outcome<S: 'static> {
 pub struct Out<'a, S: 'static> {
     buf: &'a mut [u8],
     standby: Option<&'a mut [u8]>,
+    /// The `Date`, and the `Server` name: the one its opening lines are composed for.
     date: &'a HttpDate,
-    server: Option<&'static str>,
     version: http::Version,
     keep_alive: bool,
     head: bool,
@@ -234,7 +234,6 @@ impl<'a, S> Out<'a, S> {
         buf: &'a mut [u8],
         standby: Option<&'a mut [u8]>,
         date: &'a HttpDate,
-        server: Option<&'static str>,
         version: http::Version,
         keep_alive: bool,
         head: bool,
@@ -244,7 +243,6 @@ impl<'a, S> Out<'a, S> {
             buf,
             standby,
             date,
-            server,
             version,
             keep_alive,
             head,
@@ -267,16 +265,7 @@ impl<'a, S> Out<'a, S> {
         date: &'a HttpDate,
         head: bool,
     ) -> Out<'a, S> {
-        Out::new(
-            buf,
-            standby,
-            date,
-            Some("zzz"),
-            http::Version::Http11,
-            true,
-            head,
-            None,
-        )
+        Out::new(buf, standby, date, http::Version::Http11, true, head, None)
     }
 
     /// What the server would send from its buffers for the response written so far: the whole
@@ -362,7 +351,7 @@ impl<'a, S> Out<'a, S> {
     pub fn respond(&mut self, status: Status) -> Reply<'_, S> {
         let options = ResponseOptions {
             date: self.date,
-            server: self.server,
+            server: self.date.server(),
             version: self.version,
             keep_alive: self.keep_alive,
             head: self.head,

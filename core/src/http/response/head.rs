@@ -1,7 +1,7 @@
 //! [`ResponseWriter`]: the status line, `Server`, `Date` and the handler's header fields,
 //! written in order; how the head ends depends on the body (see the framing module).
 
-use super::super::date::HTTP_DATE_LEN;
+use super::super::date::{HttpDate, OK_LINE};
 use super::super::request::Version;
 use super::super::status::Status;
 use super::byte_writer::{ByteWriter, copy_bytes};
@@ -29,31 +29,17 @@ impl<'a> ResponseWriter<'a> {
             out.is_empty(),
             "a response starts at the writer's first byte"
         );
-        match status.line() {
-            Some(line) => out.write(line.as_bytes()),
+        match options.date.opening(options.server) {
+            // The common case: one copy of the lines the date keeps composed.
+            Some((opening, len)) if status == Status::OK => out.write(&opening[..len]),
+            Some((opening, len)) => {
+                status_line(&mut out, status);
+                out.write(&opening[OK_LINE.len()..len]);
+            }
             None => {
-                out.write(b"HTTP/1.1 ");
-                out.write(&status.digits());
-                out.write(b" \r\n");
+                status_line(&mut out, status);
+                server_and_date(&mut out, options.date, options.server);
             }
-        }
-        // `Server` and `Date` in one reservation: this runs for every response.
-        let server = options.server.unwrap_or("");
-        let server_len = if options.server.is_some() {
-            10 + server.len()
-        } else {
-            0
-        };
-        if let Some(dst) = out.reserve(server_len + 8 + HTTP_DATE_LEN) {
-            let (server_part, date_part) = dst.split_at_mut(server_len);
-            if server_len > 0 {
-                server_part[..8].copy_from_slice(b"Server: ");
-                copy_bytes(&mut server_part[8..8 + server.len()], server.as_bytes());
-                server_part[8 + server.len()..].copy_from_slice(b"\r\n");
-            }
-            date_part[..6].copy_from_slice(b"Date: ");
-            date_part[6..6 + HTTP_DATE_LEN].copy_from_slice(options.date.as_bytes());
-            date_part[6 + HTTP_DATE_LEN..].copy_from_slice(b"\r\n");
         }
         ResponseWriter {
             out,
@@ -140,4 +126,30 @@ impl<'a> ResponseWriter<'a> {
             Ok(self.out)
         }
     }
+}
+
+/// Writes the status line of `status`.
+fn status_line(out: &mut ByteWriter<'_>, status: Status) {
+    match status.line() {
+        Some(line) => out.write(line.as_bytes()),
+        None => {
+            out.write(b"HTTP/1.1 ");
+            out.write(&status.digits());
+            out.write(b" \r\n");
+        }
+    }
+}
+
+/// Writes `Server` and `Date` when the date has no opening lines composed for the server's
+/// name (another name than the one it was composed for, or a very long one).
+#[cold]
+fn server_and_date(out: &mut ByteWriter<'_>, date: &HttpDate, server: Option<&'static str>) {
+    if let Some(server) = server {
+        out.write(b"Server: ");
+        out.write(server.as_bytes());
+        out.write(b"\r\n");
+    }
+    out.write(b"Date: ");
+    out.write(date.as_bytes());
+    out.write(b"\r\n");
 }
