@@ -204,8 +204,8 @@ pub(crate) enum Outcome<S: 'static> {
 pub struct Out<'a, S: 'static> {
     buf: &'a mut [u8],
     standby: Option<&'a mut [u8]>,
+    /// The `Date`, and the `Server` name: the one its opening lines are composed for.
     date: &'a HttpDate,
-    server: Option<&'static str>,
     version: http::Version,
     keep_alive: bool,
     head: bool,
@@ -234,7 +234,6 @@ impl<'a, S> Out<'a, S> {
         buf: &'a mut [u8],
         standby: Option<&'a mut [u8]>,
         date: &'a HttpDate,
-        server: Option<&'static str>,
         version: http::Version,
         keep_alive: bool,
         head: bool,
@@ -244,7 +243,6 @@ impl<'a, S> Out<'a, S> {
             buf,
             standby,
             date,
-            server,
             version,
             keep_alive,
             head,
@@ -267,16 +265,7 @@ impl<'a, S> Out<'a, S> {
         date: &'a HttpDate,
         head: bool,
     ) -> Out<'a, S> {
-        Out::new(
-            buf,
-            standby,
-            date,
-            Some("zzz"),
-            http::Version::Http11,
-            true,
-            head,
-            None,
-        )
+        Out::new(buf, standby, date, http::Version::Http11, true, head, None)
     }
 
     /// What the server would send from its buffers for the response written so far: the whole
@@ -359,29 +348,31 @@ impl<'a, S> Out<'a, S> {
 
     /// Starts a response with `status`: writes the status line, `Server` and `Date`, and the
     /// app's headers. Starting again discards what an earlier call wrote.
+    // `inline(always)` on 64-bit targets: see "Speed" in `http::response`.
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    #[cfg_attr(not(target_pointer_width = "64"), inline)]
     pub fn respond(&mut self, status: Status) -> Reply<'_, S> {
         let options = ResponseOptions {
             date: self.date,
-            server: self.server,
+            server: self.date.server(),
             version: self.version,
             keep_alive: self.keep_alive,
             head: self.head,
         };
         let had_standby = self.standby.is_some();
-        let standby = self.standby.as_deref_mut();
-        let mut writer = ResponseWriter::new(
-            ByteWriter::with_standby(&mut *self.buf, standby),
-            status,
-            &options,
-        );
+        let mut out = ByteWriter::with_standby(&mut *self.buf, self.standby.as_deref_mut());
+        ResponseWriter::open(&mut out, status, self.date, options.server);
+        let mut invalid = false;
         if let Some(hook) = self.headers_hook {
-            hook(status, &mut writer);
+            (out, invalid) = with_hook(out, status, &options, hook);
         }
+        // The writer is made from its parts here, where the compiler sees `status` and the
+        // flags, and keeps it in registers through the `Reply` chain (see "Speed" in
+        // `http::response`).
         Reply {
-            writer,
+            writer: ResponseWriter::with_output(out, status, &options, invalid),
             outcome: &mut self.outcome,
             had_standby,
-            status,
         }
     }
 
@@ -410,13 +401,12 @@ pub struct Reply<'o, S: 'static> {
     writer: ResponseWriter<'o>,
     outcome: &'o mut Outcome<S>,
     had_standby: bool,
-    status: Status,
 }
 
 impl<S> core::fmt::Debug for Reply<'_, S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Reply")
-            .field("status", &self.status)
+            .field("status", &self.writer.status())
             .finish()
     }
 }
@@ -430,6 +420,7 @@ impl<'o, S> Reply<'o, S> {
     }
 
     /// Adds a header (see [`ResponseWriter::header`] for what is refused).
+    #[inline]
     pub fn header(mut self, name: impl AsHeaderName, value: &str) -> Self {
         self.writer.header(name, value.as_bytes());
         self
@@ -448,15 +439,27 @@ impl<'o, S> Reply<'o, S> {
     }
 
     /// Ends the response with `body`.
-    pub fn body(self, body: &[u8]) -> Response {
-        let Reply {
-            writer,
-            outcome,
-            had_standby,
-            status,
-        } = self;
-        let result = writer.body(body).map(|out| (out, 0));
-        *outcome = written(result, had_standby, status, body.len() as u64);
+    // `inline(always)` on 64-bit targets: see "Speed" in `http::response`.
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
+    #[cfg_attr(not(target_pointer_width = "64"), inline)]
+    pub fn body(mut self, body: &[u8]) -> Response {
+        // In place: the writer is read, not moved out and back.
+        self.writer.end_with_body(body);
+        let status = self.writer.status();
+        *self.outcome = match self.writer.written() {
+            Ok((len, moved)) => Outcome::Written {
+                start: 0,
+                len,
+                moved,
+                status,
+                body_len: body.len() as u64,
+            },
+            Err(error) => Outcome::Failed {
+                error,
+                had_standby: self.had_standby,
+                status,
+            },
+        };
         Response { status }
     }
 
@@ -479,8 +482,8 @@ impl<'o, S> Reply<'o, S> {
             writer,
             outcome,
             had_standby,
-            status,
         } = self;
+        let status = writer.status();
         BodyOut {
             body: writer.into_body(),
             outcome,
@@ -495,8 +498,8 @@ impl<'o, S> Reply<'o, S> {
             writer,
             outcome,
             had_standby,
-            status,
         } = self;
+        let status = writer.status();
         *outcome = match writer.head_for_length(body.len() as u64) {
             Ok(out) => Outcome::Static {
                 head_len: out.len(),
@@ -532,8 +535,8 @@ impl<'o, S> Reply<'o, S> {
             writer,
             outcome,
             had_standby,
-            status,
         } = self;
+        let status = writer.status();
         *outcome = match writer.head_for_stream() {
             Ok((out, framing)) => Outcome::Stream {
                 head_len: out.len(),
@@ -552,6 +555,19 @@ impl<'o, S> Reply<'o, S> {
         };
         Response { status }
     }
+}
+
+/// Runs the app's header hook on a response opened in `out`; returns the output and whether
+/// the hook added an invalid header. Out of line: the writer's address escapes to the hook.
+fn with_hook<'a>(
+    out: ByteWriter<'a>,
+    status: Status,
+    options: &ResponseOptions<'_>,
+    hook: HeadersHook,
+) -> (ByteWriter<'a>, bool) {
+    let mut writer = ResponseWriter::with_output(out, status, options, false);
+    hook(status, &mut writer);
+    writer.into_output()
 }
 
 /// The outcome of a response written whole, starting at the given offset of the writer.
@@ -696,5 +712,52 @@ impl<S> Ctx<'_, S> {
     /// A complete response without content.
     pub fn empty(&mut self, status: Status) -> Response {
         self.out.empty(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn security(_: Status, writer: &mut ResponseWriter<'_>) {
+        writer.header("X-Frame-Options", b"DENY");
+    }
+
+    fn splitting(_: Status, writer: &mut ResponseWriter<'_>) {
+        writer.header("X-Bad", b"a\r\nb");
+    }
+
+    fn out<'a>(buf: &'a mut [u8], date: &'a HttpDate, hook: HeadersHook) -> Out<'a, ()> {
+        Out::new(
+            buf,
+            None,
+            date,
+            http::Version::Http11,
+            true,
+            false,
+            Some(hook),
+        )
+    }
+
+    /// The app's header hook writes after `Date`, before the handler's fields; a header it
+    /// refuses fails the response like one the handler wrote.
+    #[test]
+    fn headers_hook() {
+        let date = HttpDate::new();
+        let mut buf = [0u8; 256];
+        let mut o = out(&mut buf, &date, security);
+        let _ = o.text(Status::OK, "hi");
+        let sent = core::str::from_utf8(o.written().unwrap()).unwrap();
+        assert!(
+            sent.ends_with(
+                "GMT\r\nX-Frame-Options: DENY\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                 Content-Length: 2\r\n\r\nhi"
+            ),
+            "{sent}"
+        );
+        let mut buf = [0u8; 256];
+        let mut o = out(&mut buf, &date, splitting);
+        let _ = o.text(Status::OK, "hi");
+        assert_eq!(o.written(), Err(ResponseError::InvalidHeader));
     }
 }

@@ -181,8 +181,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         let out = Out::new(
             room,
             standby.map(|(_, block)| block),
-            &self.date,
-            self.server_name,
+            self.date.for_server(self.server_name),
             head.version,
             keep_alive,
             head.method == Method::Head,

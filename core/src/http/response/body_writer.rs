@@ -3,7 +3,7 @@
 //! header goes into the gap and the gap closes.
 
 use super::ResponseError;
-use super::byte_writer::ByteWriter;
+use super::byte_writer::{ByteWriter, decimal_len, write_decimal};
 use super::head::ResponseWriter;
 
 /// Room left for `Content-Length: <20 digits>\r\n\r\n` when the body length is not yet known.
@@ -151,7 +151,10 @@ impl<'a> BodyWriter<'a> {
         };
         if !self.head.status.forbids_body() {
             push(b"Content-Length: ");
-            push(itoa::Buffer::new().format(body_len).as_bytes());
+            let mut digits = [0; 20];
+            let digits = &mut digits[..decimal_len(body_len)];
+            write_decimal(digits, body_len);
+            push(digits);
             push(b"\r\n");
         }
         push(b"\r\n");

@@ -108,3 +108,66 @@ pub(super) fn valid_value(value: &[u8]) -> bool {
     }
     unreachable!("each turn moves past a byte")
 }
+
+/// Whether `value` holds no control character (HTAB included) and no DEL, which makes it
+/// valid: the answer for almost every value a handler writes, a machine word at a time and
+/// whole (callgrind, a 10-byte `Content-Type`: 27 instructions, where [`valid_value`], made
+/// from the parser's scan to find where a value ends, takes 72). HTAB is left to
+/// [`valid_value`].
+#[inline]
+pub(super) fn no_control_bytes(value: &[u8]) -> bool {
+    const W: usize = size_of::<usize>();
+    let n = value.len();
+    if n < W {
+        // Bounded: fewer than a word's bytes.
+        return value.iter().all(|&b| b >= 0x20 && b != 0x7f);
+    }
+    // Whole words, then the last word's worth of bytes (overlapping the last whole word).
+    let word = |bytes: &[u8]| usize::from_le_bytes(bytes.try_into().unwrap());
+    let mut found = stops(word(&value[n - W..]));
+    // Bounded: counted over the value, a word a turn.
+    for chunk in value.chunks_exact(W) {
+        found |= stops(word(chunk));
+    }
+    found == 0
+}
+
+/// Non-zero when a byte of `word` is below 0x20 or is 0x7F. A borrow only starts at such a
+/// byte, so a word of allowed bytes gives exactly zero (the parser's `field_value_stops`, in
+/// `scan`, also locates the first one).
+#[inline]
+fn stops(word: usize) -> usize {
+    const ONES: usize = usize::MAX / 0xff;
+    const HIGHS: usize = ONES * 0x80;
+    let below_20 = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let del = word ^ (ONES * 0x7f);
+    below_20 | (del.wrapping_sub(ONES) & !del & HIGHS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time check agrees with a byte-by-byte one for every byte value at every
+    /// position of values of every length up to 40, HTAB included (valid only through the
+    /// slow path).
+    #[test]
+    fn value_check_matches_bytewise() {
+        for len in 1..40 {
+            for pos in 0..len {
+                for b in 0u8..=255 {
+                    let mut value = [b'a'; 40];
+                    value[pos] = b;
+                    let value = &value[..len];
+                    let expected = value
+                        .iter()
+                        .all(|&c| (c >= 0x20 && c != 0x7f) || c == b'\t');
+                    assert_eq!(valid_value(value), expected, "{b:#x} at {pos} of {len}");
+                    let clean = value.iter().all(|&c| c >= 0x20 && c != 0x7f);
+                    assert_eq!(no_control_bytes(value), clean, "{b:#x} at {pos} of {len}");
+                }
+            }
+        }
+        assert!(valid_value(b""));
+    }
+}

@@ -248,3 +248,70 @@ fn header_names_checked_once() {
         );
     }
 }
+
+/// The opening lines the date keeps composed give the bytes the lines written one by one
+/// give: for a `200` and for other statuses, with the date's `Server` name, another one (not
+/// composed: written piece by piece), none, and one too long to compose; in a buffer with room
+/// for the composed array and in one just the response's size.
+#[test]
+fn composed_opening_writes_the_same_bytes() {
+    const LONG: &str = "a-server-name-longer-than-the-composed-lines-allow/1.0";
+    for composed_for in [Some("zzz"), None, Some("other"), Some(LONG)] {
+        let mut date = HttpDate::new();
+        date.update(784_111_777);
+        date.for_server(composed_for);
+        for server in [composed_for, Some("zzz"), None] {
+            for status in [
+                Status::OK,
+                Status::NOT_FOUND,
+                Status::from_u16(299).unwrap(),
+            ] {
+                let line = match status.line() {
+                    Some(line) => line.into(),
+                    None => std::format!("HTTP/1.1 {} \r\n", status.code()),
+                };
+                let server_line = server.map_or(String::new(), |s| std::format!("Server: {s}\r\n"));
+                let expected = std::format!(
+                    "{line}{server_line}Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+                     Content-Length: 2\r\n\r\nok"
+                );
+                let opts = ResponseOptions {
+                    server,
+                    ..options(&date)
+                };
+                for room in [256, expected.len()] {
+                    let mut buf = std::vec![0u8; room];
+                    let out = ResponseWriter::new(ByteWriter::new(&mut buf), status, &opts)
+                        .body(b"ok")
+                        .unwrap();
+                    assert_eq!(text(&out), expected, "{composed_for:?} {server:?} {room}");
+                }
+            }
+        }
+    }
+}
+
+/// `Content-Length` digits, written in place: the edges of each length.
+#[test]
+fn decimal_lengths() {
+    use super::byte_writer::{decimal_len, write_decimal};
+    for n in [
+        0,
+        9,
+        10,
+        99,
+        100,
+        12_345,
+        u64::from(u32::MAX),
+        u64::from(u32::MAX) + 1,
+        9_999_999_999_999_999_999,
+        10_000_000_000_000_000_000,
+        u64::MAX,
+    ] {
+        let expected = std::format!("{n}");
+        assert_eq!(decimal_len(n), expected.len(), "{n}");
+        let mut digits = [0u8; 20];
+        write_decimal(&mut digits[..expected.len()], n);
+        assert_eq!(&digits[..expected.len()], expected.as_bytes());
+    }
+}
