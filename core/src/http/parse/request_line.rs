@@ -19,7 +19,7 @@ impl HeadParser {
         start: usize,
         limits: &Limits,
     ) -> Result<Result<usize, LinePart>, RequestError> {
-        let (method, method_end) = if buf.len() - start >= 4 && &buf[start..start + 4] == b"GET " {
+        let (method, method_end) = if buf.get(start..start + 4) == Some(b"GET ") {
             (Method::Get, start + 3)
         } else {
             let end = scan_token(buf, start);
@@ -55,10 +55,10 @@ impl HeadParser {
         }
 
         let version_start = target_end + 1;
-        let rest = &buf[version_start..];
-        let version = if rest.len() >= 10 && rest[..10] == *b"HTTP/1.1\r\n" {
+        let version = if buf.get(version_start..version_start + 10) == Some(b"HTTP/1.1\r\n") {
             Version::Http11
         } else {
+            let rest = &buf[version_start..];
             check_version_prefix(rest)?;
             if rest.len() < 9 {
                 return Ok(Err(LinePart::Version(rest.len() as u8)));
@@ -82,8 +82,28 @@ impl HeadParser {
         Ok(Ok(line_end + 2))
     }
 
-    /// Decides the target's form (RFC 9112 §3.2) and where its path and query lie.
+    /// Decides the target's form (RFC 9112 §3.2) and where its path and query lie. The origin
+    /// form, nearly every request's, is decided inline; the others out of line.
+    #[inline(always)]
     pub(super) fn classify_target(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        query_at: Option<usize>,
+    ) -> Result<(), RequestError> {
+        let head = &mut self.head;
+        if buf[start] == b'/' && head.method != Method::Connect {
+            head.target_form = TargetForm::Origin;
+            split_path_query(head, start, end, query_at);
+            return Ok(());
+        }
+        self.classify_other_target(buf, start, end, query_at)
+    }
+
+    /// [`HeadParser::classify_target`] for every target but an origin-form one.
+    #[inline(never)]
+    fn classify_other_target(
         &mut self,
         buf: &[u8],
         start: usize,
@@ -94,10 +114,6 @@ impl HeadParser {
         let target = &buf[start..end];
         let head = &mut self.head;
         match target[0] {
-            b'/' if method != Method::Connect => {
-                head.target_form = TargetForm::Origin;
-                split_path_query(head, start, end, query_at);
-            }
             b'*' if target.len() == 1 && method == Method::Options => {
                 head.target_form = TargetForm::Asterisk;
                 head.path = Span::new(start, end);
