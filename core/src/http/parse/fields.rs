@@ -6,7 +6,7 @@ use super::super::error::RequestError;
 use super::super::header::{TokenList, trim_ows};
 use super::super::limits::Limits;
 use super::super::request::{Framing, Span, TargetForm, Version};
-use super::super::scan::{TOKEN, scan_host};
+use super::super::scan::{TOKEN, is_host};
 use super::{HeadParser, Phase};
 
 use RequestError::*;
@@ -86,8 +86,7 @@ impl HeadParser {
         if facts.host_count > 1 {
             return Err(DuplicateHost);
         }
-        let end = value.end();
-        if scan_host(&buf[..end], value.start as usize) < end {
+        if !is_host(buf, value.start as usize, value.end()) {
             return Err(InvalidHost);
         }
         self.head.host = Some(value);
@@ -164,13 +163,15 @@ impl HeadParser {
         let facts = &self.facts;
         let head = &mut self.head;
         let http11 = head.version == Version::Http11;
-        if http11 && facts.host_count == 0 {
-            return Err(MissingHost);
-        }
-        let authority_from_host =
-            matches!(head.target_form, TargetForm::Origin | TargetForm::Asterisk);
-        if http11 && authority_from_host && head.host.is_some_and(|h| h.len == 0) {
-            return Err(EmptyHost);
+        if http11 {
+            if facts.host_count == 0 {
+                return Err(MissingHost);
+            }
+            let authority_from_host =
+                matches!(head.target_form, TargetForm::Origin | TargetForm::Asterisk);
+            if head.host.is_some_and(|h| h.len == 0) && authority_from_host {
+                return Err(EmptyHost);
+            }
         }
         // `head.framing` and `head.expect_continue` start as `Framing::None` and `false`.
         if facts.framing_or_expect {

@@ -26,32 +26,34 @@ impl HeadParser {
             if end == buf.len() {
                 return Ok(Err(LinePart::Method));
             }
+            if end == start || buf[end] != b' ' {
+                return Err(InvalidMethod);
+            }
             (Method::from_token(&buf[start..end]), end)
         };
-        if method_end == start || buf[method_end] != b' ' {
-            return Err(InvalidMethod);
-        }
         self.head.method = method;
         self.method_known = true;
 
         let target_start = method_end + 1;
         let mut target_end = scan_path(buf, target_start);
         let mut query_at = None;
-        if buf.get(target_end) == Some(&b'?') {
-            query_at = Some(target_end);
-            target_end = scan_target(buf, target_end + 1);
-        }
-        if target_end == buf.len() {
-            return Ok(Err(LinePart::Target {
-                empty: target_end == target_start,
-            }));
-        }
-        if target_end == target_start || buf[target_end] != b' ' {
-            return Err(if buf[target_end] == b'\n' {
-                BareLf
-            } else {
-                InvalidTarget
-            });
+        if target_end == target_start || buf.get(target_end) != Some(&b' ') {
+            if buf.get(target_end) == Some(&b'?') {
+                query_at = Some(target_end);
+                target_end = scan_target(buf, target_end + 1);
+            }
+            if target_end == buf.len() {
+                return Ok(Err(LinePart::Target {
+                    empty: target_end == target_start,
+                }));
+            }
+            if target_end == target_start || buf[target_end] != b' ' {
+                return Err(if buf[target_end] == b'\n' {
+                    BareLf
+                } else {
+                    InvalidTarget
+                });
+            }
         }
 
         let version_start = target_end + 1;
@@ -69,12 +71,11 @@ impl HeadParser {
             parse_version(&rest[..8])?
         };
         let line_end = version_start + 8;
-        if line_end - start > limits.max_request_line as usize {
-            return Err(RequestLineTooLong);
-        }
+        // `buf` ends `max_request_line` bytes and a CRLF past `start` at most: a complete line
+        // is within the limit.
+        debug_assert!(line_end - start <= limits.max_request_line as usize);
 
         let head = &mut self.head;
-        head.method = method;
         head.method_span = Span::new(start, method_end);
         head.target = Span::new(target_start, target_end);
         head.version = version;
