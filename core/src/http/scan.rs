@@ -62,6 +62,18 @@ pub(crate) fn skip_common_token(buf: &[u8], from: usize) -> usize {
     simd::skip_alnum_dash(buf, from)
 }
 
+/// The 16 bytes at the start of a field line at `start`, read at once: `Some((colon, stop))`
+/// when the name is letters, digits and `-` up to a colon among them, with `stop` the first
+/// control byte or DEL after the colon among them (`None`: none there; the value goes on past
+/// `start + 16`). `None` otherwise (another byte in the name, no colon there, fewer than 16
+/// bytes left, no SIMD): the caller takes the general way. The same answers as a token scan
+/// and a value scan from the colon, with one load instead of two (callgrind: about 10
+/// instructions a field less, a whole value scan less for a short line).
+#[inline(always)]
+pub(crate) fn field_line_block(buf: &[u8], start: usize) -> Option<(usize, Option<usize>)> {
+    simd::field_line_block(buf, start)
+}
+
 /// [`scan_token`] on from a token byte outside its common subset, or in a buffer shorter than
 /// a block (without SIMD: every scan). Out of line, with the other rare continuations below:
 /// inlined, their SIMD constants took registers from the common path's loops (callgrind: a
@@ -361,6 +373,34 @@ mod simd {
         i
     }
 
+    /// See [`super::field_line_block`].
+    #[inline(always)]
+    pub(super) fn field_line_block(buf: &[u8], start: usize) -> Option<(usize, Option<usize>)> {
+        if start + LANES > buf.len() {
+            return None;
+        }
+        let x = load(buf, start);
+        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+        let (name_stops, value_stops, colons) = unsafe {
+            (
+                alnum_dash_mask(x),
+                field_value_mask(x),
+                _mm_movemask_epi8(_mm_cmpeq_epi8(x, splat(b':'))) as u32,
+            )
+        };
+        // The name ends at the first byte that is not a letter, digit or `-`: it must be a
+        // colon, and not the line's first byte.
+        let colon = name_stops.trailing_zeros();
+        if colon == 0 || colon >= LANES as u32 || colons >> colon & 1 == 0 {
+            return None;
+        }
+        // `colon < 16`: the bits past it are the value's first bytes in the block.
+        let after = value_stops >> colon >> 1;
+        let stop =
+            (after != 0).then(|| start + colon as usize + 1 + after.trailing_zeros() as usize);
+        Some((start + colon as usize, stop))
+    }
+
     /// Whether `buf[start..end]` is at most a block of letters, digits and `-.:` ending at
     /// least a block into `buf`: then one load, the block that ends at `end`, checks it
     /// (callgrind: about 25 instructions less than a scan for a short Host value).
@@ -400,6 +440,12 @@ mod simd {
 #[cfg(not(target_arch = "x86_64"))]
 mod simd {
     //! Without SIMD every scanner is the caller's scalar loop: these skip nothing.
+
+    /// Never sure without SIMD: the caller scans.
+    #[inline]
+    pub(super) fn field_line_block(_buf: &[u8], _start: usize) -> Option<(usize, Option<usize>)> {
+        None
+    }
 
     /// Never sure without SIMD: the caller scans.
     #[inline]
@@ -464,6 +510,35 @@ mod tests {
         }
     }
 
+    /// `field_line_block` answers as a token scan and a value scan from the colon would, when
+    /// it answers: every byte value at every position of field lines.
+    #[test]
+    fn field_line_block_matches_scans() {
+        let line = b"Content-Type: a b\tc\r\nX:\r\nHost: h\r\n\r\nGET ";
+        for len in [16, 17, 20, 30, line.len()] {
+            for pos in 0..len {
+                for b in 0u8..=255 {
+                    let mut buf = *line;
+                    buf[pos] = b;
+                    let buf = &buf[..len];
+                    for from in 0..len {
+                        let Some((colon, stop)) = field_line_block(buf, from) else {
+                            continue;
+                        };
+                        let ctx = || std::format!("{buf:?} from {from}");
+                        assert!(colon > from && buf[colon] == b':', "{}", ctx());
+                        assert_eq!(colon, scan_token(buf, from), "{}", ctx());
+                        let value_end = scan_field_value(buf, colon + 1);
+                        match stop {
+                            Some(stop) => assert!(stop == value_end && stop < from + 16),
+                            None => assert_eq!(scan_field_value(buf, from + 16), value_end),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn check_scanners(buf: &[u8], from: usize) {
         let ctx = || std::format!("{buf:?} from {from}");
         let scalar = |allowed: fn(u8) -> bool| scalar_scan(buf, from, allowed);
@@ -491,7 +566,17 @@ mod tests {
             "host {}",
             ctx()
         );
-        for end in from..=buf.len() {
+        for end in [
+            from,
+            from + 1,
+            from + 15,
+            from + 16,
+            buf.len() - 1,
+            buf.len(),
+        ] {
+            if !(from..=buf.len()).contains(&end) {
+                continue;
+            }
             assert_eq!(
                 is_host(buf, from, end),
                 buf[from..end].iter().all(|&c| HOST[c as usize]),
