@@ -5,7 +5,7 @@ use super::super::error::RequestError;
 use super::super::limits::Limits;
 use super::super::method::Method;
 use super::super::request::{RequestHead, Span, TargetForm, Version};
-use super::super::scan::{HOST, scan_path, scan_target, scan_token};
+use super::super::scan::{HOST, scan_path, scan_target, scan_token, skip_common_path};
 use super::{HeadParser, LinePart};
 
 use RequestError::*;
@@ -35,26 +35,18 @@ impl HeadParser {
         self.method_known = true;
 
         let target_start = method_end + 1;
-        let mut target_end = scan_path(buf, target_start);
-        let mut query_at = None;
-        if target_end == target_start || buf.get(target_end) != Some(&b' ') {
-            if buf.get(target_end) == Some(&b'?') {
-                query_at = Some(target_end);
-                target_end = scan_target(buf, target_end + 1);
+        // Nearly every target is a path of letters, digits and `-./_` up to the space: the
+        // skip over those finds its end, and only other targets take the full scan
+        // (callgrind: about 10 instructions less).
+        let end = skip_common_path(buf, target_start);
+        let (target_end, query_at) = if end > target_start && buf.get(end) == Some(&b' ') {
+            (end, None)
+        } else {
+            match target_end(buf, target_start)? {
+                Ok(end) => end,
+                Err(part) => return Ok(Err(part)),
             }
-            if target_end == buf.len() {
-                return Ok(Err(LinePart::Target {
-                    empty: target_end == target_start,
-                }));
-            }
-            if target_end == target_start || buf[target_end] != b' ' {
-                return Err(if buf[target_end] == b'\n' {
-                    BareLf
-                } else {
-                    InvalidTarget
-                });
-            }
-        }
+        };
 
         let version_start = target_end + 1;
         let version = if buf.get(version_start..version_start + 10) == Some(b"HTTP/1.1\r\n") {
@@ -143,6 +135,34 @@ impl HeadParser {
         }
         Ok(())
     }
+}
+
+/// Where the target at `start` ends (at its space) and where its query starts, past the common
+/// case of [`HeadParser::parse_request_line`]: `Err` of where an incomplete line ended.
+#[inline(never)]
+fn target_end(
+    buf: &[u8],
+    start: usize,
+) -> Result<Result<(usize, Option<usize>), LinePart>, RequestError> {
+    let mut end = scan_path(buf, start);
+    let mut query_at = None;
+    if buf.get(end) == Some(&b'?') {
+        query_at = Some(end);
+        end = scan_target(buf, end + 1);
+    }
+    if end == buf.len() {
+        return Ok(Err(LinePart::Target {
+            empty: end == start,
+        }));
+    }
+    if end == start || buf[end] != b' ' {
+        return Err(if buf[end] == b'\n' {
+            BareLf
+        } else {
+            InvalidTarget
+        });
+    }
+    Ok(Ok((end, query_at)))
 }
 
 /// Checks the bytes present of `HTTP/d.d\r\n`, so that garbage fails before it is complete.
