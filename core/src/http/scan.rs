@@ -398,10 +398,11 @@ mod simd {
         };
         // The name ends at the first byte that is not a letter, digit or `-`: it must be a
         // colon, and not the line's first byte.
-        let colon = name_stops.trailing_zeros();
-        if colon == 0 || colon >= LANES as u32 || colons >> colon & 1 == 0 {
+        let first_stop = name_stops & name_stops.wrapping_neg();
+        if first_stop & colons & !1 == 0 {
             return None;
         }
+        let colon = first_stop.trailing_zeros();
         // `colon < 16`: the bits past it are the value's first bytes in the block.
         let after = value_stops >> colon >> 1;
         let stop =

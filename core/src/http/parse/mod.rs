@@ -283,10 +283,8 @@ impl HeadParser {
 
         let (name, value_start, mut i) = match field_line_block(buf, start) {
             Some((name, stop)) => {
-                let colon = start + name.len();
                 let i = stop.unwrap_or_else(|| scan_field_value(buf, start + 16));
-                let single_space = buf.get(colon + 1) == Some(&b' ');
-                (name, colon + 1 + single_space as usize, i)
+                (name, start + name.len() + 1, i)
             }
             None => {
                 // Nearly every name is letters, digits and `-`, then the colon: the cheaper
