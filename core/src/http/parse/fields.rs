@@ -167,9 +167,9 @@ impl HeadParser {
             if facts.host_count == 0 {
                 return Err(MissingHost);
             }
-            let authority_from_host =
-                matches!(head.target_form, TargetForm::Origin | TargetForm::Asterisk);
-            if head.host.is_some_and(|h| h.len == 0) && authority_from_host {
+            if head.host.is_some_and(|h| h.len == 0)
+                && matches!(head.target_form, TargetForm::Origin | TargetForm::Asterisk)
+            {
                 return Err(EmptyHost);
             }
         }

@@ -87,8 +87,13 @@ impl HeadParser {
     ) -> Result<(), RequestError> {
         let head = &mut self.head;
         if buf[start] == b'/' && head.method != Method::Connect {
-            head.target_form = TargetForm::Origin;
-            split_path_query(head, start, end, query_at);
+            // `target_form` and `query` still hold their `RequestHead::EMPTY` values, origin
+            // form and none: the request line is classified once.
+            debug_assert!(head.target_form == TargetForm::Origin && head.query.is_none());
+            match query_at {
+                None => head.path = Span::new(start, end),
+                Some(_) => split_path_query(head, start, end, query_at),
+            }
             return Ok(());
         }
         self.classify_other_target(buf, start, end, query_at)
