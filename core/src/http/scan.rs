@@ -389,20 +389,13 @@ mod simd {
         }
         let x = load(buf, start);
         // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
-        let (name_stops, value_stops, colons) = unsafe {
-            (
-                alnum_dash_mask(x),
-                field_value_mask(x),
-                _mm_movemask_epi8(_mm_cmpeq_epi8(x, splat(b':'))) as u32,
-            )
-        };
+        let (name_stops, value_stops) = unsafe { (alnum_dash_mask(x), field_value_mask(x)) };
         // The name ends at the first byte that is not a letter, digit or `-`: it must be a
         // colon, and not the line's first byte.
-        let first_stop = name_stops & name_stops.wrapping_neg();
-        if first_stop & colons & !1 == 0 {
+        let colon = name_stops.trailing_zeros();
+        if !(1..LANES as u32).contains(&colon) || buf[start + colon as usize] != b':' {
             return None;
         }
-        let colon = first_stop.trailing_zeros();
         // `colon < 16`: the bits past it are the value's first bytes in the block.
         let after = value_stops >> colon >> 1;
         let stop =
