@@ -343,6 +343,18 @@ mod simd {
     #[inline(always)]
     fn skip(buf: &[u8], from: usize, mask: impl Fn(__m128i) -> u32) -> usize {
         let mut i = from;
+        // The first two blocks before the loop: most scans (names, short values, paths) end
+        // in them, and end cheaper there than in the loop (callgrind: about 80 instructions
+        // less for the browser request; one block or three, 35 and 16 less).
+        for _ in 0..2 {
+            if i + LANES <= buf.len() {
+                let m = mask(load(buf, i));
+                if m != 0 {
+                    return i + m.trailing_zeros() as usize;
+                }
+                i += LANES;
+            }
+        }
         // Bounded: counted, LANES bytes a step.
         while i + LANES <= buf.len() {
             let m = mask(load(buf, i));
