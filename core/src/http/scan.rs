@@ -396,24 +396,20 @@ mod simd {
     /// See [`super::field_line_block`].
     #[inline(always)]
     pub(super) fn field_line_block(buf: &[u8], start: usize) -> Option<(&[u8], Option<usize>)> {
-        if start + LANES > buf.len() {
-            return None;
-        }
-        let x = load(buf, start);
+        let block = buf.get(start..start + LANES)?;
+        let x = load(block, 0);
         // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
         let (name_stops, value_stops) = unsafe { (alnum_dash_mask(x), field_value_mask(x)) };
         // The name ends at the first byte that is not a letter, digit or `-`: it must be a
         // colon, and not the line's first byte.
-        let colon = name_stops.trailing_zeros();
-        if !(1..LANES as u32).contains(&colon) || buf[start + colon as usize] != b':' {
+        let colon = name_stops.trailing_zeros() as usize;
+        if !(1..LANES).contains(&colon) || block[colon] != b':' {
             return None;
         }
         // `colon < 16`: the bits past it are the value's first bytes in the block.
         let after = value_stops >> colon >> 1;
-        let stop =
-            (after != 0).then(|| start + colon as usize + 1 + after.trailing_zeros() as usize);
-        // Known to be inside `buf` here: no check.
-        Some((&buf[start..start + colon as usize], stop))
+        let stop = (after != 0).then(|| start + colon + 1 + after.trailing_zeros() as usize);
+        Some((&block[..colon], stop))
     }
 
     /// Whether `buf[start..end]` is at most a block of letters, digits and `-.:` ending at
