@@ -183,10 +183,14 @@ impl HeadParser {
         self.phase = Phase::Done;
         // What `Request` reads without checking again: every span inside the head, the head
         // within its limit, the fields within their array (asserted again in `Request::new`).
+        // The request line's other spans lie inside its target (the method before it, path
+        // and query cut from it, see `split_path_query`), so the target stands for them
+        // (callgrind: checking each here cost 11 instructions more).
         let within = |s: Span| s.start as usize + s.len as usize <= len;
         assert!(len <= limits.max_head as usize && len == head.len as usize);
-        assert!(within(head.method_span) && within(head.target) && within(head.path));
-        assert!(head.query.is_none_or(within) && head.host.is_none_or(within));
+        assert!(within(head.target) && head.host.is_none_or(within));
+        debug_assert!(within(head.method_span) && within(head.path));
+        debug_assert!(head.query.is_none_or(within));
         assert!(head.header_count <= limits.max_headers);
         Ok(())
     }

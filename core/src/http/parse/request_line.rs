@@ -68,6 +68,8 @@ impl HeadParser {
         debug_assert!(line_end - start <= limits.max_request_line as usize);
 
         let head = &mut self.head;
+        // The method lies before the target (`finish` relies on it).
+        assert!(method_end < target_start);
         head.method_span = Span::new(start, method_end);
         head.target = Span::new(target_start, target_end);
         head.version = version;
@@ -209,7 +211,8 @@ pub(super) fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
     }
 }
 
-/// Splits `start..end` at the target's first `?`, if it lies in that range.
+/// Splits `start..end` at the target's first `?`, if it lies in that range. Both parts lie
+/// inside `start..end`, which `finish` relies on.
 pub(super) fn split_path_query(
     head: &mut RequestHead,
     start: usize,
@@ -218,6 +221,7 @@ pub(super) fn split_path_query(
 ) {
     match query_at {
         Some(q) if q >= start => {
+            assert!(q < end, "the query's `?` lies inside the target");
             head.path = Span::new(start, q);
             head.query = Some(Span::new(q + 1, end));
         }
