@@ -146,7 +146,8 @@ fn scan_host_rest(buf: &[u8], from: usize) -> usize {
 }
 
 /// Index of the first byte at or after `from` that is a control character (including HTAB,
-/// which the caller handles) or DEL, or `buf.len()`.
+/// which the caller handles) or DEL, or `buf.len()`; never less than `from` (the parser's
+/// unchecked slice of a field value relies on it).
 #[inline(always)]
 pub(crate) fn scan_field_value(buf: &[u8], from: usize) -> usize {
     let i = simd::skip_field_value(buf, from);

@@ -178,7 +178,8 @@ impl HeadParser {
             self.rule_on_framing(http11, limits)?;
         }
         let (facts, head) = (&self.facts, &mut self.head);
-        head.keep_alive = !facts.close && (http11 || facts.keep_alive);
+        // `&` and `|`, not `&&` and `||`: no branches (callgrind: 3 instructions less).
+        head.keep_alive = !facts.close & (http11 | facts.keep_alive);
         head.len = len as u16;
         self.phase = Phase::Done;
         // What `Request` reads without checking again: every span inside the head, the head

@@ -285,7 +285,7 @@ impl HeadParser {
             };
         }
 
-        let (name, value_start, mut i) = match field_line_block(buf, start) {
+        let (name, mut value_start, mut i) = match field_line_block(buf, start) {
             Some((name, stop)) => {
                 let i = stop.unwrap_or_else(|| scan_field_value(buf, start + 16));
                 (name, start + name.len() + 1, i)
@@ -330,10 +330,13 @@ impl HeadParser {
         }
         // Every byte of `value_start..i` is HTAB or a visible byte, space or obs-text: the OWS
         // are exactly those at most b' '.
-        let mut value_start = value_start.min(i);
-        // SAFETY: `value_start <= i` (the `min`), and `i < buf.len()`: the CR at `i` was read
-        // above (or in `field_value_end`). Unchecked: the checked slice cost about 3
-        // instructions a field more than the `min` and the unchecked one (callgrind).
+        debug_assert!(value_start <= i && i < buf.len());
+        // SAFETY: `i < buf.len()`: the CR at `i` was read above (or in `field_value_end`).
+        // `value_start <= i`: `i` is where a value scan stopped (`scan_field_value` returns an
+        // index at or after its start) that started at `value_start`, or at `start + 16`
+        // when the colon lies in the first 16 bytes (`value_start <= start + 16`), or at the
+        // block's stop after the colon (`field_line_block`). Unchecked: the checked slice cost
+        // about 4 instructions a field (callgrind: 30 for the browser request).
         let mut value = unsafe { buf.get_unchecked(value_start..i) };
         // Bounded: each round drops a byte of `value`.
         while let [b, rest @ ..] = value
