@@ -5,7 +5,7 @@ use super::super::error::RequestError;
 use super::super::limits::Limits;
 use super::super::method::Method;
 use super::super::request::{RequestHead, Span, TargetForm, Version};
-use super::super::scan::{HOST, scan_path, scan_target, scan_token};
+use super::super::scan::{HOST, scan_path, scan_target, scan_token, skip_common_path};
 use super::{HeadParser, LinePart};
 
 use RequestError::*;
@@ -19,46 +19,40 @@ impl HeadParser {
         start: usize,
         limits: &Limits,
     ) -> Result<Result<usize, LinePart>, RequestError> {
-        let (method, method_end) = if buf.len() - start >= 4 && &buf[start..start + 4] == b"GET " {
+        let (method, method_end) = if buf.get(start..start + 4) == Some(b"GET ") {
             (Method::Get, start + 3)
         } else {
             let end = scan_token(buf, start);
             if end == buf.len() {
                 return Ok(Err(LinePart::Method));
             }
+            if end == start || buf[end] != b' ' {
+                return Err(InvalidMethod);
+            }
             (Method::from_token(&buf[start..end]), end)
         };
-        if method_end == start || buf[method_end] != b' ' {
-            return Err(InvalidMethod);
-        }
         self.head.method = method;
         self.method_known = true;
 
         let target_start = method_end + 1;
-        let mut target_end = scan_path(buf, target_start);
-        let mut query_at = None;
-        if buf.get(target_end) == Some(&b'?') {
-            query_at = Some(target_end);
-            target_end = scan_target(buf, target_end + 1);
-        }
-        if target_end == buf.len() {
-            return Ok(Err(LinePart::Target {
-                empty: target_end == target_start,
-            }));
-        }
-        if target_end == target_start || buf[target_end] != b' ' {
-            return Err(if buf[target_end] == b'\n' {
-                BareLf
-            } else {
-                InvalidTarget
-            });
-        }
+        // Nearly every target is a path of letters, digits and `-./_` up to the space: the
+        // skip over those finds its end, and only other targets take the full scan
+        // (callgrind: about 10 instructions less).
+        let end = skip_common_path(buf, target_start);
+        let (target_end, query_at) = if end > target_start && buf.get(end) == Some(&b' ') {
+            (end, None)
+        } else {
+            match target_end(buf, target_start)? {
+                Ok(end) => end,
+                Err(part) => return Ok(Err(part)),
+            }
+        };
 
         let version_start = target_end + 1;
-        let rest = &buf[version_start..];
-        let version = if rest.len() >= 10 && rest[..10] == *b"HTTP/1.1\r\n" {
+        let version = if buf.get(version_start..version_start + 10) == Some(b"HTTP/1.1\r\n") {
             Version::Http11
         } else {
+            let rest = &buf[version_start..];
             check_version_prefix(rest)?;
             if rest.len() < 9 {
                 return Ok(Err(LinePart::Version(rest.len() as u8)));
@@ -69,12 +63,13 @@ impl HeadParser {
             parse_version(&rest[..8])?
         };
         let line_end = version_start + 8;
-        if line_end - start > limits.max_request_line as usize {
-            return Err(RequestLineTooLong);
-        }
+        // `buf` ends `max_request_line` bytes and a CRLF past `start` at most: a complete line
+        // is within the limit.
+        debug_assert!(line_end - start <= limits.max_request_line as usize);
 
         let head = &mut self.head;
-        head.method = method;
+        // The method lies before the target (`finish` relies on it).
+        assert!(method_end < target_start);
         head.method_span = Span::new(start, method_end);
         head.target = Span::new(target_start, target_end);
         head.version = version;
@@ -82,8 +77,33 @@ impl HeadParser {
         Ok(Ok(line_end + 2))
     }
 
-    /// Decides the target's form (RFC 9112 §3.2) and where its path and query lie.
+    /// Decides the target's form (RFC 9112 §3.2) and where its path and query lie. The origin
+    /// form, nearly every request's, is decided inline; the others out of line.
+    #[inline(always)]
     pub(super) fn classify_target(
+        &mut self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        query_at: Option<usize>,
+    ) -> Result<(), RequestError> {
+        let head = &mut self.head;
+        if buf[start] == b'/' && head.method != Method::Connect {
+            // `target_form` and `query` still hold their `RequestHead::EMPTY` values, origin
+            // form and none: the request line is classified once.
+            debug_assert!(head.target_form == TargetForm::Origin && head.query.is_none());
+            match query_at {
+                None => head.path = Span::new(start, end),
+                Some(_) => split_path_query(head, start, end, query_at),
+            }
+            return Ok(());
+        }
+        self.classify_other_target(buf, start, end, query_at)
+    }
+
+    /// [`HeadParser::classify_target`] for every target but an origin-form one.
+    #[inline(never)]
+    fn classify_other_target(
         &mut self,
         buf: &[u8],
         start: usize,
@@ -94,10 +114,6 @@ impl HeadParser {
         let target = &buf[start..end];
         let head = &mut self.head;
         match target[0] {
-            b'/' if method != Method::Connect => {
-                head.target_form = TargetForm::Origin;
-                split_path_query(head, start, end, query_at);
-            }
             b'*' if target.len() == 1 && method == Method::Options => {
                 head.target_form = TargetForm::Asterisk;
                 head.path = Span::new(start, end);
@@ -126,6 +142,34 @@ impl HeadParser {
         }
         Ok(())
     }
+}
+
+/// Where the target at `start` ends (at its space) and where its query starts, past the common
+/// case of [`HeadParser::parse_request_line`]: `Err` of where an incomplete line ended.
+#[inline(never)]
+fn target_end(
+    buf: &[u8],
+    start: usize,
+) -> Result<Result<(usize, Option<usize>), LinePart>, RequestError> {
+    let mut end = scan_path(buf, start);
+    let mut query_at = None;
+    if buf.get(end) == Some(&b'?') {
+        query_at = Some(end);
+        end = scan_target(buf, end + 1);
+    }
+    if end == buf.len() {
+        return Ok(Err(LinePart::Target {
+            empty: end == start,
+        }));
+    }
+    if end == start || buf[end] != b' ' {
+        return Err(if buf[end] == b'\n' {
+            BareLf
+        } else {
+            InvalidTarget
+        });
+    }
+    Ok(Ok((end, query_at)))
 }
 
 /// Checks the bytes present of `HTTP/d.d\r\n`, so that garbage fails before it is complete.
@@ -167,7 +211,8 @@ pub(super) fn parse_version(v: &[u8]) -> Result<Version, RequestError> {
     }
 }
 
-/// Splits `start..end` at the target's first `?`, if it lies in that range.
+/// Splits `start..end` at the target's first `?`, if it lies in that range. Both parts lie
+/// inside `start..end`, which `finish` relies on.
 pub(super) fn split_path_query(
     head: &mut RequestHead,
     start: usize,
@@ -176,6 +221,7 @@ pub(super) fn split_path_query(
 ) {
     match query_at {
         Some(q) if q >= start => {
+            assert!(q < end, "the query's `?` lies inside the target");
             head.path = Span::new(start, q);
             head.query = Some(Span::new(q + 1, end));
         }

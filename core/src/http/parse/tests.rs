@@ -320,6 +320,42 @@ fn ows_is_trimmed() {
 
 /// RFC 9112 §5.1: "No whitespace is allowed between the field name and colon ... a server
 /// MUST reject ... with a response status code of 400".
+/// RFC 9112 §5: a field line reads the same wherever it falls against the scanners' 16-byte
+/// blocks and the end of what has arrived, for names and values of every length, with OWS and
+/// tabs, whole and split anywhere.
+#[test]
+fn field_lines_at_every_offset() {
+    let names = "Abcdefgh-ijk_lmnopqrst";
+    let long = "v".repeat(40);
+    let values = ["", "v", " v", "v ", "a\tb", " \t x y \t", long.as_str()];
+    for pad in 0..18 {
+        for name_len in 1..names.len() {
+            for value in values {
+                let name = &names[..name_len];
+                let req = std::format!(
+                    "GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n{name}:{value}\r\n\r\n",
+                    "p".repeat(pad)
+                );
+                let p = parse(req.as_bytes()).unwrap();
+                let trimmed = value.trim_matches([' ', '\t']);
+                assert_eq!(p.fields[2], (name.into(), trimmed.into()), "{req:?}");
+                // Split a few bytes before the end, where the last lines are read the general
+                // way, and complete.
+                let mut fields = [HeaderSpan::default(); 8];
+                let mut parser = HeadParser::new();
+                let first = &req.as_bytes()[..req.len() - 1 - pad % 8];
+                let partial = parser.parse(first, &mut fields, &Limits::DEFAULT);
+                assert!(matches!(partial, Ok(Parsed::Partial)), "{req:?}");
+                let complete = parser.parse(req.as_bytes(), &mut fields, &Limits::DEFAULT);
+                assert!(
+                    matches!(complete, Ok(Parsed::Complete(h)) if h.header_count == 3),
+                    "{req:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn whitespace_before_colon() {
     assert_eq!(
