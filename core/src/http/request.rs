@@ -174,7 +174,44 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// Joins a head with the buffer it was parsed from (starting at the head's first byte),
     /// its header fields and its body.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` does not hold the whole head, `fields` holds fewer than its header count, or
+    /// a span the accessors return as text (the method, the target, its path and query, the
+    /// Host value, the field names) lies outside the head or holds a byte that is not ASCII:
+    /// a head from [`HeadParser`](super::HeadParser) over `buf` never does. Checked here
+    /// because the head's fields are public and the accessors read those spans as `str`
+    /// without checking them again.
     pub fn new(
+        head: &'a RequestHead,
+        buf: &'a [u8],
+        fields: &'a [HeaderSpan],
+        body: &'a [u8],
+    ) -> Request<'a> {
+        let request = Request::parsed(head, buf, fields, body);
+        let head_bytes = &buf[..head.len as usize];
+        let ascii = |span: Span| {
+            head_bytes
+                .get(span.start as usize..span.start as usize + span.len as usize)
+                .is_some_and(|bytes| bytes.is_ascii())
+        };
+        assert!(
+            [head.method_span, head.target, head.path]
+                .into_iter()
+                .all(ascii)
+                && head.query.is_none_or(ascii)
+                && head.host.is_none_or(ascii)
+                && request.fields.iter().all(|f| ascii(f.name)),
+            "a text span of the head is not ASCII within the head"
+        );
+        request
+    }
+
+    /// [`Request::new`] for a head [`HeadParser`](super::HeadParser) made from `buf`: its
+    /// text spans lie within the head and hold only ASCII, so they are not checked again
+    /// (the server makes one of these per request).
+    pub(crate) fn parsed(
         head: &'a RequestHead,
         buf: &'a [u8],
         fields: &'a [HeaderSpan],
@@ -299,8 +336,10 @@ impl<'a> Request<'a> {
         if cfg!(debug_assertions) && !bytes.is_ascii() {
             return "";
         }
-        // SAFETY: ASCII is valid UTF-8, and the parser admits only ASCII into these spans
-        // (see `scan::TOKEN`, `scan::TARGET`, `scan::HOST`).
+        // SAFETY: ASCII is valid UTF-8, and these spans hold only ASCII: the parser admits
+        // nothing else into them (see `scan::TOKEN`, `scan::TARGET`, `scan::HOST`), and a
+        // request made by `Request::new` from a head of any other origin was checked there;
+        // `Request::parsed` takes only heads the parser made from the same bytes.
         unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 }

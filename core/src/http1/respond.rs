@@ -175,7 +175,8 @@ impl<S, R: Routing<S>> Http<S, R> {
             Some(block) => &block[body_range.0 as usize..body_range.1 as usize],
             None => &recv[body_range.0 as usize..body_range.1 as usize],
         };
-        let http_request = http::Request::new(&head, head_bytes, fields, body);
+        // The head was parsed from these bytes, which nothing has written to since.
+        let http_request = http::Request::parsed(&head, head_bytes, fields, body);
         let room = &mut send[slot.send_end as usize..];
         let standby_id: Option<BlockId> = standby.as_ref().map(|(id, _)| *id);
         let out = Out::new(

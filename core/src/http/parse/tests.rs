@@ -829,3 +829,30 @@ fn byte_at_a_time() {
         Ok(Parsed::Complete(_))
     ));
 }
+
+/// `Request` reads its text spans as `str` without checking them again, so a head that did
+/// not come from the parser is checked when the request is made: a span over a byte that is
+/// not ASCII, or past the head, is refused (a panic, never a `str` that is not UTF-8).
+#[test]
+#[should_panic(expected = "not ASCII")]
+fn a_request_from_a_hand_made_head_with_a_non_ascii_span_is_refused() {
+    let input = b"G\xc3T / HTTP/1.1\r\nHost: a\r\n\r\n";
+    let head = RequestHead {
+        method_span: Span::new(0, 3),
+        len: input.len() as u16,
+        ..RequestHead::EMPTY
+    };
+    let _ = Request::new(&head, input, &[], &[]);
+}
+
+#[test]
+#[should_panic(expected = "not ASCII")]
+fn a_request_from_a_hand_made_head_with_a_span_past_the_head_is_refused() {
+    let input = b"GET / HTTP/1.1\r\n\r\nbody";
+    let head = RequestHead {
+        path: Span::new(4, 22),
+        len: 18,
+        ..RequestHead::EMPTY
+    };
+    let _ = Request::new(&head, input, &[], &[]);
+}
