@@ -613,7 +613,7 @@ mod tests {
                 .as_str()
                 .try_into()
                 .unwrap(),
-            done: n % 2 == 0,
+            done: n.is_multiple_of(2),
             ..input(title)
         }
     }
