@@ -8,9 +8,12 @@ beside them. Per cell (mode x connections) and server it reports the mean req/s 
 and their spread, requests per server CPU-second (all runs' requests over all runs' server
 utime+stime), how busy the server's and wrk's CPUs were, the mean p50 and p99 latencies, the
 highest peak RSS, the ratio to uring-limit, and any wrk errors. When zzz was measured, a second
-table gives zzz / best peer and zzz / limit per cell. Runs whose wrk script counted answers by
-status (ci/bench/notes-post.lua prints `status 201: N`) get a table of those shares. Standard
-library only.
+table gives zzz / best peer and zzz / limit per cell; a "Latency" table sets zzz's p50 and p99
+(and zzz-nowait's, when measured) beside the lowest of the peers'; "Where the server's CPU
+goes" splits each server's CPU per request into user and kernel time (runs.tsv's kernel_ticks,
+absent from older result directories). Runs whose wrk script counted answers by status
+(ci/bench/notes-post.lua prints `status 201: N`) get a table of those shares. Standard library
+only.
 """
 
 import re
