@@ -99,27 +99,8 @@ async fn delete_note(store: Store, id: web::Path<String>) -> HttpResponse {
     }
 }
 
-fn parse_args() -> (String, usize) {
-    let mut addr = "127.0.0.1:8080".to_string();
-    let mut threads = 1usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--threads" => {
-                threads = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .expect("--threads needs a positive integer")
-            }
-            _ => addr = a,
-        }
-    }
-    (addr, threads)
-}
-
 fn main() -> std::io::Result<()> {
-    let (addr, threads) = parse_args();
+    let (addr, threads) = pages_common::parse_args();
     eprintln!("peer-actix-pages: listening on {addr} with {threads} worker(s)");
     let store: Store = web::Data::new(Mutex::new(Notes::default()));
     actix_web::rt::System::new().block_on(

@@ -132,21 +132,7 @@ fn app(store: Store) -> Router {
 }
 
 fn parse_args() -> (SocketAddr, usize) {
-    let mut addr = "127.0.0.1:8080".to_string();
-    let mut threads = 1usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--threads" => {
-                threads = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|&n| n > 0)
-                    .expect("--threads needs a positive integer")
-            }
-            _ => addr = a,
-        }
-    }
+    let (addr, threads) = pages_common::parse_args();
     (addr.parse().expect("ADDR must be ip:port"), threads)
 }
 

@@ -20,6 +20,27 @@ mod content;
 
 pub use content::{POSTS, Post, SITE, Section, Site};
 
+/// The command line both pages peers take, as every peer does: `[ADDR] [--threads N]`
+/// (defaults 127.0.0.1:8080 and 1). Panics on a `--threads` that is not a positive integer.
+pub fn parse_args() -> (String, usize) {
+    let mut addr = "127.0.0.1:8080".to_string();
+    let mut threads = 1usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .expect("--threads needs a positive integer")
+            }
+            _ => addr = a,
+        }
+    }
+    (addr, threads)
+}
+
 /// The home page's media type, as zzz's `Ctx::template` sends it.
 pub const HTML: &str = "text/html; charset=utf-8";
 /// A note's media type.
