@@ -237,17 +237,21 @@ impl Pending {
         self.list(slot).len as usize
     }
 
-    /// The list of `slot`, checked: empty exactly when it has no head, never longer than the
-    /// ring (a buffer is in one list at most).
+    /// The list of `slot`, checked: empty exactly when it has no head (and no tail), never
+    /// longer than the ring (a buffer is in one list at most). Inlined, and the three checks
+    /// one branch: it runs some nine times a request, and as a call with three formatted
+    /// assertions it cost 33 instructions each time, 7% of a keep-alive request's instructions
+    /// (callgrind).
+    #[inline]
     fn list(&self, slot: usize) -> List {
         let list = self.lists[slot];
-        assert_eq!(list.len == 0, list.head == NIL, "slot {slot}'s list length");
-        assert_eq!(
-            list.head == NIL,
-            list.tail == NIL,
-            "slot {slot}'s list ends"
+        let empty = list.head == NIL;
+        assert!(
+            (list.len == 0) == empty
+                && (list.tail == NIL) == empty
+                && list.len as usize <= self.nodes.len(),
+            "slot {slot}'s list is inconsistent"
         );
-        assert!(list.len as usize <= self.nodes.len());
         list
     }
 
