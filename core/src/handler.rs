@@ -50,18 +50,20 @@ pub type Handler<S> = for<'c, 'r> fn(&mut Ctx<'c, S>, &Request<'r>) -> Response;
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
     http: http::Request<'a>,
-    params: Params<'a>,
+    /// Borrowed from where the router wrote them: 96 bytes, copied three times a request when
+    /// held here by value.
+    params: &'a Params<'a>,
 }
 
 impl<'a> Request<'a> {
     /// Joins a parsed request and its route's parameters.
-    pub fn new(http: http::Request<'a>, params: Params<'a>) -> Request<'a> {
+    pub fn new(http: http::Request<'a>, params: &'a Params<'a>) -> Request<'a> {
         Request { http, params }
     }
 
     /// The path parameters.
-    pub fn params(&self) -> &Params<'a> {
-        &self.params
+    pub fn params(&self) -> &'a Params<'a> {
+        self.params
     }
 
     /// The path parameter `name` parsed as `T`; see [`Params::parse`].

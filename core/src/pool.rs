@@ -108,6 +108,7 @@ impl<'m> BlockPool<'m> {
 
     /// A lent block, read-only, together with the block [`BlockPool::take`] would return next
     /// (without taking it): a request body and a standby buffer for its response.
+    #[inline]
     pub fn lent_and_next(
         &mut self,
         lent: Option<BlockId>,

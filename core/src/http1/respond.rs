@@ -11,6 +11,9 @@ use crate::server::{Bus, Link};
 
 use super::{BodyRecv, Http, HttpConn, Stage, Stream};
 
+/// The parameters of a request no route serves.
+const NO_PARAMS: Params<'static> = Params::empty("");
+
 /// What an `after` hook learns about a finished response.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Completed {
@@ -47,28 +50,35 @@ impl<S> Default for Hooks<S> {
     }
 }
 
-/// The application's answer to `request`, written into `ctx`: the route's handler (after the
-/// `before` hook), or the rule for a request no route serves. Returns the parameters the
-/// route captured.
-fn answer<'r, S, R: Routing<S>>(
+/// Which route serves `http_request`, or which rule answers it.
+fn resolve<'r, S, R: Routing<S>>(
     router: &'r R,
-    hooks: &Hooks<S>,
-    ctx: &mut Ctx<'_, S>,
-    http_request: http::Request<'r>,
-) -> Params<'r> {
-    let head = http_request.head();
-    let path = http_request.path();
-    let resolved = if head.target_form == TargetForm::Asterisk {
+    http_request: &http::Request<'r>,
+) -> RouteMatch<'r, 'r, S> {
+    if http_request.head().target_form == TargetForm::Asterisk {
         RouteMatch::Options {
             allow: router.all_methods(),
         }
     } else {
-        router.resolve_parsed(head.method, http_request.method_str(), path)
-    };
+        router.resolve_parsed(
+            http_request.head().method,
+            http_request.method_str(),
+            http_request.path(),
+        )
+    }
+}
+
+/// The application's answer to `request`, written into `ctx`: the handler of the route that
+/// `resolved` found (after the `before` hook), or the rule for a request no route serves.
+fn answer<S>(
+    resolved: &RouteMatch<'_, '_, S>,
+    hooks: &Hooks<S>,
+    ctx: &mut Ctx<'_, S>,
+    request: &Request<'_>,
+) {
     match resolved {
-        RouteMatch::Found { route, params } => {
-            let request = Request::new(http_request, params);
-            if let Some((name, _)) = params.first_mismatch() {
+        RouteMatch::Found { route, .. } => {
+            if let Some((name, _)) = request.params().first_mismatch() {
                 let _ = crate::problem::respond(
                     &mut ctx.out,
                     Status::BAD_REQUEST,
@@ -77,24 +87,20 @@ fn answer<'r, S, R: Routing<S>>(
                 );
             } else if hooks
                 .before
-                .and_then(|before| before(ctx, &request))
+                .and_then(|before| before(ctx, request))
                 .is_none()
             {
-                let _ = (route.handler)(ctx, &request);
+                let _ = (route.handler)(ctx, request);
             }
-            params
         }
-        RouteMatch::NotFound => {
-            match hooks.not_found {
-                Some(handler) => {
-                    let _ = handler(ctx, &Request::new(http_request, Params::default()));
-                }
-                None => {
-                    let _ = ctx.out.text(Status::NOT_FOUND, "Not Found\n");
-                }
+        RouteMatch::NotFound => match hooks.not_found {
+            Some(handler) => {
+                let _ = handler(ctx, request);
             }
-            Params::default()
-        }
+            None => {
+                let _ = ctx.out.text(Status::NOT_FOUND, "Not Found\n");
+            }
+        },
         RouteMatch::MethodNotAllowed { allow } => {
             let _ = ctx
                 .out
@@ -102,7 +108,6 @@ fn answer<'r, S, R: Routing<S>>(
                 .header_fmt("Allow", format_args!("{allow}"))
                 .header("Content-Type", "text/plain; charset=utf-8")
                 .body(b"Method Not Allowed\n");
-            Params::default()
         }
         RouteMatch::Options { allow } => {
             let _ = ctx
@@ -110,11 +115,9 @@ fn answer<'r, S, R: Routing<S>>(
                 .respond(Status::NO_CONTENT)
                 .header_fmt("Allow", format_args!("{allow}"))
                 .body(b"");
-            Params::default()
         }
         RouteMatch::NotImplemented => {
             let _ = ctx.out.text(Status::NOT_IMPLEMENTED, "Not Implemented\n");
-            Params::default()
         }
     }
 }
@@ -201,7 +204,14 @@ impl<S, R: Routing<S>> Http<S, R> {
                 slot: *id,
             },
         };
-        let params = answer(&self.router, &self.hooks, &mut ctx, http_request);
+        let resolved = resolve(&self.router, &http_request);
+        // The parameters stay where the router wrote them; the request borrows them.
+        let params = match &resolved {
+            RouteMatch::Found { params, .. } => params,
+            _ => &NO_PARAMS,
+        };
+        let request = Request::new(http_request, params);
+        answer(&resolved, &self.hooks, &mut ctx, &request);
         let keep_alive = ctx.out.keep_alive();
         let switch = ctx.out.switch();
         let outcome = ctx.out.into_outcome();
@@ -209,7 +219,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         if let Some(done) = done {
             stats.responses[(done.status.code() / 100) as usize] += 1;
             if let Some(after) = self.hooks.after {
-                after(state, &Request::new(http_request, params), &done);
+                after(state, &request, &done);
             }
         }
         // A 101 to HTTP/1.1 promises the switch (it says `Connection: upgrade`), whatever the
@@ -374,6 +384,7 @@ fn queue<S>(
 
 /// Accounts for a response (or head) of `len` bytes the handler wrote, `start` bytes into the
 /// room it was given, or into the standby block when it `moved` there.
+#[inline]
 fn queue_bytes<S>(
     link: &mut Link<'_, '_, S>,
     start: usize,

@@ -130,6 +130,7 @@ impl<'p> Params<'p> {
     /// The first parameter whose value does not fit its declared type. An empty capture is a
     /// tail that matched zero segments (a parameter never matches an empty segment), which
     /// the router accepted: it is not a mismatch.
+    #[inline]
     pub(crate) fn first_mismatch(&self) -> Option<(&'static str, ParamType)> {
         self.slots
             .iter()

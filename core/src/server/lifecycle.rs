@@ -359,12 +359,15 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
     /// one event going; the rest run after the next event, which [`Server::next_wake`] asks
     /// for at once. Then the hub's counters join the server's.
     pub(super) fn run_woken(&mut self) {
-        for _ in 0..self.slots.len() {
-            let Some(slot) = self.hub.view().take_woken() else {
-                break;
-            };
-            if self.slots[slot as usize].phase == Phase::Open {
-                self.process(slot);
+        // Most events wake nobody: then no view of the hub is made.
+        if self.hub.anyone_woken() {
+            for _ in 0..self.slots.len() {
+                let Some(slot) = self.hub.view().take_woken() else {
+                    break;
+                };
+                if self.slots[slot as usize].phase == Phase::Open {
+                    self.process(slot);
+                }
             }
         }
         let c = self.hub.scalars.counters;

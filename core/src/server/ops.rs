@@ -205,6 +205,7 @@ impl<S, P: Protocols<S>> Server<'_, S, P> {
     }
 
     /// Queues the slot for [`Server::poll_op`] with the given wants.
+    #[inline]
     pub(super) fn want(&mut self, slot: SlotId, mut flags: u8) {
         let s = &mut self.slots[slot as usize];
         assert!(

@@ -301,6 +301,12 @@ impl<'m> Hub<'m> {
         }
     }
 
+    /// Whether a connection is waiting to be run for a publish
+    /// ([`HubView::take_woken`] would find one, or a stale entry it skips).
+    pub(crate) fn anyone_woken(&self) -> bool {
+        self.scalars.wake_len > 0
+    }
+
     /// The hub, borrowed for its work.
     pub(crate) fn view(&mut self) -> HubView<'_> {
         HubView {
