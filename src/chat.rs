@@ -126,7 +126,8 @@ fn feed(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
 }
 
 fn post(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
-    let mut scratch = [0u8; TEXT_MAX * 4];
+    // Both strings decoded at their longest, and the keys (a client may escape those too).
+    let mut scratch = [0u8; (NAME_MAX + TEXT_MAX) * 4 + "nametext".len()];
     let message: Posted = match zzz_core::json::read_request(req, &mut scratch) {
         Ok(message) => message,
         Err(error @ BodyError::UnsupportedMediaType) => {
@@ -149,7 +150,7 @@ fn post(ctx: &mut Ctx<ChatState>, req: &Request) -> Response {
         );
     }
     let mut bytes = [0u8; MESSAGE_MAX];
-    let Ok(len) = zzz_core::json::serde_json_core::to_slice(&message, &mut bytes) else {
+    let Ok(len) = zzz_core::json::to_slice(&message, &mut bytes) else {
         return ctx.out.problem(
             Status::CONTENT_TOO_LARGE,
             "Message too long",

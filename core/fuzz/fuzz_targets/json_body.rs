@@ -17,7 +17,7 @@
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use zzz_core::http::Status;
-use zzz_core::json::{BodyError, is_json_media_type, read, serde_json_core};
+use zzz_core::json::{BodyError, is_json_media_type, read, to_slice};
 
 #[derive(Deserialize, Serialize, Debug, PartialEq)]
 #[serde(rename_all = "lowercase")]
@@ -31,7 +31,7 @@ enum State {
 #[serde(deny_unknown_fields)]
 struct Note<'a> {
     id: u32,
-    /// Borrowed from the body: only a string without escapes can be.
+    /// Borrowed: from the body, or from the scratch buffer for a string with escapes.
     title: &'a str,
     body: heapless::String<32>,
     tags: heapless::Vec<heapless::String<8>, 4>,
@@ -49,7 +49,7 @@ struct Lenient {
 }
 
 /// Reads `body` as a `T`; checks what holds whatever the body.
-fn check<'a, T>(body: &'a [u8], scratch: &mut [u8])
+fn check<'a, T>(body: &'a [u8], scratch: &'a mut [u8])
 where
     T: Deserialize<'a> + Serialize + PartialEq + core::fmt::Debug,
 {
@@ -65,10 +65,13 @@ where
                 // serde-json-core reads `null` as a NaN float (it writes non-finite ones so).
                 Err(e) if e.to_string().contains("floating point `-0.0`") => {}
                 Err(e) if e.to_string().contains("invalid type: null, expected f") => {}
+                // serde_json lends a `&str` only a string without escapes; zzz decodes one
+                // with escapes into the scratch buffer and lends that.
+                Err(e) if e.to_string().contains("expected a borrowed string") => {}
                 Err(e) => assert!(syntax.is_err(), "serde_json reads no value: {e}"),
             }
             let mut out = [0u8; 4096];
-            let n = serde_json_core::to_slice(&value, &mut out).expect("fits");
+            let n = to_slice(&value, &mut out).expect("fits");
             let written: serde_json::Value =
                 serde_json::from_slice(&out[..n]).expect("writes JSON text");
             assert_eq!(

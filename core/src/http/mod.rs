@@ -38,4 +38,6 @@ pub use response::{
     AsHeaderName, BodyWriter, ByteWriter, HeaderName, LAST_CHUNK, ResponseError, ResponseOptions,
     ResponseWriter, StreamFraming, chunk_overhead, write_chunk,
 };
+#[cfg_attr(not(feature = "json"), allow(unused_imports))]
+pub(crate) use response::{copy_bytes, decimal_len, write_decimal};
 pub use status::Status;

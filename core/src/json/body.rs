@@ -1,18 +1,22 @@
-//! Typed JSON bodies (the `json` feature): serde with serde-json-core, no allocation.
+//! Typed JSON bodies (the `json` feature): serde, no allocation; read with serde-json-core,
+//! written with zzz's own serializer (`serializer`: the same bytes, in far fewer
+//! instructions).
 //!
-//! Reading borrows from the request body: a `&'r str` field points into it (a string with
-//! escapes cannot be borrowed and needs an owned type such as `heapless::String<N>`, which is
-//! decoded through the caller's scratch buffer). Any JSON text of RFC 8259 is read, strings
-//! with escapes of every kind included (a surrogate pair is the one character it encodes);
-//! serde-json-core parses, and zzz decodes the strings (see `escapes` for why). Writing
-//! serializes straight into the response buffer's spare room, moving once to the standby
-//! large buffer if it does not fit.
+//! Reading borrows from the request body: a `&'r str` field points into it, or, for a string
+//! with escapes, into the caller's scratch buffer, where such strings are decoded one after
+//! another (an owned type such as `heapless::String<N>` copies either). Any JSON text of RFC
+//! 8259 is read, strings with escapes of every kind included (a surrogate pair is the one
+//! character it encodes); serde-json-core parses, and zzz decodes the strings (see `escapes`
+//! for why). Writing
+//! serializes straight into the response buffer's spare room with [`to_slice`], moving once
+//! to the standby large buffer if it does not fit.
 
 use serde::{Deserialize, Serialize};
 use serde_json_core::de::Error as DeError;
 
 use super::escapes::StringError;
 use super::reader::{Decoding, Strings};
+use super::serializer::to_slice;
 use super::syntax::SyntaxError;
 use crate::handler::{BodyOut, Reply, Request, Response};
 use crate::http::{Status, trim_ows};
@@ -136,12 +140,18 @@ pub fn is_json_media_type(value: &[u8]) -> bool {
 }
 
 /// Deserializes `body` as one JSON value of type `T` (whitespace around it allowed, nothing
-/// else). Strings with escapes are unescaped through `scratch`, which must hold the longest
-/// such string; a `&str` field can only borrow strings without escapes. The body is first
+/// else). Strings with escapes are decoded into `scratch`, one after another, and a `&str`
+/// field borrows them from there (one without escapes, from `body`), so `scratch` must hold
+/// all of the body's decoded strings with escapes, object keys included, except those of
+/// skipped values (unknown fields); `body.len()` bytes always suffice. A string that does not
+/// fit fails the read with [`BodyError::Invalid`] (`EscapedStringIsTooLong`). The body is first
 /// checked to be JSON text nested at most [`MAX_NESTING`](super::MAX_NESTING) deep, in one
 /// pass without recursion: serde-json-core recurses once per array or object it skips, so a
 /// deeply nested value of an unknown field would otherwise overflow the stack.
-pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Result<T, BodyError> {
+pub fn read<'de, T: Deserialize<'de>>(
+    body: &'de [u8],
+    scratch: &'de mut [u8],
+) -> Result<T, BodyError> {
     match super::syntax::check(body) {
         Ok(()) => {}
         Err(SyntaxError::Malformed(error)) => return Err(BodyError::Malformed(error)),
@@ -169,7 +179,7 @@ pub fn read<'de, T: Deserialize<'de>>(body: &'de [u8], scratch: &mut [u8]) -> Re
 /// Checks that the request says its body is JSON, then [`read`]s it.
 pub fn read_request<'r, T: Deserialize<'r>>(
     req: &Request<'r>,
-    scratch: &mut [u8],
+    scratch: &'r mut [u8],
 ) -> Result<T, BodyError> {
     match req.header("Content-Type") {
         Some(value) if is_json_media_type(value) => read(req.body(), scratch),
@@ -178,16 +188,18 @@ pub fn read_request<'r, T: Deserialize<'r>>(
 }
 
 impl<S> BodyOut<'_, S> {
-    /// Appends `value` serialized as JSON, in place; `false` if it does not fit even the
-    /// standby large buffer (the response then fails with the static `500`, as any overflow).
+    /// Appends `value` serialized as compact JSON by [`to_slice`], in place; `false` if it
+    /// does not fit even the standby large buffer, or holds what is not written as JSON
+    /// ([`SerializeError::Unsupported`](super::SerializeError::Unsupported)): the response
+    /// then fails with the static `500`, as any overflow.
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> bool {
-        self.write_with(|room| serde_json_core::to_slice(value, room).ok())
-            .is_some()
+        self.write_with(|room| to_slice(value, room).ok()).is_some()
     }
 }
 
 impl<S> Reply<'_, S> {
-    /// Ends the response with `value` serialized as JSON and `Content-Type: application/json`.
+    /// Ends the response with `value` serialized as JSON (see [`BodyOut::json`]) and
+    /// `Content-Type: application/json`.
     pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Response {
         self.json_as("application/json", value)
     }
@@ -308,7 +320,9 @@ mod tests {
             maybe: Option<heapless::String<4>>,
         }
         let body = br#"{"c":"\u00e9","list":["\ud83d\ude00","a\nb"],"kinds":["Plain","\u00e9"],"maybe":"\t","extra":{"k\u00e9y":["\u0041"]}}"#;
-        let many: Many = read(body, &mut [0u8; 8]).unwrap();
+        // Room for every decoded string kept (2 + 4 + 3 + 2 + 1 bytes); the skipped `extra`
+        // takes none.
+        let many: Many = read(body, &mut [0u8; 12]).unwrap();
         assert_eq!(many.c, 'é');
         assert_eq!(&many.list[..], ["😀", "a\nb"]);
         assert_eq!(many.kinds, [Kind::Plain, Kind::Accented]);
@@ -369,13 +383,40 @@ mod tests {
         assert_eq!(e.status(), Status::UNPROCESSABLE_CONTENT);
     }
 
+    /// A `&str` field holds a string with escapes too: decoded into the scratch buffer and
+    /// borrowed from there, after the strings decoded before it, so the buffer bounds them
+    /// all together; a skipped value's strings are checked but take no room.
+    #[test]
+    fn borrowed_strings_with_escapes_are_kept_in_scratch() {
+        #[derive(Deserialize, Debug)]
+        struct Pair<'a> {
+            a: &'a str,
+            b: &'a str,
+        }
+        let body = br#"{"a":"\u00e9t\u00e9","skipped":["\u00e9\u00e9\u00e9"],"b":"x\ty"}"#;
+        let mut scratch = [0u8; 9];
+        let room = scratch.as_ptr_range();
+        let pair: Pair = read(body, &mut scratch).unwrap();
+        assert_eq!((pair.a, pair.b), ("été", "x\ty"));
+        assert!(room.contains(&pair.a.as_ptr()) && room.contains(&pair.b.as_ptr()));
+
+        // One byte short of both (5 + 3 bytes) is 422, as for one string too long.
+        let e = read::<Pair>(body, &mut [0u8; 7]).unwrap_err();
+        assert_eq!(e, BodyError::Invalid(DeError::EscapedStringIsTooLong));
+        assert!(read::<Pair>(body, &mut [0u8; 8]).is_ok());
+
+        // A skipped string is still decoded, so a lone surrogate there is refused as anywhere.
+        let e = read::<Pair>(br#"{"a":"","b":"","c":"\ud800"}"#, &mut scratch).unwrap_err();
+        assert_eq!(e, BodyError::MalformedString(StringError::LoneSurrogate));
+    }
+
     /// A value serialized in place: in the buffer when it fits, moved once to the standby
     /// buffer when it does not, an overflow when neither holds it (never a cut value).
     #[test]
     fn serialized_in_place_with_one_move() {
         use crate::http::ByteWriter;
         let value = ["abcdef"; 4]; // `["abcdef","abcdef","abcdef","abcdef"]`: 37 bytes
-        let fill = |room: &mut [u8]| serde_json_core::to_slice(&value, room).ok();
+        let fill = |room: &mut [u8]| to_slice(&value, room).ok();
 
         let mut buf = [0u8; 64];
         let mut out = ByteWriter::new(&mut buf);

@@ -58,10 +58,27 @@ pub fn check_plain(raw: &str) -> Result<(), StringError> {
 /// on an invalid escape, a lone surrogate, an unescaped control character, or when `out` is
 /// too small for the result.
 pub fn decode<'o>(raw: &str, out: &'o mut [u8]) -> Result<&'o str, StringError> {
-    let bytes = raw.as_bytes();
     let mut written = 0;
+    walk(raw, |piece| put(out, &mut written, piece))?;
+    // Runs of a `str` cut at ASCII backslashes, and whole encoded characters, are UTF-8.
+    Ok(core::str::from_utf8(&out[..written]).expect("decoded text is UTF-8"))
+}
+
+/// Checks the text between a string's quotes as [`decode`] would, without writing it
+/// anywhere: for a value that is skipped, whose text nobody reads.
+pub fn check(raw: &str) -> Result<(), StringError> {
+    walk(raw, |_| Ok(()))
+}
+
+/// Goes through the text between a string's quotes, checking it, and hands `emit` each piece
+/// of the decoded text in order: a run without escapes, then what an escape stands for.
+fn walk(
+    raw: &str,
+    mut emit: impl FnMut(&[u8]) -> Result<(), StringError>,
+) -> Result<(), StringError> {
+    let bytes = raw.as_bytes();
     let mut i = 0;
-    // Bounded: counted, each round moves past a run and an escape (at least one byte).
+    // Bounded: each round moves past a run and an escape (at least one byte).
     while i < bytes.len() {
         let run_end = bytes[i..]
             .iter()
@@ -69,16 +86,15 @@ pub fn decode<'o>(raw: &str, out: &'o mut [u8]) -> Result<&'o str, StringError> 
             .map_or(bytes.len(), |p| i + p);
         let run = &raw[i..run_end];
         check_plain(run)?;
-        put(out, &mut written, run.as_bytes())?;
+        emit(run.as_bytes())?;
         i = run_end;
         if i < bytes.len() {
             let (c, len) = escape_at(bytes, i)?;
-            put(out, &mut written, c.encode_utf8(&mut [0; 4]).as_bytes())?;
+            emit(c.encode_utf8(&mut [0; 4]).as_bytes())?;
             i += len;
         }
     }
-    // Runs of a `str` cut at ASCII backslashes, and whole encoded characters, are UTF-8.
-    Ok(core::str::from_utf8(&out[..written]).expect("decoded text is UTF-8"))
+    Ok(())
 }
 
 /// Appends `bytes` to `out[..*written]`.
@@ -149,9 +165,16 @@ fn hex4(bytes: &[u8], at: usize) -> Result<u32, StringError> {
 mod tests {
     use super::*;
 
+    /// `raw` decoded, after checking that [`check`] rules on it as [`decode`] does.
     fn decoded(raw: &str) -> Result<std::string::String, StringError> {
         let mut out = [0u8; 64];
-        decode(raw, &mut out).map(std::string::String::from)
+        let result = decode(raw, &mut out).map(std::string::String::from);
+        assert_eq!(
+            check(raw),
+            result.as_ref().map(|_| ()).map_err(|e| *e),
+            "{raw:?}"
+        );
+        result
     }
 
     /// RFC 8259 §7: the two-character escapes, and `\u` with four hexadecimal digits in

@@ -3,12 +3,13 @@
 //! - [`JsonText`] escapes a string for a JSON string literal, as `Display`.
 //! - [`JsonWriter`] writes a JSON document token by token into any [`core::fmt::Write`]
 //!   (the OpenAPI generator writes with it), compact or indented, with a bounded depth.
-//! - With the `json` feature, typed bodies through serde and serde-json-core: `read` and
-//!   `read_request` check that a request body is JSON text nested at most `MAX_NESTING` deep,
-//!   deserialize it (borrowing from it) and say which status a bad one deserves
-//!   (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value straight into the
-//!   response buffer's spare room (moving once to the standby large buffer if it does not
-//!   fit, failing like any overflow if it still does not).
+//! - With the `json` feature, typed bodies through serde: `read` and `read_request` check
+//!   that a request body is JSON text nested at most `MAX_NESTING` deep, deserialize it with
+//!   serde-json-core (borrowing from it) and say which status a bad one deserves
+//!   (`BodyError`); `Reply::json` and `BodyOut::json` serialize a value with zzz's own
+//!   serializer (`to_slice`: serde-json-core's bytes, written by runs rather than a character
+//!   at a time) straight into the response buffer's spare room (moving once to the standby
+//!   large buffer if it does not fit, failing like any overflow if it still does not).
 
 mod writer;
 
@@ -19,6 +20,8 @@ mod escapes;
 #[cfg(feature = "json")]
 mod reader;
 #[cfg(feature = "json")]
+mod serializer;
+#[cfg(feature = "json")]
 mod syntax;
 
 #[cfg(feature = "json")]
@@ -26,13 +29,16 @@ pub use body::{BodyError, is_json_media_type, read, read_request};
 #[cfg(feature = "json")]
 pub use escapes::StringError;
 #[cfg(feature = "json")]
+pub use serializer::{Compound, SerializeError, Serializer, to_slice};
+#[cfg(feature = "json")]
 pub use syntax::MAX_NESTING;
 pub use writer::{JsonWriter, MAX_DEPTH, Style, WriteError};
 
 /// Re-exported so that derives can name it (`#[serde(crate = "zzz_core::json::serde")]`).
 #[cfg(feature = "json")]
 pub use serde;
-/// Re-exported for direct use of its serializer and deserializer.
+/// Re-exported for direct use of its deserializer (and of its serializer, which [`to_slice`]
+/// matches byte for byte).
 #[cfg(feature = "json")]
 pub use serde_json_core;
 

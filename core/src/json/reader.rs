@@ -5,8 +5,17 @@
 //! buffer, so it hands each one over borrowed, escapes and all); [`Decoding`] wraps its
 //! deserializer and every visitor, seed, sequence, map and enum it passes on, so that each
 //! string reaches the caller's type decoded: borrowed from the body when it has no escape,
-//! decoded into the caller's scratch buffer otherwise. Everything else (the grammar, numbers,
-//! structure, errors) is the crate's.
+//! decoded into the caller's scratch buffer otherwise, and borrowed from there. Everything
+//! else (the grammar, numbers, structure, errors) is the crate's.
+//!
+//! Decoded strings are laid one after another in the scratch buffer and stay there for as
+//! long as the body is borrowed, so that a `&str` field can hold a string with escapes as
+//! well as one without: a type then borrows all its strings and is a few words to move,
+//! where one of `heapless::String`s is as large as their capacities (2.3 KiB for a note of
+//! the notes API, moved some eight times on its way out of serde's derived code: 1,670
+//! instructions a `POST /notes` under callgrind). The price is scratch room for all the
+//! decoded strings of a body rather than the longest, and the body's own length always
+//! suffices. A skipped value (an unknown field) needs no room: its strings are only checked.
 //!
 //! A string the decoder refuses fails the crate's deserialization with a custom error (all
 //! serde lets a visitor return), and the reason is kept beside it in [`Strings::refused`].
@@ -24,23 +33,27 @@ use super::escapes::{self, StringError};
 const ESCAPED_STR: &str = "__serde_json_core_escaped_string__";
 
 /// Where strings with escapes are decoded, and why one was refused.
-pub struct Strings<'b> {
-    scratch: &'b mut [u8],
+pub struct Strings<'de> {
+    /// The part of the caller's scratch buffer that no kept string holds.
+    free: &'de mut [u8],
+    /// Above zero while a value nobody keeps is skipped.
+    skipping: u32,
     /// The first string the decoder refused.
     pub refused: Option<StringError>,
 }
 
-impl<'b> Strings<'b> {
-    /// Strings with escapes are decoded into `scratch`, one at a time.
-    pub fn new(scratch: &'b mut [u8]) -> Strings<'b> {
+impl<'de> Strings<'de> {
+    /// Strings with escapes are decoded into `scratch`, one after another.
+    pub fn new(scratch: &'de mut [u8]) -> Strings<'de> {
         Strings {
-            scratch,
+            free: scratch,
+            skipping: 0,
             refused: None,
         }
     }
 
     /// Hands `raw` (a string's text between its quotes) to `visitor`, decoded.
-    fn visit<'de, V: Visitor<'de>, E: de::Error>(
+    fn visit<V: Visitor<'de>, E: de::Error>(
         &mut self,
         visitor: V,
         raw: Raw<'de, '_>,
@@ -49,18 +62,45 @@ impl<'b> Strings<'b> {
             Raw::Borrowed(text) => text,
             Raw::Transient(text) => text,
         };
-        let result = if text.contains('\\') {
-            escapes::decode(text, self.scratch).map(|decoded| visitor.visit_str(decoded))
-        } else {
+        let result = if !text.contains('\\') {
             escapes::check_plain(text).map(|()| match raw {
                 Raw::Borrowed(text) => visitor.visit_borrowed_str(text),
                 Raw::Transient(text) => visitor.visit_str(text),
             })
+        } else if self.skipping > 0 {
+            // serde's `IgnoredAny` never reads the text it skips.
+            escapes::check(text).map(|()| visitor.visit_str(text))
+        } else {
+            self.keep_decoded(text)
+                .map(|decoded| visitor.visit_borrowed_str(decoded))
         };
         result.unwrap_or_else(|error| {
             self.refused.get_or_insert(error);
             Err(E::custom(error.reason()))
         })
+    }
+
+    /// Decodes `text` at the start of the free room and keeps it there.
+    fn keep_decoded(&mut self, text: &str) -> Result<&'de str, StringError> {
+        let free = core::mem::take(&mut self.free);
+        let len = match escapes::decode(text, free) {
+            Ok(decoded) => decoded.len(),
+            Err(error) => {
+                self.free = free;
+                return Err(error);
+            }
+        };
+        let (kept, rest) = free.split_at_mut(len);
+        self.free = rest;
+        Ok(core::str::from_utf8(kept).expect("decoded text is UTF-8"))
+    }
+
+    /// Runs `skip` (a value nobody keeps), whose strings are checked and not decoded.
+    fn skipping<T>(&mut self, skip: impl FnOnce(&mut Self) -> T) -> T {
+        self.skipping += 1;
+        let result = skip(self);
+        self.skipping -= 1;
+        result
     }
 }
 
@@ -104,7 +144,7 @@ macro_rules! forward_deserialize {
     )*};
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for Decoding<'_, '_, D> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Decoding<'_, 'de, D> {
     type Error = D::Error;
 
     forward_deserialize!(
@@ -131,9 +171,14 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Decoding<'_, '_, D> {
         deserialize_unit,
         deserialize_seq,
         deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any
+        deserialize_identifier
     );
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let inner = self.inner;
+        self.strings
+            .skipping(|strings| inner.deserialize_ignored_any(Decoding::new(visitor, strings)))
+    }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
@@ -209,7 +254,7 @@ macro_rules! forward_visit {
 }
 
 /// The visitor side of [`Decoding`]: a visitor is a `Decoding` of the caller's visitor.
-impl<'de, V: Visitor<'de>> Visitor<'de> for Decoding<'_, '_, V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for Decoding<'_, 'de, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -270,7 +315,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Decoding<'_, '_, V> {
 }
 
 /// The seed side: a seed deserializes from a `Decoding` of the deserializer it is given.
-impl<'de, T: DeserializeSeed<'de>> DeserializeSeed<'de> for Decoding<'_, '_, T> {
+impl<'de, T: DeserializeSeed<'de>> DeserializeSeed<'de> for Decoding<'_, 'de, T> {
     type Value = T::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T::Value, D::Error> {
@@ -279,7 +324,7 @@ impl<'de, T: DeserializeSeed<'de>> DeserializeSeed<'de> for Decoding<'_, '_, T> 
     }
 }
 
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Decoding<'_, '_, A> {
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Decoding<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -295,7 +340,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Decoding<'_, '_, A> {
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Decoding<'_, '_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Decoding<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -316,9 +361,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Decoding<'_, '_, A> {
     }
 }
 
-impl<'s, 'b, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Decoding<'s, 'b, A> {
+impl<'s, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Decoding<'s, 'de, A> {
     type Error = A::Error;
-    type Variant = Decoding<'s, 'b, A::Variant>;
+    type Variant = Decoding<'s, 'de, A::Variant>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
@@ -332,7 +377,7 @@ impl<'s, 'b, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Decoding<'s, 'b, A> {
     }
 }
 
-impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Decoding<'_, '_, A> {
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Decoding<'_, 'de, A> {
     type Error = A::Error;
 
     fn unit_variant(self) -> Result<(), A::Error> {

@@ -237,7 +237,7 @@ impl ByteWriter<'_> {
 /// and values, digits, small bodies) make up most of every response, and for them a call to
 /// `memcpy` costs more than the copy: up to 16 bytes move as two overlapping words.
 #[inline(always)]
-pub(super) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert_eq!(dst.len(), n);
     if (8..=16).contains(&n) {
@@ -262,7 +262,7 @@ pub(super) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
 /// How many decimal digits `n` has: a comparison a digit, the few digits of most bodies'
 /// lengths in a few instructions (`ilog10` takes twenty, and 200 bytes on a Cortex-M).
 #[inline]
-pub(super) fn decimal_len(n: u64) -> usize {
+pub(crate) fn decimal_len(n: u64) -> usize {
     let mut len = 1;
     let mut rest = n;
     // Bounded: at most 20 turns, the digits of u64::MAX.
@@ -276,7 +276,7 @@ pub(super) fn decimal_len(n: u64) -> usize {
 /// Writes `n` in decimal into `dst`, which is [`decimal_len`]`(n)` bytes long: in place,
 /// without the formatting buffer and the copy out of it that `itoa` takes.
 #[inline]
-pub(super) fn write_decimal(dst: &mut [u8], n: u64) {
+pub(crate) fn write_decimal(dst: &mut [u8], n: u64) {
     debug_assert_eq!(dst.len(), decimal_len(n));
     let mut rest = n;
     // Bounded: counted over dst.

@@ -52,6 +52,8 @@ mod header_field;
 
 pub use body_writer::BodyWriter;
 pub use byte_writer::ByteWriter;
+#[cfg_attr(not(feature = "json"), allow(unused_imports))]
+pub(crate) use byte_writer::{copy_bytes, decimal_len, write_decimal};
 pub use chunk_framing::{LAST_CHUNK, chunk_overhead, write_chunk};
 pub use framing::StreamFraming;
 pub use head::ResponseWriter;
