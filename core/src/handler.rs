@@ -61,6 +61,11 @@ impl<'a> Request<'a> {
         Request { http, params }
     }
 
+    /// Gives the request the parameters its route captured.
+    pub(crate) fn set_params(&mut self, params: &'a Params<'a>) {
+        self.params = params;
+    }
+
     /// The path parameters.
     pub fn params(&self) -> &'a Params<'a> {
         self.params

@@ -7,7 +7,7 @@ use crate::http::{Framing, HeaderSpan, Method, Parsed, RequestError, canned};
 use crate::router::Routing;
 use crate::server::{InputTarget, Link};
 
-use super::{BodyFraming, BodyRecv, Http, HttpConn, Stage};
+use super::{BodyFraming, Http, HttpConn, Stage};
 
 /// What one processing step achieved.
 enum Step {
@@ -168,8 +168,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         let span = core::mem::size_of::<HeaderSpan>();
         let fields: &mut [HeaderSpan] = bytemuck::cast_slice_mut(&mut scratch[..max_fields * span]);
         match conn.parser.parse(buf, fields, &limits) {
-            Ok(Parsed::Complete(head)) => {
-                conn.head = *head;
+            Ok(Parsed::Complete(_)) => {
                 link.proven();
                 self.start_request(conn, link)
             }
@@ -203,16 +202,18 @@ impl<S, R: Routing<S>> Http<S, R> {
         assert!(conn.stage == Stage::Head && conn.body.block.is_none());
         let recv_start = link.input_start();
         let recv_end = link.input_end();
-        assert!(recv_start as usize + conn.head.len as usize <= recv_end as usize);
-        let head_end = recv_start + conn.head.len as u32;
+        assert!(recv_start as usize + conn.parser.head().len as usize <= recv_end as usize);
+        let head_end = recv_start + conn.parser.head().len as u32;
         let available = (recv_end - head_end) as u64;
+        // A connection comes to Stage::Head with a body reset (`HttpConn::new`, and
+        // `next_request` after each request): only the offsets are this request's.
         let b = &mut conn.body;
-        *b = BodyRecv::none();
+        debug_assert!(b.remaining == 0 && b.framing == BodyFraming::Length);
         b.start = head_end;
         b.read = head_end;
         b.written = head_end;
         b.end = recv_end;
-        match conn.head.framing {
+        match conn.parser.head().framing {
             Framing::None => {
                 b.end = head_end;
                 self.dispatch(conn, link);
@@ -229,7 +230,7 @@ impl<S, R: Routing<S>> Http<S, R> {
                 b.written = recv_end;
                 b.read = recv_end;
                 b.remaining = n - available;
-                let needed = conn.head.len as u64 + n;
+                let needed = conn.parser.head().len as u64 + n;
                 if head_end as u64 + n > cap as u64 {
                     if needed <= cap as u64 && !link.input_posted() {
                         compact_recv(conn, link);
@@ -244,7 +245,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         }
         conn.stage = Stage::Body;
         conn.body_since = link.now().monotonic;
-        if conn.head.expect_continue {
+        if conn.parser.head().expect_continue {
             send_continue(link);
         }
         Step::Continue
@@ -390,7 +391,7 @@ impl<S, R: Routing<S>> Http<S, R> {
         response: &canned::CannedResponse,
     ) {
         let head_only = match conn.stage {
-            Stage::Body => conn.head.method == Method::Head,
+            Stage::Body => conn.parser.head().method == Method::Head,
             _ => conn.parser.method() == Some(Method::Head),
         };
         self.reject_with_head(conn, link, response, head_only);
@@ -460,7 +461,7 @@ fn want_body<S>(conn: &HttpConn<S>, link: &mut Link<'_, '_, S>) {
                 // Chunked: what follows the body may arrive too, and goes back to the receive
                 // buffer afterwards, so never read more than that buffer holds.
                 BodyFraming::Chunked => {
-                    let head_end = link.input_start() + conn.head.len as u32;
+                    let head_end = link.input_start() + conn.parser.head().len as u32;
                     room.min(cap - head_end)
                 }
             };
@@ -499,7 +500,7 @@ fn compact_recv<S>(conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {
 fn return_leftover<S>(conn: &mut HttpConn<S>, link: &mut Link<'_, '_, S>) {
     let cap = link.config().recv_buffer as usize;
     let Some(id) = conn.body.block else { return };
-    let head_end = (link.input_start() + conn.head.len as u32) as usize;
+    let head_end = (link.input_start() + conn.parser.head().len as u32) as usize;
     let b = &mut conn.body;
     let Link { recv, pool, .. } = link;
     let leftover = &pool.block_ref(id)[b.read as usize..b.end as usize];

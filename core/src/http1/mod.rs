@@ -15,7 +15,7 @@ mod stream;
 
 use crate::config::{Config, MemoryBudget};
 use crate::handler::{StreamCursor, StreamFn};
-use crate::http::{ChunkedDecoder, HeadParser, HeaderSpan, HttpDate, RequestHead, StreamFraming};
+use crate::http::{ChunkedDecoder, HeadParser, HeaderSpan, HttpDate, StreamFraming};
 use crate::router::{Router, Routing};
 use crate::server::{Link, Protocol};
 use crate::time::{Instant, Now};
@@ -147,8 +147,8 @@ impl<S> Copy for Stream<S> {}
 /// What the HTTP module keeps per connection.
 pub struct HttpConn<S: 'static> {
     stage: Stage,
+    /// Parses the request head, and keeps it (`HeadParser::head`) until the request is done.
     parser: HeadParser,
-    head: RequestHead,
     body: BodyRecv,
     /// Requests dispatched on this connection.
     requests: u32,
@@ -165,7 +165,6 @@ impl<S> HttpConn<S> {
         HttpConn {
             stage: Stage::Head,
             parser: HeadParser::new(),
-            head: RequestHead::EMPTY,
             body: BodyRecv::none(),
             requests: 0,
             // A new connection must deliver its first head within the head timeout.

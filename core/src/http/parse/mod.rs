@@ -123,6 +123,13 @@ impl HeadParser {
         *self = HeadParser::new();
     }
 
+    /// The head the last call to [`HeadParser::parse`] completed, kept until
+    /// [`HeadParser::reset`]: a caller reads it there rather than keeping a copy.
+    pub fn head(&self) -> &RequestHead {
+        debug_assert!(self.phase == Phase::Done, "no complete head to read");
+        &self.head
+    }
+
     /// Whether any byte of a request head has been accepted (empty lines before the request
     /// line do not count). Used to tell an idle connection from a slow request.
     pub fn started(&self) -> bool {
