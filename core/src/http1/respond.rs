@@ -202,7 +202,7 @@ impl<S, R: Routing<S>> Http<S, R> {
                 gauges: view_gauges,
             },
             bus: Bus {
-                hub: hub.view(),
+                hub: &mut **hub,
                 slot: *id,
             },
         };

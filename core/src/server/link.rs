@@ -165,7 +165,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
             shared: &mut *self.shared,
             state: &mut *self.state,
             bus: Bus {
-                hub: self.hub.view(),
+                hub: &mut *self.hub,
                 slot: self.id,
             },
         }
@@ -457,7 +457,7 @@ impl<'a, 'm, S> Link<'a, 'm, S> {
     /// The connection's handle on the hub: publish, follow topics.
     pub fn bus(&mut self) -> Bus<'_> {
         Bus {
-            hub: self.hub.view(),
+            hub: &mut *self.hub,
             slot: self.id,
         }
     }

@@ -400,7 +400,7 @@ fn with_ctx<S, R>(
         peer,
         slot,
         bus: Bus {
-            hub: hub.view(),
+            hub: &mut **hub,
             slot,
         },
         out: &mut send[send_end..],

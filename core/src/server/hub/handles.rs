@@ -5,7 +5,9 @@ use super::super::SlotId;
 use super::super::inbox::{ConnId, DirectError};
 #[cfg(test)]
 use super::HubScalars;
-use super::{HubView, INBOX, Message, Next, PublishError, Start, SubscribeError, TopicId};
+use super::{
+    HubAccess, HubView, INBOX, Message, Next, PublishError, Start, SubscribeError, TopicId,
+};
 #[cfg(test)]
 use crate::config::Topics;
 
@@ -13,7 +15,7 @@ use crate::config::Topics;
 /// gets it from [`Link::bus`](crate::server::Link::bus), an HTTP handler as
 /// [`Ctx::bus`](crate::Ctx::bus).
 pub struct Bus<'a> {
-    pub(crate) hub: HubView<'a>,
+    pub(crate) hub: &'a mut dyn HubAccess,
     pub(crate) slot: SlotId,
 }
 
@@ -28,19 +30,19 @@ impl Bus<'_> {
     /// connection too, if it follows the topic) is woken to take it when the current event
     /// is done. Returns the message's sequence number.
     pub fn publish(&mut self, topic: TopicId, data: &[u8]) -> Result<u64, PublishError> {
-        self.hub.publish(topic, data)
+        self.hub.view().publish(topic, data)
     }
 
     /// Follows `topic` from `start` (again: moves the cursor). Returns how many messages the
     /// connection misses before its first ([`Start::After`] a message the ring no longer
     /// holds).
     pub fn subscribe(&mut self, topic: TopicId, start: Start) -> Result<u64, SubscribeError> {
-        self.hub.subscribe(self.slot, topic, start)
+        self.hub.view().subscribe(self.slot, topic, start)
     }
 
     /// Stops following `topic` (nothing if it did not).
     pub fn unsubscribe(&mut self, topic: TopicId) {
-        self.hub.unsubscribe(self.slot, topic);
+        self.hub.view().unsubscribe(self.slot, topic);
     }
 
     /// Whether the connection follows `topic`.
@@ -66,7 +68,7 @@ impl Bus<'_> {
     /// ([`Lagging::Close`](crate::Lagging::Close)). [`DirectError::Gone`] when that connection has closed, even if
     /// another now holds its slot.
     pub fn send_to(&mut self, to: ConnId, data: &[u8]) -> Result<(), DirectError> {
-        self.hub.send_to(to, data)
+        self.hub.view().send_to(to, data)
     }
 
     /// Whether [`Bus::send_to`] would queue a message of `len` bytes for `to` now without
@@ -74,7 +76,7 @@ impl Bus<'_> {
     /// `len` too long. A sender that would rather wait than drop (a broker pushing back on
     /// its publisher) asks this of every receiver first.
     pub fn has_room(&mut self, to: ConnId, len: usize) -> bool {
-        self.hub.has_room(to, len)
+        self.hub.view().has_room(to, len)
     }
 }
 

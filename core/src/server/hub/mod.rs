@@ -263,6 +263,43 @@ impl TopicId {
     pub const DIRECT: TopicId = TopicId(u16::MAX);
 }
 
+/// The subscriptions of `slot`: its `per_connection` places in the table.
+fn slot_subs(config: &Topics, slot: SlotId) -> core::ops::Range<usize> {
+    let per = config.per_connection as usize;
+    slot as usize * per..(slot as usize + 1) * per
+}
+
+/// The hub as a [`Bus`] holds it. A trait object, so that a bus names one lifetime (its
+/// borrow's) and not also the region's, which a handler's `Ctx` would then have to name;
+/// the hub is its one implementor. With it a bus is two words, and the view (nine slices) is
+/// made only when a handler uses the bus, where building it into every request's `Ctx` cost
+/// some 20 instructions a request.
+pub(crate) trait HubAccess {
+    /// The hub, borrowed for its work ([`Hub::view`]).
+    fn view(&mut self) -> HubView<'_>;
+    /// [`Hub::follows`].
+    fn follows(&self, slot: SlotId, topic: TopicId) -> bool;
+    /// [`Hub::pending`].
+    fn pending(&self, slot: SlotId) -> bool;
+    /// [`Hub::conn_id`].
+    fn conn_id(&self, slot: SlotId) -> ConnId;
+}
+
+impl HubAccess for Hub<'_> {
+    fn view(&mut self) -> HubView<'_> {
+        Hub::view(self)
+    }
+    fn follows(&self, slot: SlotId, topic: TopicId) -> bool {
+        Hub::follows(self, slot, topic)
+    }
+    fn pending(&self, slot: SlotId) -> bool {
+        Hub::pending(self, slot)
+    }
+    fn conn_id(&self, slot: SlotId) -> ConnId {
+        Hub::conn_id(self, slot)
+    }
+}
+
 impl<'m> Hub<'m> {
     /// A hub over pieces of the region, as [`Layout`](super::Layout) counts them: `topics`
     /// and `rings` for [`Topics::count`] topics, `subs` with [`Topics::per_connection`] per
@@ -305,6 +342,30 @@ impl<'m> Hub<'m> {
     /// ([`HubView::take_woken`] would find one, or a stale entry it skips).
     pub(crate) fn anyone_woken(&self) -> bool {
         self.scalars.wake_len > 0
+    }
+
+    /// Whether `slot` follows `topic`.
+    pub(crate) fn follows(&self, slot: SlotId, topic: TopicId) -> bool {
+        self.config.count > 0
+            && slot_subs(&self.config, slot).any(|i| self.subs[i].topic == topic.0)
+    }
+
+    /// Whether `slot` has a message waiting.
+    pub(crate) fn pending(&self, slot: SlotId) -> bool {
+        self.inboxes.get(slot as usize).is_some_and(|i| i.pending())
+            || self.config.count > 0
+                && slot_subs(&self.config, slot).any(|i| {
+                    let sub = self.subs[i];
+                    sub.topic != u16::MAX && sub.next_seq < self.topics[sub.topic as usize].next_seq
+                })
+    }
+
+    /// The name of the connection in `slot`.
+    pub(crate) fn conn_id(&self, slot: SlotId) -> ConnId {
+        ConnId {
+            slot,
+            serial: self.inboxes.get(slot as usize).map_or(0, |i| i.serial),
+        }
     }
 
     /// The hub, borrowed for its work.
@@ -376,8 +437,7 @@ impl HubView<'_> {
     }
 
     fn slot_subs(&self, slot: SlotId) -> core::ops::Range<usize> {
-        let per = self.config.per_connection as usize;
-        slot as usize * per..(slot as usize + 1) * per
+        slot_subs(&self.config, slot)
     }
 
     // ----- publishing -------------------------------------------------------------------------
@@ -611,11 +671,6 @@ impl HubView<'_> {
         self.subs[index] = Subscription::UNUSED;
     }
 
-    /// Whether `slot` follows `topic`.
-    pub(crate) fn follows(&self, slot: SlotId, topic: TopicId) -> bool {
-        self.config.count > 0 && self.slot_subs(slot).any(|i| self.subs[i].topic == topic.0)
-    }
-
     // ----- one connection's inbox --------------------------------------------------------------
 
     /// A connection took `slot`: its name, for messages to it alone.
@@ -629,14 +684,6 @@ impl HubView<'_> {
                 }
             }
             None => ConnId { slot, serial: 0 },
-        }
-    }
-
-    /// The name of the connection in `slot`.
-    pub(crate) fn conn_id(&self, slot: SlotId) -> ConnId {
-        ConnId {
-            slot,
-            serial: self.inboxes.get(slot as usize).map_or(0, |i| i.serial),
         }
     }
 
@@ -776,16 +823,6 @@ impl HubView<'_> {
         sub.at += (HEADER + len) as u32;
         sub.next_seq += 1;
         sub.missed = 0;
-    }
-
-    /// Whether `slot` has a message waiting.
-    pub(crate) fn pending(&self, slot: SlotId) -> bool {
-        self.inboxes.get(slot as usize).is_some_and(|i| i.pending())
-            || self.config.count > 0
-                && self.slot_subs(slot).any(|i| {
-                    let sub = self.subs[i];
-                    sub.topic != u16::MAX && sub.next_seq < self.topics[sub.topic as usize].next_seq
-                })
     }
 
     // ----- waking -----------------------------------------------------------------------------

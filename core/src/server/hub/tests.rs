@@ -135,9 +135,9 @@ fn subscriptions_per_connection_at_the_limit_and_past_it() {
     );
     view.unsubscribe(1, TopicId(0));
     assert_eq!(view.subscribe(1, TopicId(2), Start::Next), Ok(0));
-    assert!(view.follows(1, TopicId(2)) && !view.follows(1, TopicId(0)));
+    assert!(hub.follows(1, TopicId(2)) && !hub.follows(1, TopicId(0)));
     assert!(
-        !view.follows(0, TopicId(1)),
+        !hub.follows(0, TopicId(1)),
         "another slot's subscriptions are its own"
     );
 }
