@@ -106,6 +106,40 @@ fn every_split_point() {
     }
 }
 
+/// The parser keeps the head it completed until it is reset, for the caller to read in
+/// place; a reset parser parses the next request as a new one (RFC 9112 §9.3: requests on one
+/// connection are independent).
+#[test]
+fn the_completed_head_stays_until_reset() {
+    let limits = Limits::DEFAULT;
+    let input =
+        b"POST /a?x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhiGET /b HTTP/1.0\r\n\r\n";
+    let mut fields = [HeaderSpan::default(); 16];
+    let mut parser = HeadParser::new();
+    let first = match parser.parse(input, &mut fields, &limits) {
+        Ok(Parsed::Complete(head)) => *head,
+        other => panic!("not complete: {other:?}"),
+    };
+    assert_eq!(parser.head(), &first);
+    assert_eq!(
+        (first.method, first.framing, first.query.is_some()),
+        (Method::Post, Framing::Length(2), true)
+    );
+    parser.reset();
+    let next = &input[first.len as usize + 2..];
+    let second = match parser.parse(next, &mut fields, &limits) {
+        Ok(Parsed::Complete(head)) => *head,
+        other => panic!("not complete: {other:?}"),
+    };
+    assert_eq!(parser.head(), &second);
+    assert_eq!(
+        (second.method, second.framing, second.query, second.host),
+        (Method::Get, Framing::None, None, None),
+        "nothing of the first request's head is left"
+    );
+    assert_eq!(second.version, Version::Http10);
+}
+
 /// A GET followed by more bytes: the head ends at its empty line; what follows is not a body
 /// (RFC 9112 §6.3 item 7: no framing means no body).
 #[test]
