@@ -11,6 +11,7 @@
 //!   at a time) straight into the response buffer's spare room (moving once to the standby
 //!   large buffer if it does not fit, failing like any overflow if it still does not).
 
+mod literal;
 mod writer;
 
 #[cfg(feature = "json")]
@@ -43,33 +44,26 @@ pub use serde;
 pub use serde_json_core;
 
 /// Text escaped for a JSON string literal (RFC 8259 §7): `"`, `\` and control characters are
-/// escaped; everything else, non-ASCII included, is written as it is.
+/// escaped (`\b`, `\t`, `\n`, `\f`, `\r` in short form, the others as `\u00XX`), as zzz's
+/// serializer escapes them; everything else, non-ASCII included, is written as it is, a run
+/// at a time.
 #[derive(Clone, Copy, Debug)]
 pub struct JsonText<'a>(pub &'a str);
 
 impl core::fmt::Display for JsonText<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let bytes = self.0.as_bytes();
-        let mut start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            let escape: &str = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0..=0x1f => "",
-                _ => continue,
+        let mut rest = self.0;
+        // Bounded: each round writes a run and the escape after it, or the last run.
+        loop {
+            // The bytes that need an escape are ASCII: `at` is a character boundary.
+            let at = literal::escape_at(rest.as_bytes());
+            f.write_str(&rest[..at])?;
+            let Some(&byte) = rest.as_bytes().get(at) else {
+                return Ok(());
             };
-            f.write_str(&self.0[start..i])?;
-            if escape.is_empty() {
-                write!(f, "\\u{:04x}", b)?;
-            } else {
-                f.write_str(escape)?;
-            }
-            start = i + 1;
+            f.write_str(literal::escape(byte))?;
+            rest = &rest[at + 1..];
         }
-        f.write_str(&self.0[start..])
     }
 }
 

@@ -80,28 +80,6 @@ fn escapes() {
 }
 
 #[test]
-fn escape_at_finds_the_first() {
-    for len in 0..40 {
-        let plain = vec![b'a'; len];
-        assert_eq!(escape_at(&plain), len);
-        for at in 0..len {
-            for byte in [b'"', b'\\', 0, 0x1f, b'\n'] {
-                let mut bytes = plain.clone();
-                bytes[at] = byte;
-                // A byte that borrows in the word test, after the match: still the match.
-                if at + 1 < len {
-                    bytes[at + 1] = b' ';
-                }
-                assert_eq!(escape_at(&bytes), at, "{bytes:?}");
-            }
-            let mut bytes = plain.clone();
-            bytes[at] = 0xff;
-            assert_eq!(escape_at(&bytes), len, "high bytes are not escaped");
-        }
-    }
-}
-
-#[test]
 fn numbers() {
     assert_eq!(written(&0u8), "0");
     assert_eq!(written(&u8::MAX), "255");
