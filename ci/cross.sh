@@ -40,12 +40,8 @@ for spec in "${targets[@]}"; do
     # Debian's qemu-user holds every qemu-<arch> user-mode emulator.
     command -v "$qemu" >/dev/null 2>&1 || need_apt+=(qemu-user)
 done
-if ((${#need_apt[@]})); then
-    echo "ci/cross.sh: installing ${need_apt[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq $(printf '%s\n' "${need_apt[@]}" | sort -u) >/dev/null
-fi
+source ci/apt.sh
+apt_install "${need_apt[@]}"
 
 for spec in "${targets[@]}"; do
     read -r target gcc qemu _ <<<"$spec"

@@ -22,12 +22,8 @@ RAM_BUDGET=$((48 * 1024))
 QUIET_MS=50
 RUN_TIMEOUT_S=120
 
-if ! command -v qemu-system-arm >/dev/null 2>&1; then
-    echo "ci/firmware.sh: installing qemu-system-arm"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq qemu-system-arm >/dev/null
-fi
+source ci/apt.sh
+apt_install_for qemu-system-arm:qemu-system-arm
 # The firmware builds with the nightly toolchain of its rust-toolchain.toml (a size build:
 # `core` rebuilt from rust-src with the immediate-abort panic strategy); nightly is installed
 # beside stable for cargo-fuzz already.

@@ -2,6 +2,8 @@
 # makes a virtualenv at DIR (installing Debian's python3-venv if python3 lacks venv) and
 # installs the pinned packages into it unless each is there at its version. Idempotent.
 
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 pinned_venv() {
     local venv=$1
     shift
@@ -15,9 +17,7 @@ PY
     echo "${0##*/}: installing $* into $venv"
     if ! python3 -m venv "$venv"; then
         # Debian's python3 keeps venv (ensurepip) in a package of its own.
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq python3-venv >/dev/null
+        apt_install python3-venv
         python3 -m venv "$venv"
     fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"

@@ -6,19 +6,10 @@ set -euo pipefail
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 rustup target add thumbv7em-none-eabihf >/dev/null
 
-need_apt=()
-for tool in curl:curl wrk:wrk nc:netcat-openbsd python3:python3 chromium:chromium \
+source "$(dirname "$0")/apt.sh"
+apt_install_for curl:curl wrk:wrk nc:netcat-openbsd python3:python3 chromium:chromium \
     redis-cli:redis-tools redis-benchmark:redis-tools \
-    mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients; do
-    # mosquitto (the reference MQTT broker) installs into /usr/sbin, off some users' PATH.
-    command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${tool%%:*}" ] || need_apt+=("${tool##*:}")
-done
-if ((${#need_apt[@]})); then
-    echo "ci/setup.sh: installing ${need_apt[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq $(printf '%s\n' "${need_apt[@]}" | sort -u) >/dev/null
-fi
+    mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients
 
 # The Python packages the tests import, pinned, in a virtualenv under the target directory
 # (tests/support finds it there).

@@ -29,11 +29,10 @@ if [[ -z $zzz_bin && " $servers " == *" zzz "* ]]; then
   zzz_bin="$(cd "$root" && cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/bench"
 fi
-if [[ " $servers " == *" nginx "* ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-  log "installing nginx"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null 2>&1 ||
-    apt-get install -y -qq nginx >/dev/null
+source "$root/ci/apt.sh"
+if [[ " $servers " == *" nginx "* ]]; then
+  # Debian's smallest nginx where it still has one; plain nginx otherwise.
+  apt_install_for nginx:nginx-light 2>/dev/null || apt_install_for nginx:nginx
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 

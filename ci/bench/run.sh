@@ -104,17 +104,8 @@ ncpu=$(nproc)
 # ---------------------------------------------------------------------------------------------
 # Tools.
 
-need_apt=()
-command -v wrk >/dev/null || need_apt+=(wrk)
-command -v curl >/dev/null || need_apt+=(curl)
-command -v taskset >/dev/null || need_apt+=(util-linux)
-command -v python3 >/dev/null || need_apt+=(python3)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "installing ${need_apt[*]} with apt-get"
-  [ "$(id -u)" = 0 ] || die "need root to apt-get install ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+source "$root/ci/apt.sh"
+apt_install_for wrk:wrk curl:curl taskset:util-linux python3:python3
 clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------------------------------

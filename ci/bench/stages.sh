@@ -51,16 +51,8 @@ for n in "$conns" "$seconds" "$warmup" "$depth" "$server_cpu" "$client_cpu"; do
   [[ $n =~ ^[0-9]+$ ]] || die "not a whole number: '$n'"
 done
 
-need_apt=()
-command -v valgrind >/dev/null || need_apt+=(valgrind)
-command -v wrk >/dev/null || need_apt+=(wrk)
-command -v curl >/dev/null || need_apt+=(curl)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "installing ${need_apt[*]} with apt-get"
-  [ "$(id -u)" = 0 ] || die "need root to apt-get install ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+source "$root/ci/apt.sh"
+apt_install_for valgrind:valgrind wrk:wrk curl:curl
 
 after=${CARGO_TARGET_DIR:-$root/target}/release/examples/bench
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
