@@ -5,30 +5,59 @@
 //! `\t`, `\n`, `\f`, `\r`), `\u00XX` with upper-case digits for the other control characters,
 //! and every other character as it is.
 
-/// The escapes of the control characters U+0000 to U+001F, by code.
-const CONTROL_ESCAPES: [&str; 32] = [
-    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007", "\\b",
-    "\\t", "\\n", "\\u000B", "\\f", "\\r", "\\u000E", "\\u000F", "\\u0010", "\\u0011", "\\u0012",
-    "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001A",
-    "\\u001B", "\\u001C", "\\u001D", "\\u001E", "\\u001F",
-];
-
 /// Whether a JSON string cannot hold `byte` as it is (RFC 8259 §7).
 #[inline]
 pub(crate) fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
-/// The escape of `byte`, one that [`needs_escape`]. Every escape is ASCII, so a string cut
-/// before and after the byte it replaces stays UTF-8.
+/// The escape of one byte: two bytes (`\n`) or six (`\u001F`), all ASCII. Computed rather than
+/// looked up in a table of the 34 escapes, which would take some 400 bytes of a
+/// microcontroller's flash.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Escape {
+    bytes: [u8; 6],
+    len: u8,
+}
+
+impl Escape {
+    /// The escape's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The escape as text.
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).expect("an escape is ASCII")
+    }
+}
+
+/// The escape of `byte`, one that [`needs_escape`]: the short form where JSON has one, else
+/// `\u00XX`. Every escape is ASCII, so a string cut before and after the byte it replaces
+/// stays UTF-8.
 #[cold]
-pub(crate) fn escape(byte: u8) -> &'static str {
+pub(crate) fn escape(byte: u8) -> Escape {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     debug_assert!(needs_escape(byte));
-    match byte {
-        b'"' => "\\\"",
-        b'\\' => "\\\\",
-        // Out of bounds (a panic) for a byte that needs no escape: a caller's bug.
-        _ => CONTROL_ESCAPES[usize::from(byte)],
+    let short = match byte {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        b'\t' => b't',
+        b'\n' => b'n',
+        0x0c => b'f',
+        b'\r' => b'r',
+        _ => {
+            let (high, low) = (HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]);
+            return Escape {
+                bytes: [b'\\', b'u', b'0', b'0', high, low],
+                len: 6,
+            };
+        }
+    };
+    Escape {
+        bytes: [b'\\', short, 0, 0, 0, 0],
+        len: 2,
     }
 }
 
@@ -102,6 +131,7 @@ mod tests {
                 continue;
             }
             let escaped = escape(byte);
+            let escaped = escaped.as_str();
             let short = match byte {
                 b'"' => Some('"'),
                 b'\\' => Some('\\'),

@@ -61,7 +61,7 @@ impl core::fmt::Display for JsonText<'_> {
             let Some(&byte) = rest.as_bytes().get(at) else {
                 return Ok(());
             };
-            f.write_str(literal::escape(byte))?;
+            f.write_str(literal::escape(byte).as_str())?;
             rest = &rest[at + 1..];
         }
     }
