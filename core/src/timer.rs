@@ -243,7 +243,7 @@ impl<'m> TimerWheel<'m> {
                 } else {
                     // Not due: its deadline was moved later, or is more than a turn away.
                     // Its tick is past `target`, so no bucket this call still visits.
-                    let tick = deadline.0.div_ceil(self.tick_ms);
+                    let tick = self.tick_of(deadline);
                     debug_assert!(tick > target);
                     if tick % BUCKETS as u64 != bucket as u64 {
                         self.unlink(id);

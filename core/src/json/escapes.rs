@@ -56,12 +56,13 @@ pub fn check_plain(raw: &str) -> Result<(), StringError> {
 /// Decodes the text between a string's quotes, as it is in the JSON text, into `out`. Every
 /// escape of RFC 8259 §7 is decoded, a surrogate pair to the one character it encodes. Fails
 /// on an invalid escape, a lone surrogate, an unescaped control character, or when `out` is
-/// too small for the result.
-pub fn decode<'o>(raw: &str, out: &'o mut [u8]) -> Result<&'o str, StringError> {
+/// too small for the result. Returns the decoded length: `out[..len]` is UTF-8 (runs of a
+/// `str` cut at ASCII backslashes, and whole encoded characters), which the caller, keeping
+/// it, checks once as it makes it a `str`.
+pub fn decode(raw: &str, out: &mut [u8]) -> Result<usize, StringError> {
     let mut written = 0;
     walk(raw, |piece| put(out, &mut written, piece))?;
-    // Runs of a `str` cut at ASCII backslashes, and whole encoded characters, are UTF-8.
-    Ok(core::str::from_utf8(&out[..written]).expect("decoded text is UTF-8"))
+    Ok(written)
 }
 
 /// Checks the text between a string's quotes as [`decode`] would, without writing it
@@ -165,10 +166,16 @@ fn hex4(bytes: &[u8], at: usize) -> Result<u32, StringError> {
 mod tests {
     use super::*;
 
+    /// [`decode`], and the text it wrote.
+    fn decode_str<'o>(raw: &str, out: &'o mut [u8]) -> Result<&'o str, StringError> {
+        let len = decode(raw, out)?;
+        Ok(core::str::from_utf8(&out[..len]).expect("decoded text is UTF-8"))
+    }
+
     /// `raw` decoded, after checking that [`check`] rules on it as [`decode`] does.
     fn decoded(raw: &str) -> Result<std::string::String, StringError> {
         let mut out = [0u8; 64];
-        let result = decode(raw, &mut out).map(std::string::String::from);
+        let result = decode_str(raw, &mut out).map(std::string::String::from);
         assert_eq!(
             check(raw),
             result.as_ref().map(|_| ()).map_err(|e| *e),
@@ -255,13 +262,13 @@ mod tests {
     #[test]
     fn bounded_by_the_buffer() {
         let mut out = [0u8; 4];
-        assert_eq!(decode(r"\ud83d\ude00", &mut out), Ok("😀"));
+        assert_eq!(decode_str(r"\ud83d\ude00", &mut out), Ok("😀"));
         assert_eq!(
-            decode(r"a\ud83d\ude00", &mut out),
+            decode_str(r"a\ud83d\ude00", &mut out),
             Err(StringError::TooLong)
         );
-        assert_eq!(decode("abcd", &mut out), Ok("abcd"));
-        assert_eq!(decode(r"abc\n", &mut out), Ok("abc\n"));
-        assert_eq!(decode(r"abcd\n", &mut out), Err(StringError::TooLong));
+        assert_eq!(decode_str("abcd", &mut out), Ok("abcd"));
+        assert_eq!(decode_str(r"abc\n", &mut out), Ok("abc\n"));
+        assert_eq!(decode_str(r"abcd\n", &mut out), Err(StringError::TooLong));
     }
 }

@@ -84,7 +84,7 @@ impl<'de> Strings<'de> {
     fn keep_decoded(&mut self, text: &str) -> Result<&'de str, StringError> {
         let free = core::mem::take(&mut self.free);
         let len = match escapes::decode(text, free) {
-            Ok(decoded) => decoded.len(),
+            Ok(len) => len,
             Err(error) => {
                 self.free = free;
                 return Err(error);
