@@ -16,7 +16,7 @@ use serde_json_core::de::Error as DeError;
 
 use super::escapes::StringError;
 use super::reader::{Decoding, Strings};
-use super::serializer::to_slice;
+use super::serializer::{SerializeError, to_slice};
 use super::syntax::SyntaxError;
 use crate::handler::{BodyOut, Reply, Request, Response};
 use crate::http::{Status, trim_ows};
@@ -189,11 +189,27 @@ pub fn read_request<'r, T: Deserialize<'r>>(
 
 impl<S> BodyOut<'_, S> {
     /// Appends `value` serialized as compact JSON by [`to_slice`], in place; `false` if it
-    /// does not fit even the standby large buffer, or holds what is not written as JSON
-    /// ([`SerializeError::Unsupported`](super::SerializeError::Unsupported)): the response
-    /// then fails with the static `500`, as any overflow.
+    /// does not fit even the standby large buffer (the response then fails as any overflow),
+    /// or holds what is not written as JSON ([`SerializeError::Unsupported`]: the response
+    /// fails as a producer's own error, [`BodyOut::fail`]). Either way the client gets the
+    /// static `500` (`503` when it needed a large buffer and none was free).
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> bool {
-        self.write_with(|room| to_slice(value, room).ok()).is_some()
+        let mut unsupported = false;
+        let written = self.write_with(|room| match to_slice(value, room) {
+            Ok(len) => Some(len),
+            Err(SerializeError::BufferFull) => None,
+            // No buffer makes it writable: committing nothing spares the move to the standby
+            // buffer, which would only fail again, and `fail` gives the right reason.
+            Err(SerializeError::Unsupported) => {
+                unsupported = true;
+                Some(0)
+            }
+        });
+        if unsupported {
+            self.fail();
+            return false;
+        }
+        written.is_some()
     }
 }
 
@@ -438,6 +454,33 @@ mod tests {
         assert_eq!(out.write_with(fill), None);
         assert!(out.overflowed());
         assert_eq!(out.write_with(|_| Some(0)), None, "stays failed");
+    }
+
+    /// A value JSON is not written for here fails the response as the handler's own error,
+    /// in the buffer it was given: it never moves to the standby buffer to fail again there,
+    /// and is not counted as an overflow (which, without a standby buffer, would be a 503).
+    #[test]
+    fn an_unsupported_value_fails_without_moving() {
+        use crate::handler::Out;
+        use crate::http::{HttpDate, ResponseError};
+        let date = HttpDate::new();
+        for standby in [false, true] {
+            let (mut small, mut large) = ([0u8; 256], [0u8; 1024]);
+            let large = standby.then_some(&mut large[..]);
+            let mut out: Out<'_, ()> = Out::detached(&mut small, large, &date, false);
+            let _ = out.respond(Status::OK).json(&[1i128]);
+            assert_eq!(
+                out.written(),
+                Err(ResponseError::Render),
+                "standby: {standby}"
+            );
+        }
+        // The same handler with a value that does fit answers normally.
+        let (mut small, mut large) = ([0u8; 256], [0u8; 1024]);
+        let mut out: Out<'_, ()> = Out::detached(&mut small, Some(&mut large), &date, false);
+        let _ = out.respond(Status::OK).json(&[1i64]);
+        let response = out.written().expect("fits the send buffer");
+        assert!(response.ends_with(b"\r\n\r\n[1]"));
     }
 
     /// A value skipped as an unknown field is skipped by recursion in serde-json-core: a body
