@@ -169,6 +169,27 @@ def summarize(runs):
     return cells
 
 
+def per_round(servers):
+    """zzz's req/CPU-s over the best peer's and over the limit's, round by round: run i of
+    every server is round i. (None where a round lacks a peer or the limit.)"""
+    z = servers.get(ZZZ)
+    if not z:
+        return []
+    peers = [v for k, v in servers.items() if k != LIMIT and not is_zzz(k)]
+    limit = servers.get(LIMIT)
+    out = []
+    for i, (_, eff) in enumerate(z["each"]):
+        best = max((p["each"][i][1] or 0 for p in peers if i < len(p["each"])), default=0)
+        at_limit = limit["each"][i][1] if limit and i < len(limit["each"]) else None
+        out.append(
+            (
+                eff / best if eff and best else None,
+                eff / at_limit if eff and at_limit else None,
+            )
+        )
+    return out
+
+
 def is_zzz(server):
     """zzz itself or one of its variants (zzz-direct, zzz-nowait, zzz-before)."""
     return server == ZZZ or server.startswith(ZZZ + "-")
@@ -324,6 +345,36 @@ def report(outdir):
                 )
             )
         w("")
+        rounds = [(key, per_round(servers)) for key, servers in cells.items()]
+        rounds = [(key, r) for key, r in rounds if len(r) > 1]
+        if rounds:
+            w(
+                "By round: the runs go round the servers, so run i of every server in a cell is "
+                "one round, measured within seconds of each other; each round's zzz/best peer"
+                + (" and zzz/limit" if has_limit else "")
+                + " in req/CPU-s, and the lowest (what a goal met in every run must clear)."
+            )
+            w("")
+            w(
+                "| cell | zzz/best peer req/CPU-s by round | lowest |"
+                + (" zzz/limit req/CPU-s by round | lowest |" if has_limit else "")
+            )
+            w("|---|---|--:|" + ("---|--:|" if has_limit else ""))
+            for (mode, conns), r in rounds:
+                peer = [p for p, _ in r if p is not None]
+                limit = [x for _, x in r if x is not None]
+                w(
+                    f"| {cell_name(mode, conns, depth)} | "
+                    f"{', '.join(f'{x:.2f}' for x in peer) or '–'} | "
+                    f"{f'{min(peer):.2f}' if peer else '–'} |"
+                    + (
+                        f" {', '.join(f'{x:.2f}' for x in limit) or '–'} | "
+                        f"{f'{min(limit):.2f}' if limit else '–'} |"
+                        if has_limit
+                        else ""
+                    )
+                )
+            w("")
 
     latency = [
         (key, servers)
