@@ -7,9 +7,8 @@
 //! another (an owned type such as `heapless::String<N>` copies either). Any JSON text of RFC
 //! 8259 is read, strings with escapes of every kind included (a surrogate pair is the one
 //! character it encodes); serde-json-core parses, and zzz decodes the strings (see `escapes`
-//! for why). Writing
-//! serializes straight into the response buffer's spare room with [`to_slice`], moving once
-//! to the standby large buffer if it does not fit.
+//! for why). Writing serializes straight into the response buffer's spare room with
+//! [`to_slice`], moving once to the standby large buffer if it does not fit.
 
 use serde::{Deserialize, Serialize};
 use serde_json_core::de::Error as DeError;
@@ -421,7 +420,7 @@ mod tests {
         assert_eq!(e, BodyError::Invalid(DeError::EscapedStringIsTooLong));
         assert!(read::<Pair>(body, &mut [0u8; 8]).is_ok());
 
-        // A skipped string is still decoded, so a lone surrogate there is refused as anywhere.
+        // A skipped string is still checked, so a lone surrogate there is refused as anywhere.
         let e = read::<Pair>(br#"{"a":"","b":"","c":"\ud800"}"#, &mut scratch).unwrap_err();
         assert_eq!(e, BodyError::MalformedString(StringError::LoneSurrogate));
     }

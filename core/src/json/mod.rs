@@ -35,6 +35,12 @@ pub use serializer::{Compound, SerializeError, Serializer, to_slice};
 pub use syntax::MAX_NESTING;
 pub use writer::{JsonWriter, MAX_DEPTH, Style, WriteError};
 
+/// The newtype name serde-json-core gives its `EscapedStr` (its own constant is private): a
+/// string that is JSON text already, read undecoded and written between quotes as it is. A
+/// serializer test writes an `EscapedStr`, so a rename in a later serde-json-core fails it.
+#[cfg(feature = "json")]
+const ESCAPED_STR: &str = "__serde_json_core_escaped_string__";
+
 /// Re-exported so that derives can name it (`#[serde(crate = "zzz_core::json::serde")]`).
 #[cfg(feature = "json")]
 pub use serde;

@@ -26,11 +26,8 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
+use super::ESCAPED_STR;
 use super::escapes::{self, StringError};
-
-/// serde-json-core's name for its `EscapedStr`, which asks for a string as it is in the text:
-/// a request of that newtype passes through undecoded.
-const ESCAPED_STR: &str = "__serde_json_core_escaped_string__";
 
 /// Where strings with escapes are decoded, and why one was refused.
 pub struct Strings<'de> {
@@ -195,6 +192,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Decoding<'_, 'de, D> {
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         if name == ESCAPED_STR {
+            // serde-json-core's `EscapedStr` asks for the string as it is in the text.
             return self.inner.deserialize_newtype_struct(name, visitor);
         }
         self.inner

@@ -41,6 +41,7 @@ use core::fmt;
 use serde::Serialize;
 use serde::ser;
 
+use super::ESCAPED_STR;
 use super::literal::{escape, escape_at};
 use crate::http::{copy_bytes, decimal_len, write_decimal};
 
@@ -173,11 +174,6 @@ impl<'b> Serializer<'b> {
         self.write(b"\":")
     }
 }
-
-/// The newtype name serde-json-core gives its `EscapedStr` (its own constant is private): the
-/// string inside is JSON already and goes between quotes as it is. A test below serializes an
-/// `EscapedStr`, so a rename in a later serde-json-core fails it.
-const ESCAPED_STR: &str = "__serde_json_core_escaped_string__";
 
 impl<'a, 'b: 'a> ser::Serializer for &'a mut Serializer<'b> {
     type Ok = ();

@@ -436,10 +436,6 @@ impl HubView<'_> {
         &mut self.rings[topic as usize * size..(topic as usize + 1) * size]
     }
 
-    fn slot_subs(&self, slot: SlotId) -> core::ops::Range<usize> {
-        slot_subs(&self.config, slot)
-    }
-
     // ----- publishing -------------------------------------------------------------------------
 
     /// Appends `data` to `topic`'s ring, overwriting its oldest messages as needed, and wakes
@@ -565,7 +561,7 @@ impl HubView<'_> {
         if t >= self.config.count {
             return Err(SubscribeError::NoSuchTopic);
         }
-        let range = self.slot_subs(slot);
+        let range = slot_subs(&self.config, slot);
         let index = match range.clone().find(|&i| self.subs[i].topic == t) {
             Some(i) => i,
             None => {
@@ -627,7 +623,7 @@ impl HubView<'_> {
 
     /// Ends `slot`'s subscription to `topic`, if it has one.
     pub(crate) fn unsubscribe(&mut self, slot: SlotId, topic: TopicId) {
-        let range = self.slot_subs(slot);
+        let range = slot_subs(&self.config, slot);
         if let Some(index) = range.clone().find(|&i| self.subs[i].topic == topic.0) {
             self.unlink(index);
         }
@@ -643,7 +639,7 @@ impl HubView<'_> {
         if self.config.count == 0 {
             return;
         }
-        for index in self.slot_subs(slot) {
+        for index in slot_subs(&self.config, slot) {
             if self.subs[index].topic != u16::MAX {
                 self.unlink(index);
             }
@@ -764,7 +760,7 @@ impl HubView<'_> {
         if self.config.count == 0 {
             return Next::Nothing;
         }
-        for index in self.slot_subs(slot) {
+        for index in slot_subs(&self.config, slot) {
             let sub = self.subs[index];
             if sub.topic == u16::MAX {
                 continue;
